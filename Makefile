@@ -1,0 +1,108 @@
+# slurm-factory — plain make, pkg-config for every library, objects in build/.
+#   make            build build/slurm-factory
+#   make check      build and run every test (what .ci/run runs)
+#   make check-asan the unit tests under ASan+UBSan
+#   make lint       cppcheck + shellcheck
+#   make bench      compare with scanelf/readelf/tar/gzip on the same input
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+LIBS_PC   := libarchive libelf json-c libcurl libgit2
+missing   := $(foreach p,$(LIBS_PC) cmocka,$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),,$(p)))
+ifneq ($(filter-out cmocka,$(missing)),)
+$(error missing libraries: $(filter-out cmocka,$(missing)) — run 'scripts/setup.sh' (or apt-get install libarchive-dev libelf-dev libjson-c-dev libcurl4-openssl-dev libgit2-dev))
+endif
+
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
+ifneq ($(CI),)
+WARN      += -Werror
+endif
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSF_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
+             $(shell $(PKG_CONFIG) --cflags $(LIBS_PC)) -MMD -MP
+LDLIBS_PC := $(shell $(PKG_CONFIG) --libs $(LIBS_PC))
+
+SRCS      := $(sort $(wildcard src/*.c))
+LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+BIN       := $(BUILD)/slurm-factory
+
+.PHONY: all check check-unit check-asan lint bench install clean setup run fuzz
+all: $(BIN)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsf.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/main.o $(BUILD)/libsf.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PC)
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isrc $(shell $(PKG_CONFIG) --cflags cmocka) -c -o $@ $<
+
+$(BUILD)/tests/testlib.o: tests/testlib.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isrc $(shell $(PKG_CONFIG) --cflags cmocka) -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/testlib.o $(BUILD)/libsf.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PC) $(shell $(PKG_CONFIG) --libs cmocka)
+
+ifneq ($(filter cmocka,$(missing)),)
+check-unit check check-asan:
+	$(error cmocka is missing — run 'scripts/setup.sh' (or apt-get install libcmocka-dev))
+else
+# The unit tests only (no system set-up): used by check and check-asan.
+check-unit: $(BIN) $(TESTS)
+	SF_BIN=$(abspath $(BIN)) SF_SHARED=$(abspath ../shared) \
+	  tests/run-tests.sh $(TESTS)
+
+# Every test, from a fresh Debian 12 machine: installs what it needs first.
+check:
+	scripts/setup.sh --test
+	$(MAKE) --no-print-directory check-unit
+
+check-asan:
+	$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" check-unit
+endif
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	  --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -DSF_VERSION='"x"' src tests
+	shellcheck scripts/*.sh tests/*.sh bench/*.sh .ci/run
+
+bench: $(BIN)
+	bench/bench.sh $(abspath $(BIN))
+
+setup:
+	scripts/setup.sh
+
+# The main job: set everything up, build, run the pipeline on the default version.
+run:
+	scripts/setup.sh
+	$(MAKE) --no-print-directory all
+	scripts/main-job.sh $(abspath $(BIN))
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/slurm-factory
+	install -m 0644 docs/slurm-factory.1 $(DESTDIR)$(PREFIX)/share/man/man1/slurm-factory.1
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.d)

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Installs what slurm-factory needs on Debian 12, as root. Idempotent: only
+# missing packages are installed, and apt-get update runs only then.
+#   scripts/setup.sh          build + run dependencies
+#   scripts/setup.sh --test   also what the test suite needs
+set -eu
+
+build_pkgs="build-essential pkg-config libarchive-dev libelf-dev libjson-c-dev
+ libcurl4-openssl-dev libgit2-dev zstd xz-utils gzip ca-certificates git"
+test_pkgs="libcmocka-dev libxml2-utils python3-jsonschema pax-utils binutils
+ dpkg-dev clang valgrind cppcheck shellcheck file"
+
+want=$build_pkgs
+[ "${1:-}" = "--test" ] && want="$want $test_pkgs"
+
+missing=""
+for p in $want; do
+	# a package counts as present only when dpkg says it is installed
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+# Node.js may come from Debian (nodejs + npm) or bundled with npm from elsewhere
+if [ "${1:-}" = "--test" ] && ! command -v npm >/dev/null 2>&1; then
+	missing="$missing nodejs npm"
+fi
+
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "setup: missing packages:$missing (run this script as root)" >&2
+		exit 2
+	fi
+	echo "setup: installing$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi
+
+if [ "${1:-}" = "--test" ]; then
+	# npm packages for the tests (JUnit consumer); installed into tests/node_modules
+	here=$(cd "$(dirname "$0")/.." && pwd)
+	if [ ! -x "$here/tests/node_modules/.bin/junit2json" ]; then
+		(cd "$here/tests" && npm install --no-audit --no-fund --silent >/dev/null)
+	fi
+fi
+echo "setup: ok" >&2

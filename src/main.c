@@ -1,0 +1,215 @@
+/*
+ * slurm-factory: turn a Slurm version into proven-relocatable packages.
+ * main() is the only place that exits; commands come from the stage table
+ * plus the two built-ins below.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "report.h"
+#include "report_write.h"
+#include "signals.h"
+#include "stages.h"
+#include "strbuf.h"
+
+static const char *prog = "slurm-factory";
+
+static void print_overview(FILE *f)
+{
+	const struct stage *s;
+
+	fprintf(f, "usage: %s COMMAND [ARGS] [OPTIONS]\n\n", prog);
+	fprintf(f, "Turns a Slurm version into published, proven-relocatable packages.\n\n");
+	fprintf(f, "commands:\n");
+	for (s = stages; s->name; s++)
+		fprintf(f, "  %-10s %s\n", s->name, s->summary);
+	fprintf(f, "  %-10s %s\n", "help", "show help for a command");
+	fprintf(f, "\nexit codes: 0 all checks passed, 1 a check failed, "
+		   "2 environment error, 129 usage error\n");
+	fprintf(f, "'%s help COMMAND' lists a command's options; '%s --version' "
+		   "prints the version.\n", prog, prog);
+}
+
+static void print_stage_help(FILE *f, const struct stage *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "usage: %s %s %s\n\n%s\n\n%s options:\n", prog, s->name,
+		    s->usage, s->description, s->name);
+	cli_usage_opts(&sb, s->opts);
+	strbuf_addstr(&sb, "\ncommon options:\n");
+	cli_usage_opts(&sb, common_opts);
+	strbuf_addstr(&sb, "\nEvery option can also be set in the environment as\n"
+			   "SLURM_FACTORY_<OPTION> (upper case, '-' as '_'); "
+			   "the command line wins.\n");
+	fputs(sb.buf, f);
+	strbuf_release(&sb);
+}
+
+static int usage_error(const char *command, const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", prog, msg);
+	if (command)
+		fprintf(stderr, "hint: see '%s help %s'\n", prog, command);
+	else
+		fprintf(stderr, "hint: see '%s help'\n", prog);
+	return EXIT_USAGE;
+}
+
+static void print_summary(const struct run *run)
+{
+	const struct report *r = &run->report;
+	size_t i, j, k;
+
+	for (i = 0; i < r->nr_stages; i++) {
+		const struct stage_report *s = r->stages[i];
+		if (s->skip_reason && !run->quiet)
+			fprintf(stderr, "%s: skipped: %s\n", s->name, s->skip_reason);
+		for (j = 0; j < s->nr_checks; j++) {
+			const struct check *c = s->checks[j];
+			size_t shown = 0;
+			int bad = c->outcome == OUTCOME_FAIL || c->outcome == OUTCOME_ERROR;
+
+			if (run->quiet && !bad)
+				continue;
+			fprintf(stderr, "%s: %-5s %s (%.2fs)%s%s", s->name,
+				outcome_name(c->outcome), c->name, c->duration,
+				c->message ? ": " : "", c->message ? c->message : "");
+			if (c->nr_by_severity[SEV_ERROR] || c->nr_by_severity[SEV_WARNING])
+				fprintf(stderr, " [%zu errors, %zu warnings]",
+					c->nr_by_severity[SEV_ERROR],
+					c->nr_by_severity[SEV_WARNING]);
+			fputc('\n', stderr);
+			for (k = 0; k < c->nr_findings; k++) {
+				const struct finding *f = c->findings[k];
+				if (f->severity == SEV_INFO && !run->verbose)
+					continue;
+				if (f->severity == SEV_WARNING && !run->verbose && !bad)
+					continue;
+				if (shown++ >= 10 && !run->verbose) {
+					fprintf(stderr, "    ... more in the report\n");
+					break;
+				}
+				fprintf(stderr, "    %s [%s] %s: %s%s%s\n",
+					severity_name(f->severity), f->rule,
+					f->file ? f->file : "-", f->message,
+					f->entry ? ": " : "", f->entry ? f->entry : "");
+			}
+		}
+	}
+	if (!run->quiet || r->exit_code)
+		fprintf(stderr, "%s: %s (exit %d)%s\n", r->command,
+			r->exit_code == 0 ? "passed" :
+			r->exit_code == 1 ? "FAILED" : "ENVIRONMENT ERROR",
+			r->exit_code, r->interrupted ? ", interrupted" : "");
+}
+
+static int write_reports(struct run *run)
+{
+	struct strbuf err = STRBUF_INIT;
+	const char *json = cli_get(&run->cli, "json");
+	const char *junit = cli_get(&run->cli, "junit");
+	int ret = 0;
+
+	if (json && report_write_json(&run->report, json, &err)) {
+		fprintf(stderr, "%s: cannot write the JSON report: %s\n", prog, err.buf);
+		ret = -1;
+	}
+	strbuf_reset(&err);
+	if (junit && report_write_junit(&run->report, junit, &err)) {
+		fprintf(stderr, "%s: cannot write the JUnit report: %s\n", prog, err.buf);
+		ret = -1;
+	}
+	strbuf_release(&err);
+	return ret;
+}
+
+static int run_stage_command(const struct stage *s, int argc, char **argv)
+{
+	struct run run;
+	struct strbuf err = STRBUF_INIT;
+	int code;
+
+	memset(&run, 0, sizeof(run));
+	run.command = s->name;
+	if (cli_parse(&run.cli, s->opts, argc, argv, &err)) {
+		code = usage_error(s->name, err.buf);
+		goto out;
+	}
+	if (run.cli.nr_args < s->min_args || run.cli.nr_args > s->max_args) {
+		strbuf_addf(&err, "%s takes %s", s->name, s->usage);
+		code = usage_error(s->name, err.buf);
+		goto out;
+	}
+	run.verbose = cli_flag(&run.cli, "verbose");
+	run.quiet = cli_flag(&run.cli, "quiet");
+	report_init(&run.report, s->name);
+	signals_install();
+	if (s->run(&run, &err)) {
+		code = usage_error(s->name, err.buf);
+		report_release(&run.report);
+		goto out;
+	}
+	if (signals_interrupted())
+		run.report.interrupted = 1;
+	code = report_finish(&run.report);
+	if (write_reports(&run) && code == EXIT_PASS)
+		code = EXIT_ENVIRONMENT;
+	print_summary(&run);
+	report_release(&run.report);
+out:
+	cli_release(&run.cli);
+	strbuf_release(&err);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	const struct stage *s;
+	const char *cmd;
+
+	if (argc < 2) {
+		print_overview(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("%s %s\n", prog, SF_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		if (argc > 3)
+			return usage_error(NULL, "help takes at most one command");
+		if (argc == 3) {
+			s = stage_find(argv[2]);
+			if (!s) {
+				struct strbuf m = STRBUF_INIT;
+				int code;
+				strbuf_addf(&m, "no such command '%s'", argv[2]);
+				code = usage_error(NULL, m.buf);
+				strbuf_release(&m);
+				return code;
+			}
+			print_stage_help(stdout, s);
+			return 0;
+		}
+		print_overview(stdout);
+		return 0;
+	}
+	s = stage_find(cmd);
+	if (!s) {
+		struct strbuf m = STRBUF_INIT;
+		int code;
+		strbuf_addf(&m, "'%s' is not a command", cmd);
+		code = usage_error(NULL, m.buf);
+		strbuf_release(&m);
+		return code;
+	}
+	if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+		print_stage_help(stdout, s);
+		return 0;
+	}
+	return run_stage_command(s, argc - 2, argv + 2);
+}

@@ -1,0 +1,24 @@
+/*
+ * Writers of the run report. Each writes the whole report to `path`
+ * atomically (a temporary file in the same directory, then rename), so a
+ * reader never sees half a report. Return 0, or -1 with `err` filled.
+ * Strings are sanitised on the way out: the files are valid JSON / XML 1.0
+ * for any bytes in names, messages and logs.
+ */
+#ifndef SF_REPORT_WRITE_H
+#define SF_REPORT_WRITE_H
+
+#include "report.h"
+#include "strbuf.h"
+
+int report_write_json(const struct report *r, const char *path, struct strbuf *err);
+int report_write_junit(const struct report *r, const char *path, struct strbuf *err);
+/* JUnit XML into a buffer (used by the file writer and by tests). */
+void report_junit_string(const struct report *r, struct strbuf *out);
+/* JSON into a buffer. */
+void report_json_string(const struct report *r, struct strbuf *out);
+/* Writes `len` bytes to `path` through a temporary file and rename(). */
+int write_file_atomic(const char *path, const char *data, size_t len,
+		      struct strbuf *err);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * The one command table. main.c dispatches commands from it, `help` lists
+ * it, and the pipeline walks its pipeline stages in order. A new stage is
+ * one file (src/stage_<name>.c) and one line in stages.c; tool commands
+ * that are not pipeline stages (image, gc) are rows with in_pipeline = 0.
+ */
+#ifndef SF_STAGES_H
+#define SF_STAGES_H
+
+#include <stddef.h>
+
+#include "cli.h"
+#include "report.h"
+#include "strbuf.h"
+
+/* The state of one invocation: options, positional arguments, the report. */
+struct run {
+	const char *command;
+	struct cli cli;
+	struct report report;
+	int verbose;
+	int quiet;
+};
+
+struct stage {
+	const char *name;        /* CLI word, JUnit suite, JSON key */
+	int in_pipeline;         /* 1: a pipeline stage, 0: a tool command (gc) */
+	const char *summary;     /* one line for help */
+	const char *usage;       /* arguments after the command word */
+	const char *description; /* paragraph for `help NAME` */
+	const struct opt *opts;  /* stage options, NULL-name terminated */
+	size_t min_args, max_args;
+	/*
+	 * Runs the stage, filling run->report. Returns 0 when it ran (whatever
+	 * the outcome of its checks), -1 on a usage mistake with `err` filled.
+	 */
+	int (*run)(struct run *run, struct strbuf *err);
+};
+
+extern const struct stage stages[];
+const struct stage *stage_find(const char *name);
+
+int stage_verify(struct run *run, struct strbuf *err);
+extern const struct opt verify_opts[];
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * strbuf: the one growable string of the project.
+ *
+ * A strbuf owns its buffer; `buf` is always NUL-terminated (also when empty,
+ * when it points at a shared empty string that must not be written).
+ * Allocation failure aborts: every caller would otherwise have to carry an
+ * out-of-memory path that is never exercised.
+ */
+#ifndef SF_STRBUF_H
+#define SF_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct strbuf {
+	char *buf;
+	size_t len;
+	size_t alloc;
+};
+
+#define STRBUF_INIT { strbuf_empty, 0, 0 }
+extern char strbuf_empty[];
+
+void strbuf_init(struct strbuf *sb);
+/* Frees the buffer; `sb` is empty and reusable afterwards. */
+void strbuf_release(struct strbuf *sb);
+/* Hands the buffer to the caller (free() it); `sb` is empty afterwards. */
+char *strbuf_detach(struct strbuf *sb);
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_reset(struct strbuf *sb);
+void strbuf_setlen(struct strbuf *sb, size_t len);
+
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, char c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+
+/* Duplicates `s` (never NULL unless `s` is NULL); aborts on out of memory. */
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+/* Grows `*arr` (of `*alloc` elements of `size`) to hold at least `need`. */
+void xgrow(void **arr, size_t *alloc, size_t need, size_t size);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Checked number parsing: the whole string must be a number in range.
+ * Return 0 on success, -1 (and leave *out alone) otherwise.
+ */
+int parse_ulong(const char *s, unsigned long min, unsigned long max,
+		unsigned long *out);
+/* Sizes with an optional K, M, G or T suffix (powers of 1024). */
+int parse_size(const char *s, unsigned long long *out);
+
+/*
+ * Appends `s` (`len` bytes) to `out` as valid UTF-8: every byte that is not
+ * part of a well-formed UTF-8 sequence becomes the text "\xNN". When
+ * `xml` is set, characters XML 1.0 forbids (C0 controls but tab, LF, CR;
+ * U+FFFE, U+FFFF) become "\xNN" / "\u{FFFE}" too.
+ */
+void utf8_sanitize(struct strbuf *out, const char *s, size_t len, int xml);
+
+#endif
