@@ -1,0 +1,276 @@
+#include "http.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "signals.h"
+
+void http_response_init(struct http_response *res)
+{
+	memset(res, 0, sizeof(*res));
+	strbuf_init(&res->body);
+}
+
+void http_response_release(struct http_response *res)
+{
+	strbuf_release(&res->body);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+int http_client_init(struct http_client *c, const struct http_client_opts *opts,
+		     struct strbuf *err)
+{
+	static int global_done;
+
+	memset(c, 0, sizeof(*c));
+	if (!global_done) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+			strbuf_addstr(err, "cannot initialise libcurl");
+			return -1;
+		}
+		global_done = 1;
+	}
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		strbuf_addstr(err, "cannot initialise libcurl");
+		return -1;
+	}
+	if (opts) {
+		c->opts = *opts;
+		c->opts.unix_socket = dup_or_null(opts->unix_socket);
+		c->opts.client_cert = dup_or_null(opts->client_cert);
+		c->opts.client_key = dup_or_null(opts->client_key);
+		c->opts.ca_file = dup_or_null(opts->ca_file);
+		c->opts.pinned_pubkey = dup_or_null(opts->pinned_pubkey);
+	}
+	return 0;
+}
+
+void http_client_release(struct http_client *c)
+{
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	free((char *)c->opts.unix_socket);
+	free((char *)c->opts.client_cert);
+	free((char *)c->opts.client_key);
+	free((char *)c->opts.ca_file);
+	free((char *)c->opts.pinned_pubkey);
+	memset(c, 0, sizeof(*c));
+}
+
+void http_redact_url(struct strbuf *out, const char *url)
+{
+	const char *scheme = strstr(url, "://");
+	const char *host = scheme ? scheme + 3 : url;
+	const char *end = host + strcspn(host, "/?#");
+	const char *at = NULL, *p;
+	size_t pathlen;
+
+	for (p = host; p < end; p++)
+		if (*p == '@')
+			at = p;
+	strbuf_add(out, url, (size_t)(host - url));
+	if (at) {
+		strbuf_addstr(out, "***@");
+		host = at + 1;
+	}
+	strbuf_add(out, host, (size_t)(end - host));
+	pathlen = strcspn(end, "?#");
+	strbuf_add(out, end, pathlen);
+	if (end[pathlen] == '?')
+		strbuf_addstr(out, "?...");
+}
+
+void http_escape(struct strbuf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		    ch == '.' || ch == '~' || ch == '/') {
+			strbuf_addch(out, (char)ch);
+		} else {
+			strbuf_addch(out, '%');
+			strbuf_addch(out, hex[ch >> 4]);
+			strbuf_addch(out, hex[ch & 15]);
+		}
+	}
+}
+
+struct sink {
+	struct strbuf *mem;
+	FILE *file;
+	int write_failed;
+};
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nmemb;
+
+	if (s->file) {
+		if (fwrite(data, 1, n, s->file) != n) {
+			s->write_failed = 1;
+			return 0;
+		}
+		return n;
+	}
+	strbuf_add(s->mem, data, n);
+	return n;
+}
+
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct http_request *req = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return req->interruptible && signals_interrupted() ? 1 : 0;
+}
+
+static void describe(struct strbuf *err, const struct http_request *req)
+{
+	strbuf_addf(err, "%s ", req->method);
+	http_redact_url(err, req->url);
+	strbuf_addstr(err, ": ");
+}
+
+int http_request(struct http_client *c, const struct http_request *req,
+		 struct http_response *res, struct strbuf *err)
+{
+	CURL *h = c->curl;
+	struct curl_slist *hdrs = NULL;
+	struct sink sink = { &res->body, NULL, 0 };
+	FILE *in = NULL;
+	const char *const *hp;
+	char errbuf[CURL_ERROR_SIZE];
+	CURLcode rc;
+	int ret = -1;
+
+	strbuf_reset(&res->body);
+	res->status = 0;
+	res->interrupted = 0;
+	res->timed_out = 0;
+	errbuf[0] = '\0';
+	curl_easy_reset(h);
+
+	if (req->out_file) {
+		sink.file = fopen(req->out_file, "wb");
+		if (!sink.file) {
+			strbuf_addf(err, "cannot create %s: %s", req->out_file,
+				    strerror(errno));
+			goto out;
+		}
+	}
+	for (hp = req->headers; hp && *hp; hp++)
+		hdrs = curl_slist_append(hdrs, *hp);
+	/* no "Expect: 100-continue" round trip for uploads */
+	hdrs = curl_slist_append(hdrs, "Expect:");
+
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)req);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+			 c->opts.connect_timeout_ms ? c->opts.connect_timeout_ms : 10000L);
+	if (req->timeout_ms)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+	/* a proxy would see credentials and break unix sockets: never use one */
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	if (c->opts.unix_socket)
+		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->opts.unix_socket);
+	if (c->opts.client_cert) {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, c->opts.client_cert);
+		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (c->opts.client_key) {
+		curl_easy_setopt(h, CURLOPT_SSLKEY, c->opts.client_key);
+		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	if (c->opts.ca_file) {
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->opts.ca_file);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+		/* the anchor is the exact certificate: its names do not matter */
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->opts.pinned_pubkey)
+		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->opts.pinned_pubkey);
+	if (c->opts.insecure && c->opts.pinned_pubkey) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+
+	if (req->body_file) {
+		struct stat st;
+		in = fopen(req->body_file, "rb");
+		if (!in || fstat(fileno(in), &st)) {
+			strbuf_addf(err, "cannot read %s: %s", req->body_file,
+				    strerror(errno));
+			goto out;
+		}
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READDATA, in);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	} else if (req->body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	} else if (!strcmp(req->method, "HEAD")) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(req->method, "GET")) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+	if (rc != CURLE_OK) {
+		describe(err, req);
+		if (rc == CURLE_ABORTED_BY_CALLBACK) {
+			res->interrupted = 1;
+			strbuf_addstr(err, "interrupted by a signal");
+		} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+			res->timed_out = 1;
+			strbuf_addf(err, "timed out (%s)", errbuf[0] ? errbuf :
+				    curl_easy_strerror(rc));
+		} else if (sink.write_failed) {
+			strbuf_addf(err, "cannot write %s", req->out_file);
+		} else {
+			strbuf_addstr(err, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		}
+		goto out;
+	}
+	if (sink.file && fflush(sink.file)) {
+		strbuf_addf(err, "cannot write %s: %s", req->out_file, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (sink.file && fclose(sink.file) && !ret) {
+		strbuf_addf(err, "cannot write %s: %s", req->out_file, strerror(errno));
+		ret = -1;
+	}
+	if (in)
+		fclose(in);
+	curl_slist_free_all(hdrs);
+	return ret;
+}

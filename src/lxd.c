@@ -1,0 +1,1072 @@
+#include "lxd.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "report.h"
+#include "signals.h"
+
+static void strbuf_addbuf_compat(struct strbuf *to, const struct strbuf *from)
+{
+	strbuf_add(to, from->buf, from->len);
+}
+
+/* ---- envelopes ---------------------------------------------------------- */
+
+void lxd_envelope_init(struct lxd_envelope *env)
+{
+	memset(env, 0, sizeof(*env));
+}
+
+void lxd_envelope_release(struct lxd_envelope *env)
+{
+	free(env->error);
+	free(env->operation);
+	if (env->metadata)
+		json_object_put(env->metadata);
+	memset(env, 0, sizeof(*env));
+}
+
+static const char *get_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int get_long(struct json_object *o, const char *key, long *out)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return -1;
+	*out = (long)json_object_get_int64(v);
+	return 0;
+}
+
+static struct json_object *get_obj(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
+int lxd_parse_envelope(const char *buf, size_t len, long http_status,
+		       struct lxd_envelope *env, struct strbuf *err)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *root = NULL, *md;
+	enum json_tokener_error jerr;
+	const char *type;
+	int ret = -1;
+
+	lxd_envelope_release(env);
+	env->http_status = http_status;
+	if (!len) {
+		strbuf_addf(err, "empty reply (HTTP %ld)", http_status);
+		goto out;
+	}
+	if (len > (size_t)0x7fffffff) {
+		strbuf_addstr(err, "reply too large");
+		goto out;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		strbuf_addstr(err, "out of memory");
+		goto out;
+	}
+	root = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_continue) {
+		strbuf_addf(err, "truncated reply (HTTP %ld, %zu bytes)", http_status, len);
+		goto out;
+	}
+	if (!root || jerr != json_tokener_success) {
+		strbuf_addf(err, "reply is not JSON (HTTP %ld): %s", http_status,
+			    json_tokener_error_desc(jerr));
+		goto out;
+	}
+	/* whatever follows the object may only be white space */
+	{
+		size_t off = json_tokener_get_parse_end(tok);
+		for (; off < len; off++)
+			if (!strchr(" \t\r\n", buf[off])) {
+				strbuf_addf(err, "trailing data after the reply (HTTP %ld)",
+					    http_status);
+				goto out;
+			}
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		strbuf_addf(err, "reply is not a JSON object (HTTP %ld)", http_status);
+		goto out;
+	}
+	type = get_str(root, "type");
+	if (!type) {
+		strbuf_addf(err, "reply has no type (HTTP %ld)", http_status);
+		goto out;
+	}
+	if (!strcmp(type, "sync")) {
+		env->type = LXD_REPLY_SYNC;
+	} else if (!strcmp(type, "async")) {
+		env->type = LXD_REPLY_ASYNC;
+	} else if (!strcmp(type, "error")) {
+		env->type = LXD_REPLY_ERROR;
+	} else {
+		strbuf_addf(err, "reply has an unknown type (HTTP %ld)", http_status);
+		goto out;
+	}
+	get_long(root, "status_code", &env->status_code);
+	get_long(root, "error_code", &env->error_code);
+	if (env->type == LXD_REPLY_ERROR) {
+		const char *e = get_str(root, "error");
+		env->error = xstrdup(e && *e ? e : "unspecified error");
+		if (!env->error_code)
+			env->error_code = http_status;
+	}
+	if (env->type == LXD_REPLY_ASYNC) {
+		const char *op = get_str(root, "operation");
+		if (!op || strncmp(op, "/1.0/operations/", 16) || !op[16] ||
+		    strchr(op + 16, '/') || strchr(op + 16, '?')) {
+			strbuf_addf(err, "async reply without a valid operation (HTTP %ld)",
+				    http_status);
+			goto out;
+		}
+		env->operation = xstrdup(op);
+	}
+	if (json_object_object_get_ex(root, "metadata", &md) && md)
+		env->metadata = json_object_get(md);
+	ret = 0;
+out:
+	if (ret)
+		lxd_envelope_release(env);
+	if (root)
+		json_object_put(root);
+	if (tok)
+		json_tokener_free(tok);
+	return ret;
+}
+
+void lxd_operation_init(struct lxd_operation *op)
+{
+	memset(op, 0, sizeof(*op));
+}
+
+void lxd_operation_release(struct lxd_operation *op)
+{
+	free(op->id);
+	free(op->status);
+	free(op->err);
+	free(op->stdout_log);
+	free(op->stderr_log);
+	free(op->fingerprint);
+	memset(op, 0, sizeof(*op));
+}
+
+int lxd_parse_operation(const struct lxd_envelope *env, struct lxd_operation *op,
+			struct strbuf *err)
+{
+	struct json_object *o = env->metadata, *md, *output;
+	const char *s;
+	long code;
+
+	lxd_operation_release(op);
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    get_long(o, "status_code", &op->status_code) || !get_str(o, "status")) {
+		strbuf_addstr(err, "reply does not hold an operation");
+		return -1;
+	}
+	op->status = xstrdup(get_str(o, "status"));
+	if ((s = get_str(o, "id")))
+		op->id = xstrdup(s);
+	if ((s = get_str(o, "err")) && *s)
+		op->err = xstrdup(s);
+	md = get_obj(o, "metadata");
+	if (md) {
+		if (!get_long(md, "return", &code)) {
+			op->has_return = 1;
+			op->return_code = (int)code;
+		}
+		output = get_obj(md, "output");
+		if ((s = get_str(output, "1")))
+			op->stdout_log = xstrdup(s);
+		if ((s = get_str(output, "2")))
+			op->stderr_log = xstrdup(s);
+		if ((s = get_str(md, "fingerprint")))
+			op->fingerprint = xstrdup(s);
+	}
+	return 0;
+}
+
+int lxd_operation_done(const struct lxd_operation *op)
+{
+	/* 100 created, 101 started, 102 stopped?, 103 running, 105 pending, 106 cancelling */
+	return op->status_code >= 200;
+}
+
+/* ---- connection --------------------------------------------------------- */
+
+static const char *error_hint(long code)
+{
+	switch (code) {
+	case 400: return "bad request";
+	case 403: return "forbidden (is the client certificate trusted?)";
+	case 404: return "not found";
+	case 409: return "conflict (already exists?)";
+	case 412: return "precondition failed";
+	case 500: return "LXD internal error";
+	case 503: return "LXD unavailable";
+	default: return NULL;
+	}
+}
+
+static void add_lxd_error(struct strbuf *err, const char *what,
+			  const struct lxd_envelope *env)
+{
+	const char *hint = error_hint(env->error_code);
+
+	strbuf_addf(err, "%s: LXD: %s", what, env->error);
+	if (hint)
+		strbuf_addf(err, " [%ld %s]", env->error_code, hint);
+	else
+		strbuf_addf(err, " [%ld]", env->error_code);
+}
+
+int lxd_connect(struct lxd *lxd, const struct lxd_opts *opts, struct strbuf *err)
+{
+	struct http_client_opts ho;
+	struct lxd_envelope env;
+	struct strbuf sock = STRBUF_INIT;
+	const char *auth, *ver;
+	int ret = -1;
+
+	memset(lxd, 0, sizeof(*lxd));
+	memset(&ho, 0, sizeof(ho));
+	lxd_envelope_init(&env);
+	lxd->op_timeout = opts->op_timeout > 0 ? opts->op_timeout : 600;
+	lxd->wait_step = opts->wait_step ? opts->wait_step : 2;
+	lxd->pool = xstrdup(opts->pool && *opts->pool ? opts->pool : "default");
+	if (opts->remote && *opts->remote) {
+		size_t n = strlen(opts->remote);
+		if (strncmp(opts->remote, "https://", 8)) {
+			strbuf_addstr(err, "an LXD remote must be an https:// URL");
+			goto out;
+		}
+		if (!opts->client_cert || !opts->client_key) {
+			strbuf_addstr(err, "an HTTPS LXD remote needs a client certificate "
+					   "and key (--lxd-client-cert, --lxd-client-key)");
+			goto out;
+		}
+		while (n > 8 && opts->remote[n - 1] == '/')
+			n--;
+		lxd->base = xstrndup(opts->remote, n);
+		ho.client_cert = opts->client_cert;
+		ho.client_key = opts->client_key;
+		ho.ca_file = opts->server_cert;
+	} else {
+		const char *dir = getenv("LXD_DIR");
+		if (opts->socket_path && *opts->socket_path)
+			strbuf_addstr(&sock, opts->socket_path);
+		else
+			strbuf_addf(&sock, "%s/unix.socket",
+				    dir && *dir ? dir : LXD_DEFAULT_DIR);
+		if (access(sock.buf, F_OK)) {
+			strbuf_addf(err, "LXD is not running: no socket at %s "
+				    "(start it with scripts/lxd-setup.sh)", sock.buf);
+			goto out;
+		}
+		lxd->base = xstrdup("http://lxd");
+		ho.unix_socket = sock.buf;
+	}
+	ho.connect_timeout_ms = 10000;
+	if (http_client_init(&lxd->http, &ho, err))
+		goto out;
+	if (lxd_call(lxd, "GET", "/1.0", NULL, 0, &env, NULL, err))
+		goto out;
+	auth = get_str(env.metadata, "auth");
+	if (!auth || strcmp(auth, "trusted")) {
+		strbuf_addf(err, "LXD at %s does not trust this client (auth: %s); "
+			    "add the certificate with 'lxc config trust add'",
+			    opts->remote && *opts->remote ? lxd->base : sock.buf,
+			    auth ? auth : "none");
+		goto out;
+	}
+	ver = get_str(get_obj(env.metadata, "environment"), "server_version");
+	lxd->server_version = xstrdup(ver ? ver : "unknown");
+	ret = 0;
+out:
+	lxd_envelope_release(&env);
+	strbuf_release(&sock);
+	return ret;
+}
+
+void lxd_release(struct lxd *lxd)
+{
+	http_client_release(&lxd->http);
+	free(lxd->base);
+	free(lxd->pool);
+	free(lxd->server_version);
+	memset(lxd, 0, sizeof(*lxd));
+}
+
+struct raw_request {
+	const char *method;
+	const char *path;          /* API path, may hold a query */
+	const char *const *headers;
+	const char *body;
+	size_t body_len;
+	const char *body_file;
+	const char *out_file;
+	long timeout_ms;
+	int interruptible;
+};
+
+static int raw(struct lxd *lxd, const struct raw_request *rr,
+	       struct http_response *res, struct strbuf *err)
+{
+	struct strbuf url = STRBUF_INIT;
+	struct http_request req;
+	int ret;
+
+	strbuf_addf(&url, "%s%s", lxd->base, rr->path);
+	memset(&req, 0, sizeof(req));
+	req.method = rr->method;
+	req.url = url.buf;
+	req.headers = rr->headers;
+	req.body = rr->body;
+	req.body_len = rr->body_len;
+	req.body_file = rr->body_file;
+	req.out_file = rr->out_file;
+	req.timeout_ms = rr->timeout_ms ? rr->timeout_ms : 120000;
+	req.interruptible = rr->interruptible;
+	lxd->nr_requests++;
+	ret = http_request(&lxd->http, &req, res, err);
+	strbuf_release(&url);
+	return ret;
+}
+
+/* Sends a request whose reply is an envelope; fills `env` (error ones too). */
+static int call_envelope(struct lxd *lxd, const struct raw_request *rr,
+			 struct lxd_envelope *env, struct strbuf *err)
+{
+	struct http_response res;
+	struct strbuf what = STRBUF_INIT;
+	int ret = -1;
+
+	http_response_init(&res);
+	strbuf_addf(&what, "%s %s", rr->method, rr->path);
+	if (raw(lxd, rr, &res, err))
+		goto out;
+	if (lxd_parse_envelope(res.body.buf, res.body.len, res.status, env, err)) {
+		struct strbuf m = STRBUF_INIT;
+		strbuf_addf(&m, "%s: %s", what.buf, err->buf);
+		strbuf_reset(err);
+		strbuf_addstr(err, m.buf);
+		strbuf_release(&m);
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&what);
+	http_response_release(&res);
+	return ret;
+}
+
+static const char *op_id_of(const char *operation)
+{
+	const char *slash = strrchr(operation, '/');
+
+	return slash ? slash + 1 : operation;
+}
+
+int lxd_wait(struct lxd *lxd, const char *id, double deadline,
+	     struct lxd_operation *op, struct strbuf *err)
+{
+	struct lxd_envelope env;
+	struct lxd_operation local;
+	struct lxd_operation *o = op ? op : &local;
+	struct raw_request rr;
+	struct strbuf path = STRBUF_INIT;
+	double start = monotonic_now(), left;
+	unsigned step;
+	int ret = -1;
+
+	lxd_envelope_init(&env);
+	lxd_operation_init(&local);
+	if (deadline <= 0)
+		deadline = lxd->op_timeout;
+	for (;;) {
+		if (!lxd->ignore_signals && signals_interrupted()) {
+			strbuf_addf(err, "interrupted while waiting for operation %s", id);
+			goto out;
+		}
+		left = deadline - (monotonic_now() - start);
+		if (left <= 0) {
+			strbuf_addf(err, "operation %s still running after %.0f s", id,
+				    deadline);
+			goto out;
+		}
+		step = lxd->wait_step;
+		if (left < step)
+			step = (unsigned)left + 1;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "/1.0/operations/%s/wait?timeout=%u", id, step);
+		memset(&rr, 0, sizeof(rr));
+		rr.method = "GET";
+		rr.path = path.buf;
+		rr.timeout_ms = (long)(step + 30) * 1000;
+		rr.interruptible = !lxd->ignore_signals;
+		if (call_envelope(lxd, &rr, &env, err))
+			goto out;
+		if (env.type == LXD_REPLY_ERROR) {
+			if (env.error_code == 404)
+				strbuf_addf(err, "operation %s vanished before its result "
+					    "was read (LXD: %s)", id, env.error);
+			else
+				add_lxd_error(err, "waiting for an operation", &env);
+			goto out;
+		}
+		if (lxd_parse_operation(&env, o, err))
+			goto out;
+		if (lxd_operation_done(o))
+			break;
+	}
+	if (o->status_code != 200) {
+		strbuf_addf(err, "operation %s: %s", o->status,
+			    o->err ? o->err : "no reason given");
+		goto out;
+	}
+	ret = 0;
+out:
+	lxd_envelope_release(&env);
+	lxd_operation_release(&local);
+	strbuf_release(&path);
+	return ret;
+}
+
+static int call_full(struct lxd *lxd, const struct raw_request *rr, double deadline,
+		     struct lxd_envelope *env, struct lxd_operation *op,
+		     struct strbuf *err)
+{
+	struct lxd_envelope local;
+	struct lxd_envelope *e = env ? env : &local;
+	struct strbuf what = STRBUF_INIT;
+	char *id = NULL;
+	int ret = -1;
+
+	lxd_envelope_init(&local);
+	strbuf_addf(&what, "%s %s", rr->method, rr->path);
+	if (call_envelope(lxd, rr, e, err))
+		goto out;
+	if (e->type == LXD_REPLY_ERROR) {
+		add_lxd_error(err, what.buf, e);
+		goto out;
+	}
+	if (e->type == LXD_REPLY_ASYNC) {
+		struct strbuf m = STRBUF_INIT;
+		id = xstrdup(op_id_of(e->operation));
+		if (lxd_wait(lxd, id, deadline, op, &m)) {
+			strbuf_addf(err, "%s: %s", what.buf, m.buf);
+			strbuf_release(&m);
+			goto out;
+		}
+		strbuf_release(&m);
+	}
+	ret = 0;
+out:
+	free(id);
+	lxd_envelope_release(&local);
+	strbuf_release(&what);
+	return ret;
+}
+
+int lxd_call(struct lxd *lxd, const char *method, const char *path,
+	     const char *body, double deadline, struct lxd_envelope *env,
+	     struct lxd_operation *op, struct strbuf *err)
+{
+	static const char *const json_hdr[] = { "Content-Type: application/json", NULL };
+	struct raw_request rr;
+
+	memset(&rr, 0, sizeof(rr));
+	rr.method = method;
+	rr.path = path;
+	if (body) {
+		rr.headers = json_hdr;
+		rr.body = body;
+		rr.body_len = strlen(body);
+	}
+	return call_full(lxd, &rr, deadline, env, op, err);
+}
+
+/* ---- images ------------------------------------------------------------- */
+
+static void alias_path(struct strbuf *p, const char *alias)
+{
+	strbuf_addstr(p, "/1.0/images/aliases/");
+	http_escape(p, alias);
+}
+
+int lxd_image_exists(struct lxd *lxd, const char *alias, int *exists,
+		     struct strbuf *err)
+{
+	struct lxd_envelope env;
+	struct strbuf p = STRBUF_INIT;
+	struct raw_request rr;
+	int ret = -1;
+
+	lxd_envelope_init(&env);
+	alias_path(&p, alias);
+	memset(&rr, 0, sizeof(rr));
+	rr.method = "GET";
+	rr.path = p.buf;
+	if (call_envelope(lxd, &rr, &env, err))
+		goto out;
+	if (env.type == LXD_REPLY_ERROR && env.error_code != 404) {
+		add_lxd_error(err, "looking up an image alias", &env);
+		goto out;
+	}
+	*exists = env.type == LXD_REPLY_SYNC;
+	ret = 0;
+out:
+	lxd_envelope_release(&env);
+	strbuf_release(&p);
+	return ret;
+}
+
+int lxd_image_import(struct lxd *lxd, const char *tarball, const char *alias,
+		     struct strbuf *err)
+{
+	static const char *const hdrs[] = {
+		"Content-Type: application/octet-stream", NULL };
+	struct lxd_operation op;
+	struct raw_request rr;
+	struct json_object *body = NULL;
+	struct strbuf p = STRBUF_INIT;
+	int exists = 0, ret = -1;
+
+	lxd_operation_init(&op);
+	memset(&rr, 0, sizeof(rr));
+	rr.method = "POST";
+	rr.path = "/1.0/images";
+	rr.headers = hdrs;
+	rr.body_file = tarball;
+	rr.timeout_ms = 30L * 60 * 1000;
+	if (call_full(lxd, &rr, 0, NULL, &op, err))
+		goto out;
+	if (!op.fingerprint) {
+		strbuf_addstr(err, "image import: LXD returned no fingerprint");
+		goto out;
+	}
+	if (lxd_image_exists(lxd, alias, &exists, err))
+		goto out;
+	body = json_object_new_object();
+	json_object_object_add(body, "target", json_object_new_string(op.fingerprint));
+	if (exists) {
+		alias_path(&p, alias);
+		ret = lxd_call(lxd, "PUT", p.buf,
+			       json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN),
+			       0, NULL, NULL, err);
+	} else {
+		json_object_object_add(body, "name", json_object_new_string(alias));
+		ret = lxd_call(lxd, "POST", "/1.0/images/aliases",
+			       json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN),
+			       0, NULL, NULL, err);
+	}
+out:
+	if (body)
+		json_object_put(body);
+	lxd_operation_release(&op);
+	strbuf_release(&p);
+	return ret;
+}
+
+int lxd_image_delete(struct lxd *lxd, const char *alias, struct strbuf *err)
+{
+	struct lxd_envelope env;
+	struct strbuf p = STRBUF_INIT;
+	struct raw_request rr;
+	const char *fp;
+	int ret = -1;
+
+	lxd_envelope_init(&env);
+	alias_path(&p, alias);
+	memset(&rr, 0, sizeof(rr));
+	rr.method = "GET";
+	rr.path = p.buf;
+	if (call_envelope(lxd, &rr, &env, err))
+		goto out;
+	if (env.type == LXD_REPLY_ERROR) {
+		if (env.error_code == 404)
+			ret = 0;
+		else
+			add_lxd_error(err, "looking up an image alias", &env);
+		goto out;
+	}
+	fp = get_str(env.metadata, "target");
+	if (!fp) {
+		strbuf_addstr(err, "image alias without a target");
+		goto out;
+	}
+	strbuf_reset(&p);
+	strbuf_addstr(&p, "/1.0/images/");
+	http_escape(&p, fp);
+	ret = lxd_call(lxd, "DELETE", p.buf, NULL, 0, NULL, NULL, err);
+out:
+	lxd_envelope_release(&env);
+	strbuf_release(&p);
+	return ret;
+}
+
+/* ---- containers --------------------------------------------------------- */
+
+static void instance_path(struct strbuf *p, const char *name, const char *rest)
+{
+	strbuf_addstr(p, "/1.0/instances/");
+	http_escape(p, name);
+	if (rest)
+		strbuf_addstr(p, rest);
+}
+
+static int valid_name(const char *name, struct strbuf *err)
+{
+	const char *p;
+
+	if (!*name || strlen(name) > 63 || *name == '-')
+		goto bad;
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-'))
+			goto bad;
+	return 0;
+bad:
+	strbuf_addf(err, "'%s' is not a valid container name", name);
+	return -1;
+}
+
+int lxd_launch(struct lxd *lxd, const struct lxd_launch *l, struct strbuf *err)
+{
+	struct json_object *body, *src, *cfg, *devs, *dev;
+	struct strbuf p = STRBUF_INIT;
+	struct strbuf ignored = STRBUF_INIT;
+	const char *const *kv;
+	size_t i;
+	int ret = -1;
+
+	if (valid_name(l->name, err))
+		return -1;
+	body = json_object_new_object();
+	json_object_object_add(body, "name", json_object_new_string(l->name));
+	json_object_object_add(body, "type", json_object_new_string("container"));
+	src = json_object_new_object();
+	json_object_object_add(src, "type", json_object_new_string("image"));
+	json_object_object_add(src, "alias", json_object_new_string(l->image));
+	json_object_object_add(body, "source", src);
+	/* no profile: nothing a server's default profile holds (a NIC) applies */
+	json_object_object_add(body, "profiles", json_object_new_array());
+	json_object_object_add(body, "ephemeral", json_object_new_boolean(l->ephemeral));
+	cfg = json_object_new_object();
+	for (kv = l->config; kv && *kv; kv++) {
+		const char *eq = strchr(*kv, '=');
+		char *key;
+		if (!eq) {
+			strbuf_addf(err, "config entry '%s' is not key=value", *kv);
+			goto out;
+		}
+		key = xstrndup(*kv, (size_t)(eq - *kv));
+		json_object_object_add(cfg, key, json_object_new_string(eq + 1));
+		free(key);
+	}
+	if (l->privileged)
+		json_object_object_add(cfg, "security.privileged",
+				       json_object_new_string("true"));
+	json_object_object_add(body, "config", cfg);
+	devs = json_object_new_object();
+	dev = json_object_new_object();
+	json_object_object_add(dev, "type", json_object_new_string("disk"));
+	json_object_object_add(dev, "path", json_object_new_string("/"));
+	json_object_object_add(dev, "pool", json_object_new_string(lxd->pool));
+	json_object_object_add(devs, "root", dev);
+	for (i = 0; i < l->nr_disks; i++) {
+		const struct lxd_disk *d = &l->disks[i];
+		dev = json_object_new_object();
+		json_object_object_add(dev, "type", json_object_new_string("disk"));
+		json_object_object_add(dev, "source", json_object_new_string(d->source));
+		json_object_object_add(dev, "path", json_object_new_string(d->path));
+		if (d->readonly)
+			json_object_object_add(dev, "readonly", json_object_new_string("true"));
+		json_object_object_add(devs, d->name, dev);
+	}
+	json_object_object_add(body, "devices", devs);
+	if (lxd_call(lxd, "POST", "/1.0/instances",
+		     json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN),
+		     0, NULL, NULL, err))
+		goto out;
+	instance_path(&p, l->name, "/state");
+	if (lxd_call(lxd, "PUT", p.buf, "{\"action\":\"start\",\"timeout\":60}",
+		     0, NULL, NULL, err)) {
+		lxd_delete(lxd, l->name, &ignored);
+		goto out;
+	}
+	ret = 0;
+out:
+	json_object_put(body);
+	strbuf_release(&p);
+	strbuf_release(&ignored);
+	return ret;
+}
+
+int lxd_delete(struct lxd *lxd, const char *name, struct strbuf *err)
+{
+	struct lxd_envelope env;
+	struct strbuf p = STRBUF_INIT, m = STRBUF_INIT;
+	struct raw_request rr;
+	int tries, ret = -1, saved = lxd->ignore_signals;
+
+	lxd_envelope_init(&env);
+	if (valid_name(name, err))
+		return -1;
+	/* clean-up runs after an interruption too: finish it */
+	lxd->ignore_signals = 1;
+	for (tries = 0; tries < 20; tries++) {
+		strbuf_reset(&p);
+		instance_path(&p, name, NULL);
+		memset(&rr, 0, sizeof(rr));
+		rr.method = "GET";
+		rr.path = p.buf;
+		strbuf_reset(&m);
+		if (call_envelope(lxd, &rr, &env, &m))
+			goto retry;
+		if (env.type == LXD_REPLY_ERROR && env.error_code == 404) {
+			ret = 0;
+			goto out;
+		}
+		if (env.type == LXD_REPLY_SYNC) {
+			const char *status = get_str(env.metadata, "status");
+			if (status && strcmp(status, "Stopped")) {
+				strbuf_addstr(&p, "/state");
+				/* an ephemeral container is gone once stopped */
+				lxd_call(lxd, "PUT", p.buf,
+					 "{\"action\":\"stop\",\"force\":true,\"timeout\":30}",
+					 0, NULL, NULL, &m);
+				continue;
+			}
+			strbuf_reset(&m);
+			if (!lxd_call(lxd, "DELETE", p.buf, NULL, 0, NULL, NULL, &m)) {
+				ret = 0;
+				goto out;
+			}
+		}
+retry:
+		/* stop/delete race with LXD's own ephemeral clean-up: try again */
+		usleep(200 * 1000);
+	}
+	strbuf_addf(err, "cannot delete container %s: %s", name,
+		    m.len ? m.buf : "it is still there");
+out:
+	lxd->ignore_signals = saved;
+	lxd_envelope_release(&env);
+	strbuf_release(&p);
+	strbuf_release(&m);
+	return ret;
+}
+
+void lxd_exec_result_init(struct lxd_exec_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	strbuf_init(&r->out);
+	strbuf_init(&r->errout);
+}
+
+void lxd_exec_result_release(struct lxd_exec_result *r)
+{
+	strbuf_release(&r->out);
+	strbuf_release(&r->errout);
+}
+
+/* Reads one recorded log file into `out`, then deletes it. */
+static int fetch_log(struct lxd *lxd, const char *path, struct strbuf *out,
+		     struct strbuf *err)
+{
+	struct http_response res;
+	struct raw_request rr;
+	int ret = -1;
+
+	http_response_init(&res);
+	if (strncmp(path, "/1.0/instances/", 15) || strstr(path, "..")) {
+		strbuf_addf(err, "unexpected log path from LXD: %s", path);
+		goto out;
+	}
+	memset(&rr, 0, sizeof(rr));
+	rr.method = "GET";
+	rr.path = path;
+	if (raw(lxd, &rr, &res, err))
+		goto out;
+	if (res.status != 200) {
+		strbuf_addf(err, "GET %s: HTTP %ld", path, res.status);
+		goto out;
+	}
+	strbuf_add(out, res.body.buf, res.body.len);
+	ret = lxd_call(lxd, "DELETE", path, NULL, 0, NULL, NULL, err);
+out:
+	http_response_release(&res);
+	return ret;
+}
+
+int lxd_exec(struct lxd *lxd, const char *name, const struct lxd_exec *x,
+	     struct lxd_exec_result *r, struct strbuf *err)
+{
+	struct json_object *body, *cmd, *env;
+	struct lxd_operation op;
+	struct strbuf p = STRBUF_INIT, m = STRBUF_INIT;
+	char *const *a;
+	double start = monotonic_now(), deadline;
+	int ret = -1;
+
+	lxd_operation_init(&op);
+	body = json_object_new_object();
+	cmd = json_object_new_array();
+	if (x->timeout > 0) {
+		char secs[32];
+		/* exec cannot be cancelled through the API: let timeout(1) do it */
+		snprintf(secs, sizeof(secs), "%.0f", x->timeout < 1 ? 1 : x->timeout);
+		json_object_array_add(cmd, json_object_new_string("timeout"));
+		json_object_array_add(cmd, json_object_new_string("-k"));
+		json_object_array_add(cmd, json_object_new_string("10"));
+		json_object_array_add(cmd, json_object_new_string(secs));
+		deadline = x->timeout + 60;
+	} else {
+		deadline = lxd->op_timeout;
+	}
+	for (a = x->argv; a && *a; a++)
+		json_object_array_add(cmd, json_object_new_string(*a));
+	json_object_object_add(body, "command", cmd);
+	env = json_object_new_object();
+	for (a = x->env; a && *a; a++) {
+		const char *eq = strchr(*a, '=');
+		char *key;
+		if (!eq)
+			continue;
+		key = xstrndup(*a, (size_t)(eq - *a));
+		json_object_object_add(env, key, json_object_new_string(eq + 1));
+		free(key);
+	}
+	json_object_object_add(body, "environment", env);
+	json_object_object_add(body, "wait-for-websocket", json_object_new_boolean(0));
+	json_object_object_add(body, "record-output", json_object_new_boolean(1));
+	json_object_object_add(body, "interactive", json_object_new_boolean(0));
+	if (x->cwd)
+		json_object_object_add(body, "cwd", json_object_new_string(x->cwd));
+	json_object_object_add(body, "user", json_object_new_int64(x->uid));
+	json_object_object_add(body, "group", json_object_new_int64(x->gid));
+
+	instance_path(&p, name, "/exec");
+	if (lxd_call(lxd, "POST", p.buf,
+		     json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN),
+		     deadline, NULL, &op, &m)) {
+		/*
+		 * LXD turns exit status 127 into a failed operation ("Command
+		 * not found"), with or without metadata.return: that is still
+		 * a command that ran and said so.
+		 */
+		if (op.status && op.status_code == 400 &&
+		    (op.has_return || (op.err && strstr(op.err, "not found")))) {
+			if (!op.has_return) {
+				op.has_return = 1;
+				op.return_code = 127;
+			}
+			strbuf_reset(&m);
+		} else {
+			strbuf_addbuf_compat(err, &m);
+			goto out;
+		}
+	}
+	if (!op.has_return) {
+		strbuf_addf(err, "exec in %s: LXD reported no exit status", name);
+		goto out;
+	}
+	r->exit_code = op.return_code;
+	r->duration = monotonic_now() - start;
+	if (x->timeout > 0 && (r->exit_code == 124 || r->exit_code == 137 ||
+			       r->exit_code == 143) && r->duration >= x->timeout)
+		r->timed_out = 1;
+	if (op.stdout_log && fetch_log(lxd, op.stdout_log, &r->out, &m))
+		goto log_err;
+	if (op.stderr_log && fetch_log(lxd, op.stderr_log, &r->errout, &m))
+		goto log_err;
+	ret = 0;
+	goto out;
+log_err:
+	strbuf_addf(err, "exec in %s: cannot read its output: %s", name, m.buf);
+out:
+	json_object_put(body);
+	lxd_operation_release(&op);
+	strbuf_release(&p);
+	strbuf_release(&m);
+	return ret;
+}
+
+static void files_path(struct strbuf *p, const char *name, const char *path)
+{
+	instance_path(p, name, "/files?path=");
+	http_escape(p, path);
+}
+
+int lxd_file_push(struct lxd *lxd, const char *name, const char *local,
+		  const char *path, unsigned mode, unsigned uid, unsigned gid,
+		  struct strbuf *err)
+{
+	char h_uid[40], h_gid[40], h_mode[40];
+	const char *hdrs[] = {
+		/* without it LXD 5.0 writes an empty file */
+		"Content-Type: application/octet-stream",
+		"X-LXD-type: file",
+		"X-LXD-write: overwrite",
+		h_uid, h_gid, h_mode, NULL };
+	struct raw_request rr;
+	struct strbuf p = STRBUF_INIT;
+	int ret;
+
+	if (*path != '/') {
+		strbuf_addf(err, "push to %s: the container path must be absolute", path);
+		return -1;
+	}
+	snprintf(h_uid, sizeof(h_uid), "X-LXD-uid: %u", uid);
+	snprintf(h_gid, sizeof(h_gid), "X-LXD-gid: %u", gid);
+	snprintf(h_mode, sizeof(h_mode), "X-LXD-mode: %04o", mode & 07777);
+	files_path(&p, name, path);
+	memset(&rr, 0, sizeof(rr));
+	rr.method = "POST";
+	rr.path = p.buf;
+	rr.headers = hdrs;
+	rr.body_file = local;
+	rr.timeout_ms = 30L * 60 * 1000;
+	ret = call_full(lxd, &rr, 0, NULL, NULL, err);
+	strbuf_release(&p);
+	return ret;
+}
+
+int lxd_file_pull(struct lxd *lxd, const char *name, const char *path,
+		  const char *local, struct strbuf *err)
+{
+	struct http_response res;
+	struct raw_request rr;
+	struct strbuf p = STRBUF_INIT;
+	int ret = -1;
+
+	http_response_init(&res);
+	files_path(&p, name, path);
+	memset(&rr, 0, sizeof(rr));
+	rr.method = "GET";
+	rr.path = p.buf;
+	rr.out_file = local;
+	rr.timeout_ms = 30L * 60 * 1000;
+	if (raw(lxd, &rr, &res, err))
+		goto out;
+	if (res.status != 200) {
+		struct strbuf body = STRBUF_INIT, m = STRBUF_INIT;
+		struct lxd_envelope env;
+		FILE *f = fopen(local, "rb");
+		char buf[4096];
+		size_t n;
+
+		lxd_envelope_init(&env);
+		while (f && body.len < 65536 && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+			strbuf_add(&body, buf, n);
+		if (f)
+			fclose(f);
+		unlink(local);
+		strbuf_addf(&m, "pull %s from %s", path, name);
+		if (!lxd_parse_envelope(body.buf, body.len, res.status, &env, err) &&
+		    env.type == LXD_REPLY_ERROR)
+			add_lxd_error(err, m.buf, &env);
+		else
+			strbuf_addf(err, "%s: HTTP %ld", m.buf, res.status);
+		lxd_envelope_release(&env);
+		strbuf_release(&body);
+		strbuf_release(&m);
+		goto out;
+	}
+	ret = 0;
+out:
+	http_response_release(&res);
+	strbuf_release(&p);
+	return ret;
+}
+
+void lxd_instances_free(struct lxd_instance *list, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(list[i].name);
+		free(list[i].status);
+		free(list[i].run_id);
+		free(list[i].host);
+	}
+	free(list);
+}
+
+int lxd_list_own(struct lxd *lxd, struct lxd_instance **list, size_t *nr,
+		 struct strbuf *err)
+{
+	struct lxd_envelope env;
+	struct lxd_instance *out = NULL;
+	size_t n = 0, alloc = 0, i, len;
+	int ret = -1;
+
+	lxd_envelope_init(&env);
+	*list = NULL;
+	*nr = 0;
+	if (lxd_call(lxd, "GET", "/1.0/instances?recursion=1", NULL, 0, &env, NULL, err))
+		goto out;
+	if (!env.metadata || !json_object_is_type(env.metadata, json_type_array)) {
+		strbuf_addstr(err, "GET /1.0/instances: reply is not a list");
+		goto out;
+	}
+	len = json_object_array_length(env.metadata);
+	for (i = 0; i < len; i++) {
+		struct json_object *inst = json_object_array_get_idx(env.metadata, i);
+		struct json_object *cfg = get_obj(inst, "config");
+		const char *name = get_str(inst, "name");
+		const char *run = get_str(cfg, LXD_LABEL_PREFIX "run");
+		const char *host = get_str(cfg, LXD_LABEL_PREFIX "host");
+		const char *pid = get_str(cfg, LXD_LABEL_PREFIX "pid");
+		const char *status = get_str(inst, "status");
+		unsigned long pidv = 0;
+
+		if (!name || !run)
+			continue;
+		xgrow((void **)&out, &alloc, n + 1, sizeof(*out));
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].name = xstrdup(name);
+		out[n].run_id = xstrdup(run);
+		out[n].status = xstrdup(status ? status : "unknown");
+		out[n].host = host ? xstrdup(host) : NULL;
+		if (pid && !parse_ulong(pid, 1, 0x7fffffff, &pidv))
+			out[n].pid = pidv;
+		n++;
+	}
+	*list = out;
+	*nr = n;
+	out = NULL;
+	n = 0;
+	ret = 0;
+out:
+	lxd_instances_free(out, n);
+	lxd_envelope_release(&env);
+	return ret;
+}
