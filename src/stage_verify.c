@@ -1,13 +1,914 @@
-/* Work in progress: replaced by the real verify stage before the first landing. */
+/*
+ * verify: the relocatability gate.
+ *
+ * For each tarball: extract once (archive.c, secure mode), scan the tree
+ * once (every ELF parsed with elf.c, build-prefix strings graded), then
+ * rename() the tree to N random prefixes in turn and, at each, check every
+ * RPATH/RUNPATH entry and resolve every DT_NEEDED with the loader
+ * simulation (ldso.c), probing the real file system at that prefix.
+ * Nothing from the tree is ever executed.
+ */
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "elf.h"
+#include "fsutil.h"
+#include "ldso.h"
+#include "rules.h"
+#include "signals.h"
 #include "stages.h"
+#include "strmap.h"
+
+#define DEFAULT_BUILD_PREFIX "/opt/slurm/software"
 
 const struct opt verify_opts[] = {
+	{ "prefixes", OPT_VALUE, "N", "random prefixes to check at (default 3)" },
+	{ "allow-system-lib", OPT_LIST, "PATTERN",
+	  "also treat libraries matching PATTERN (fnmatch) as provided by the system" },
+	{ "build-prefix", OPT_LIST, "PATH",
+	  "where the tree was built/installed (default " DEFAULT_BUILD_PREFIX ")" },
+	{ "tree", OPT_VALUE, "DIR", "check DIR in place instead of tarballs (no relocation)" },
+	{ "work-dir", OPT_VALUE, "DIR", "where to extract (default $TMPDIR or /tmp)" },
+	{ "max-entries", OPT_VALUE, "N", "refuse archives with more entries (default 1000000)" },
+	{ "max-bytes", OPT_VALUE, "SIZE", "refuse trees larger than SIZE (default 64G)" },
+	{ "max-entry-bytes", OPT_VALUE, "SIZE", "refuse single entries larger than SIZE (default 16G)" },
+	{ "no-leak-scan", OPT_FLAG, NULL, "skip the build-prefix string scan" },
+	{ "keep", OPT_FLAG, NULL, "keep the extracted tree (its path is in the report)" },
 	{ NULL, 0, NULL, NULL },
 };
 
+struct vfile {
+	char *rel;
+	struct elf_info elf;
+	struct ldso_object obj;
+};
+
+struct vopts {
+	char **prefixes_bp;           /* build prefixes */
+	size_t nr_bp;
+	char **allow;                 /* default + user patterns */
+	size_t nr_allow;
+	unsigned long nr_prefixes;
+	struct extract_limits limits;
+	const char *work_dir;
+	int leak_scan;
+	int keep;
+};
+
+struct tree {
+	struct vfile **elfs;
+	size_t nr_elfs, alloc_elfs;
+	struct strmap by_rel;
+	size_t nr_files, nr_symlinks, nr_dirs;
+	unsigned long long bytes;
+	struct check *elf_check;      /* malformed ELF, PT_INTERP */
+	struct check *leak_check;     /* build-prefix strings */
+	const struct vopts *opts;
+};
+
+static void tree_init(struct tree *t, const struct vopts *o)
+{
+	memset(t, 0, sizeof(*t));
+	strmap_init(&t->by_rel);
+	t->opts = o;
+}
+
+static void tree_release(struct tree *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_elfs; i++) {
+		free(t->elfs[i]->rel);
+		elf_info_release(&t->elfs[i]->elf);
+		free(t->elfs[i]);
+	}
+	free(t->elfs);
+	strmap_release(&t->by_rel);
+}
+
+/* --- build-prefix strings ------------------------------------------- */
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static const char *text_rule(const char *rel, const char *buf, size_t len,
+			     size_t hit, mode_t mode)
+{
+	const char *nl;
+
+	if (len >= 2 && buf[0] == '#' && buf[1] == '!') {
+		nl = memchr(buf, '\n', len);
+		if (!nl || (size_t)(nl - buf) > hit)
+			return "leak-shebang";
+		return "leak-script";
+	}
+	if (has_suffix(rel, ".pc"))
+		return "leak-pkgconfig";
+	if (has_suffix(rel, ".la"))
+		return "leak-libtool";
+	if (mode & 0111)
+		return "leak-script";
+	if (!strncmp(rel, "etc/", 4) || strstr(rel, "/etc/") || has_suffix(rel, ".conf") ||
+	    has_suffix(rel, ".cfg") || has_suffix(rel, ".ini") || has_suffix(rel, ".lua") ||
+	    has_suffix(rel, ".tcl") || has_suffix(rel, ".yaml") || has_suffix(rel, ".yml") ||
+	    has_suffix(rel, ".json") || has_suffix(rel, ".sh") || strstr(rel, "modulefiles/"))
+		return "leak-config";
+	return "leak-text";
+}
+
+static const char *elf_rule(enum elf_region r)
+{
+	switch (r) {
+	case REGION_DYNSTR: return "leak-elf-dynstr";
+	case REGION_INTERP: return "leak-elf-interp";
+	case REGION_RODATA: return "leak-elf-rodata";
+	case REGION_DEBUG:
+	case REGION_SYMTAB: return "leak-elf-debug";
+	case REGION_OTHER: return "leak-elf-other";
+	}
+	return "leak-elf-other";
+}
+
+/* The string (ELF) or line (text) around a hit, for the finding's entry. */
+static void context(struct strbuf *out, const char *buf, size_t len, size_t hit,
+		    int elf)
+{
+	size_t a = hit, b = hit;
+	char stop = elf ? '\0' : '\n';
+
+	while (a > 0 && hit - a < 160 && buf[a - 1] != stop && (elf || buf[a - 1] != '\0'))
+		a--;
+	while (b < len && b - hit < 200 && buf[b] != stop && buf[b] != '\0')
+		b++;
+	strbuf_add(out, buf + a, b - a);
+}
+
+static void scan_leaks(struct tree *t, const char *rel, const char *buf, size_t len,
+		       const struct elf_info *elf, mode_t mode)
+{
+	const char *reported[16];
+	size_t nr_reported = 0, i, j;
+	int is_text = !elf && !memchr(buf, '\0', len < 8192 ? len : 8192);
+
+	for (i = 0; i < t->opts->nr_bp; i++) {
+		const char *bp = t->opts->prefixes_bp[i];
+		size_t bl = strlen(bp), off = 0;
+
+		if (bl < 2)
+			continue;
+		while (off + bl <= len) {
+			const char *p = memmem(buf + off, len - off, bp, bl);
+			const char *rule;
+			struct strbuf ctx = STRBUF_INIT, msg = STRBUF_INIT;
+			size_t hit;
+			int dup = 0;
+
+			if (!p)
+				break;
+			hit = (size_t)(p - buf);
+			off = hit + bl;
+			if (elf)
+				rule = elf_rule(elf_region_at(elf, hit));
+			else if (is_text)
+				rule = text_rule(rel, buf, len, hit, mode);
+			else
+				rule = "leak-binary";
+			for (j = 0; j < nr_reported; j++)
+				if (reported[j] == rule)
+					dup = 1;
+			if (dup)
+				continue;
+			if (nr_reported < 16)
+				reported[nr_reported++] = rule;
+			context(&ctx, buf, len, hit, elf || !is_text);
+			strbuf_addf(&msg, "build prefix '%s' %s at offset %zu", bp,
+				    elf ? "in an ELF string" : is_text ? "in text" : "in binary data",
+				    hit);
+			rule_report(t->leak_check, rule, rel, ctx.buf, msg.buf);
+			strbuf_release(&ctx);
+			strbuf_release(&msg);
+			if (!elf)
+				break; /* text files: one finding says it */
+		}
+	}
+}
+
+/* --- the one scan of the tree ---------------------------------------- */
+
+static void add_elf(struct tree *t, const char *rel, const char *buf, size_t len)
+{
+	struct vfile *f = xcalloc(1, sizeof(*f));
+	struct strbuf err = STRBUF_INIT;
+	size_t i;
+
+	f->rel = xstrdup(rel);
+	if (elf_parse(buf, len, &f->elf, &err)) {
+		rule_report(t->elf_check, "elf-malformed", rel, NULL, err.buf);
+		elf_info_release(&f->elf);
+		free(f->rel);
+		free(f);
+		strbuf_release(&err);
+		return;
+	}
+	strbuf_release(&err);
+	if (f->elf.interp) {
+		int bad = f->elf.interp[0] != '/';
+		for (i = 0; i < t->opts->nr_bp && !bad; i++)
+			if (strstr(f->elf.interp, t->opts->prefixes_bp[i]))
+				bad = 1;
+		if (bad)
+			rule_report(t->elf_check, "elf-interp-leak", rel, f->elf.interp,
+				    "PT_INTERP will not exist at another prefix");
+	}
+	f->obj.rel = f->rel;
+	f->obj.elf = &f->elf;
+	xgrow((void **)&t->elfs, &t->alloc_elfs, t->nr_elfs + 1, sizeof(*t->elfs));
+	t->elfs[t->nr_elfs++] = f;
+	strmap_put(&t->by_rel, f->rel, f);
+}
+
+static int scan_file(struct tree *t, int dirfd, const char *name, const char *rel,
+		     struct strbuf *err)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	void *map;
+	size_t len;
+	int is_elf;
+
+	if (fd < 0) {
+		strbuf_addf(err, "cannot open '%s': %s", rel, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	t->nr_files++;
+	t->bytes += (unsigned long long)st.st_size;
+	if (st.st_size == 0) {
+		close(fd);
+		return 0;
+	}
+	len = (size_t)st.st_size;
+	if (!t->opts->leak_scan) {
+		/* header first: most files of a big tree are not ELF */
+		unsigned char magic[4];
+		if (pread(fd, magic, 4, 0) != 4 || !elf_is_elf(magic, 4)) {
+			close(fd);
+			return 0;
+		}
+	}
+	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		strbuf_addf(err, "cannot map '%s': %s", rel, strerror(errno));
+		return -1;
+	}
+	is_elf = elf_is_elf(map, len);
+	if (is_elf)
+		add_elf(t, rel, map, len);
+	if (t->opts->leak_scan) {
+		const struct vfile *f = is_elf ? strmap_get(&t->by_rel, rel) : NULL;
+		struct elf_info none;
+
+		elf_info_init(&none);
+		scan_leaks(t, rel, map, len, f ? &f->elf : is_elf ? &none : NULL,
+			   st.st_mode);
+	}
+	munmap(map, len);
+	return 0;
+}
+
+static int scan_dir(struct tree *t, int dir_fd, struct strbuf *rel, struct strbuf *err)
+{
+	DIR *d = fdopendir(dir_fd);
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d) {
+		close(dir_fd);
+		strbuf_addf(err, "cannot read directory '%s': %s", rel->buf, strerror(errno));
+		return -1;
+	}
+	while (!ret && (de = readdir(d)) != NULL) {
+		size_t keep = rel->len;
+		unsigned char type = de->d_type;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (signals_interrupted())
+			break;
+		if (rel->len)
+			strbuf_addch(rel, '/');
+		strbuf_addstr(rel, de->d_name);
+		if (type == DT_UNKNOWN) {
+			struct stat st;
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG :
+				       S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
+		}
+		if (type == DT_DIR) {
+			int fd = openat(dirfd(d), de->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			t->nr_dirs++;
+			if (fd < 0) {
+				strbuf_addf(err, "cannot open directory '%s': %s", rel->buf,
+					    strerror(errno));
+				ret = -1;
+			} else {
+				ret = scan_dir(t, fd, rel, err);
+			}
+		} else if (type == DT_REG) {
+			ret = scan_file(t, dirfd(d), de->d_name, rel->buf, err);
+		} else if (type == DT_LNK) {
+			t->nr_symlinks++;
+		}
+		strbuf_setlen(rel, keep);
+	}
+	closedir(d);
+	return ret;
+}
+
+static int cmp_vfile(const void *a, const void *b)
+{
+	return strcmp((*(struct vfile *const *)a)->rel, (*(struct vfile *const *)b)->rel);
+}
+
+static int scan_tree(struct tree *t, const char *root, struct strbuf *err)
+{
+	struct strbuf rel = STRBUF_INIT;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		strbuf_addf(err, "cannot open '%s': %s", root, strerror(errno));
+		return -1;
+	}
+	ret = scan_dir(t, fd, &rel, err);
+	strbuf_release(&rel);
+	/* readdir order is arbitrary: sort so reports are stable */
+	if (t->nr_elfs)
+		qsort(t->elfs, t->nr_elfs, sizeof(*t->elfs), cmp_vfile);
+	return ret;
+}
+
+/* --- checks at one prefix ------------------------------------------- */
+
+struct at_prefix {
+	struct tree *tree;
+	char *root;                  /* realpath of the tree root here */
+	size_t rootlen;
+	struct strmap cache;         /* candidate -> vfile or a sentinel */
+	struct check *needed;
+};
+
+static char miss_missing, miss_outside, miss_notelf;
+
+static void *probe(struct at_prefix *p, const char *path)
+{
+	void *hit = strmap_get(&p->cache, path);
+	char *real;
+
+	if (hit)
+		return hit;
+	real = realpath(path, NULL);
+	if (!real) {
+		hit = &miss_missing;
+	} else if (strncmp(real, p->root, p->rootlen) ||
+		   (real[p->rootlen] != '/' && real[p->rootlen] != '\0')) {
+		hit = &miss_outside;
+	} else {
+		hit = strmap_get(&p->tree->by_rel, real + p->rootlen + (real[p->rootlen] == '/'));
+		if (!hit) {
+			struct stat st;
+			hit = stat(real, &st) == 0 && S_ISDIR(st.st_mode) ? (void *)&miss_outside
+									 : (void *)&miss_notelf;
+			if (S_ISDIR(st.st_mode))
+				hit = &miss_notelf;
+		}
+	}
+	free(real);
+	strmap_put(&p->cache, path, hit);
+	return hit;
+}
+
+static const struct ldso_object *lookup(void *ctx, const char *path, int cls,
+					unsigned machine, enum ldso_miss *why)
+{
+	struct at_prefix *p = ctx;
+	void *hit = probe(p, path);
+	struct vfile *f;
+
+	if (hit == &miss_missing) {
+		*why = LDSO_MISSING;
+		return NULL;
+	}
+	if (hit == &miss_outside) {
+		*why = LDSO_OUTSIDE;
+		return NULL;
+	}
+	if (hit == &miss_notelf) {
+		*why = LDSO_WRONG_CLASS;
+		return NULL;
+	}
+	f = hit;
+	if (f->elf.cls != cls || f->elf.machine != machine || f->elf.type != ET_DYN) {
+		*why = LDSO_WRONG_CLASS;
+		return NULL;
+	}
+	return &f->obj;
+}
+
+static void unresolved(void *ctx, const struct ldso_object *req, const char *needed,
+		       const char *rule, const char *why, const struct ldso_object *root)
+{
+	struct at_prefix *p = ctx;
+	struct strbuf msg = STRBUF_INIT;
+
+	strbuf_addf(&msg, "'%s' cannot be found", needed);
+	if (root != req)
+		strbuf_addf(&msg, " (loaded through %s)", root->rel);
+	strbuf_addf(&msg, "; searched: %s", why);
+	rule_report(p->needed, rule, req->rel, needed, msg.buf);
+	strbuf_release(&msg);
+}
+
+static void check_entries(struct at_prefix *p, struct check *c, const struct vfile *f,
+			  const char *list, const char *tag)
+{
+	struct strbuf exp = STRBUF_INIT, norm = STRBUF_INIT, origin = STRBUF_INIT,
+		      msg = STRBUF_INIT;
+	const char *s = list, *slash = strrchr(f->rel, '/');
+	size_t i;
+
+	strbuf_addstr(&origin, p->root);
+	if (slash) {
+		strbuf_addch(&origin, '/');
+		strbuf_add(&origin, f->rel, (size_t)(slash - f->rel));
+	}
+	for (;;) {
+		const char *end = strchr(s, ':');
+		size_t n = end ? (size_t)(end - s) : strlen(s);
+		char *entry = xstrndup(s, n);
+		int flags;
+
+		strbuf_reset(&msg);
+		if (!n) {
+			strbuf_addf(&msg, "%s '%s' has an empty entry: the loader searches "
+				    "the current directory", tag, list);
+			rule_report(c, "rpath-empty-entry", f->rel, list, msg.buf);
+			goto next;
+		}
+		flags = ldso_expand(entry, origin.buf, f->elf.cls, f->elf.machine, &exp);
+		if (flags & 2) {
+			strbuf_addf(&msg, "%s entry has a $TOKEN the loader does not expand", tag);
+			rule_report(c, "rpath-unknown-token", f->rel, entry, msg.buf);
+		}
+		if (exp.buf[0] != '/') {
+			strbuf_addf(&msg, "%s entry is relative: resolved against the current "
+				    "directory of the process, not the file", tag);
+			rule_report(c, "rpath-relative", f->rel, entry, msg.buf);
+			goto next;
+		}
+		if (!(flags & 1)) {
+			const char *bp = NULL;
+			for (i = 0; i < p->tree->opts->nr_bp; i++)
+				if (strstr(entry, p->tree->opts->prefixes_bp[i]))
+					bp = p->tree->opts->prefixes_bp[i];
+			strbuf_addf(&msg, "%s entry is absolute%s%s%s: it does not move with the tree",
+				    tag, bp ? " and points into the build prefix '" : "",
+				    bp ? bp : "", bp ? "'" : "");
+			rule_report(c, "rpath-absolute-outside", f->rel, entry, msg.buf);
+			goto next;
+		}
+		if (path_normalize(exp.buf, &norm) || strncmp(norm.buf, p->root, p->rootlen) ||
+		    (norm.buf[p->rootlen] != '/' && norm.buf[p->rootlen] != '\0')) {
+			strbuf_addf(&msg, "%s entry climbs out of the tree (to %s)", tag,
+				    norm.len ? norm.buf : "/");
+			rule_report(c, "rpath-origin-escape", f->rel, entry, msg.buf);
+			goto next;
+		}
+		{
+			void *hit = probe(p, norm.buf);
+			struct stat st;
+			if (hit == &miss_missing || hit == &miss_outside ||
+			    stat(norm.buf, &st) < 0 || !S_ISDIR(st.st_mode)) {
+				strbuf_addf(&msg, "%s entry names a directory the tree does not "
+					    "have (%s)", tag, norm.buf + p->rootlen);
+				rule_report(c, "rpath-missing-dir", f->rel, entry, msg.buf);
+			}
+		}
+next:
+		free(entry);
+		if (!end)
+			break;
+		s = end + 1;
+	}
+	strbuf_release(&exp);
+	strbuf_release(&norm);
+	strbuf_release(&origin);
+	strbuf_release(&msg);
+}
+
+static void summarize(struct check *c, const char *pass_msg)
+{
+	size_t e = c->nr_by_severity[SEV_ERROR], w = c->nr_by_severity[SEV_WARNING];
+
+	if (c->outcome == OUTCOME_ERROR)
+		return;
+	if (!e && !w) {
+		check_set_message(c, "%s", pass_msg);
+		return;
+	}
+	if (e) {
+		const struct finding *f = NULL;
+		size_t i;
+		for (i = 0; i < c->nr_findings && !f; i++)
+			if (c->findings[i]->severity == SEV_ERROR)
+				f = c->findings[i];
+		check_set_message(c, "%zu error%s, %zu warning%s; first: [%s] %s%s%s", e,
+				  e == 1 ? "" : "s", w, w == 1 ? "" : "s",
+				  f ? f->rule : "?", f && f->file ? f->file : "",
+				  f && f->entry ? ": " : "", f && f->entry ? f->entry : "");
+	} else {
+		check_set_message(c, "%s (%zu warning%s)", pass_msg, w, w == 1 ? "" : "s");
+	}
+}
+
+static void check_at_prefix(struct stage_report *s, struct tree *t, const char *label,
+			    const char *where, const char *prefix_name)
+{
+	struct at_prefix p;
+	struct ldso_env env;
+	struct strbuf name = STRBUF_INIT;
+	struct strmap seen;
+	struct check *rc;
+	size_t i, found = 0, roots = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.tree = t;
+	strmap_init(&p.cache);
+	strmap_init(&seen);
+	strbuf_addf(&name, "%s: rpath [%s]", label, prefix_name);
+	rc = stage_add_check(s, name.buf);
+	strbuf_reset(&name);
+	strbuf_addf(&name, "%s: needed [%s]", label, prefix_name);
+	p.needed = stage_add_check(s, name.buf);
+	p.root = realpath(where, NULL);
+	if (!p.root) {
+		check_fail(rc, OUTCOME_ERROR, "cannot resolve '%s': %s", where, strerror(errno));
+		check_fail(p.needed, OUTCOME_ERROR, "cannot resolve '%s'", where);
+		goto out;
+	}
+	p.rootlen = strlen(p.root);
+	if (p.rootlen == 1) /* a tree at "/" */
+		p.rootlen = 0;
+
+	for (i = 0; i < t->nr_elfs && !signals_interrupted(); i++) {
+		const struct vfile *f = t->elfs[i];
+		if (f->elf.rpath)
+			check_entries(&p, rc, f, f->elf.rpath, "DT_RPATH");
+		if (f->elf.runpath)
+			check_entries(&p, rc, f, f->elf.runpath, "DT_RUNPATH");
+		if (f->elf.rpath && f->elf.runpath)
+			rule_report(rc, "rpath-ignored", f->rel, f->elf.rpath,
+				    "DT_RPATH is ignored by the loader because DT_RUNPATH is set");
+	}
+	check_finish(rc);
+	strbuf_reset(&name);
+	strbuf_addf(&name, "%zu ELF files at %s", t->nr_elfs, where);
+	summarize(rc, name.buf);
+
+	memset(&env, 0, sizeof(env));
+	env.root = p.root;
+	env.allow = t->opts->allow;
+	env.nr_allow = t->opts->nr_allow;
+	env.lookup = lookup;
+	env.unresolved = unresolved;
+	env.ctx = &p;
+	for (i = 0; i < t->nr_elfs && !signals_interrupted(); i++) {
+		const struct vfile *f = t->elfs[i];
+		if (!f->elf.dynamic || (f->elf.type != ET_EXEC && f->elf.type != ET_DYN))
+			continue;
+		roots++;
+		found += ldso_resolve(&env, &f->obj, &seen);
+	}
+	check_finish(p.needed);
+	strbuf_reset(&name);
+	strbuf_addf(&name, "%zu dynamic ELF files, %zu in-tree library loads resolved at %s",
+		    roots, found, where);
+	summarize(p.needed, name.buf);
+out:
+	free(p.root);
+	strmap_release(&p.cache);
+	strmap_release(&seen);
+	strbuf_release(&name);
+}
+
+/* --- prefixes ------------------------------------------------------- */
+
+/*
+ * The i-th random prefix under `base`: depths 1, 3, 6, ... and component
+ * lengths that grow, so short and long, shallow and deep paths are tried.
+ */
+static void random_prefix(struct strbuf *out, const char *base, unsigned long i)
+{
+	static const unsigned depths[] = { 1, 3, 6, 2, 4 };
+	static const unsigned lens[] = { 6, 11, 40, 3, 23 };
+	unsigned d = depths[i % 5], k;
+
+	strbuf_reset(out);
+	strbuf_addf(out, "%s/p%lu", base, i + 1);
+	for (k = 0; k < d; k++) {
+		strbuf_addch(out, '/');
+		fs_random_name(out, lens[(i + k) % 5]);
+	}
+}
+
+struct extract_ctx {
+	struct check *c;
+};
+
+static void on_extract_finding(void *ctx, const char *rule, const char *entry,
+			       const char *message)
+{
+	struct extract_ctx *x = ctx;
+	rule_report(x->c, rule, entry, NULL, message);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s && s[1] ? s + 1 : path;
+}
+
+static void verify_tree_checks(struct stage_report *s, struct tree *t, const char *label)
+{
+	struct strbuf name = STRBUF_INIT;
+
+	strbuf_addf(&name, "%s: elf files", label);
+	t->elf_check = stage_add_check(s, name.buf);
+	strbuf_reset(&name);
+	strbuf_addf(&name, "%s: build-prefix strings", label);
+	t->leak_check = stage_add_check(s, name.buf);
+	strbuf_release(&name);
+}
+
+static void finish_tree_checks(struct tree *t)
+{
+	struct strbuf msg = STRBUF_INIT;
+
+	check_finish(t->elf_check);
+	strbuf_addf(&msg, "%zu files, %zu ELF files parsed, %zu symlinks", t->nr_files,
+		    t->nr_elfs, t->nr_symlinks);
+	summarize(t->elf_check, msg.buf);
+	check_finish(t->leak_check);
+	strbuf_reset(&msg);
+	if (!t->opts->leak_scan) {
+		t->leak_check->outcome = OUTCOME_SKIPPED;
+		check_set_message(t->leak_check, "skipped (--no-leak-scan)");
+	} else {
+		size_t i;
+		strbuf_addstr(&msg, "no build-prefix string that changes behaviour (");
+		for (i = 0; i < t->opts->nr_bp; i++)
+			strbuf_addf(&msg, "%s%s", i ? ", " : "", t->opts->prefixes_bp[i]);
+		strbuf_addstr(&msg, ")");
+		summarize(t->leak_check, msg.buf);
+	}
+	strbuf_release(&msg);
+}
+
+static void verify_in_place(struct stage_report *s, const struct vopts *o, const char *dir)
+{
+	struct tree t;
+	struct strbuf err = STRBUF_INIT;
+	const char *label = base_name(dir);
+
+	tree_init(&t, o);
+	verify_tree_checks(s, &t, label);
+	if (scan_tree(&t, dir, &err)) {
+		check_fail(t.elf_check, OUTCOME_ERROR, "%s", err.buf);
+		finish_tree_checks(&t);
+		goto out;
+	}
+	finish_tree_checks(&t);
+	check_at_prefix(s, &t, label, dir, "in place");
+out:
+	stage_set_prop(s, "tree", dir);
+	tree_release(&t);
+	strbuf_release(&err);
+}
+
+static void verify_tarball(struct stage_report *s, const struct vopts *o,
+			   const char *tarball, unsigned idx)
+{
+	struct strbuf base = STRBUF_INIT, cur = STRBUF_INIT, next = STRBUF_INIT,
+		      err = STRBUF_INIT, name = STRBUF_INIT, key = STRBUF_INIT;
+	const char *label = base_name(tarball);
+	struct extract_stats st;
+	struct extract_ctx xc;
+	struct extract_sink sink = { on_extract_finding, &xc };
+	struct check *xcheck;
+	struct tree t;
+	unsigned long i;
+	int have_base = 0;
+
+	tree_init(&t, o);
+	strbuf_addf(&name, "%s: extract", label);
+	xcheck = stage_add_check(s, name.buf);
+	xc.c = xcheck;
+	strbuf_addf(&key, "tarball.%u", idx);
+	stage_set_prop(s, key.buf, tarball);
+
+	strbuf_addf(&base, "%s/sf-verify-XXXXXX", o->work_dir);
+	if (!mkdtemp(base.buf)) {
+		check_fail(xcheck, OUTCOME_ERROR, "cannot create a work directory in '%s': %s",
+			   o->work_dir, strerror(errno));
+		goto out;
+	}
+	have_base = 1;
+	strbuf_addf(&cur, "%s/extract", base.buf);
+	if (mkdir(cur.buf, 0755) < 0) {
+		check_fail(xcheck, OUTCOME_ERROR, "cannot create '%s': %s", cur.buf,
+			   strerror(errno));
+		goto out;
+	}
+	if (archive_extract_secure(tarball, cur.buf, &o->limits, &st, &sink, &err)) {
+		check_fail(xcheck, OUTCOME_ERROR, "%s", err.buf);
+		goto out;
+	}
+	check_finish(xcheck);
+	strbuf_reset(&name);
+	strbuf_addf(&name, "%zu entries: %zu files, %zu directories, %zu symlinks, "
+		    "%zu hard links, %llu bytes", st.entries, st.files, st.dirs, st.symlinks,
+		    st.hardlinks, st.bytes);
+	summarize(xcheck, name.buf);
+	if (st.stopped || signals_interrupted())
+		goto out;
+
+	verify_tree_checks(s, &t, label);
+	if (scan_tree(&t, cur.buf, &err)) {
+		check_fail(t.elf_check, OUTCOME_ERROR, "%s", err.buf);
+		finish_tree_checks(&t);
+		goto out;
+	}
+	finish_tree_checks(&t);
+
+	for (i = 0; i < o->nr_prefixes && !signals_interrupted(); i++) {
+		struct strbuf pname = STRBUF_INIT;
+		char *slash;
+
+		random_prefix(&next, base.buf, i);
+		slash = strrchr(next.buf, '/');
+		*slash = '\0';
+		if (fs_mkdirs(next.buf, &err) < 0) {
+			check_fail(stage_add_check(s, "relocate"), OUTCOME_ERROR, "%s", err.buf);
+			goto out;
+		}
+		*slash = '/';
+		/* the tree leaves its previous place: nothing there can be used */
+		if (rename(cur.buf, next.buf) < 0) {
+			check_fail(stage_add_check(s, "relocate"), OUTCOME_ERROR,
+				   "cannot move the tree to '%s': %s", next.buf, strerror(errno));
+			goto out;
+		}
+		strbuf_reset(&cur);
+		strbuf_add(&cur, next.buf, next.len);
+		strbuf_addf(&pname, "prefix %lu", i + 1);
+		strbuf_reset(&key);
+		strbuf_addf(&key, "prefix.%u.%lu", idx, i + 1);
+		stage_set_prop(s, key.buf, cur.buf);
+		check_at_prefix(s, &t, label, cur.buf, pname.buf);
+		strbuf_release(&pname);
+	}
+out:
+	if (signals_interrupted())
+		s->interrupted = 1;
+	if (have_base) {
+		if (o->keep && !signals_interrupted()) {
+			strbuf_reset(&key);
+			strbuf_addf(&key, "kept.%u", idx);
+			stage_set_prop(s, key.buf, cur.buf);
+		} else {
+			strbuf_reset(&err);
+			fs_rmtree(base.buf, &err);
+		}
+	}
+	tree_release(&t);
+	strbuf_release(&base);
+	strbuf_release(&cur);
+	strbuf_release(&next);
+	strbuf_release(&err);
+	strbuf_release(&name);
+	strbuf_release(&key);
+}
+
+static int parse_opts(struct run *run, struct vopts *o, struct strbuf *err)
+{
+	struct extract_limits def = EXTRACT_LIMITS_DEFAULT;
+	char *const *v;
+	size_t n, i;
+	const char *s;
+
+	memset(o, 0, sizeof(*o));
+	o->limits = def;
+	if (cli_get_ulong(&run->cli, "prefixes", 1, 100, 3, &o->nr_prefixes, err))
+		return -1;
+	if ((s = cli_get(&run->cli, "max-entries"))) {
+		unsigned long long x;
+		if (parse_size(s, &x) || !x) {
+			strbuf_addf(err, "--max-entries: '%s' is not a positive number", s);
+			return -1;
+		}
+		o->limits.max_entries = x;
+	}
+	if ((s = cli_get(&run->cli, "max-bytes")) && parse_size(s, &o->limits.max_total_bytes)) {
+		strbuf_addf(err, "--max-bytes: '%s' is not a size (e.g. 512M, 8G)", s);
+		return -1;
+	}
+	if ((s = cli_get(&run->cli, "max-entry-bytes")) &&
+	    parse_size(s, &o->limits.max_entry_bytes)) {
+		strbuf_addf(err, "--max-entry-bytes: '%s' is not a size (e.g. 512M, 8G)", s);
+		return -1;
+	}
+	v = cli_get_all(&run->cli, "build-prefix", &n);
+	if (n) {
+		o->prefixes_bp = xcalloc(n, sizeof(*o->prefixes_bp));
+		for (i = 0; i < n; i++) {
+			if (v[i][0] != '/') {
+				strbuf_addf(err, "--build-prefix: '%s' is not an absolute path", v[i]);
+				return -1;
+			}
+			o->prefixes_bp[o->nr_bp++] = v[i];
+		}
+	} else {
+		o->prefixes_bp = xcalloc(1, sizeof(*o->prefixes_bp));
+		o->prefixes_bp[o->nr_bp++] = (char *)DEFAULT_BUILD_PREFIX;
+	}
+	for (n = 0; ldso_default_allow[n]; n++)
+		;
+	v = cli_get_all(&run->cli, "allow-system-lib", &i);
+	o->allow = xcalloc(n + i, sizeof(*o->allow));
+	for (n = 0; ldso_default_allow[n]; n++)
+		o->allow[o->nr_allow++] = (char *)ldso_default_allow[n];
+	while (i--)
+		o->allow[o->nr_allow++] = v[i];
+	o->work_dir = cli_get(&run->cli, "work-dir");
+	if (!o->work_dir)
+		o->work_dir = fs_tmpdir();
+	o->leak_scan = !cli_flag(&run->cli, "no-leak-scan");
+	o->keep = cli_flag(&run->cli, "keep");
+	return 0;
+}
+
 int stage_verify(struct run *run, struct strbuf *err)
 {
-	(void)run;
-	strbuf_addstr(err, "verify is not implemented yet");
-	return -1;
+	struct vopts o;
+	struct stage_report *s;
+	const char *tree = cli_get(&run->cli, "tree");
+	size_t i;
+	int ret = -1;
+
+	if (parse_opts(run, &o, err))
+		goto out;
+	if (!tree && !run->cli.nr_args) {
+		strbuf_addstr(err, "verify needs at least one TARBALL, or --tree DIR");
+		goto out;
+	}
+	if (tree && run->cli.nr_args) {
+		strbuf_addstr(err, "give either TARBALLs or --tree DIR, not both");
+		goto out;
+	}
+	s = report_add_stage(&run->report, "verify");
+	{
+		struct strbuf v = STRBUF_INIT;
+		strbuf_addf(&v, "%lu", tree ? 0UL : o.nr_prefixes);
+		stage_set_prop(s, "prefixes", v.buf);
+		strbuf_release(&v);
+	}
+	if (tree)
+		verify_in_place(s, &o, tree);
+	for (i = 0; i < run->cli.nr_args && !signals_interrupted(); i++)
+		verify_tarball(s, &o, run->cli.args[i], (unsigned)(i + 1));
+	if (signals_interrupted())
+		s->interrupted = 1;
+	stage_finish(s);
+	ret = 0;
+out:
+	free(o.prefixes_bp);
+	free(o.allow);
+	return ret;
 }

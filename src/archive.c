@@ -1,0 +1,634 @@
+/* The only file that includes libarchive for reading install trees. */
+#include "archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "strmap.h"
+
+/* What kind of entry a name in the tree was created as. */
+enum kind { K_DIR = 1, K_FILE, K_SYMLINK };
+
+struct extractor {
+	struct archive *a;
+	int root_fd;
+	int parent_fd;              /* cached fd of parent_path */
+	struct strbuf parent_path;  /* relative, "" for the root */
+	struct strmap seen;         /* rel path -> (void *)kind */
+	char **symlinks;            /* created symlinks, for the escape pass */
+	size_t nr_symlinks, alloc_symlinks;
+	const struct extract_limits *limits;
+	struct extract_stats *stats;
+	const struct extract_sink *sink;
+	struct strbuf *err;
+	int env_error;
+};
+
+static void finding(struct extractor *x, const char *rule, const char *entry,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void finding(struct extractor *x, const char *rule, const char *entry,
+		    const char *fmt, ...)
+{
+	struct strbuf msg = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	x->stats->refused++;
+	if (x->sink && x->sink->finding)
+		x->sink->finding(x->sink->ctx, rule, entry, msg.buf);
+	strbuf_release(&msg);
+}
+
+/* 1 when s holds only well-formed UTF-8 without control characters. */
+static int clean_name(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t len = strlen(s), i;
+	int ok;
+
+	utf8_sanitize(&sb, s, len, 0);
+	ok = sb.len == len && !memcmp(sb.buf, s, len);
+	strbuf_release(&sb);
+	for (i = 0; ok && i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			ok = 0;
+	return ok;
+}
+
+/*
+ * Normalises an entry name into `out`: drops "." components, empty
+ * components and a trailing slash. Returns the rule id that refuses it,
+ * or NULL when it is acceptable. An empty result is the tree root.
+ */
+static const char *normalize_name(const char *name, struct strbuf *out)
+{
+	const char *p = name;
+
+	strbuf_reset(out);
+	if (!*name)
+		return "extract-bad-name";
+	if (*name == '/')
+		return "extract-absolute-path";
+	if (!clean_name(name))
+		return "extract-bad-name";
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return "extract-path-traversal";
+		if (n > 255)
+			return "extract-bad-name";
+		if (n && !(n == 1 && p[0] == '.')) {
+			if (out->len)
+				strbuf_addch(out, '/');
+			strbuf_add(out, p, n);
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	if (out->len > 4000)
+		return "extract-bad-name";
+	return NULL;
+}
+
+/* Lexical check that `target` of a symlink at `link` stays in the tree. */
+static int symlink_target_inside(const char *link, const char *target)
+{
+	long depth = 0;
+	const char *p;
+
+	if (*target == '/' || !*target)
+		return 0;
+	for (p = link; *p; p++)
+		if (*p == '/')
+			depth++;
+	p = target;
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (--depth < 0)
+				return 0;
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			depth++;
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return 1;
+}
+
+static void close_parent(struct extractor *x)
+{
+	if (x->parent_fd >= 0 && x->parent_fd != x->root_fd)
+		close(x->parent_fd);
+	x->parent_fd = -1;
+	strbuf_reset(&x->parent_path);
+}
+
+/*
+ * Opens (creating when asked) the directory `dir` (relative, normalised)
+ * one component at a time without following symlinks. Returns an fd owned
+ * by the extractor's cache, or -1 with errno set (ELOOP/ENOTDIR when a
+ * component is a symlink or a file).
+ */
+static int open_dir(struct extractor *x, const char *dir, int create)
+{
+	const char *p = dir;
+	int fd;
+
+	if (x->parent_fd >= 0 && !strcmp(x->parent_path.buf, dir))
+		return x->parent_fd;
+	close_parent(x);
+	fd = x->root_fd;
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char comp[256];
+		int next;
+
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (create && mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+			if (fd != x->root_fd)
+				close(fd);
+			errno = e;
+			return -1;
+		}
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd != x->root_fd) {
+			int e = errno;
+			close(fd);
+			errno = e;
+		}
+		if (next < 0)
+			return -1;
+		fd = next;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	x->parent_fd = fd;
+	strbuf_addstr(&x->parent_path, dir);
+	return fd;
+}
+
+static void split(const char *rel, struct strbuf *dir, const char **base)
+{
+	const char *slash = strrchr(rel, '/');
+
+	strbuf_reset(dir);
+	if (slash) {
+		strbuf_add(dir, rel, (size_t)(slash - rel));
+		*base = slash + 1;
+	} else {
+		*base = rel;
+	}
+}
+
+static int io_error(struct extractor *x, const char *what, const char *name)
+{
+	if (errno == ENOSPC || errno == EDQUOT || errno == EIO || errno == EROFS ||
+	    errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+		strbuf_addf(x->err, "cannot %s '%s': %s", what, name, strerror(errno));
+		x->env_error = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int write_data(struct extractor *x, int fd, const char *name,
+		      unsigned long long *written)
+{
+	for (;;) {
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+		int r = archive_read_data_block(x->a, &buf, &len, &off);
+
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r < ARCHIVE_WARN) {
+			finding(x, "extract-damaged", name, "cannot read entry data: %s",
+				archive_error_string(x->a));
+			x->stats->stopped = 1;
+			return 1;
+		}
+		if (off < 0 || (unsigned long long)off + len > x->limits->max_entry_bytes) {
+			finding(x, "extract-too-large", name,
+				"entry data goes past the per-entry limit of %llu bytes",
+				x->limits->max_entry_bytes);
+			x->stats->stopped = 1;
+			return 1;
+		}
+		while (len) {
+			ssize_t n = pwrite(fd, buf, len, off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				strbuf_addf(x->err, "cannot write '%s': %s", name,
+					    strerror(errno));
+				x->env_error = 1;
+				return -1;
+			}
+			buf = (const char *)buf + n;
+			len -= (size_t)n;
+			off += n;
+			*written += (unsigned long long)n;
+		}
+	}
+}
+
+static void remember_symlink(struct extractor *x, const char *rel)
+{
+	xgrow((void **)&x->symlinks, &x->alloc_symlinks, x->nr_symlinks + 1,
+	      sizeof(*x->symlinks));
+	x->symlinks[x->nr_symlinks++] = xstrdup(rel);
+}
+
+/* Returns -1 on an environment error, 1 when extraction must stop, else 0. */
+static int extract_entry(struct extractor *x, struct archive_entry *e,
+			 const char *name, const char *rel)
+{
+	struct strbuf dir = STRBUF_INIT, tgt = STRBUF_INIT;
+	mode_t type = archive_entry_filetype(e);
+	mode_t perm = archive_entry_perm(e);
+	const char *hl = archive_entry_hardlink(e), *base, *rule;
+	intptr_t prev = (intptr_t)strmap_get(&x->seen, rel);
+	int fd = -1, pfd, ret = 0;
+
+	if (!*rel) /* the "./" entry of the root itself */
+		goto out;
+	if (prev && !(prev == K_DIR && type == AE_IFDIR && !hl)) {
+		finding(x, "extract-duplicate-entry", name,
+			"entry appears twice; the second copy would replace the first");
+		goto out;
+	}
+	if ((perm & (S_ISUID | S_ISGID)) && type != AE_IFDIR) {
+		finding(x, "extract-setuid", name, "setuid/setgid bit on %s (mode %04o)",
+			type == AE_IFREG ? "a file" : "an entry", (unsigned)perm);
+		goto out;
+	}
+	split(rel, &dir, &base);
+	if (hl || type == AE_IFREG || type == AE_IFDIR || type == AE_IFLNK) {
+		pfd = open_dir(x, dir.buf, 1);
+		if (pfd < 0) {
+			if (io_error(x, "create directory for", name))
+				ret = -1;
+			else
+				finding(x, "extract-through-symlink", name,
+					"a parent directory is a symlink or a file: "
+					"writing through it could leave the tree (%s)",
+					strerror(errno));
+			goto out;
+		}
+	} else {
+		finding(x, type == AE_IFIFO ? "extract-special-file" :
+			   type == AE_IFSOCK ? "extract-special-file" : "extract-device-node",
+			name, "%s entries are not allowed in an install tree",
+			type == AE_IFCHR ? "character device" :
+			type == AE_IFBLK ? "block device" :
+			type == AE_IFIFO ? "FIFO" :
+			type == AE_IFSOCK ? "socket" : "unknown-type");
+		goto out;
+	}
+
+	if (hl) {
+		struct strbuf tdir = STRBUF_INIT;
+		const char *tbase;
+		int tfd;
+
+		rule = normalize_name(hl, &tgt);
+		if (rule || !tgt.len) {
+			finding(x, "extract-hardlink-escape", name,
+				"hard link target '%s' is not a path inside the tree", hl);
+			goto out;
+		}
+		if ((intptr_t)strmap_get(&x->seen, tgt.buf) != K_FILE) {
+			finding(x, "extract-hardlink-escape", name,
+				"hard link target '%s' is not a file extracted before it", hl);
+			goto out;
+		}
+		split(tgt.buf, &tdir, &tbase);
+		/* keep the parent fd cache for the link's own directory */
+		tfd = openat(x->root_fd, tdir.len ? tdir.buf : ".",
+			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		pfd = open_dir(x, dir.buf, 1);
+		if (tfd < 0 || pfd < 0 || linkat(tfd, tbase, pfd, base, 0) < 0) {
+			if (io_error(x, "link", name))
+				ret = -1;
+			else
+				finding(x, "extract-hardlink-escape", name,
+					"cannot link to '%s': %s", hl, strerror(errno));
+		} else {
+			strmap_put(&x->seen, rel, (void *)(intptr_t)K_FILE);
+			x->stats->hardlinks++;
+		}
+		if (tfd >= 0)
+			close(tfd);
+		strbuf_release(&tdir);
+		goto out;
+	}
+
+	switch (type) {
+	case AE_IFDIR:
+		if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST) {
+			if (io_error(x, "create directory", name))
+				ret = -1;
+			else
+				finding(x, "extract-through-symlink", name, "cannot create: %s",
+					strerror(errno));
+			goto out;
+		}
+		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			finding(x, "extract-through-symlink", name,
+				"a symlink or file is in the way of this directory");
+			goto out;
+		}
+		fchmod(fd, (perm & 07777 & ~(mode_t)(S_ISUID | S_ISGID)) | 0700);
+		strmap_put(&x->seen, rel, (void *)(intptr_t)K_DIR);
+		x->stats->dirs++;
+		break;
+	case AE_IFLNK: {
+		const char *t = archive_entry_symlink(e);
+
+		if (!t || !symlink_target_inside(rel, t) || !clean_name(t)) {
+			finding(x, "extract-symlink-escape", name,
+				"symlink target '%s' leaves the tree", t ? t : "");
+			goto out;
+		}
+		if (symlinkat(t, pfd, base) < 0) {
+			if (io_error(x, "create symlink", name))
+				ret = -1;
+			else
+				finding(x, "extract-through-symlink", name, "cannot create: %s",
+					strerror(errno));
+			goto out;
+		}
+		strmap_put(&x->seen, rel, (void *)(intptr_t)K_SYMLINK);
+		remember_symlink(x, rel);
+		x->stats->symlinks++;
+		break;
+	}
+	case AE_IFREG: {
+		unsigned long long written = 0;
+		la_int64_t size = archive_entry_size(e);
+		struct timespec ts[2];
+		int r;
+
+		if (size < 0 || (unsigned long long)size > x->limits->max_entry_bytes) {
+			finding(x, "extract-too-large", name,
+				"entry of %lld bytes is over the per-entry limit of %llu",
+				(long long)size, x->limits->max_entry_bytes);
+			x->stats->stopped = 1;
+			ret = 1;
+			goto out;
+		}
+		if (x->stats->bytes + (unsigned long long)size > x->limits->max_total_bytes) {
+			finding(x, "extract-too-large", name,
+				"the tree grows past the limit of %llu bytes",
+				x->limits->max_total_bytes);
+			x->stats->stopped = 1;
+			ret = 1;
+			goto out;
+		}
+		fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
+		if (fd < 0) {
+			if (io_error(x, "create", name))
+				ret = -1;
+			else
+				finding(x, "extract-through-symlink", name, "cannot create: %s",
+					strerror(errno));
+			goto out;
+		}
+		r = write_data(x, fd, name, &written);
+		if (r) {
+			ret = r;
+			goto out;
+		}
+		if (ftruncate(fd, size) < 0 && io_error(x, "truncate", name)) {
+			ret = -1;
+			goto out;
+		}
+		fchmod(fd, (perm & 0777) | 0600);
+		ts[0].tv_sec = ts[1].tv_sec = archive_entry_mtime(e);
+		ts[0].tv_nsec = ts[1].tv_nsec = 0;
+		futimens(fd, ts);
+		x->stats->bytes += (unsigned long long)size;
+		strmap_put(&x->seen, rel, (void *)(intptr_t)K_FILE);
+		x->stats->files++;
+		break;
+	}
+	}
+out:
+	if (fd >= 0 && close(fd) < 0 && !ret && io_error(x, "close", name))
+		ret = -1;
+	strbuf_release(&dir);
+	strbuf_release(&tgt);
+	return ret;
+}
+
+/*
+ * After extraction: resolve every symlink physically, following the links
+ * it passes through, and remove any that ends outside the tree. The
+ * lexical check at creation cannot see a chain such as x -> "." then
+ * y -> "x/..".
+ */
+static int link_escapes(int root_fd, const char *rel)
+{
+	struct strbuf cur = STRBUF_INIT, rest = STRBUF_INIT;
+	int hops = 0, escapes = 0;
+	const char *slash = strrchr(rel, '/');
+	char target[4096];
+	ssize_t n;
+
+	if (slash)
+		strbuf_add(&cur, rel, (size_t)(slash - rel));
+	n = readlinkat(root_fd, rel, target, sizeof(target) - 1);
+	if (n < 0)
+		goto out;
+	target[n] = '\0';
+	strbuf_addstr(&rest, target);
+	while (rest.len) {
+		char *p = rest.buf, *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		struct strbuf comp = STRBUF_INIT;
+		struct stat st;
+
+		if (*p == '/') {
+			escapes = 1;
+			break;
+		}
+		strbuf_add(&comp, p, len);
+		memmove(rest.buf, p + len + (end ? 1 : 0), rest.len - len - (end ? 1 : 0) + 1);
+		rest.len -= len + (end ? 1 : 0);
+		if (!comp.len || !strcmp(comp.buf, ".")) {
+			strbuf_release(&comp);
+			continue;
+		}
+		if (!strcmp(comp.buf, "..")) {
+			char *s = strrchr(cur.buf, '/');
+			strbuf_release(&comp);
+			if (!cur.len) {
+				escapes = 1;
+				break;
+			}
+			strbuf_setlen(&cur, s ? (size_t)(s - cur.buf) : 0);
+			continue;
+		}
+		if (cur.len)
+			strbuf_addch(&cur, '/');
+		strbuf_add(&cur, comp.buf, comp.len);
+		strbuf_release(&comp);
+		if (fstatat(root_fd, cur.buf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode)) {
+			struct strbuf nrest = STRBUF_INIT;
+			char *s;
+
+			if (++hops > 40) {
+				escapes = 1; /* a loop: refuse rather than guess */
+				break;
+			}
+			n = readlinkat(root_fd, cur.buf, target, sizeof(target) - 1);
+			if (n < 0)
+				break;
+			target[n] = '\0';
+			s = strrchr(cur.buf, '/');
+			strbuf_setlen(&cur, s ? (size_t)(s - cur.buf) : 0);
+			strbuf_addstr(&nrest, target);
+			if (rest.len) {
+				strbuf_addch(&nrest, '/');
+				strbuf_add(&nrest, rest.buf, rest.len);
+			}
+			strbuf_release(&rest);
+			rest = nrest;
+		}
+	}
+out:
+	strbuf_release(&cur);
+	strbuf_release(&rest);
+	return escapes;
+}
+
+int archive_extract_secure(const char *tarball, const char *dest,
+			   const struct extract_limits *limits,
+			   struct extract_stats *stats,
+			   const struct extract_sink *sink, struct strbuf *err)
+{
+	struct extractor x;
+	struct archive_entry *e;
+	struct strbuf rel = STRBUF_INIT;
+	int ret = -1, r;
+	size_t i;
+
+	memset(&x, 0, sizeof(x));
+	memset(stats, 0, sizeof(*stats));
+	x.root_fd = x.parent_fd = -1;
+	strbuf_init(&x.parent_path);
+	strmap_init(&x.seen);
+	x.limits = limits;
+	x.stats = stats;
+	x.sink = sink;
+	x.err = err;
+
+	x.root_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (x.root_fd < 0) {
+		strbuf_addf(err, "cannot open '%s': %s", dest, strerror(errno));
+		goto out;
+	}
+	x.a = archive_read_new();
+	if (!x.a) {
+		strbuf_addstr(err, "out of memory");
+		goto out;
+	}
+	archive_read_support_filter_all(x.a);
+	archive_read_support_format_tar(x.a);
+	archive_read_support_format_gnutar(x.a);
+	if (archive_read_open_filename(x.a, tarball, 1 << 20) != ARCHIVE_OK) {
+		int e_no = archive_errno(x.a);
+		if (e_no == ENOENT || e_no == EACCES || e_no == EISDIR) {
+			strbuf_addf(err, "cannot open '%s': %s", tarball,
+				    archive_error_string(x.a));
+			goto out;
+		}
+		finding(&x, "extract-damaged", tarball, "not a readable tar archive: %s",
+			archive_error_string(x.a));
+		ret = 0;
+		goto out;
+	}
+	for (;;) {
+		const char *name, *rule;
+
+		r = archive_read_next_header(x.a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			finding(&x, "extract-damaged", tarball, "archive is damaged after %zu entries: %s",
+				stats->entries, archive_error_string(x.a));
+			stats->stopped = 1;
+			break;
+		}
+		if (++stats->entries > limits->max_entries) {
+			finding(&x, "extract-too-many-entries", tarball,
+				"more than %llu entries", limits->max_entries);
+			stats->stopped = 1;
+			break;
+		}
+		name = archive_entry_pathname(e);
+		if (!name)
+			name = "";
+		rule = normalize_name(name, &rel);
+		if (rule) {
+			finding(&x, rule, name, "%s",
+				!strcmp(rule, "extract-absolute-path") ? "absolute path" :
+				!strcmp(rule, "extract-path-traversal") ? "'..' in the path" :
+				"name is empty, too long, or has control characters or invalid UTF-8");
+			continue;
+		}
+		r = extract_entry(&x, e, name, rel.buf);
+		if (r < 0)
+			goto out;
+		if (r > 0)
+			break;
+	}
+	close_parent(&x);
+	for (i = 0; i < x.nr_symlinks; i++) {
+		if (link_escapes(x.root_fd, x.symlinks[i])) {
+			finding(&x, "extract-symlink-escape", x.symlinks[i],
+				"symlink resolves outside the tree through other links; removed");
+			unlinkat(x.root_fd, x.symlinks[i], 0);
+		}
+	}
+	ret = 0;
+out:
+	if (x.env_error)
+		ret = -1;
+	close_parent(&x);
+	if (x.root_fd >= 0)
+		close(x.root_fd);
+	if (x.a)
+		archive_read_free(x.a);
+	for (i = 0; i < x.nr_symlinks; i++)
+		free(x.symlinks[i]);
+	free(x.symlinks);
+	strmap_release(&x.seen);
+	strbuf_release(&x.parent_path);
+	strbuf_release(&rel);
+	return ret;
+}

@@ -1,0 +1,67 @@
+/*
+ * The libelf adapter: reads what the dynamic loader reads from an ELF file
+ * (ELF header, program headers, PT_INTERP, PT_DYNAMIC and its string
+ * table) plus the section map used to grade where a string sits.
+ *
+ * The dynamic section is found through the program headers, as ld.so does,
+ * not through the section headers a hostile file may fake. Every offset is
+ * bounds-checked by libelf (elf_getdata_rawchunk) or here; a malformed or
+ * truncated file is an error message, never a crash.
+ */
+#ifndef SF_ELF_H
+#define SF_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+enum elf_region {
+	REGION_OTHER,      /* in no section, or an unclassified one */
+	REGION_DYNSTR,     /* .dynstr: RPATH, NEEDED, SONAME strings */
+	REGION_INTERP,
+	REGION_RODATA,     /* .rodata, .data and friends: used at run time */
+	REGION_DEBUG,      /* .debug_*, .comment, notes: information only */
+	REGION_SYMTAB,     /* .strtab / .symtab */
+};
+
+struct elf_section {
+	uint64_t offset, size;
+	enum elf_region region;
+};
+
+struct elf_info {
+	int cls;               /* ELFCLASS32 / ELFCLASS64 */
+	int data;              /* ELFDATA2LSB / MSB */
+	unsigned machine;
+	unsigned type;         /* ET_EXEC, ET_DYN, ET_REL, ... */
+	int dynamic;           /* has PT_DYNAMIC */
+	char *interp;          /* PT_INTERP, owned, or NULL */
+	char *soname;          /* owned, or NULL */
+	char *rpath;           /* DT_RPATH string, owned, or NULL */
+	char *runpath;         /* DT_RUNPATH string, owned, or NULL */
+	char **needed;         /* DT_NEEDED strings, owned */
+	size_t nr_needed;
+	int nodeflib;          /* DF_1_NODEFLIB */
+	struct elf_section *sections;
+	size_t nr_sections;
+};
+
+void elf_info_init(struct elf_info *info);
+void elf_info_release(struct elf_info *info);
+
+/* 1 when the buffer starts with the ELF magic. */
+int elf_is_elf(const void *data, size_t len);
+
+/*
+ * Parses an ELF image held in memory (the caller keeps `data` alive during
+ * the call only; everything in `info` is copied). Returns 0, or -1 with
+ * `err` describing what is malformed.
+ */
+int elf_parse(const void *data, size_t len, struct elf_info *info,
+	      struct strbuf *err);
+
+/* The region holding file offset `off`. */
+enum elf_region elf_region_at(const struct elf_info *info, uint64_t off);
+
+#endif

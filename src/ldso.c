@@ -1,0 +1,337 @@
+#include "ldso.h"
+
+#include <elf.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 64
+
+const char *const ldso_default_allow[] = {
+	"libc.so.*", "libm.so.*", "libdl.so.*", "librt.so.*", "libpthread.so.*",
+	"libresolv.so.*", "libutil.so.*", "libanl.so.*", "libnsl.so.*",
+	"libcrypt.so.*", "libBrokenLocale.so.*", "libmvec.so.*", "libc_malloc_debug.so.*",
+	"libthread_db.so.*", "ld-linux*.so.*", "ld64.so.*", "ld.so.*",
+	"libgcc_s.so.*", "libstdc++.so.*",
+	"linux-vdso.so.*", "linux-gate.so.*",
+	NULL,
+};
+
+int ldso_allowed(const struct ldso_env *env, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < env->nr_allow; i++)
+		if (!fnmatch(env->allow[i], name, 0))
+			return 1;
+	return 0;
+}
+
+static void platform_of(int cls, unsigned machine, const char **lib,
+			const char **platform)
+{
+	switch (machine) {
+	case EM_X86_64:
+		*lib = cls == ELFCLASS32 ? "lib/x86_64-linux-gnux32" : "lib/x86_64-linux-gnu";
+		*platform = "x86_64";
+		break;
+	case EM_386:
+		*lib = "lib/i386-linux-gnu";
+		*platform = "i686";
+		break;
+	case EM_AARCH64:
+		*lib = "lib/aarch64-linux-gnu";
+		*platform = "aarch64";
+		break;
+	case EM_PPC64:
+		*lib = "lib/powerpc64le-linux-gnu";
+		*platform = "ppc64le";
+		break;
+	default:
+		*lib = "lib";
+		*platform = "unknown";
+		break;
+	}
+}
+
+static int token(const char *p, const char *name, size_t *len)
+{
+	size_t n = strlen(name);
+
+	if (p[0] == '{') {
+		if (!strncmp(p + 1, name, n) && p[1 + n] == '}') {
+			*len = n + 2;
+			return 1;
+		}
+		return 0;
+	}
+	if (!strncmp(p, name, n)) {
+		char c = p[n];
+		/* glibc: the name must end where identifier characters end */
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '_')) {
+			*len = n;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int ldso_expand(const char *entry, const char *origin, int cls, unsigned machine,
+		struct strbuf *out)
+{
+	const char *lib, *platform, *p;
+	int flags = 0;
+
+	platform_of(cls, machine, &lib, &platform);
+	strbuf_reset(out);
+	for (p = entry; *p; p++) {
+		size_t len;
+
+		if (*p != '$') {
+			strbuf_addch(out, *p);
+			continue;
+		}
+		if (token(p + 1, "ORIGIN", &len)) {
+			strbuf_addstr(out, origin);
+			flags |= 1;
+		} else if (token(p + 1, "LIB", &len)) {
+			strbuf_addstr(out, lib);
+		} else if (token(p + 1, "PLATFORM", &len)) {
+			strbuf_addstr(out, platform);
+		} else {
+			strbuf_addch(out, '$');
+			flags |= 2;
+			continue;
+		}
+		p += len;
+	}
+	return flags;
+}
+
+int path_normalize(const char *path, struct strbuf *out)
+{
+	const char *p = path;
+	int abs = *path == '/';
+	size_t floor;
+
+	strbuf_reset(out);
+	if (abs)
+		strbuf_addch(out, '/');
+	floor = out->len;
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			char *s;
+			if (out->len == floor)
+				return -1;
+			s = strrchr(out->buf + floor, '/');
+			strbuf_setlen(out, s ? (size_t)(s - out->buf) : floor);
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			if (out->len > floor)
+				strbuf_addch(out, '/');
+			strbuf_add(out, p, n);
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return 0;
+}
+
+/* One object loaded in the simulated process, and the path it was found at. */
+struct loaded {
+	const struct ldso_object *obj;
+	char *origin;                 /* $ORIGIN for this object */
+};
+
+struct walk {
+	const struct ldso_env *env;
+	const struct ldso_object *root;
+	struct strmap *seen;          /* reported misses */
+	struct strmap names;          /* names loaded in this process */
+	struct strmap visited;        /* rel paths already walked */
+	struct loaded chain[MAX_DEPTH];
+	size_t depth;
+	size_t found;
+};
+
+static void miss(struct walk *w, const struct ldso_object *req, const char *needed,
+		 const char *rule, const char *why)
+{
+	struct strbuf key = STRBUF_INIT;
+
+	strbuf_addf(&key, "%s\n%s", req->rel, needed);
+	if (!strmap_has(w->seen, key.buf)) {
+		strmap_put(w->seen, key.buf, NULL);
+		if (w->env->unresolved)
+			w->env->unresolved(w->env->ctx, req, needed, rule, why, w->root);
+	}
+	strbuf_release(&key);
+}
+
+/*
+ * Tries each entry of `list` (a colon list from object `o` with origin
+ * `origin`) for `name`. Appends what was tried to `tried`.
+ */
+static const struct ldso_object *try_list(struct walk *w, const char *list,
+					  const char *tag, const char *origin,
+					  const struct elf_info *req, const char *name,
+					  struct strbuf *tried, struct strbuf *found_path)
+{
+	struct strbuf dir = STRBUF_INIT, cand = STRBUF_INIT, norm = STRBUF_INIT;
+	const struct ldso_object *hit = NULL;
+	const char *p = list;
+	size_t rootlen = strlen(w->env->root);
+
+	while (!hit) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char *entry = xstrndup(p, n);
+		enum ldso_miss why = LDSO_MISSING;
+
+		ldso_expand(entry, origin, req->cls, req->machine, &dir);
+		if (tried->len)
+			strbuf_addstr(tried, ", ");
+		strbuf_addf(tried, "%s %s", tag, n ? entry : "(empty)");
+		if (!n || dir.buf[0] != '/') {
+			strbuf_addstr(tried, " [not searched: depends on the current directory]");
+		} else if (path_normalize(dir.buf, &norm) ||
+			   strncmp(norm.buf, w->env->root, rootlen) ||
+			   (norm.buf[rootlen] != '/' && norm.buf[rootlen] != '\0')) {
+			strbuf_addstr(tried, " [not searched: outside the tree]");
+		} else {
+			strbuf_reset(&cand);
+			strbuf_addf(&cand, "%s/%s", dir.buf, name);
+			hit = w->env->lookup(w->env->ctx, cand.buf, req->cls, req->machine, &why);
+			if (hit) {
+				strbuf_reset(found_path);
+				strbuf_add(found_path, cand.buf, cand.len);
+			} else if (why == LDSO_WRONG_CLASS) {
+				strbuf_addstr(tried, " [present but not a matching ELF]");
+			} else if (why == LDSO_OUTSIDE) {
+				strbuf_addstr(tried, " [resolves outside the tree]");
+			}
+		}
+		free(entry);
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	strbuf_release(&dir);
+	strbuf_release(&cand);
+	strbuf_release(&norm);
+	return hit;
+}
+
+static void walk_object(struct walk *w, const struct ldso_object *obj,
+			const char *origin);
+
+static void load_needed(struct walk *w, const struct ldso_object *obj,
+			const char *origin, const char *name)
+{
+	const struct elf_info *e = obj->elf;
+	const struct ldso_object *hit = NULL;
+	struct strbuf tried = STRBUF_INIT, path = STRBUF_INIT;
+	size_t i;
+
+	if (strmap_has(&w->names, name))
+		goto out;
+	if (strchr(name, '/')) {
+		enum ldso_miss why = LDSO_MISSING;
+		if (name[0] != '/') {
+			miss(w, obj, name, "needed-relative-path",
+			     "a DT_NEEDED path with a slash is opened relative to the "
+			     "current directory");
+			goto out;
+		}
+		hit = w->env->lookup(w->env->ctx, name, e->cls, e->machine, &why);
+		if (!hit) {
+			miss(w, obj, name, "needed-absolute-path",
+			     "absolute DT_NEEDED path does not resolve inside the tree");
+			goto out;
+		}
+		strbuf_addstr(&path, name);
+	}
+	if (!hit && !e->runpath) {
+		/* the object itself, then its loaders up to the root */
+		for (i = w->depth + 1; i-- > 0 && !hit;) {
+			const struct loaded *l = &w->chain[i];
+			if (!l->obj->elf->rpath || l->obj->elf->runpath)
+				continue;
+			hit = try_list(w, l->obj->elf->rpath,
+				       l->obj == obj ? "RPATH" : "RPATH of loader", l->origin,
+				       e, name, &tried, &path);
+		}
+	}
+	if (!hit && e->runpath)
+		hit = try_list(w, e->runpath, "RUNPATH", origin, e, name, &tried, &path);
+	if (!hit) {
+		if (ldso_allowed(w->env, name)) {
+			strmap_put(&w->names, name, NULL);
+			goto out;
+		}
+		if (!tried.len)
+			strbuf_addstr(&tried, "no RPATH or RUNPATH");
+		strbuf_addstr(&tried, "; not on the system-library allowlist");
+		miss(w, obj, name, "needed-unresolved", tried.buf);
+		goto out;
+	}
+	w->found++;
+	strmap_put(&w->names, name, NULL);
+	if (hit->elf->soname)
+		strmap_put(&w->names, hit->elf->soname, NULL);
+	if (!strmap_has(&w->visited, hit->rel) && w->depth + 1 < MAX_DEPTH) {
+		char *slash = strrchr(path.buf, '/');
+		char *dir = xstrndup(path.buf, (size_t)(slash - path.buf));
+
+		w->depth++;
+		walk_object(w, hit, dir);
+		w->depth--;
+		free(dir);
+	}
+out:
+	strbuf_release(&tried);
+	strbuf_release(&path);
+}
+
+static void walk_object(struct walk *w, const struct ldso_object *obj,
+			const char *origin)
+{
+	size_t i;
+
+	strmap_put(&w->visited, obj->rel, NULL);
+	w->chain[w->depth].obj = obj;
+	w->chain[w->depth].origin = (char *)origin;
+	for (i = 0; i < obj->elf->nr_needed; i++)
+		load_needed(w, obj, origin, obj->elf->needed[i]);
+}
+
+size_t ldso_resolve(const struct ldso_env *env, const struct ldso_object *root,
+		    struct strmap *seen)
+{
+	struct walk w;
+	struct strbuf origin = STRBUF_INIT;
+	const char *slash = strrchr(root->rel, '/');
+
+	memset(&w, 0, sizeof(w));
+	w.env = env;
+	w.root = root;
+	w.seen = seen;
+	strmap_init(&w.names);
+	strmap_init(&w.visited);
+	strbuf_addstr(&origin, env->root);
+	if (slash) {
+		strbuf_addch(&origin, '/');
+		strbuf_add(&origin, root->rel, (size_t)(slash - root->rel));
+	}
+	if (root->elf->soname)
+		strmap_put(&w.names, root->elf->soname, NULL);
+	walk_object(&w, root, origin.buf);
+	strmap_release(&w.names);
+	strmap_release(&w.visited);
+	strbuf_release(&origin);
+	return w.found;
+}
