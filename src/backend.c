@@ -1,0 +1,440 @@
+#include "backend.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "proc.h"
+#include "report.h"
+
+extern char **environ;
+
+void backend_result_init(struct backend_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	strbuf_init(&r->out);
+	strbuf_init(&r->errout);
+}
+
+void backend_result_release(struct backend_result *r)
+{
+	strbuf_release(&r->out);
+	strbuf_release(&r->errout);
+}
+
+static void make_run_id(char *out, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	unsigned long mix;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	mix = ((unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 12)) & 0xffffffUL;
+	snprintf(out, size, "%04d%02d%02dt%02d%02d%02d-%06lx", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, mix);
+}
+
+int backend_init(struct backend *b, const struct backend_config *cfg,
+		 struct strbuf *err)
+{
+	memset(b, 0, sizeof(*b));
+	b->cfg = *cfg;
+	if (!cfg->kind || !strcmp(cfg->kind, "lxd")) {
+		b->ops = &backend_lxd_ops;
+	} else if (!strcmp(cfg->kind, "host")) {
+		b->ops = &backend_host_ops;
+	} else {
+		strbuf_addf(err, "unknown backend '%s' (lxd or host)", cfg->kind);
+		return -1;
+	}
+	make_run_id(b->run_id, sizeof(b->run_id));
+	return 0;
+}
+
+void backend_release(struct backend *b)
+{
+	size_t i;
+
+	if (b->connected)
+		lxd_release(&b->lxd);
+	for (i = 0; i < b->nr_created; i++)
+		free(b->created[i]);
+	free(b->created);
+	free(b->container);
+	memset(b, 0, sizeof(*b));
+}
+
+int backend_prepare(struct backend *b, struct strbuf *err)
+{
+	return b->ops->prepare(b, err);
+}
+
+int backend_exec(struct backend *b, const struct backend_cmd *cmd,
+		 struct backend_result *res, struct strbuf *err)
+{
+	return b->ops->exec(b, cmd, res, err);
+}
+
+int backend_push(struct backend *b, const char *local, const char *path,
+		 unsigned mode, struct strbuf *err)
+{
+	return b->ops->push(b, local, path, mode, err);
+}
+
+int backend_pull(struct backend *b, const char *path, const char *local,
+		 struct strbuf *err)
+{
+	return b->ops->pull(b, path, local, err);
+}
+
+int backend_cleanup(struct backend *b, struct strbuf *err)
+{
+	return b->ops->cleanup(b, err);
+}
+
+void backend_lxd_opts_from_cli(const struct cli *cli, struct lxd_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->remote = cli_get(cli, "lxd-remote");
+	o->socket_path = cli_get(cli, "lxd-socket");
+	o->client_cert = cli_get(cli, "lxd-client-cert");
+	o->client_key = cli_get(cli, "lxd-client-key");
+	o->server_cert = cli_get(cli, "lxd-server-cert");
+	o->pool = cli_get(cli, "lxd-pool");
+}
+
+/* ---- lxd ---------------------------------------------------------------- */
+
+static int lxd_prepare(struct backend *b, struct strbuf *err)
+{
+	struct strbuf name = STRBUF_INIT, host = STRBUF_INIT;
+	struct lxd_disk *disks = NULL;
+	struct lxd_launch l;
+	char hostname[256], pid[32], label_run[96], label_host[320], label_pid[64];
+	const char *config[4];
+	size_t i;
+	int ret = -1;
+
+	if (!b->cfg.image || !*b->cfg.image) {
+		strbuf_addstr(err, "the lxd backend needs an image (--image ALIAS or "
+				   "'slurm-factory image build')");
+		goto out;
+	}
+	if (!b->connected) {
+		if (lxd_connect(&b->lxd, &b->cfg.lxd, err)) {
+			lxd_release(&b->lxd);
+			goto out;
+		}
+		b->connected = 1;
+	}
+	if (gethostname(hostname, sizeof(hostname)))
+		snprintf(hostname, sizeof(hostname), "unknown");
+	hostname[sizeof(hostname) - 1] = '\0';
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	/* "sf-<purpose>-<run id>": at most 63 characters, letters digits dashes */
+	strbuf_addf(&name, "sf-%.12s-%s", b->cfg.purpose ? b->cfg.purpose : "run",
+		    b->run_id);
+	snprintf(label_run, sizeof(label_run), LXD_LABEL_PREFIX "run=%s", b->run_id);
+	snprintf(label_host, sizeof(label_host), LXD_LABEL_PREFIX "host=%s", hostname);
+	snprintf(label_pid, sizeof(label_pid), LXD_LABEL_PREFIX "pid=%s", pid);
+	config[0] = label_run;
+	config[1] = label_host;
+	config[2] = label_pid;
+	config[3] = NULL;
+	disks = xcalloc(b->cfg.nr_mounts ? b->cfg.nr_mounts : 1, sizeof(*disks));
+	for (i = 0; i < b->cfg.nr_mounts; i++) {
+		disks[i].name = xasprintf("sf-disk%zu", i);
+		disks[i].source = b->cfg.mounts[i].source;
+		disks[i].path = b->cfg.mounts[i].path;
+		disks[i].readonly = b->cfg.mounts[i].readonly;
+	}
+	memset(&l, 0, sizeof(l));
+	l.name = name.buf;
+	l.image = b->cfg.image;
+	l.config = config;
+	l.disks = disks;
+	l.nr_disks = b->cfg.nr_mounts;
+	l.ephemeral = 1;
+	l.privileged = 1;
+	/* registered before it exists: an interrupted create is cleaned up too */
+	xgrow((void **)&b->created, &b->alloc_created, b->nr_created + 1,
+	      sizeof(*b->created));
+	b->created[b->nr_created++] = xstrdup(name.buf);
+	if (lxd_launch(&b->lxd, &l, err))
+		goto out;
+	free(b->container);
+	b->container = strbuf_detach(&name);
+	ret = 0;
+out:
+	for (i = 0; disks && i < b->cfg.nr_mounts; i++)
+		free((char *)disks[i].name);
+	free(disks);
+	strbuf_release(&name);
+	strbuf_release(&host);
+	return ret;
+}
+
+static int need_container(struct backend *b, struct strbuf *err)
+{
+	if (!b->container) {
+		strbuf_addstr(err, "no container: backend_prepare() did not succeed");
+		return -1;
+	}
+	return 0;
+}
+
+static int lxd_backend_exec(struct backend *b, const struct backend_cmd *cmd,
+			    struct backend_result *res, struct strbuf *err)
+{
+	struct lxd_exec x;
+	struct lxd_exec_result r;
+	int ret = -1;
+
+	if (need_container(b, err))
+		return -1;
+	lxd_exec_result_init(&r);
+	memset(&x, 0, sizeof(x));
+	x.argv = cmd->argv;
+	x.env = cmd->env;
+	x.cwd = cmd->cwd;
+	x.timeout = cmd->timeout;
+	if (lxd_exec(&b->lxd, b->container, &x, &r, err))
+		goto out;
+	res->exit_code = r.exit_code;
+	res->timed_out = r.timed_out;
+	res->duration = r.duration;
+	strbuf_add(&res->out, r.out.buf, r.out.len);
+	strbuf_add(&res->errout, r.errout.buf, r.errout.len);
+	ret = 0;
+out:
+	lxd_exec_result_release(&r);
+	return ret;
+}
+
+static int lxd_backend_push(struct backend *b, const char *local, const char *path,
+			    unsigned mode, struct strbuf *err)
+{
+	if (need_container(b, err))
+		return -1;
+	return lxd_file_push(&b->lxd, b->container, local, path, mode, 0, 0, err);
+}
+
+static int lxd_backend_pull(struct backend *b, const char *path, const char *local,
+			    struct strbuf *err)
+{
+	if (need_container(b, err))
+		return -1;
+	return lxd_file_pull(&b->lxd, b->container, path, local, err);
+}
+
+static int lxd_cleanup(struct backend *b, struct strbuf *err)
+{
+	struct strbuf m = STRBUF_INIT;
+	size_t i, kept = 0;
+	int ret = 0;
+
+	for (i = 0; i < b->nr_created; i++) {
+		strbuf_reset(&m);
+		if (!b->connected || lxd_delete(&b->lxd, b->created[i], &m)) {
+			if (err->len)
+				strbuf_addstr(err, "; ");
+			strbuf_addstr(err, b->connected ? m.buf : "not connected to LXD");
+			b->created[kept++] = b->created[i];
+			ret = -1;
+			continue;
+		}
+		free(b->created[i]);
+	}
+	b->nr_created = kept;
+	free(b->container);
+	b->container = NULL;
+	strbuf_release(&m);
+	return ret;
+}
+
+const struct backend_ops backend_lxd_ops = {
+	"lxd", lxd_prepare, lxd_backend_exec, lxd_backend_push, lxd_backend_pull,
+	lxd_cleanup,
+};
+
+/* ---- host --------------------------------------------------------------- */
+
+/* A path the commands see, as the host path it stands for. */
+static void host_path(const struct backend *b, const char *path, struct strbuf *out)
+{
+	size_t i, n;
+
+	for (i = 0; i < b->cfg.nr_mounts; i++) {
+		const struct backend_mount *m = &b->cfg.mounts[i];
+		n = strlen(m->path);
+		while (n > 1 && m->path[n - 1] == '/')
+			n--;
+		if (!strncmp(path, m->path, n) && (path[n] == '/' || !path[n])) {
+			strbuf_addf(out, "%s%s", m->source, path + n);
+			return;
+		}
+	}
+	strbuf_addstr(out, path);
+}
+
+static int host_prepare(struct backend *b, struct strbuf *err)
+{
+	(void)b;
+	(void)err;
+	return 0;
+}
+
+static int host_exec(struct backend *b, const struct backend_cmd *cmd,
+		     struct backend_result *res, struct strbuf *err)
+{
+	struct proc_opts po;
+	struct proc_result pr;
+	struct strbuf cwd = STRBUF_INIT;
+	char **env = NULL;
+	size_t n = 0, alloc = 0, i;
+	char *const *e;
+	int ret = -1;
+
+	proc_result_init(&pr);
+	memset(&po, 0, sizeof(po));
+	if (cmd->env) {
+		/* the inherited environment, then the command's own (which win) */
+		for (i = 0; environ[i]; i++) {
+			const char *eq = strchr(environ[i], '=');
+			int overridden = 0;
+			for (e = cmd->env; eq && *e; e++)
+				if (!strncmp(*e, environ[i], (size_t)(eq - environ[i]) + 1))
+					overridden = 1;
+			if (overridden)
+				continue;
+			xgrow((void **)&env, &alloc, n + 2, sizeof(*env));
+			env[n++] = environ[i];
+		}
+		for (e = cmd->env; *e; e++) {
+			xgrow((void **)&env, &alloc, n + 2, sizeof(*env));
+			env[n++] = *e;
+		}
+		env[n] = NULL;
+		po.env = env;
+	}
+	if (cmd->cwd) {
+		host_path(b, cmd->cwd, &cwd);
+		po.cwd = cwd.buf;
+	}
+	po.timeout = cmd->timeout;
+	if (proc_run(cmd->argv, &po, &pr, err)) {
+		if (errno == ENOENT || strstr(err->buf, "No such file")) {
+			/* as a shell or LXD would say it: exit 127 */
+			strbuf_reset(err);
+			res->exit_code = 127;
+			ret = 0;
+		}
+		goto out;
+	}
+	if (pr.interrupted) {
+		strbuf_addstr(err, "interrupted by a signal");
+		goto out;
+	}
+	res->exit_code = pr.exited ? pr.status : -1;
+	res->timed_out = pr.timed_out;
+	res->duration = pr.duration;
+	strbuf_add(&res->out, pr.out.buf, pr.out.len);
+	ret = 0;
+out:
+	free(env);
+	strbuf_release(&cwd);
+	proc_result_release(&pr);
+	return ret;
+}
+
+static int copy_file(const char *from, const char *to, unsigned mode,
+		     struct strbuf *err)
+{
+	char buf[65536];
+	int in = -1, out = -1, ret = -1;
+	ssize_t n;
+
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		strbuf_addf(err, "cannot read %s: %s", from, strerror(errno));
+		goto out;
+	}
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode ? mode : 0644);
+	if (out < 0) {
+		strbuf_addf(err, "cannot create %s: %s", to, strerror(errno));
+		goto out;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		char *p = buf;
+		while (n > 0) {
+			ssize_t w = write(out, p, (size_t)n);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				strbuf_addf(err, "cannot write %s: %s", to, strerror(errno));
+				goto out;
+			}
+			p += w;
+			n -= w;
+		}
+	}
+	if (n < 0) {
+		strbuf_addf(err, "cannot read %s: %s", from, strerror(errno));
+		goto out;
+	}
+	if (mode && fchmod(out, mode)) {
+		strbuf_addf(err, "cannot chmod %s: %s", to, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) && !ret) {
+		strbuf_addf(err, "cannot write %s: %s", to, strerror(errno));
+		ret = -1;
+	}
+	return ret;
+}
+
+static int host_push(struct backend *b, const char *local, const char *path,
+		     unsigned mode, struct strbuf *err)
+{
+	struct strbuf p = STRBUF_INIT;
+	int ret;
+
+	host_path(b, path, &p);
+	ret = copy_file(local, p.buf, mode, err);
+	strbuf_release(&p);
+	return ret;
+}
+
+static int host_pull(struct backend *b, const char *path, const char *local,
+		     struct strbuf *err)
+{
+	struct strbuf p = STRBUF_INIT;
+	int ret;
+
+	host_path(b, path, &p);
+	ret = copy_file(p.buf, local, 0, err);
+	strbuf_release(&p);
+	return ret;
+}
+
+static int host_cleanup(struct backend *b, struct strbuf *err)
+{
+	(void)b;
+	(void)err;
+	return 0;
+}
+
+const struct backend_ops backend_host_ops = {
+	"host", host_prepare, host_exec, host_push, host_pull, host_cleanup,
+};

@@ -1,0 +1,116 @@
+/*
+ * backend: where the recipe's commands run. One small interface, two
+ * implementations:
+ *   lxd   a fresh ephemeral, privileged, NIC-less container per run, driven
+ *         through lxd.c; host directories attached as disk devices
+ *   host  the same commands on this machine under the process runner, for
+ *         runners that cannot run LXD; container paths under a mount are
+ *         translated to the host directory
+ * The report says which one ran (stage property "backend").
+ *
+ * Every container a backend creates is registered before it is created, so
+ * backend_cleanup() deletes it on success, failure, or after SIGINT/SIGTERM
+ * (the first signal ends the current wait; the caller then cleans up from
+ * its main path; a second signal kills the process at once).
+ */
+#ifndef SF_BACKEND_H
+#define SF_BACKEND_H
+
+#include <stddef.h>
+
+#include "lxd.h"
+#include "strbuf.h"
+
+struct cli;
+
+struct backend_mount {
+	const char *source;      /* host directory */
+	const char *path;        /* path seen by the commands */
+	int readonly;
+};
+
+struct backend_config {
+	const char *kind;        /* "lxd" (default) or "host" */
+	struct lxd_opts lxd;     /* lxd: how to reach the server */
+	const char *image;       /* lxd: image alias */
+	const char *purpose;     /* container name part: "build", "check" */
+	const struct backend_mount *mounts;
+	size_t nr_mounts;
+};
+
+struct backend_cmd {
+	char *const *argv;
+	char *const *env;        /* "KEY=value" added to the environment, or NULL */
+	const char *cwd;         /* NULL: lxd: /root, host: inherit */
+	double timeout;          /* seconds, 0: none */
+};
+
+struct backend_result {
+	int exit_code;           /* 127: not found; -1: killed by a signal (host) */
+	int timed_out;
+	struct strbuf out;       /* stdout (host: stdout and stderr together) */
+	struct strbuf errout;    /* stderr (lxd) */
+	double duration;
+};
+
+void backend_result_init(struct backend_result *r);
+void backend_result_release(struct backend_result *r);
+
+struct backend;
+
+struct backend_ops {
+	const char *name;
+	int (*prepare)(struct backend *b, struct strbuf *err);
+	int (*exec)(struct backend *b, const struct backend_cmd *cmd,
+		    struct backend_result *res, struct strbuf *err);
+	int (*push)(struct backend *b, const char *local, const char *path,
+		    unsigned mode, struct strbuf *err);
+	int (*pull)(struct backend *b, const char *path, const char *local,
+		    struct strbuf *err);
+	int (*cleanup)(struct backend *b, struct strbuf *err);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	struct backend_config cfg;   /* shallow copy: the caller's strings must outlive */
+	char run_id[32];             /* "20261129t075356-1a2b3c" */
+	struct lxd lxd;
+	int connected;
+	char *container;             /* the current container, owned */
+	char **created;              /* every container this backend created, owned */
+	size_t nr_created, alloc_created;
+};
+
+extern const struct backend_ops backend_lxd_ops;
+extern const struct backend_ops backend_host_ops;
+
+/* Picks the implementation by cfg->kind and makes a run id. */
+int backend_init(struct backend *b, const struct backend_config *cfg,
+		 struct strbuf *err);
+/* Frees memory only; call backend_cleanup() first. */
+void backend_release(struct backend *b);
+
+int backend_prepare(struct backend *b, struct strbuf *err);
+/* 0 when the command ran (see res->exit_code); -1 when it could not. */
+int backend_exec(struct backend *b, const struct backend_cmd *cmd,
+		 struct backend_result *res, struct strbuf *err);
+int backend_push(struct backend *b, const char *local, const char *path,
+		 unsigned mode, struct strbuf *err);
+int backend_pull(struct backend *b, const char *path, const char *local,
+		 struct strbuf *err);
+/* Deletes every registered container; safe to call more than once. */
+int backend_cleanup(struct backend *b, struct strbuf *err);
+
+/* Fills `o` from the --lxd-* options of `cli` (strings borrowed). */
+void backend_lxd_opts_from_cli(const struct cli *cli, struct lxd_opts *o);
+
+/* The rows of the --lxd-* options, for a command's option table. */
+#define BACKEND_LXD_OPTS \
+	{ "lxd-remote", OPT_VALUE, "URL", "LXD server https://HOST:PORT (default: local socket)" }, \
+	{ "lxd-socket", OPT_VALUE, "PATH", "LXD unix socket (default $LXD_DIR/unix.socket)" }, \
+	{ "lxd-client-cert", OPT_VALUE, "FILE", "client certificate (PEM) for --lxd-remote" }, \
+	{ "lxd-client-key", OPT_VALUE, "FILE", "client key (PEM) for --lxd-remote" }, \
+	{ "lxd-server-cert", OPT_VALUE, "FILE", "the remote server's certificate (PEM), pinned" }, \
+	{ "lxd-pool", OPT_VALUE, "NAME", "storage pool for container root disks (default: default)" }
+
+#endif

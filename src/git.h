@@ -1,0 +1,80 @@
+/*
+ * The libgit2 adapter: the only file of the project that includes git2.h.
+ *
+ * Two operations on a remote repository named by any URL libgit2 knows
+ * (https, http, git, ssh, file://, or a local path):
+ *   - list its tags without cloning (a remote "ls", annotated tags peeled
+ *     to the commit they name);
+ *   - fetch one tag and write its commit's tree to a directory.
+ *
+ * Every network connection goes through our own socket stream, registered
+ * with libgit2, so that connect, read and write each give up after
+ * `timeout` seconds of silence with a clear message: a server that accepts
+ * and then hangs costs at most that long. libgit2 1.5 has no timeout
+ * option of its own (GIT_OPT_SET_SERVER_TIMEOUT arrived in 1.7), and no
+ * shallow fetch, so a fetch downloads the history reachable from the tag.
+ *
+ * Errors fill `err` and return -1; nothing is printed: progress goes to the
+ * caller's callback.
+ */
+#ifndef SF_GIT_H
+#define SF_GIT_H
+
+#include <stddef.h>
+
+#include "strbuf.h"
+
+struct remote_progress {
+	unsigned int received_objects, total_objects;
+	unsigned int indexed_deltas, total_deltas;
+	size_t received_bytes;
+};
+
+struct remote_opts {
+	unsigned timeout;          /* seconds of silence before giving up; 0: 60 */
+	/* called during downloads; may be NULL. Never called by remote_ls_tags. */
+	void (*progress)(void *ctx, const struct remote_progress *p);
+	void *progress_ctx;
+};
+
+struct remote_tag {
+	char *name;                /* without "refs/tags/", owned */
+	char commit[41];           /* hex id it peels to (the tag's own id if unpeeled) */
+};
+
+/* Owns its entries. */
+struct remote_tags {
+	struct remote_tag *items;
+	size_t nr, alloc;
+	size_t nr_refs;            /* every ref the remote advertised */
+};
+
+void remote_tags_init(struct remote_tags *t);
+void remote_tags_release(struct remote_tags *t);
+
+/*
+ * Lists the tags of `url` (connect + ls, nothing downloaded, nothing written
+ * to disk). Fills `out`, which must be initialised and empty.
+ */
+int remote_ls_tags(const char *url, const struct remote_opts *opts,
+		   struct remote_tags *out, struct strbuf *err);
+
+struct remote_fetch_stats {
+	size_t received_bytes;
+	unsigned int received_objects;
+	unsigned int connections;  /* sockets this call opened (0 for a local path) */
+};
+
+/*
+ * Fetches tag `tag` of `url` and writes the tree of `commit` into `dest`
+ * (created; must not exist). Before downloading it checks that the tag still
+ * peels to `commit`: a tag that vanished or moved since it was resolved is
+ * an error. `scratch` is an existing directory the caller owns and removes;
+ * the temporary repository goes there. `stats` may be NULL.
+ */
+int remote_fetch_tree(const char *url, const char *tag, const char *commit,
+		      const char *scratch, const char *dest,
+		      const struct remote_opts *opts, struct remote_fetch_stats *stats,
+		      struct strbuf *err);
+
+#endif

@@ -1,0 +1,590 @@
+/*
+ * fetch: the source of one resolved commit (or of a --source tarball) into
+ * the source cache, written aside and renamed into place in one step. A
+ * second fetch of the same commit is a cache hit that opens no transport.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "git.h"
+#include "proc.h"
+#include "signals.h"
+#include "source.h"
+#include "stages.h"
+#include "tags.h"
+
+const struct opt fetch_opts[] = {
+	{ "repo", OPT_VALUE, "URL", "Slurm git repository, any URL or path "
+	  "(default " SOURCE_DEFAULT_REPO ")" },
+	{ "pre", OPT_FLAG, NULL, "let latest and MAJ.MIN[.MICRO] pick pre-releases" },
+	{ "timeout", OPT_VALUE, "SECONDS", "give up on a silent server after this "
+	  "long (default 60)" },
+	{ "commit", OPT_VALUE, "ID", "the commit an earlier resolve printed for the "
+	  "tag SPEC: no resolving, and no network at all on a cache hit" },
+	{ "source", OPT_VALUE, "TARBALL", "take the source from a tarball instead of "
+	  "git (cached by sha256)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+/* What one fetch produced, for the report and stdout. */
+struct fetched {
+	struct strbuf entry;      /* <cache>/sources/<key> */
+	struct strbuf path;       /* .../src */
+	int hit;
+};
+
+static int mkdirs(const char *path)
+{
+	char *p = xstrdup(path), *s;
+	int ret = 0;
+
+	for (s = p + 1; *s && !ret; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) && errno != EEXIST)
+			ret = -1;
+		*s = '/';
+	}
+	if (!ret && mkdir(p, 0755) && errno != EEXIST)
+		ret = -1;
+	free(p);
+	return ret;
+}
+
+static int is_file(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+/* Value of `key` in a SOURCE file, or NULL; caller frees. */
+static char *source_file_get(const char *entry, const char *key)
+{
+	struct strbuf path = STRBUF_INIT;
+	char line[4096], *val = NULL;
+	size_t klen = strlen(key);
+	FILE *f;
+
+	strbuf_addf(&path, "%s/SOURCE", entry);
+	f = fopen(path.buf, "r");
+	strbuf_release(&path);
+	if (!f)
+		return NULL;
+	while (!val && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen) || line[klen] != '=')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		val = xstrdup(line + klen + 1);
+	}
+	fclose(f);
+	return val;
+}
+
+static int write_source_file(const char *dir, const char *text, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	char *ts = utc_timestamp();
+	FILE *f;
+	int ret = -1;
+
+	strbuf_addf(&path, "%s/SOURCE", dir);
+	f = fopen(path.buf, "w");
+	if (!f) {
+		strbuf_addf(err, "cannot write %s: %s", path.buf, strerror(errno));
+		goto out;
+	}
+	fprintf(f, "%sfetched=%s\n", text, ts);
+	if (fflush(f) || fsync(fileno(f))) {
+		strbuf_addf(err, "cannot write %s: %s", path.buf, strerror(errno));
+		fclose(f);
+		goto out;
+	}
+	if (fclose(f)) {
+		strbuf_addf(err, "cannot write %s: %s", path.buf, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	free(ts);
+	strbuf_release(&path);
+	return ret;
+}
+
+/*
+ * Looks the entry `key` up in the cache. 1 when it is complete (a hit),
+ * 0 when it is not there; fills fe->entry and fe->path either way.
+ */
+static int cache_lookup(const char *cache, const char *key, struct fetched *fe)
+{
+	struct strbuf marker = STRBUF_INIT;
+	int hit;
+
+	strbuf_addf(&fe->entry, "%s/sources/%s", cache, key);
+	strbuf_addf(&fe->path, "%s/src", fe->entry.buf);
+	strbuf_addf(&marker, "%s/SOURCE", fe->entry.buf);
+	hit = is_file(marker.buf);
+	strbuf_release(&marker);
+	fe->hit = hit;
+	return hit;
+}
+
+/* Two fresh directories next to the entry: the one that becomes it, and scratch. */
+static int cache_tmpdirs(const char *cache, const char *key, char **tmp, char **scratch,
+			 struct strbuf *err)
+{
+	struct strbuf dir = STRBUF_INIT;
+	int ret = -1;
+
+	*tmp = *scratch = NULL;
+	strbuf_addf(&dir, "%s/sources", cache);
+	if (mkdirs(dir.buf)) {
+		strbuf_addf(err, "cannot create %s: %s", dir.buf, strerror(errno));
+		goto out;
+	}
+	*tmp = xasprintf("%s/.tmp-%s-XXXXXX", dir.buf, key);
+	*scratch = xasprintf("%s/.tmp-scratch-XXXXXX", dir.buf);
+	if (!mkdtemp(*tmp) || !mkdtemp(*scratch)) {
+		strbuf_addf(err, "cannot create a directory in %s: %s", dir.buf,
+			    strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&dir);
+	return ret;
+}
+
+/*
+ * Publishes `tmp` as the entry in one rename(). When another run got there
+ * first, its (complete) entry wins and ours is dropped.
+ */
+static int cache_commit(const char *tmp, struct fetched *fe, struct strbuf *err)
+{
+	struct strbuf marker = STRBUF_INIT;
+	int ret = 0;
+
+	if (rename(tmp, fe->entry.buf)) {
+		strbuf_addf(&marker, "%s/SOURCE", fe->entry.buf);
+		if ((errno == EEXIST || errno == ENOTEMPTY) && is_file(marker.buf)) {
+			source_rmtree(tmp);
+		} else {
+			strbuf_addf(err, "cannot move %s to %s: %s", tmp, fe->entry.buf,
+				    strerror(errno));
+			ret = -1;
+		}
+	}
+	strbuf_release(&marker);
+	return ret;
+}
+
+struct progress_state {
+	double last;
+	int printed;
+};
+
+static void print_progress(void *ctx, const struct remote_progress *p)
+{
+	struct progress_state *ps = ctx;
+	double now = monotonic_now();
+
+	if (now - ps->last < 0.2 && p->received_objects != p->total_objects)
+		return;
+	ps->last = now;
+	ps->printed = 1;
+	fprintf(stderr, "\rfetch: %u/%u objects, %.1f MiB, %u/%u deltas ",
+		p->received_objects, p->total_objects,
+		(double)p->received_bytes / (1024.0 * 1024.0), p->indexed_deltas,
+		p->total_deltas);
+}
+
+static void set_uint_prop(struct stage_report *s, const char *name, size_t v)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "%zu", v);
+	stage_set_prop(s, name, sb.buf);
+	strbuf_release(&sb);
+}
+
+static void print_result(const struct source_ref *ref, const struct fetched *fe)
+{
+	if (ref->tag)
+		printf("tag: %s\n", ref->tag);
+	if (ref->version)
+		printf("version: %s\n", ref->version);
+	if (ref->commit)
+		printf("commit: %s\n", ref->commit);
+	if (ref->repo)
+		printf("repo: %s\n", ref->repo);
+	printf("path: %s\ncache: %s\n", fe->path.buf, fe->hit ? "hit" : "miss");
+	fflush(stdout);
+}
+
+static void fetch_git(struct run *run, const struct source_ref *ref, const char *cache,
+		      unsigned timeout)
+{
+	struct stage_report *stage = report_add_stage(&run->report, "fetch");
+	struct fetched fe = { STRBUF_INIT, STRBUF_INIT, 0 };
+	struct progress_state ps = { 0, 0 };
+	struct remote_opts ro = { timeout, NULL, NULL };
+	struct remote_fetch_stats stats = { 0, 0, 0 };
+	struct strbuf err = STRBUF_INIT, meta = STRBUF_INIT, dest = STRBUF_INIT;
+	char *tmp = NULL, *scratch = NULL;
+	struct check *c;
+	int ok = 0;
+
+	stage_set_prop(stage, "repo", ref->repo);
+	stage_set_prop(stage, "tag", ref->tag);
+	stage_set_prop(stage, "version", ref->version);
+	stage_set_prop(stage, "commit", ref->commit);
+
+	c = stage_add_check(stage, "cache");
+	if (cache_lookup(cache, ref->commit, &fe)) {
+		stage_set_prop(stage, "cache", "hit");
+		stage_set_prop(stage, "transport", "none");
+		stage_set_prop(stage, "path", fe.path.buf);
+		check_set_message(c, "hit: %s (no transport opened)", fe.path.buf);
+		check_finish(c);
+		ok = 1;
+		goto out;
+	}
+	stage_set_prop(stage, "cache", "miss");
+	check_set_message(c, "miss: %s is not cached yet", ref->commit);
+	check_finish(c);
+
+	c = stage_add_check(stage, "fetch-commit");
+	if (cache_tmpdirs(cache, ref->commit, &tmp, &scratch, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
+	if (!run->quiet && (run->verbose || isatty(2))) {
+		ro.progress = print_progress;
+		ro.progress_ctx = &ps;
+	}
+	strbuf_addf(&dest, "%s/src", tmp);
+	stage_set_prop(stage, "transport", "opened");
+	if (remote_fetch_tree(ref->repo, ref->tag, ref->commit, scratch, dest.buf, &ro,
+			      &stats, &err)) {
+		if (ps.printed)
+			fputc('\n', stderr);
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
+	if (ps.printed)
+		fputc('\n', stderr);
+	set_uint_prop(stage, "connections", stats.connections);
+	set_uint_prop(stage, "received_bytes", stats.received_bytes);
+	set_uint_prop(stage, "received_objects", stats.received_objects);
+	strbuf_addf(&meta, "kind=git\nrepo=%s\ntag=%s\nversion=%s\ncommit=%s\n",
+		    ref->repo, ref->tag, ref->version, ref->commit);
+	if (write_source_file(tmp, meta.buf, &err) || cache_commit(tmp, &fe, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
+	stage_set_prop(stage, "path", fe.path.buf);
+	check_set_message(c, "%s at %s: %u objects, %zu bytes over %u connection(s) "
+			  "into %s", ref->tag, ref->commit, stats.received_objects,
+			  stats.received_bytes, stats.connections, fe.path.buf);
+	check_finish(c);
+	ok = 1;
+out:
+	stage_finish(stage);
+	if (ok)
+		print_result(ref, &fe);
+	if (tmp)
+		source_rmtree(tmp);
+	if (scratch)
+		source_rmtree(scratch);
+	free(tmp);
+	free(scratch);
+	strbuf_release(&fe.entry);
+	strbuf_release(&fe.path);
+	strbuf_release(&err);
+	strbuf_release(&meta);
+	strbuf_release(&dest);
+}
+
+/* "sha256sum FILE" through the process runner; 64 hex digits into `hex`. */
+static int sha256_file(const char *path, char hex[65], struct strbuf *err)
+{
+	char *argv[] = { "sha256sum", "--", (char *)path, NULL };
+	struct proc_opts po = { NULL, NULL, 600, NULL, NULL, 0 };
+	struct proc_result res;
+	int ret = -1;
+
+	proc_result_init(&res);
+	if (proc_run(argv, &po, &res, err))
+		goto out;
+	if (!res.exited || res.status || res.out.len < 64 ||
+	    strspn(res.out.buf, "0123456789abcdef") != 64) {
+		strbuf_addf(err, "cannot checksum %s: ", path);
+		proc_describe(&res, err);
+		strbuf_addf(err, ": %.200s", res.out.buf);
+		goto out;
+	}
+	memcpy(hex, res.out.buf, 64);
+	hex[64] = '\0';
+	ret = 0;
+out:
+	proc_result_release(&res);
+	return ret;
+}
+
+/*
+ * The single top directory of an unpacked tarball ("slurm-slurm-24-11-5-1"),
+ * or NULL when there are several entries. Caller frees.
+ */
+static char *single_top_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char *top = NULL;
+	int n = 0;
+
+	if (!d)
+		return NULL;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n++ == 0)
+			top = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n != 1) {
+		free(top);
+		return NULL;
+	}
+	return top;
+}
+
+/* "slurm-slurm-24-11-5-1" (GitHub's archive name) or a tag name → the tag. */
+static char *tag_from_dir(const char *name)
+{
+	struct slurm_version v;
+
+	if (!strncmp(name, "slurm-slurm-", 12) && !tag_parse(name + 6, &v))
+		return xstrdup(name + 6);
+	if (!tag_parse(name, &v))
+		return xstrdup(name);
+	return NULL;
+}
+
+static int unpack(const char *tarball, const char *scratch, const char *dest,
+		  char **tag, struct strbuf *err)
+{
+	struct strbuf x = STRBUF_INIT, top = STRBUF_INIT;
+	char *argv[] = { "tar", "--no-same-owner", "-xf", (char *)tarball, "-C", NULL, NULL };
+	struct proc_opts po = { NULL, NULL, 1800, NULL, NULL, 0 };
+	struct proc_result res;
+	struct stat st;
+	char *name = NULL;
+	int ret = -1;
+
+	proc_result_init(&res);
+	strbuf_addf(&x, "%s/x", scratch);
+	if (mkdir(x.buf, 0755)) {
+		strbuf_addf(err, "cannot create %s: %s", x.buf, strerror(errno));
+		goto out;
+	}
+	argv[5] = x.buf;
+	/* GNU tar drops leading '/' and refuses '..' members */
+	if (proc_run(argv, &po, &res, err))
+		goto out;
+	if (!res.exited || res.status) {
+		strbuf_addf(err, "cannot unpack %s: tar ", tarball);
+		proc_describe(&res, err);
+		strbuf_addf(err, ": %.300s", res.out.buf);
+		goto out;
+	}
+	name = single_top_dir(x.buf);
+	if (name) {
+		strbuf_addf(&top, "%s/%s", x.buf, name);
+		if (lstat(top.buf, &st) || !S_ISDIR(st.st_mode)) {
+			free(name);
+			name = NULL;
+		}
+	}
+	if (rename(name ? top.buf : x.buf, dest)) {
+		strbuf_addf(err, "cannot move the unpacked tree to %s: %s", dest,
+			    strerror(errno));
+		goto out;
+	}
+	*tag = name ? tag_from_dir(name) : NULL;
+	ret = 0;
+out:
+	free(name);
+	proc_result_release(&res);
+	strbuf_release(&x);
+	strbuf_release(&top);
+	return ret;
+}
+
+static void fetch_tarball(struct run *run, const char *tarball, const char *spec,
+			  const char *cache)
+{
+	struct stage_report *stage = report_add_stage(&run->report, "fetch");
+	struct fetched fe = { STRBUF_INIT, STRBUF_INIT, 0 };
+	struct source_ref ref = { NULL, NULL, NULL, NULL };
+	struct strbuf err = STRBUF_INIT, key = STRBUF_INIT, meta = STRBUF_INIT,
+		      dest = STRBUF_INIT;
+	char *tmp = NULL, *scratch = NULL, hex[65];
+	struct check *c;
+	int ok = 0;
+
+	stage_set_prop(stage, "source", tarball);
+	if (spec)
+		stage_set_prop(stage, "spec", spec);
+	c = stage_add_check(stage, "checksum");
+	if (sha256_file(tarball, hex, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
+	stage_set_prop(stage, "sha256", hex);
+	check_set_message(c, "sha256 %s", hex);
+	check_finish(c);
+
+	strbuf_addf(&key, "sha256-%s", hex);
+	c = stage_add_check(stage, "cache");
+	if (cache_lookup(cache, key.buf, &fe)) {
+		ref.tag = source_file_get(fe.entry.buf, "tag");
+		stage_set_prop(stage, "cache", "hit");
+		check_set_message(c, "hit: %s", fe.path.buf);
+		check_finish(c);
+		ok = 1;
+		goto done;
+	}
+	stage_set_prop(stage, "cache", "miss");
+	check_set_message(c, "miss: %s is not cached yet", key.buf);
+	check_finish(c);
+
+	c = stage_add_check(stage, "unpack");
+	if (cache_tmpdirs(cache, key.buf, &tmp, &scratch, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
+	strbuf_addf(&dest, "%s/src", tmp);
+	if (unpack(tarball, scratch, dest.buf, &ref.tag, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
+	strbuf_addf(&meta, "kind=tarball\ntarball=%s\nsha256=%s\n", tarball, hex);
+	if (ref.tag)
+		strbuf_addf(&meta, "tag=%s\n", ref.tag);
+	if (write_source_file(tmp, meta.buf, &err) || cache_commit(tmp, &fe, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
+	check_set_message(c, "%s into %s", tarball, fe.path.buf);
+	check_finish(c);
+	ok = 1;
+done:
+	stage_set_prop(stage, "transport", "none");
+	stage_set_prop(stage, "path", fe.path.buf);
+	if (ref.tag) {
+		struct strbuf v = STRBUF_INIT;
+		tag_version_string(ref.tag, &v);
+		ref.version = strbuf_detach(&v);
+		stage_set_prop(stage, "tag", ref.tag);
+		stage_set_prop(stage, "version", ref.version);
+	}
+out:
+	stage_finish(stage);
+	if (ok)
+		print_result(&ref, &fe);
+	if (tmp)
+		source_rmtree(tmp);
+	if (scratch)
+		source_rmtree(scratch);
+	free(tmp);
+	free(scratch);
+	source_ref_release(&ref);
+	strbuf_release(&fe.entry);
+	strbuf_release(&fe.path);
+	strbuf_release(&err);
+	strbuf_release(&key);
+	strbuf_release(&meta);
+	strbuf_release(&dest);
+}
+
+static int is_commit_id(const char *s)
+{
+	return strlen(s) == 40 && strspn(s, "0123456789abcdef") == 40;
+}
+
+int stage_fetch(struct run *run, struct strbuf *err)
+{
+	struct source_ref ref = { NULL, NULL, NULL, NULL };
+	struct strbuf cache = STRBUF_INIT, v = STRBUF_INIT;
+	const char *spec = run->cli.nr_args ? run->cli.args[0] : NULL;
+	const char *repo = cli_get(&run->cli, "repo");
+	const char *tarball = cli_get(&run->cli, "source");
+	const char *commit = cli_get(&run->cli, "commit");
+	struct slurm_version sv;
+	unsigned timeout;
+	int ret = -1;
+
+	if (!repo)
+		repo = SOURCE_DEFAULT_REPO;
+	if (source_timeout(run, &timeout, err) || source_cache_dir(run, &cache, err))
+		goto out;
+	if (tarball) {
+		if (commit) {
+			strbuf_addstr(err, "--source and --commit exclude each other");
+			goto out;
+		}
+		fetch_tarball(run, tarball, spec, cache.buf);
+		ret = 0;
+		goto out;
+	}
+	if (commit) {
+		if (!spec || tag_parse(spec, &sv)) {
+			strbuf_addstr(err, "with --commit, SPEC is the exact tag an earlier "
+				      "resolve printed (slurm-MAJ-MIN-MICRO-REL)");
+			goto out;
+		}
+		if (!is_commit_id(commit)) {
+			strbuf_addf(err, "--commit '%s' is not a 40-digit hex commit id",
+				    commit);
+			goto out;
+		}
+		tag_version_string(spec, &v);
+		ref.repo = xstrdup(repo);
+		ref.tag = xstrdup(spec);
+		ref.version = strbuf_detach(&v);
+		ref.commit = xstrdup(commit);
+	} else if (source_from_report(&run->report, &ref)) {
+		/* not in a pipeline that resolved already: resolve first */
+		if (!spec) {
+			strbuf_addstr(err, "fetch needs SPEC (or --source TARBALL)");
+			goto out;
+		}
+		if (source_resolve(run, spec, repo, cli_flag(&run->cli, "pre"), timeout,
+				   &ref)) {
+			stage_skip(report_add_stage(&run->report, "fetch"),
+				   "resolve did not pass");
+			ret = 0;
+			goto out;
+		}
+	}
+	fetch_git(run, &ref, cache.buf, timeout);
+	ret = 0;
+out:
+	source_ref_release(&ref);
+	strbuf_release(&cache);
+	strbuf_release(&v);
+	return ret;
+}
