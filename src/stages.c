@@ -12,6 +12,19 @@ const struct stage stages[] = {
 	  "Build-prefix strings left in files are graded by where they sit.\n"
 	  "Nothing from the tarball is executed.",
 	  verify_opts, 0, (size_t)-1, stage_verify },
+	{ "image", 0, "build or check the LXD build image",
+	  "build [--release R] [--packages-file F]  |  check ALIAS [--command CMD]",
+	  "build: makes the build image with debootstrap (minbase + the packages\n"
+	  "of the package list + a minimal init), packs a unified tarball and\n"
+	  "imports it into LXD under an alias that carries a hash of its inputs;\n"
+	  "an unchanged image is reused. Prints the alias. check: launches a\n"
+	  "container from ALIAS, runs a command in it, deletes the container.",
+	  image_opts, 1, 2, stage_image },
+	{ "gc", 0, "delete containers left behind by crashed runs",
+	  "[--run-id ID] [--all]",
+	  "Lists the LXD containers labelled user.slurm-factory.run and deletes\n"
+	  "them, except those of a run still alive on this host (unless --all).",
+	  gc_opts, 0, 0, stage_gc },
 	{ NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL },
 };
 

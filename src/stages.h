@@ -42,5 +42,9 @@ const struct stage *stage_find(const char *name);
 
 int stage_verify(struct run *run, struct strbuf *err);
 extern const struct opt verify_opts[];
+int stage_image(struct run *run, struct strbuf *err);
+extern const struct opt image_opts[];
+int stage_gc(struct run *run, struct strbuf *err);
+extern const struct opt gc_opts[];
 
 #endif
