@@ -4,6 +4,23 @@
 
 /* Pipeline stages in pipeline order, then tool commands. */
 const struct stage stages[] = {
+	{ "resolve", 1, "turn a version spec into one Slurm tag and commit",
+	  "SPEC [--repo URL] [--pre] [options]",
+	  "Lists the tags of Slurm's git repository without cloning it and picks\n"
+	  "one: SPEC is latest, MAJ.MIN (newest micro), MAJ.MIN.MICRO, a\n"
+	  "pre-release such as 24.11.0-0rc1, or a tag name (slurm-24-11-5-1).\n"
+	  "Prints tag, version, commit and repo. A spec that matches nothing\n"
+	  "fails (exit 1) with the nearest versions; an unreachable repository\n"
+	  "is an environment error (exit 2).",
+	  resolve_opts, 1, 1, stage_resolve },
+	{ "fetch", 1, "get the source of a resolved commit into the source cache",
+	  "SPEC [--repo URL] [--pre] [--commit ID] [options]  |  --source TARBALL [options]",
+	  "Resolves SPEC (or takes the tag and --commit an earlier resolve\n"
+	  "printed) and writes that commit's tree to\n"
+	  "<cache-dir>/sources/<commit>/src. A commit already cached is a hit that\n"
+	  "opens no network connection. --source TARBALL caches a tarball by its\n"
+	  "sha256 instead.",
+	  fetch_opts, 0, 1, stage_fetch },
 	{ "verify", 1, "prove a tarball's tree works when unpacked anywhere",
 	  "TARBALL... [options]  |  --tree DIR [options]",
 	  "Extracts each TARBALL once in secure mode, moves the tree to N random\n"

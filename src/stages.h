@@ -40,6 +40,10 @@ struct stage {
 extern const struct stage stages[];
 const struct stage *stage_find(const char *name);
 
+int stage_resolve(struct run *run, struct strbuf *err);
+extern const struct opt resolve_opts[];
+int stage_fetch(struct run *run, struct strbuf *err);
+extern const struct opt fetch_opts[];
 int stage_verify(struct run *run, struct strbuf *err);
 extern const struct opt verify_opts[];
 int stage_image(struct run *run, struct strbuf *err);
