@@ -66,7 +66,7 @@ check-unit check check-asan:
 else
 # The unit tests only (no system set-up): used by check and check-asan.
 check-unit: $(BIN) $(TESTS)
-	SF_BIN=$(abspath $(BIN)) SF_SHARED=$(abspath ../shared) \
+	SF_BIN=$(abspath $(BIN)) SF_SHARED=$(abspath ../shared) SF_SRCDIR=$(CURDIR) \
 	  tests/run-tests.sh $(TESTS)
 
 # Every test, from a fresh Debian 12 machine: installs what it needs first.

@@ -158,12 +158,36 @@ int elf_parse(const void *data, size_t len, struct elf_info *info,
 		strbuf_addf(err, "bad program headers: %s", elf_errmsg(-1));
 		goto out;
 	}
+	/* libelf quietly clamps a table that does not fit: say it is truncated */
+	if (eh.e_phnum && (eh.e_phoff > len || eh.e_phentsize == 0 ||
+			   (uint64_t)eh.e_phnum * eh.e_phentsize > len - eh.e_phoff)) {
+		strbuf_addf(err, "truncated: the program header table (%u entries at "
+			    "offset %llu) goes past the end of the file (%zu bytes)",
+			    (unsigned)eh.e_phnum, (unsigned long long)eh.e_phoff, len);
+		goto out;
+	}
+	if (eh.e_shnum && (eh.e_shoff > len ||
+			   (uint64_t)eh.e_shnum * eh.e_shentsize > len - eh.e_shoff)) {
+		strbuf_addf(err, "truncated: the section header table goes past the end "
+			    "of the file (%zu bytes)", len);
+		goto out;
+	}
+	if ((eh.e_type == ET_EXEC || eh.e_type == ET_DYN) && !eh.e_phnum) {
+		strbuf_addstr(err, "an executable or shared object without program headers");
+		goto out;
+	}
 	for (i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
 
 		if (!gelf_getphdr(e, (int)i, &ph)) {
 			strbuf_addf(err, "program header %zu is truncated: %s", i,
 				    elf_errmsg(-1));
+			goto out;
+		}
+		if (ph.p_type == PT_LOAD && (ph.p_offset > len || ph.p_filesz > len - ph.p_offset)) {
+			strbuf_addf(err, "truncated: a loadable segment ends at %llu, past the "
+				    "end of the file (%zu bytes)",
+				    (unsigned long long)(ph.p_offset + ph.p_filesz), len);
 			goto out;
 		}
 		if (ph.p_type == PT_LOAD) {

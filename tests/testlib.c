@@ -1,8 +1,9 @@
 #include "testlib.h"
 
+#include "fsutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,29 +23,11 @@ char *t_mkdtemp(const char *tag)
 	return path;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path) ? (errno == ENOENT ? 0 : -1) : 0;
-	return unlink(path) ? (errno == ENOENT ? 0 : -1) : 0;
-}
-
-static int chmod_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)ftw;
-	if (flag == FTW_D || flag == FTW_DNR)
-		chmod(path, (st->st_mode & 07777) | 0700);
-	return 0;
-}
-
 int t_rmtree(const char *path)
 {
 	if (!path)
 		return 0;
-	nftw(path, chmod_one, 32, FTW_PHYS);
-	return nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
+	return fs_rmtree(path, NULL);
 }
 
 int t_write(const char *path, const char *data, size_t len, int mode)
@@ -108,7 +91,7 @@ int t_sh(const char *fmt, ...)
 	fflush(NULL);
 	st = system(cmd.buf);
 	st = sh_status(st);
-	if (st)
+	if (st && getenv("SF_TEST_VERBOSE"))
 		fprintf(stderr, "# command exited %d: %s\n", st, cmd.buf);
 	strbuf_release(&cmd);
 	return st;
@@ -152,21 +135,107 @@ const char *t_shared(void)
 	return s && *s ? s : "../shared";
 }
 
+const char *t_srcdir(void)
+{
+	const char *s = getenv("SF_SRCDIR");
+	return s && *s ? s : ".";
+}
+
 int t_mkdirs(const char *path)
 {
-	char *p = xstrdup(path), *s;
-	int ret = 0;
+	return fs_mkdirs(path, NULL);
+}
 
-	for (s = p + 1; *s; s++) {
-		if (*s != '/')
+#include <json-c/json.h>
+
+struct json_object *t_report_load(const char *path)
+{
+	return json_object_from_file(path);
+}
+
+static void each_check(struct json_object *report,
+		       void (*fn)(struct json_object *check, void *ctx), void *ctx)
+{
+	struct json_object *stages, *checks;
+	size_t i, j;
+
+	if (!report || !json_object_object_get_ex(report, "stages", &stages))
+		return;
+	for (i = 0; i < json_object_array_length(stages); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(stages, i),
+					       "checks", &checks))
 			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			ret = -1;
-		*s = '/';
+		for (j = 0; j < json_object_array_length(checks); j++)
+			fn(json_object_array_get_idx(checks, j), ctx);
 	}
-	if (mkdir(p, 0755) && errno != EEXIST)
-		ret = -1;
-	free(p);
-	return ret;
+}
+
+struct count_ctx {
+	const char *a, *b;
+	size_t n;
+};
+
+static const char *jget(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static void count_findings(struct json_object *check, void *ctx)
+{
+	struct count_ctx *c = ctx;
+	struct json_object *fs;
+	size_t i;
+
+	if (!json_object_object_get_ex(check, "findings", &fs))
+		return;
+	for (i = 0; i < json_object_array_length(fs); i++) {
+		struct json_object *f = json_object_array_get_idx(fs, i);
+		const char *rule = jget(f, "rule"), *file = jget(f, "file");
+		if (rule && !strcmp(rule, c->a) &&
+		    (!c->b || (file && strstr(file, c->b))))
+			c->n++;
+	}
+}
+
+size_t t_report_count(struct json_object *report, const char *rule, const char *file)
+{
+	struct count_ctx c = { rule, file, 0 };
+
+	each_check(report, count_findings, &c);
+	return c.n;
+}
+
+static void count_checks(struct json_object *check, void *ctx)
+{
+	struct count_ctx *c = ctx;
+	const char *name = jget(check, "name"), *outcome = jget(check, "outcome");
+
+	if (name && outcome && strstr(name, c->a) && !strcmp(outcome, c->b))
+		c->n++;
+}
+
+size_t t_report_checks(struct json_object *report, const char *name, const char *outcome)
+{
+	struct count_ctx c = { name, outcome, 0 };
+
+	each_check(report, count_checks, &c);
+	return c.n;
+}
+
+int t_run(const char *fmt, ...)
+{
+	struct strbuf args = STRBUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&args, fmt, ap);
+	va_end(ap);
+	rc = t_sh("'%s' %s", t_bin(), args.buf);
+	strbuf_release(&args);
+	return rc;
 }

@@ -32,7 +32,20 @@ int t_sh_capture(struct strbuf *out, const char *fmt, ...)
 const char *t_bin(void);
 /* ../shared, as the Makefile passes it ($SF_SHARED). */
 const char *t_shared(void);
+/* The project's source directory ($SF_SRCDIR, default "."). */
+const char *t_srcdir(void);
 /* mkdir -p */
 int t_mkdirs(const char *path);
 
 #endif
+
+/* --- reading a JSON report written by the binary --------------------- */
+struct json_object;
+/* Parses the report at `path`; NULL when missing or invalid. json_object_put() it. */
+struct json_object *t_report_load(const char *path);
+/* Number of findings with rule `rule` whose file contains `file` (NULL: any). */
+size_t t_report_count(struct json_object *report, const char *rule, const char *file);
+/* Number of checks whose name contains `name` and whose outcome is `outcome`. */
+size_t t_report_checks(struct json_object *report, const char *name, const char *outcome);
+/* Runs the binary with a shell-quoted argument string; returns its exit code. */
+int t_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,391 @@
+/*
+ * verify, end to end through the binary: fixture trees are compiled with cc
+ * at test time, packed, and verified; the JSON report is read back.
+ */
+#include "testlib.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct fx {
+	char *dir;      /* scratch directory of the test */
+	char *tree;     /* dir/software: the install tree */
+	char *tarball;  /* dir/tree.tar.gz */
+	char *json;     /* dir/report.json */
+	char *work;     /* dir/work: verify's --work-dir */
+	struct json_object *report;
+	int rc;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->dir = t_mkdtemp("verify");
+	assert_non_null(f->dir);
+	f->tree = xasprintf("%s/software", f->dir);
+	f->tarball = xasprintf("%s/tree.tar.gz", f->dir);
+	f->json = xasprintf("%s/report.json", f->dir);
+	f->work = xasprintf("%s/work", f->dir);
+	assert_int_equal(t_sh("mkdir -p '%s/bin' '%s/lib/plugins' '%s/lib/pkgconfig' '%s' && "
+			      "cd '%s' && "
+			      "printf 'int bar(void){return 1;}\\n' > bar.c && "
+			      "printf 'int bar(void); int foo(void){return bar()+41;}\\n' > foo.c && "
+			      "printf 'int foo(void); int main(void){return foo()-42;}\\n' > main.c && "
+			      "printf 'int bar(void); int plugin(void){return bar();}\\n' > plugin.c",
+			      f->tree, f->tree, f->tree, f->work, f->dir), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->report)
+		json_object_put(f->report);
+	t_rmtree(f->dir);
+	free(f->dir);
+	free(f->tree);
+	free(f->tarball);
+	free(f->json);
+	free(f->work);
+	free(f);
+	return 0;
+}
+
+/* Compiles libbar, libfoo (needs bar) and bin/app (needs foo) with the given flags. */
+static void build(struct fx *f, const char *bar_flags, const char *foo_flags,
+		  const char *app_flags)
+{
+	assert_int_equal(t_sh("cd '%s' && "
+			      "cc -shared -fPIC -o software/lib/libbar.so.1 -Wl,-soname,libbar.so.1 bar.c %s && "
+			      "ln -sf libbar.so.1 software/lib/libbar.so && "
+			      "cc -shared -fPIC -o software/lib/libfoo.so.1 -Wl,-soname,libfoo.so.1 foo.c "
+			      "-Lsoftware/lib -lbar %s && "
+			      "ln -sf libfoo.so.1 software/lib/libfoo.so && "
+			      "cc -o software/bin/app main.c -Lsoftware/lib -lfoo -Wl,-rpath-link,software/lib %s",
+			      f->dir, bar_flags, foo_flags, app_flags), 0);
+}
+
+static void pack_and_verify(struct fx *f, const char *extra)
+{
+	assert_int_equal(t_sh("tar -C '%s' -czf '%s' software", f->dir, f->tarball), 0);
+	f->rc = t_run("verify '%s' --work-dir '%s' --json '%s' %s", f->tarball, f->work,
+		      f->json, extra ? extra : "");
+	f->report = t_report_load(f->json);
+	assert_non_null(f->report);
+}
+
+#define ORIGIN_LIB "-Wl,-rpath,'$ORIGIN/../lib'"
+#define ORIGIN_SELF "-Wl,-rpath,'$ORIGIN'"
+
+static void verify__good_origin_tree_passes_at_every_prefix(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf out = STRBUF_INIT;
+
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	assert_int_equal(t_sh("cd '%s' && cc -shared -fPIC -o software/lib/plugins/p.so plugin.c "
+			      "-Lsoftware/lib -lbar -Wl,-rpath,'$ORIGIN/..' && "
+			      "printf 'prefix=${pcfiledir}/../..\\nName: foo\\n' > software/lib/pkgconfig/foo.pc && "
+			      "printf '#!/bin/sh\\nexec \"$(dirname \"$0\")/app\" \"$@\"\\n' > software/bin/wrap && "
+			      "chmod +x software/bin/wrap", f->dir), 0);
+	/* the fixture really runs: the same tree, unmoved */
+	assert_int_equal(t_sh("'%s/bin/app'", f->tree), 0);
+	pack_and_verify(f, NULL);
+	assert_int_equal(f->rc, 0);
+	assert_int_equal(t_report_checks(f->report, "rpath [prefix", "pass"), 3);
+	assert_int_equal(t_report_checks(f->report, "needed [prefix", "pass"), 3);
+	assert_int_equal(t_report_checks(f->report, "", "fail"), 0);
+	/* nothing left behind in the work directory */
+	assert_int_equal(t_sh_capture(&out, "ls -A '%s'", f->work), 0);
+	assert_int_equal(out.len, 0);
+	strbuf_release(&out);
+}
+
+static void verify__prefixes_differ_in_depth_and_the_tree_moves(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *stages, *props, *v;
+	const char *p[3];
+	size_t i, depth[3];
+
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	pack_and_verify(f, "--prefixes 3");
+	assert_true(json_object_object_get_ex(f->report, "stages", &stages));
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(stages, 0),
+					      "properties", &props));
+	for (i = 0; i < 3; i++) {
+		char key[32];
+		const char *s;
+		snprintf(key, sizeof(key), "prefix.1.%zu", i + 1);
+		assert_true(json_object_object_get_ex(props, key, &v));
+		p[i] = json_object_get_string(v);
+		depth[i] = 0;
+		for (s = p[i]; *s; s++)
+			depth[i] += *s == '/';
+		/* the tree is gone from every prefix after the run */
+		assert_false(t_exists(p[i]));
+	}
+	assert_true(depth[0] < depth[1] && depth[1] < depth[2]);
+	assert_true(strlen(p[0]) < strlen(p[2]));
+}
+
+static void verify__absolute_build_dir_rpath_fails(void **state)
+{
+	struct fx *f = *state;
+
+	build(f, "", ORIGIN_SELF, "-Wl,-rpath,/opt/slurm/software/lib");
+	pack_and_verify(f, NULL);
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "rpath-absolute-outside", "software/bin/app"), 3);
+	/* and the library it needs is reported with the path that was tried */
+	assert_int_equal(t_report_count(f->report, "needed-unresolved", "software/bin/app"), 3);
+}
+
+static void verify__relative_rpath_fails(void **state)
+{
+	struct fx *f = *state;
+
+	build(f, "", ORIGIN_SELF, "-Wl,-rpath,lib");
+	pack_and_verify(f, "--prefixes 1");
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "rpath-relative", "software/bin/app"), 1);
+}
+
+static void verify__empty_rpath_entry_fails(void **state)
+{
+	struct fx *f = *state;
+
+	build(f, "", ORIGIN_SELF, "-Wl,-rpath,'$ORIGIN/../lib:'");
+	pack_and_verify(f, "--prefixes 1");
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "rpath-empty-entry", "software/bin/app"), 1);
+	/* the non-empty entry still resolves the library */
+	assert_int_equal(t_report_count(f->report, "needed-unresolved", NULL), 0);
+}
+
+static void verify__runpath_is_not_inherited_by_dependencies(void **state)
+{
+	struct fx *f = *state;
+
+	/* libfoo has no path of its own: only the app's RUNPATH could find libbar */
+	build(f, "", "", ORIGIN_LIB " -Wl,--enable-new-dtags");
+	pack_and_verify(f, "--prefixes 1");
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "needed-unresolved", "software/lib/libfoo.so.1"), 1);
+	assert_int_equal(t_report_count(f->report, "needed-unresolved", "software/bin/app"), 0);
+}
+
+static void verify__rpath_of_the_loader_is_inherited(void **state)
+{
+	struct fx *f = *state;
+
+	/* the same tree with DT_RPATH: ld.so searches the loader's RPATH for libfoo's needs.
+	 * libfoo as a root of its own still misses libbar, which is reported once. */
+	build(f, "", "", ORIGIN_LIB " -Wl,--disable-new-dtags");
+	pack_and_verify(f, "--prefixes 1");
+	assert_int_equal(t_report_count(f->report, "needed-unresolved", "software/bin/app"), 0);
+	assert_int_equal(t_report_count(f->report, "needed-unresolved", "software/lib/libfoo.so.1"), 1);
+	assert_int_equal(t_sh("'%s/bin/app'", f->tree), 0);
+}
+
+static void verify__missing_library_fails(void **state)
+{
+	struct fx *f = *state;
+
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	assert_int_equal(t_sh("rm '%s/lib/libbar.so.1' '%s/lib/libbar.so'", f->tree, f->tree), 0);
+	pack_and_verify(f, "--prefixes 2");
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "needed-unresolved", "software/lib/libfoo.so.1"), 2);
+}
+
+static void verify__origin_escape_fails(void **state)
+{
+	struct fx *f = *state;
+
+	build(f, "", ORIGIN_SELF, "-Wl,-rpath,'$ORIGIN/../../..' " ORIGIN_LIB);
+	pack_and_verify(f, "--prefixes 1");
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "rpath-origin-escape", "software/bin/app"), 1);
+}
+
+static void verify__leaked_prefix_in_pc_and_script_fails(void **state)
+{
+	struct fx *f = *state;
+
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	assert_int_equal(t_sh("cd '%s' && "
+			      "printf 'prefix=/opt/slurm/software\\nName: foo\\n' > lib/pkgconfig/foo.pc && "
+			      "printf '#!/bin/sh\\nexec /opt/slurm/software/bin/app\\n' > bin/run && "
+			      "printf '#!/opt/slurm/software/bin/python3\\n' > bin/py && "
+			      "chmod +x bin/run bin/py && "
+			      "printf 'see /opt/slurm/software/share\\n' > README", f->tree), 0);
+	pack_and_verify(f, "--prefixes 1");
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "leak-pkgconfig", "lib/pkgconfig/foo.pc"), 1);
+	assert_int_equal(t_report_count(f->report, "leak-script", "bin/run"), 1);
+	assert_int_equal(t_report_count(f->report, "leak-shebang", "bin/py"), 1);
+	/* documentation only warns */
+	assert_int_equal(t_report_count(f->report, "leak-text", "software/README"), 1);
+}
+
+static void verify__rodata_leak_only_warns(void **state)
+{
+	struct fx *f = *state;
+
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	assert_int_equal(t_sh("cd '%s' && "
+			      "printf 'const char *conf = \"/opt/slurm/software/etc/x.conf\";\\n"
+			      "const char *get(void){return conf;}\\n' > conf.c && "
+			      "cc -g -shared -fPIC -o software/lib/libconf.so conf.c", f->dir), 0);
+	pack_and_verify(f, "--prefixes 1");
+	assert_int_equal(f->rc, 0);
+	assert_int_equal(t_report_count(f->report, "leak-elf-rodata", "lib/libconf.so"), 1);
+}
+
+static void verify__malformed_elf_is_a_finding_not_a_crash(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf elf = STRBUF_INIT;
+	char *path;
+
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	path = xasprintf("%s/lib/libbar.so.1", f->tree);
+	assert_int_equal(t_read(path, &elf), 0);
+	free(path);
+	/* truncated inside the program headers */
+	path = xasprintf("%s/lib/trunc.so", f->tree);
+	assert_int_equal(t_write(path, elf.buf, 80, 0644), 0);
+	free(path);
+	/* program header table offset pointing past the end */
+	elf.buf[32] = (char)0xff;
+	elf.buf[33] = (char)0xff;
+	elf.buf[34] = (char)0xff;
+	path = xasprintf("%s/lib/badphoff.so", f->tree);
+	assert_int_equal(t_write(path, elf.buf, elf.len, 0644), 0);
+	free(path);
+	/* only the magic */
+	path = xasprintf("%s/bin/magic", f->tree);
+	assert_int_equal(t_write(path, "\177ELF", 4, 0755), 0);
+	free(path);
+	strbuf_release(&elf);
+	pack_and_verify(f, "--prefixes 1");
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "elf-malformed", "lib/trunc.so"), 1);
+	assert_int_equal(t_report_count(f->report, "elf-malformed", "lib/badphoff.so"), 1);
+	assert_int_equal(t_report_count(f->report, "elf-malformed", "bin/magic"), 1);
+}
+
+static void verify__build_prefix_interpreter_fails(void **state)
+{
+	struct fx *f = *state;
+
+	build(f, "", ORIGIN_SELF,
+	      ORIGIN_LIB " -Wl,--dynamic-linker=/opt/slurm/software/lib/ld-linux-x86-64.so.2");
+	pack_and_verify(f, "--prefixes 1");
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "elf-interp-leak", "bin/app"), 1);
+}
+
+static void verify__allow_system_lib_accepts_a_named_library(void **state)
+{
+	struct fx *f = *state;
+
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	assert_int_equal(t_sh("rm '%s/lib/libbar.so.1' '%s/lib/libbar.so'", f->tree, f->tree), 0);
+	pack_and_verify(f, "--prefixes 1 --allow-system-lib 'libbar.so.*'");
+	assert_int_equal(f->rc, 0);
+	assert_int_equal(t_report_count(f->report, "needed-unresolved", NULL), 0);
+}
+
+static void verify__debian_slurm_binaries_are_not_relocatable(void **state)
+{
+	struct fx *f = *state;
+
+	/* Debian's own Slurm: absolute RUNPATH into /usr/lib/.../slurm-wlm */
+	assert_int_equal(t_sh("cd '%s' && apt-get download -q slurm-client libslurm38 "
+			      "slurm-wlm-basic-plugins >/dev/null 2>&1 && mkdir deb && "
+			      "for d in *.deb; do dpkg-deb -x \"$d\" deb || exit 1; done && "
+			      "tar -C deb -czf '%s' .", f->dir, f->tarball), 0);
+	f->rc = t_run("verify '%s' --work-dir '%s' --json '%s' --prefixes 2 --build-prefix /usr",
+		      f->tarball, f->work, f->json);
+	f->report = t_report_load(f->json);
+	assert_non_null(f->report);
+	assert_int_equal(f->rc, 1);
+	/* the exact reason: srun's RUNPATH is absolute and libslurmfull.so is not found */
+	assert_int_equal(t_report_count(f->report, "rpath-absolute-outside", "usr/bin/srun"), 2);
+	assert_int_equal(t_report_count(f->report, "needed-unresolved", "usr/bin/srun"), 2 * 2);
+}
+
+static void verify__reports_are_written_and_valid_on_failure(void **state)
+{
+	struct fx *f = *state;
+	char *xml = xasprintf("%s/report.xml", f->dir);
+
+	build(f, "", ORIGIN_SELF, "-Wl,-rpath,/opt/slurm/software/lib");
+	assert_int_equal(t_sh("tar -C '%s' -czf '%s' software", f->dir, f->tarball), 0);
+	f->rc = t_run("verify '%s' --work-dir '%s' --json '%s' --junit '%s' --prefixes 1 2>/dev/null",
+		      f->tarball, f->work, f->json, xml);
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_sh("xmllint --noout '%s'", xml), 0);
+	assert_int_equal(t_sh("/usr/bin/python3 -c 'import json,jsonschema,sys; "
+			      "jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' "
+			      "'%s' '%s/docs/report.schema.json'", f->json, t_srcdir()), 0);
+	free(xml);
+}
+
+static void verify__usage_errors_exit_129(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(t_run("verify 2>/dev/null"), 129);
+	assert_int_equal(t_run("verify x.tar --no-such-option 2>/dev/null"), 129);
+	assert_int_equal(t_run("verify x.tar --prefixes 0 2>/dev/null"), 129);
+	assert_int_equal(t_run("verify x.tar --prefixes abc 2>/dev/null"), 129);
+	/* a missing tarball is an environment error, and the report is still written */
+	assert_int_equal(t_run("verify '%s/missing.tar.gz' --json '%s' 2>/dev/null", f->dir, f->json), 2);
+	f->report = t_report_load(f->json);
+	assert_non_null(f->report);
+}
+
+static void verify__tree_mode_checks_in_place(void **state)
+{
+	struct fx *f = *state;
+
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	f->rc = t_run("verify --tree '%s' --json '%s' 2>/dev/null", f->tree, f->json);
+	f->report = t_report_load(f->json);
+	assert_int_equal(f->rc, 0);
+	assert_int_equal(t_report_checks(f->report, "needed [in place]", "pass"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(verify__good_origin_tree_passes_at_every_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__prefixes_differ_in_depth_and_the_tree_moves, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__absolute_build_dir_rpath_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__relative_rpath_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__empty_rpath_entry_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__runpath_is_not_inherited_by_dependencies, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__rpath_of_the_loader_is_inherited, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__missing_library_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__origin_escape_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__leaked_prefix_in_pc_and_script_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__rodata_leak_only_warns, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__malformed_elf_is_a_finding_not_a_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__build_prefix_interpreter_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__allow_system_lib_accepts_a_named_library, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__debian_slurm_binaries_are_not_relocatable, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__reports_are_written_and_valid_on_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__usage_errors_exit_129, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__tree_mode_checks_in_place, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
+}
