@@ -1,0 +1,364 @@
+/*
+ * The LXD adapter against the real daemon (scripts/lxd-setup.sh starts it).
+ * These tests FAIL, never skip, when the daemon does not answer.
+ *
+ * The image is a busybox-static rootfs built once and cached under
+ * $HOME/.slurm-factory/test-images (1 MB, imports in a few ms).
+ */
+#include "testlib.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lxd.h"
+#include "proc.h"
+#include "report.h"
+
+#define ALIAS "sf-test-busybox-1"
+#define HTTPS_PORT "18443"
+
+static char *image_tarball(void)
+{
+	const char *home = getenv("HOME");
+	char *dir = xasprintf("%s/.slurm-factory/test-images", home && *home ? home : "/root");
+	char *tar = xasprintf("%s/busybox-1.tar.gz", dir);
+
+	if (!t_exists(tar)) {
+		int rc = t_sh(
+			"set -e; d=%s; rm -rf \"$d/work\"; mkdir -p \"$d/work/rootfs\"; cd \"$d/work/rootfs\";"
+			"mkdir -p bin sbin etc tmp dev proc sys root mnt; cp /bin/busybox bin/;"
+			"for a in $(bin/busybox --list); do [ -e bin/$a ] || ln -s busybox bin/$a; done;"
+			"rm -f sbin/init; printf '#!/bin/sh\\ntrap \"exit 0\" PWR TERM INT\\n"
+			"while :; do sleep 3600 & wait $!; done\\n' > sbin/init; chmod 755 sbin/init;"
+			"cd ..; printf 'architecture: x86_64\\ncreation_date: 1700000000\\n"
+			"properties:\\n  description: slurm-factory test image\\n  os: busybox\\n' > metadata.yaml;"
+			"tar --numeric-owner -czf %s metadata.yaml rootfs; cd ..; rm -rf work", dir, tar);
+		if (rc)
+			fail_msg("cannot build the busybox test image (is busybox-static installed?)");
+	}
+	free(dir);
+	return tar;
+}
+
+static void connect_local(struct lxd *lxd)
+{
+	struct lxd_opts o;
+	struct strbuf err = STRBUF_INIT;
+
+	memset(&o, 0, sizeof(o));
+	if (lxd_connect(lxd, &o, &err))
+		fail_msg("LXD is required for these tests and does not answer: %s\n"
+			 "start it with: scripts/lxd-setup.sh", err.buf);
+	strbuf_release(&err);
+}
+
+static int group_setup(void **state)
+{
+	struct lxd lxd;
+	struct strbuf err = STRBUF_INIT;
+	struct lxd_opts o;
+	char *tar;
+	int exists = 0;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	if (lxd_connect(&lxd, &o, &err)) {
+		fprintf(stderr, "LXD is required for the live tests and does not answer: %s\n"
+			"start it with: scripts/lxd-setup.sh\n", err.buf);
+		lxd_release(&lxd);
+		strbuf_release(&err);
+		return -1;
+	}
+	tar = image_tarball();
+	if (lxd_image_exists(&lxd, ALIAS, &exists, &err) ||
+	    (!exists && lxd_image_import(&lxd, tar, ALIAS, &err))) {
+		fprintf(stderr, "cannot import the test image: %s\n", err.buf);
+		free(tar);
+		lxd_release(&lxd);
+		strbuf_release(&err);
+		return -1;
+	}
+	free(tar);
+	lxd_release(&lxd);
+	strbuf_release(&err);
+	return 0;
+}
+
+static void launch(struct lxd *lxd, const char *name, const struct lxd_disk *disks,
+		   size_t nr)
+{
+	const char *config[] = { LXD_LABEL_PREFIX "run=live-test", NULL };
+	struct lxd_launch l;
+	struct strbuf err = STRBUF_INIT;
+
+	memset(&l, 0, sizeof(l));
+	l.name = name;
+	l.image = ALIAS;
+	l.config = config;
+	l.disks = disks;
+	l.nr_disks = nr;
+	l.ephemeral = 1;
+	l.privileged = 1;
+	if (lxd_launch(lxd, &l, &err))
+		fail_msg("launch %s: %s", name, err.buf);
+	strbuf_release(&err);
+}
+
+static int exists_container(struct lxd *lxd, const char *name)
+{
+	struct lxd_instance *list;
+	struct strbuf err = STRBUF_INIT;
+	size_t nr, i;
+	int found = 0;
+
+	if (lxd_list_own(lxd, &list, &nr, &err))
+		fail_msg("list: %s", err.buf);
+	for (i = 0; i < nr; i++)
+		if (!strncmp(list[i].name, name, strlen(name)))
+			found = 1;
+	lxd_instances_free(list, nr);
+	strbuf_release(&err);
+	return found;
+}
+
+/* The same checks over any connection: exec, push/pull, disk, delete. */
+static void exercise(struct lxd *lxd, const char *name, int measure)
+{
+	struct strbuf err = STRBUF_INIT, got = STRBUF_INIT;
+	struct lxd_exec x;
+	struct lxd_exec_result r;
+	struct lxd_disk disk;
+	char *dir = t_mkdtemp("lxd-live");
+	char *src = xasprintf("%s/in.txt", dir), *dst = xasprintf("%s/out.txt", dir);
+	char *shared = xasprintf("%s/shared", dir), *through = xasprintf("%s/shared/w", dir);
+	char *fail_argv[] = { "sh", "-c", "echo to-out; echo to-err >&2; exit 7", NULL };
+	char *env_argv[] = { "sh", "-c", "echo \"$SF_X\" > /mnt/shared/w; pwd", NULL };
+	char *true_argv[] = { "true", NULL };
+	char *env[] = { "SF_X=through-the-disk", NULL };
+	double t, t_launch, t_exec = 0, t_lxc = 0;
+	int i, n = 10;
+
+	assert_int_equal(t_mkdirs(shared), 0);
+	memset(&disk, 0, sizeof(disk));
+	disk.name = "shared";
+	disk.source = shared;
+	disk.path = "/mnt/shared";
+	t = monotonic_now();
+	launch(lxd, name, &disk, 1);
+	t_launch = monotonic_now() - t;
+	assert_true(exists_container(lxd, name));
+
+	lxd_exec_result_init(&r);
+	memset(&x, 0, sizeof(x));
+	x.argv = fail_argv;
+	x.timeout = 30;
+	assert_int_equal(lxd_exec(lxd, name, &x, &r, &err), 0);
+	assert_int_equal(r.exit_code, 7);
+	assert_string_equal(r.out.buf, "to-out\n");
+	assert_string_equal(r.errout.buf, "to-err\n");
+
+	lxd_exec_result_release(&r);
+	lxd_exec_result_init(&r);
+	x.argv = env_argv;
+	x.env = env;
+	x.cwd = "/tmp";
+	assert_int_equal(lxd_exec(lxd, name, &x, &r, &err), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(r.out.buf, "/tmp\n");
+	assert_int_equal(t_read(through, &got), 0);
+	assert_string_equal(got.buf, "through-the-disk\n");
+
+	/* a command that outlives its timeout is stopped by timeout(1) */
+	lxd_exec_result_release(&r);
+	lxd_exec_result_init(&r);
+	{
+		char *slow[] = { "sleep", "30", NULL };
+		x.argv = slow;
+		x.env = NULL;
+		x.timeout = 1;
+		assert_int_equal(lxd_exec(lxd, name, &x, &r, &err), 0);
+		assert_true(r.timed_out);
+		assert_true(r.duration < 15);
+	}
+	x.timeout = 0;
+
+	assert_int_equal(t_writestr(src, "pushed\nbytes\n"), 0);
+	if (lxd_file_push(lxd, name, src, "/root/pushed.txt", 0600, 0, 0, &err))
+		fail_msg("push: %s", err.buf);
+	if (lxd_file_pull(lxd, name, "/root/pushed.txt", dst, &err))
+		fail_msg("pull: %s", err.buf);
+	strbuf_reset(&got);
+	assert_int_equal(t_read(dst, &got), 0);
+	assert_string_equal(got.buf, "pushed\nbytes\n");
+	assert_int_equal(lxd_file_pull(lxd, name, "/no/such/file", dst, &err), -1);
+	assert_non_null(strstr(err.buf, "404"));
+	strbuf_reset(&err);
+
+	if (measure) {
+		x.argv = true_argv;
+		x.cwd = NULL;
+		for (i = 0; i < n; i++) {
+			lxd_exec_result_release(&r);
+			lxd_exec_result_init(&r);
+			t = monotonic_now();
+			assert_int_equal(lxd_exec(lxd, name, &x, &r, &err), 0);
+			t_exec += monotonic_now() - t;
+		}
+		for (i = 0; i < n; i++) {
+			t = monotonic_now();
+			assert_int_equal(t_sh("lxc exec %s -- true", name), 0);
+			t_lxc += monotonic_now() - t;
+		}
+		fprintf(stderr, "MEASURE launch %.3f s; exec round trip (true, recorded output, "
+			"logs fetched+deleted) %.1f ms; lxc exec -- true %.1f ms (mean of %d)\n",
+			t_launch, t_exec / n * 1000, t_lxc / n * 1000, n);
+	}
+
+	t = monotonic_now();
+	if (lxd_delete(lxd, name, &err))
+		fail_msg("delete: %s", err.buf);
+	if (measure)
+		fprintf(stderr, "MEASURE delete %.3f s\n", monotonic_now() - t);
+	assert_false(exists_container(lxd, name));
+	/* deleting what is gone is fine */
+	assert_int_equal(lxd_delete(lxd, name, &err), 0);
+
+	lxd_exec_result_release(&r);
+	t_rmtree(dir);
+	free(dir);
+	free(src);
+	free(dst);
+	free(shared);
+	free(through);
+	strbuf_release(&err);
+	strbuf_release(&got);
+}
+
+static void live__launch_exec_files_disk_delete_over_the_socket(void **state)
+{
+	struct lxd lxd;
+
+	(void)state;
+	connect_local(&lxd);
+	exercise(&lxd, "sf-live-socket", 1);
+	lxd_release(&lxd);
+}
+
+static void live__sigterm_mid_exec_leaves_no_container(void **state)
+{
+	char *argv[] = { (char *)t_bin(), "image", "check", ALIAS, "--command",
+			 "sleep 120", "--quiet", NULL };
+	struct strbuf err = STRBUF_INIT;
+	struct lxd lxd;
+	pid_t pid;
+	int status, i, seen = 0;
+	double t;
+
+	(void)state;
+	connect_local(&lxd);
+	assert_int_equal(proc_spawn_bg(argv, NULL, &pid, &err), 0);
+	for (i = 0; i < 100 && !seen; i++) {
+		usleep(100 * 1000);
+		seen = exists_container(&lxd, "sf-check-");
+	}
+	assert_true(seen);
+	usleep(800 * 1000);   /* well inside the exec of sleep 120 */
+	t = monotonic_now();
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	fprintf(stderr, "MEASURE SIGTERM to clean exit %.3f s\n", monotonic_now() - t);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_false(exists_container(&lxd, "sf-check-"));
+	lxd_release(&lxd);
+	strbuf_release(&err);
+}
+
+static void live__image_check_command_passes(void **state)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(t_sh_capture(&out, "%s image check %s --command 'echo hi; true' "
+				      "--json /dev/null", t_bin(), ALIAS), 0);
+	assert_int_equal(t_sh_capture(&out, "%s gc --quiet", t_bin()), 0);
+	strbuf_release(&out);
+}
+
+static void live__https_with_a_trusted_client_certificate(void **state)
+{
+	char *dir = t_mkdtemp("lxd-tls");
+	struct strbuf err = STRBUF_INIT;
+	struct lxd lxd;
+	struct lxd_opts o;
+	char *cert = xasprintf("%s/client.crt", dir), *key = xasprintf("%s/client.key", dir);
+	char *bad = xasprintf("%s/other.crt", dir), *badkey = xasprintf("%s/other.key", dir);
+	const char *lxd_dir = getenv("LXD_DIR");
+	char *server = xasprintf("%s/server.crt", lxd_dir && *lxd_dir ? lxd_dir : LXD_DEFAULT_DIR);
+
+	(void)state;
+	assert_int_equal(t_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 "
+			      "-nodes -days 2 -subj /CN=sf-test -keyout %s -out %s 2>/dev/null",
+			      key, cert), 0);
+	assert_int_equal(t_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 "
+			      "-nodes -days 2 -subj /CN=sf-other -keyout %s -out %s 2>/dev/null",
+			      badkey, bad), 0);
+	assert_int_equal(t_sh("lxc config set core.https_address 127.0.0.1:" HTTPS_PORT), 0);
+	assert_int_equal(t_sh("lxc config trust add %s --name sf-test-client >/dev/null 2>&1 || "
+			      "lxc config trust add %s", cert, cert), 0);
+
+	memset(&o, 0, sizeof(o));
+	o.remote = "https://127.0.0.1:" HTTPS_PORT;
+	o.client_cert = cert;
+	o.client_key = key;
+	o.server_cert = server;
+	if (lxd_connect(&lxd, &o, &err))
+		fail_msg("HTTPS connect: %s", err.buf);
+	exercise(&lxd, "sf-live-https", 0);
+	lxd_release(&lxd);
+
+	/* an untrusted client certificate: the server answers, but not as trusted */
+	o.client_cert = bad;
+	o.client_key = badkey;
+	strbuf_reset(&err);
+	assert_int_equal(lxd_connect(&lxd, &o, &err), -1);
+	fprintf(stderr, "untrusted client: %s\n", err.buf);
+	assert_non_null(strstr(err.buf, "does not trust"));
+	lxd_release(&lxd);
+
+	/* the wrong server certificate pinned: TLS refuses the server */
+	o.client_cert = cert;
+	o.client_key = key;
+	o.server_cert = bad;
+	strbuf_reset(&err);
+	assert_int_equal(lxd_connect(&lxd, &o, &err), -1);
+	fprintf(stderr, "wrong server pin: %s\n", err.buf);
+	lxd_release(&lxd);
+
+	t_sh("lxc config trust remove $(openssl x509 -in %s -noout -fingerprint -sha256 "
+	     "| cut -d= -f2 | tr -d : | tr A-F a-f | cut -c1-12)", cert);
+	t_sh("lxc config unset core.https_address");
+	t_rmtree(dir);
+	free(dir);
+	free(cert);
+	free(key);
+	free(bad);
+	free(badkey);
+	free(server);
+	strbuf_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(live__launch_exec_files_disk_delete_over_the_socket),
+		cmocka_unit_test(live__sigterm_mid_exec_leaves_no_container),
+		cmocka_unit_test(live__image_check_command_passes),
+		cmocka_unit_test(live__https_with_a_trusted_client_certificate),
+	};
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}
