@@ -398,7 +398,7 @@ int lxd_wait(struct lxd *lxd, const char *id, double deadline,
 {
 	struct lxd_envelope env;
 	struct lxd_operation local;
-	struct lxd_operation *o = op ? op : &local;
+	struct lxd_operation *o;
 	struct raw_request rr;
 	struct strbuf path = STRBUF_INIT;
 	double start = monotonic_now(), left;
@@ -407,6 +407,7 @@ int lxd_wait(struct lxd *lxd, const char *id, double deadline,
 
 	lxd_envelope_init(&env);
 	lxd_operation_init(&local);
+	o = op ? op : &local;
 	if (deadline <= 0)
 		deadline = lxd->op_timeout;
 	for (;;) {
@@ -463,12 +464,13 @@ static int call_full(struct lxd *lxd, const struct raw_request *rr, double deadl
 		     struct strbuf *err)
 {
 	struct lxd_envelope local;
-	struct lxd_envelope *e = env ? env : &local;
+	struct lxd_envelope *e;
 	struct strbuf what = STRBUF_INIT;
 	char *id = NULL;
 	int ret = -1;
 
 	lxd_envelope_init(&local);
+	e = env ? env : &local;
 	strbuf_addf(&what, "%s %s", rr->method, rr->path);
 	if (call_envelope(lxd, rr, e, err))
 		goto out;
