@@ -118,8 +118,8 @@ enum elf_region elf_region_at(const struct elf_info *info, uint64_t off)
 	return REGION_OTHER;
 }
 
-int elf_parse(const void *data, size_t len, struct elf_info *info,
-	      struct strbuf *err)
+static int parse(const void *data, size_t len, struct elf_info *info,
+		 int sections, struct strbuf *err)
 {
 	Elf *e = NULL;
 	GElf_Ehdr eh;
@@ -210,7 +210,8 @@ int elf_parse(const void *data, size_t len, struct elf_info *info,
 			}
 		}
 	}
-	read_sections(e, info);
+	if (sections)
+		read_sections(e, info);
 	if (!have_dyn) {
 		ret = 0;
 		goto out;
@@ -304,4 +305,16 @@ out:
 	if (e)
 		elf_end(e);
 	return ret;
+}
+
+int elf_parse(const void *data, size_t len, struct elf_info *info,
+	      struct strbuf *err)
+{
+	return parse(data, len, info, 1, err);
+}
+
+int elf_parse_dynamic(const void *data, size_t len, struct elf_info *info,
+		      struct strbuf *err)
+{
+	return parse(data, len, info, 0, err);
 }

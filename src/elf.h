@@ -60,6 +60,9 @@ int elf_is_elf(const void *data, size_t len);
  */
 int elf_parse(const void *data, size_t len, struct elf_info *info,
 	      struct strbuf *err);
+/* The same, without the section map (elf_region_at then says REGION_OTHER). */
+int elf_parse_dynamic(const void *data, size_t len, struct elf_info *info,
+		      struct strbuf *err);
 
 /* The region holding file offset `off`. */
 enum elf_region elf_region_at(const struct elf_info *info, uint64_t off);

@@ -215,7 +215,7 @@ static void add_elf(struct tree *t, const char *rel, const char *buf, size_t len
 	size_t i;
 
 	f->rel = xstrdup(rel);
-	if (elf_parse(buf, len, &f->elf, &err)) {
+	if ((t->opts->leak_scan ? elf_parse : elf_parse_dynamic)(buf, len, &f->elf, &err)) {
 		rule_report(t->elf_check, "elf-malformed", rel, NULL, err.buf);
 		elf_info_release(&f->elf);
 		free(f->rel);
