@@ -37,8 +37,9 @@ static void make_run_id(char *out, size_t size)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	mix = ((unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 12)) & 0xffffffUL;
-	snprintf(out, size, "%04d%02d%02dt%02d%02d%02d-%06lx", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, mix);
+	/* strftime bounds the date part; the year cannot widen the id */
+	strftime(out, size, "%Y%m%dt%H%M%S", &tm);
+	snprintf(out + strlen(out), size - strlen(out), "-%06lx", mix);
 }
 
 int backend_init(struct backend *b, const struct backend_config *cfg,
