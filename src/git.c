@@ -431,6 +431,7 @@ int remote_fetch_tree(const char *url, const char *tag, const char *commit,
 	git_tree *tree = NULL;
 	git_fetch_options fo;
 	git_checkout_options co;
+	git_remote_create_options rco;
 	git_strarray specs;
 	char *spec_str;
 	const git_indexer_progress *ip;
@@ -451,7 +452,16 @@ int remote_fetch_tree(const char *url, const char *tag, const char *commit,
 		add_git_error(err);
 		goto out;
 	}
-	if (git_remote_create_anonymous(&remote, repo, url)) {
+	/*
+	 * Like the detached remote of remote_ls_tags(): no url.*.insteadOf
+	 * rewriting, so resolve and fetch talk to the same URL (and libgit2
+	 * 1.5's insteadOf lookup leaks its pcre2 match data).
+	 */
+	git_remote_create_options_init(&rco, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	rco.repository = repo;
+	rco.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+		    GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, url, &rco)) {
 		strbuf_addf(err, "'%s' is not a repository URL: ", url);
 		add_git_error(err);
 		goto out;
