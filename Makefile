@@ -28,9 +28,9 @@ ifneq ($(CI),)
 WARN      += -Werror
 endif
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSF_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
+ALL_CFLAGS = -std=c11 -pthread -D_GNU_SOURCE -DSF_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
              $(shell $(PKG_CONFIG) --cflags $(LIBS_PC)) -MMD -MP
-LDLIBS_PC  = $(shell $(PKG_CONFIG) --libs $(LIBS_PC))
+LDLIBS_PC  = $(shell $(PKG_CONFIG) --libs $(LIBS_PC)) -pthread
 
 SRCS      := $(sort $(wildcard src/*.c))
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
@@ -55,11 +55,11 @@ $(BIN): $(BUILD)/obj/main.o $(BUILD)/libsf.a
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Isrc $(shell $(PKG_CONFIG) --cflags cmocka) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -iquote src $(shell $(PKG_CONFIG) --cflags cmocka) -c -o $@ $<
 
 $(BUILD)/tests/testlib.o: tests/testlib.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Isrc $(shell $(PKG_CONFIG) --cflags cmocka) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -iquote src $(shell $(PKG_CONFIG) --cflags cmocka) -c -o $@ $<
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/testlib.o $(BUILD)/libsf.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PC) $(shell $(PKG_CONFIG) --libs cmocka)

@@ -5,6 +5,8 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -422,7 +424,9 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 			ret = r;
 			goto out;
 		}
-		if (ftruncate(fd, size) < 0 && io_error(x, "truncate", name)) {
+		/* only sparse entries need it: a truncate makes ext4 allocate at once */
+		if (written < (unsigned long long)size && ftruncate(fd, size) < 0 &&
+		    io_error(x, "truncate", name)) {
 			ret = -1;
 			goto out;
 		}
@@ -526,6 +530,148 @@ out:
 	return escapes;
 }
 
+/*
+ * Decompression runs in a thread of its own and hands the raw tar stream
+ * to the extracting thread through a small ring of buffers: on two cores
+ * inflating and writing files overlap instead of adding up. The decoder is
+ * libarchive itself (format "raw", every filter), so gzip, zstd, xz and
+ * bzip2 all take this path, and an uncompressed tar is passed through.
+ */
+#define RING_SLOTS 8
+#define RING_BUF (1u << 20)
+
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t changed;
+	char *buf[RING_SLOTS];
+	size_t len[RING_SLOTS];
+	unsigned head, count;     /* slots filled, starting at head */
+	int eof, cancel, failed;
+	int held;                 /* the reader holds the slot at head */
+	char errmsg[512];
+	const char *path;
+};
+
+static void ring_fail(struct ring *r, const char *msg)
+{
+	pthread_mutex_lock(&r->mu);
+	if (!r->failed) {
+		r->failed = 1;
+		snprintf(r->errmsg, sizeof(r->errmsg), "%s", msg ? msg : "decompression failed");
+	}
+	r->eof = 1;
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void *ring_decoder(void *arg)
+{
+	struct ring *r = arg;
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+
+	if (!a) {
+		ring_fail(r, "out of memory");
+		return NULL;
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, r->path, RING_BUF) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		ring_fail(r, archive_error_string(a));
+		archive_read_free(a);
+		return NULL;
+	}
+	for (;;) {
+		unsigned slot;
+		la_ssize_t n;
+
+		pthread_mutex_lock(&r->mu);
+		while (r->count + (unsigned)r->held >= RING_SLOTS && !r->cancel)
+			pthread_cond_wait(&r->changed, &r->mu);
+		if (r->cancel) {
+			pthread_mutex_unlock(&r->mu);
+			break;
+		}
+		slot = (r->head + r->count) % RING_SLOTS;
+		pthread_mutex_unlock(&r->mu);
+		/* the slot is ours until it is published below */
+		n = archive_read_data(a, r->buf[slot], RING_BUF);
+		if (n < 0) {
+			ring_fail(r, archive_error_string(a));
+			break;
+		}
+		pthread_mutex_lock(&r->mu);
+		if (n == 0) {
+			r->eof = 1;
+		} else {
+			r->len[slot] = (size_t)n;
+			r->count++;
+		}
+		pthread_cond_broadcast(&r->changed);
+		pthread_mutex_unlock(&r->mu);
+		if (n == 0)
+			break;
+	}
+	archive_read_free(a);
+	return NULL;
+}
+
+/* libarchive read callback: the next filled slot (valid until the next call). */
+static la_ssize_t ring_read(struct archive *a, void *arg, const void **out)
+{
+	struct ring *r = arg;
+	la_ssize_t n = 0;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->held) {
+		r->held = 0;
+		r->head = (r->head + 1) % RING_SLOTS;
+		r->count--;
+		pthread_cond_broadcast(&r->changed);
+	}
+	while (!r->count && !r->eof)
+		pthread_cond_wait(&r->changed, &r->mu);
+	if (r->count) {
+		*out = r->buf[r->head];
+		n = (la_ssize_t)r->len[r->head];
+		r->held = 1;
+	} else if (r->failed) {
+		archive_set_error(a, EIO, "%s", r->errmsg);
+		n = -1;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
+
+static int ring_start(struct ring *r, pthread_t *th, const char *path)
+{
+	unsigned i;
+
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->changed, NULL);
+	for (i = 0; i < RING_SLOTS; i++)
+		r->buf[i] = xmalloc(RING_BUF);
+	r->path = path;
+	return pthread_create(th, NULL, ring_decoder, r);
+}
+
+static void ring_stop(struct ring *r, pthread_t th)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&r->mu);
+	r->cancel = 1;
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(th, NULL);
+	for (i = 0; i < RING_SLOTS; i++)
+		free(r->buf[i]);
+	pthread_cond_destroy(&r->changed);
+	pthread_mutex_destroy(&r->mu);
+}
+
 int archive_extract_secure(const char *tarball, const char *dest,
 			   const struct extract_limits *limits,
 			   struct extract_stats *stats,
@@ -533,6 +679,9 @@ int archive_extract_secure(const char *tarball, const char *dest,
 {
 	struct extractor x;
 	struct archive_entry *e;
+	struct ring ring;
+	pthread_t decoder;
+	int ring_running = 0;
 	struct strbuf rel = STRBUF_INIT;
 	int ret = -1, r;
 	size_t i;
@@ -552,23 +701,36 @@ int archive_extract_secure(const char *tarball, const char *dest,
 		strbuf_addf(err, "cannot open '%s': %s", dest, strerror(errno));
 		goto out;
 	}
+	{
+		struct stat st;
+		int fd = open(tarball, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			strbuf_addf(err, "cannot read '%s': %s", tarball,
+				    fd < 0 ? strerror(errno) : "not a regular file");
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		close(fd);
+	}
 	x.a = archive_read_new();
 	if (!x.a) {
 		strbuf_addstr(err, "out of memory");
 		goto out;
 	}
-	archive_read_support_filter_all(x.a);
+	if (ring_start(&ring, &decoder, tarball)) {
+		strbuf_addstr(err, "cannot start the decompression thread");
+		goto out;
+	}
+	ring_running = 1;
+	archive_read_support_filter_none(x.a);
 	archive_read_support_format_tar(x.a);
 	archive_read_support_format_gnutar(x.a);
-	if (archive_read_open_filename(x.a, tarball, 1 << 20) != ARCHIVE_OK) {
-		int e_no = archive_errno(x.a);
-		if (e_no == ENOENT || e_no == EACCES || e_no == EISDIR) {
-			strbuf_addf(err, "cannot open '%s': %s", tarball,
-				    archive_error_string(x.a));
-			goto out;
-		}
+	if (archive_read_open(x.a, &ring, NULL, ring_read, NULL) != ARCHIVE_OK) {
 		finding(&x, "extract-damaged", tarball, "not a readable tar archive: %s",
 			archive_error_string(x.a));
+		stats->stopped = 1;
 		ret = 0;
 		goto out;
 	}
@@ -578,7 +740,8 @@ int archive_extract_secure(const char *tarball, const char *dest,
 		r = archive_read_next_header(x.a, &e);
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r < ARCHIVE_WARN) {
+		/* ARCHIVE_RETRY is a damaged header libarchive would skip: not here */
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 			finding(&x, "extract-damaged", tarball, "archive is damaged after %zu entries: %s",
 				stats->entries, archive_error_string(x.a));
 			stats->stopped = 1;
@@ -608,6 +771,16 @@ int archive_extract_secure(const char *tarball, const char *dest,
 			break;
 	}
 	close_parent(&x);
+	if (!stats->stopped) {
+		/* the tar may end cleanly before the compressed stream does */
+		pthread_mutex_lock(&ring.mu);
+		while (!ring.eof)
+			pthread_cond_wait(&ring.changed, &ring.mu);
+		if (ring.failed)
+			finding(&x, "extract-damaged", tarball, "compressed stream is damaged: %s",
+				ring.errmsg);
+		pthread_mutex_unlock(&ring.mu);
+	}
 	for (i = 0; i < x.nr_symlinks; i++) {
 		if (link_escapes(x.root_fd, x.symlinks[i])) {
 			finding(&x, "extract-symlink-escape", x.symlinks[i],
@@ -624,6 +797,8 @@ out:
 		close(x.root_fd);
 	if (x.a)
 		archive_read_free(x.a);
+	if (ring_running)
+		ring_stop(&ring, decoder);
 	for (i = 0; i < x.nr_symlinks; i++)
 		free(x.symlinks[i]);
 	free(x.symlinks);

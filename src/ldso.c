@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH 64
-
 const char *const ldso_default_allow[] = {
 	"libc.so.*", "libm.so.*", "libdl.so.*", "librt.so.*", "libpthread.so.*",
 	"libresolv.so.*", "libutil.so.*", "libanl.so.*", "libnsl.so.*",
@@ -141,10 +139,14 @@ int path_normalize(const char *path, struct strbuf *out)
 	return 0;
 }
 
-/* One object loaded in the simulated process, and the path it was found at. */
+/*
+ * One object loaded in the simulated process: where it was found and which
+ * object loaded it (glibc's l_loader), for the RPATH chain.
+ */
 struct loaded {
 	const struct ldso_object *obj;
-	char *origin;                 /* $ORIGIN for this object */
+	char *origin;                 /* $ORIGIN for this object, owned */
+	size_t loader;                /* index of the loader; (size_t)-1 for the root */
 };
 
 struct walk {
@@ -152,9 +154,9 @@ struct walk {
 	const struct ldso_object *root;
 	struct strmap *seen;          /* reported misses */
 	struct strmap names;          /* names loaded in this process */
-	struct strmap visited;        /* rel paths already walked */
-	struct loaded chain[MAX_DEPTH];
-	size_t depth;
+	struct strmap visited;        /* rel paths already loaded */
+	struct loaded *queue;         /* breadth-first, as glibc's dl-deps.c */
+	size_t nr, alloc;
 	size_t found;
 };
 
@@ -173,7 +175,7 @@ static void miss(struct walk *w, const struct ldso_object *req, const char *need
 }
 
 /*
- * Tries each entry of `list` (a colon list from object `o` with origin
+ * Tries each entry of `list` (a colon list from an object whose $ORIGIN is
  * `origin`) for `name`. Appends what was tried to `tried`.
  */
 static const struct ldso_object *try_list(struct walk *w, const char *list,
@@ -226,16 +228,24 @@ static const struct ldso_object *try_list(struct walk *w, const char *list,
 	return hit;
 }
 
-static void walk_object(struct walk *w, const struct ldso_object *obj,
-			const char *origin);
-
-static void load_needed(struct walk *w, const struct ldso_object *obj,
-			const char *origin, const char *name)
+static void enqueue(struct walk *w, const struct ldso_object *obj, char *origin,
+		    size_t loader)
 {
+	xgrow((void **)&w->queue, &w->alloc, w->nr + 1, sizeof(*w->queue));
+	w->queue[w->nr].obj = obj;
+	w->queue[w->nr].origin = origin;
+	w->queue[w->nr].loader = loader;
+	w->nr++;
+	strmap_put(&w->visited, obj->rel, NULL);
+}
+
+/* Loads `name`, needed by the object at queue index `idx`. */
+static void load_needed(struct walk *w, size_t idx, const char *name)
+{
+	const struct ldso_object *obj = w->queue[idx].obj, *hit = NULL;
 	const struct elf_info *e = obj->elf;
-	const struct ldso_object *hit = NULL;
 	struct strbuf tried = STRBUF_INIT, path = STRBUF_INIT;
-	size_t i;
+	size_t j;
 
 	if (strmap_has(&w->names, name))
 		goto out;
@@ -256,18 +266,19 @@ static void load_needed(struct walk *w, const struct ldso_object *obj,
 		strbuf_addstr(&path, name);
 	}
 	if (!hit && !e->runpath) {
-		/* the object itself, then its loaders up to the root */
-		for (i = w->depth + 1; i-- > 0 && !hit;) {
-			const struct loaded *l = &w->chain[i];
+		/* the object itself, then the objects that loaded it, up to the root */
+		for (j = idx; j != (size_t)-1 && !hit; j = w->queue[j].loader) {
+			const struct loaded *l = &w->queue[j];
 			if (!l->obj->elf->rpath || l->obj->elf->runpath)
 				continue;
 			hit = try_list(w, l->obj->elf->rpath,
-				       l->obj == obj ? "RPATH" : "RPATH of loader", l->origin,
+				       j == idx ? "RPATH" : "RPATH of loader", l->origin,
 				       e, name, &tried, &path);
 		}
 	}
 	if (!hit && e->runpath)
-		hit = try_list(w, e->runpath, "RUNPATH", origin, e, name, &tried, &path);
+		hit = try_list(w, e->runpath, "RUNPATH", w->queue[idx].origin, e, name,
+			       &tried, &path);
 	if (!hit) {
 		if (ldso_allowed(w->env, name)) {
 			strmap_put(&w->names, name, NULL);
@@ -283,30 +294,13 @@ static void load_needed(struct walk *w, const struct ldso_object *obj,
 	strmap_put(&w->names, name, NULL);
 	if (hit->elf->soname)
 		strmap_put(&w->names, hit->elf->soname, NULL);
-	if (!strmap_has(&w->visited, hit->rel) && w->depth + 1 < MAX_DEPTH) {
+	if (!strmap_has(&w->visited, hit->rel)) {
 		char *slash = strrchr(path.buf, '/');
-		char *dir = xstrndup(path.buf, (size_t)(slash - path.buf));
-
-		w->depth++;
-		walk_object(w, hit, dir);
-		w->depth--;
-		free(dir);
+		enqueue(w, hit, xstrndup(path.buf, (size_t)(slash - path.buf)), idx);
 	}
 out:
 	strbuf_release(&tried);
 	strbuf_release(&path);
-}
-
-static void walk_object(struct walk *w, const struct ldso_object *obj,
-			const char *origin)
-{
-	size_t i;
-
-	strmap_put(&w->visited, obj->rel, NULL);
-	w->chain[w->depth].obj = obj;
-	w->chain[w->depth].origin = (char *)origin;
-	for (i = 0; i < obj->elf->nr_needed; i++)
-		load_needed(w, obj, origin, obj->elf->needed[i]);
 }
 
 size_t ldso_resolve(const struct ldso_env *env, const struct ldso_object *root,
@@ -315,6 +309,7 @@ size_t ldso_resolve(const struct ldso_env *env, const struct ldso_object *root,
 	struct walk w;
 	struct strbuf origin = STRBUF_INIT;
 	const char *slash = strrchr(root->rel, '/');
+	size_t i, k;
 
 	memset(&w, 0, sizeof(w));
 	w.env = env;
@@ -329,9 +324,21 @@ size_t ldso_resolve(const struct ldso_env *env, const struct ldso_object *root,
 	}
 	if (root->elf->soname)
 		strmap_put(&w.names, root->elf->soname, NULL);
-	walk_object(&w, root, origin.buf);
+	enqueue(&w, root, strbuf_detach(&origin), (size_t)-1);
+	/*
+	 * Breadth first, as glibc maps dependencies: all of an object's
+	 * DT_NEEDED are loaded before any of theirs, which decides what is
+	 * "already loaded" when a library is needed twice. Each object is
+	 * loaded once, so the queue is bounded by the tree and no depth
+	 * limit can hide a miss.
+	 */
+	for (i = 0; i < w.nr; i++)
+		for (k = 0; k < w.queue[i].obj->elf->nr_needed; k++)
+			load_needed(&w, i, w.queue[i].obj->elf->needed[k]);
+	for (i = 0; i < w.nr; i++)
+		free(w.queue[i].origin);
+	free(w.queue);
 	strmap_release(&w.names);
 	strmap_release(&w.visited);
-	strbuf_release(&origin);
 	return w.found;
 }

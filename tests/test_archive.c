@@ -22,7 +22,7 @@
  * The tests are compiled with -Isrc, where src/archive.h (our adapter)
  * shadows libarchive's <archive.h>: name libarchive's by its directory.
  */
-#include "/usr/include/archive.h"
+#include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>

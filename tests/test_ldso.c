@@ -12,7 +12,7 @@
 #include "testlib.h"
 
 /* -Isrc makes <elf.h> our src/elf.h: name the system's by its directory */
-#include "/usr/include/elf.h"
+#include <elf.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
