@@ -1,7 +1,6 @@
 #include "source.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,31 +77,3 @@ int source_timeout(const struct run *run, unsigned *out, struct strbuf *err)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path) && errno != ENOENT ? -1 : 0;
-	return unlink(path) && errno != ENOENT ? -1 : 0;
-}
-
-static int make_writable(const char *path, const struct stat *st, int flag,
-			 struct FTW *ftw)
-{
-	(void)ftw;
-	/* a read-only directory in an unpacked tarball would stop the unlinks */
-	if (flag == FTW_D || flag == FTW_DNR)
-		chmod(path, (st->st_mode & 07777) | 0700);
-	return 0;
-}
-
-int source_rmtree(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : -1;
-	nftw(path, make_writable, 32, FTW_PHYS);
-	return nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
-}

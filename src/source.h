@@ -52,7 +52,4 @@ int source_cache_dir(const struct run *run, struct strbuf *out, struct strbuf *e
 /* --timeout in seconds (default 60). -1 and err on junk. */
 int source_timeout(const struct run *run, unsigned *out, struct strbuf *err);
 
-/* rm -rf `path` without following symlinks; -1 when something stayed. */
-int source_rmtree(const char *path);
-
 #endif

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "git.h"
 #include "proc.h"
 #include "signals.h"
@@ -173,7 +174,7 @@ static int cache_commit(const char *tmp, struct fetched *fe, struct strbuf *err)
 	if (rename(tmp, fe->entry.buf)) {
 		strbuf_addf(&marker, "%s/SOURCE", fe->entry.buf);
 		if ((errno == EEXIST || errno == ENOTEMPTY) && is_file(marker.buf)) {
-			source_rmtree(tmp);
+			fs_rmtree(tmp, NULL);
 		} else {
 			strbuf_addf(err, "cannot move %s to %s: %s", tmp, fe->entry.buf,
 				    strerror(errno));
@@ -302,9 +303,9 @@ out:
 	if (ok)
 		print_result(ref, &fe);
 	if (tmp)
-		source_rmtree(tmp);
+		fs_rmtree(tmp, NULL);
 	if (scratch)
-		source_rmtree(scratch);
+		fs_rmtree(scratch, NULL);
 	free(tmp);
 	free(scratch);
 	strbuf_release(&fe.entry);
@@ -506,9 +507,9 @@ out:
 	if (ok)
 		print_result(&ref, &fe);
 	if (tmp)
-		source_rmtree(tmp);
+		fs_rmtree(tmp, NULL);
 	if (scratch)
-		source_rmtree(scratch);
+		fs_rmtree(scratch, NULL);
 	free(tmp);
 	free(scratch);
 	source_ref_release(&ref);
