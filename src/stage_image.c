@@ -17,6 +17,7 @@
 #include "lxd.h"
 #include "proc.h"
 #include "signals.h"
+#include "source.h"
 #include "stages.h"
 
 const struct opt image_opts[] = {
@@ -62,15 +63,6 @@ static unsigned long long fnv1a(unsigned long long h, const char *s, size_t n)
 	return h;
 }
 
-static int cache_dir(const struct run *run, struct strbuf *out, struct strbuf *err)
-{
-	const char *dir = cli_get(&run->cli, "cache-dir");
-	const char *home = getenv("HOME");
-
-	if (dir && *dir) {
-		strbuf_addstr(out, dir);
-		return 0;
-	}
 	if (!home || !*home) {
 		strbuf_addstr(err, "HOME is not set: give --cache-dir DIR");
 		return -1;
@@ -303,7 +295,7 @@ static int image_build(struct run *run, struct stage_report *s, struct strbuf *u
 	check_set_message(c, "%s %s: building", alias.buf, exists ? "rebuilt (--force)" : "absent");
 	check_finish(c);
 
-	if (cache_dir(run, &dir, &err)) {
+	if (source_cache_dir(run, &dir, &err)) {
 		c = stage_add_check(s, "debootstrap");
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
