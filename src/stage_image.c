@@ -63,14 +63,6 @@ static unsigned long long fnv1a(unsigned long long h, const char *s, size_t n)
 	return h;
 }
 
-	if (!home || !*home) {
-		strbuf_addstr(err, "HOME is not set: give --cache-dir DIR");
-		return -1;
-	}
-	strbuf_addf(out, "%s/.slurm-factory", home);
-	return 0;
-}
-
 static int run_cmd(char *const argv[], double timeout, const char *log,
 		   struct check *c, const char *what)
 {
