@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "archive.h"
@@ -38,7 +40,8 @@ const struct opt verify_opts[] = {
 	{ "build-prefix", OPT_LIST, "PATH",
 	  "where the tree was built/installed (default " DEFAULT_BUILD_PREFIX ")" },
 	{ "tree", OPT_VALUE, "DIR", "check DIR in place instead of tarballs (no relocation)" },
-	{ "work-dir", OPT_VALUE, "DIR", "where to extract (default $TMPDIR or /tmp)" },
+	{ "work-dir", OPT_VALUE, "DIR",
+	  "where to extract (default $TMPDIR, else /dev/shm when it has room, else /tmp)" },
 	{ "max-entries", OPT_VALUE, "N", "refuse archives with more entries (default 1000000)" },
 	{ "max-bytes", OPT_VALUE, "SIZE", "refuse trees larger than SIZE (default 64G)" },
 	{ "max-entry-bytes", OPT_VALUE, "SIZE", "refuse single entries larger than SIZE (default 16G)" },
@@ -816,6 +819,32 @@ out:
 	strbuf_release(&key);
 }
 
+/*
+ * Where to extract when --work-dir is not given: $TMPDIR when set, else
+ * /dev/shm when it is a tmpfs with room to spare (8x the tarballs plus
+ * 256 MiB), else /tmp. On disk file systems creating the files costs as
+ * much as inflating them; in memory the extraction is decompression-bound.
+ */
+static const char *default_work_dir(char **tarballs, size_t nr)
+{
+	unsigned long long need = 256ULL << 20;
+	struct statfs fs;
+	size_t i;
+
+	if (getenv("TMPDIR") && *getenv("TMPDIR"))
+		return fs_tmpdir();
+	for (i = 0; i < nr; i++) {
+		struct stat st;
+		if (stat(tarballs[i], &st) == 0)
+			need += 8ULL * (unsigned long long)st.st_size;
+	}
+	if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+	    access("/dev/shm", W_OK) == 0 &&
+	    (unsigned long long)fs.f_bavail * (unsigned long long)fs.f_bsize > need)
+		return "/dev/shm";
+	return fs_tmpdir();
+}
+
 static int parse_opts(struct run *run, struct vopts *o, struct strbuf *err)
 {
 	struct extract_limits def = EXTRACT_LIMITS_DEFAULT;
@@ -868,7 +897,7 @@ static int parse_opts(struct run *run, struct vopts *o, struct strbuf *err)
 		o->allow[o->nr_allow++] = v[i];
 	o->work_dir = cli_get(&run->cli, "work-dir");
 	if (!o->work_dir)
-		o->work_dir = fs_tmpdir();
+		o->work_dir = default_work_dir(run->cli.args, run->cli.nr_args);
 	o->leak_scan = !cli_flag(&run->cli, "no-leak-scan");
 	o->keep = cli_flag(&run->cli, "keep");
 	return 0;
@@ -897,6 +926,8 @@ int stage_verify(struct run *run, struct strbuf *err)
 		struct strbuf v = STRBUF_INIT;
 		strbuf_addf(&v, "%lu", tree ? 0UL : o.nr_prefixes);
 		stage_set_prop(s, "prefixes", v.buf);
+		if (!tree)
+			stage_set_prop(s, "work_dir", o.work_dir);
 		strbuf_release(&v);
 	}
 	if (tree)
