@@ -512,6 +512,8 @@ int remote_fetch_tree(const char *url, const char *tag, const char *commit,
 		add_git_error(err);
 		goto out;
 	}
+	if (stats)
+		stats->commit_time = (long long)git_commit_time(c);
 	if (git_commit_tree(&tree, c)) {
 		strbuf_addf(err, "cannot read the tree of %s: ", commit);
 		add_git_error(err);

@@ -63,6 +63,7 @@ struct remote_fetch_stats {
 	size_t received_bytes;
 	unsigned int received_objects;
 	unsigned int connections;  /* sockets this call opened (0 for a local path) */
+	long long commit_time;     /* committer time of `commit`, seconds since 1970 */
 };
 
 /*

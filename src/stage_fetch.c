@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "git.h"
 #include "proc.h"
+#include "sha256.h"
 #include "signals.h"
 #include "source.h"
 #include "stages.h"
@@ -235,7 +236,7 @@ static void fetch_git(struct run *run, const struct source_ref *ref, const char 
 	struct fetched fe = { STRBUF_INIT, STRBUF_INIT, 0 };
 	struct progress_state ps = { 0, 0 };
 	struct remote_opts ro = { timeout, NULL, NULL };
-	struct remote_fetch_stats stats = { 0, 0, 0 };
+	struct remote_fetch_stats stats = { 0, 0, 0, 0 };
 	struct strbuf err = STRBUF_INIT, meta = STRBUF_INIT, dest = STRBUF_INIT;
 	char *tmp = NULL, *scratch = NULL;
 	struct check *c;
@@ -248,6 +249,10 @@ static void fetch_git(struct run *run, const struct source_ref *ref, const char 
 
 	c = stage_add_check(stage, "cache");
 	if (cache_lookup(cache, ref->commit, &fe)) {
+		char *ct = source_file_get(fe.entry.buf, "commit_time");
+		if (ct)
+			stage_set_prop(stage, "commit_time", ct);
+		free(ct);
 		stage_set_prop(stage, "cache", "hit");
 		stage_set_prop(stage, "transport", "none");
 		stage_set_prop(stage, "path", fe.path.buf);
@@ -285,8 +290,12 @@ static void fetch_git(struct run *run, const struct source_ref *ref, const char 
 	set_uint_prop(stage, "connections", stats.connections);
 	set_uint_prop(stage, "received_bytes", stats.received_bytes);
 	set_uint_prop(stage, "received_objects", stats.received_objects);
-	strbuf_addf(&meta, "kind=git\nrepo=%s\ntag=%s\nversion=%s\ncommit=%s\n",
-		    ref->repo, ref->tag, ref->version, ref->commit);
+	strbuf_addf(&meta, "kind=git\nrepo=%s\ntag=%s\nversion=%s\ncommit=%s\n"
+		    "commit_time=%lld\n", ref->repo, ref->tag, ref->version, ref->commit,
+		    stats.commit_time);
+	strbuf_reset(&dest);
+	strbuf_addf(&dest, "%lld", stats.commit_time);
+	stage_set_prop(stage, "commit_time", dest.buf);
 	if (write_source_file(tmp, meta.buf, &err) || cache_commit(tmp, &fe, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
@@ -313,32 +322,6 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&meta);
 	strbuf_release(&dest);
-}
-
-/* "sha256sum FILE" through the process runner; 64 hex digits into `hex`. */
-static int sha256_file(const char *path, char hex[65], struct strbuf *err)
-{
-	char *argv[] = { "sha256sum", "--", (char *)path, NULL };
-	struct proc_opts po = { NULL, NULL, 600, NULL, NULL, 0 };
-	struct proc_result res;
-	int ret = -1;
-
-	proc_result_init(&res);
-	if (proc_run(argv, &po, &res, err))
-		goto out;
-	if (!res.exited || res.status || res.out.len < 64 ||
-	    strspn(res.out.buf, "0123456789abcdef") != 64) {
-		strbuf_addf(err, "cannot checksum %s: ", path);
-		proc_describe(&res, err);
-		strbuf_addf(err, ": %.200s", res.out.buf);
-		goto out;
-	}
-	memcpy(hex, res.out.buf, 64);
-	hex[64] = '\0';
-	ret = 0;
-out:
-	proc_result_release(&res);
-	return ret;
 }
 
 /*
@@ -446,7 +429,7 @@ static void fetch_tarball(struct run *run, const char *tarball, const char *spec
 	if (spec)
 		stage_set_prop(stage, "spec", spec);
 	c = stage_add_check(stage, "checksum");
-	if (sha256_file(tarball, hex, &err)) {
+	if (sha256_file(tarball, hex, NULL, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
 		goto out;
