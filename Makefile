@@ -4,6 +4,8 @@
 #   make check-asan the unit tests under ASan+UBSan
 #   make lint       cppcheck + shellcheck
 #   make bench      compare with scanelf/readelf/tar/gzip on the same input
+#   make fuzz       libFuzzer harnesses (fuzz/) under ASan+UBSan, FUZZ_SECONDS each
+#   make fuzz-smoke the same, 30 s each
 #   make install    PREFIX=/usr/local DESTDIR=
 
 VERSION   := 0.1.0
@@ -39,7 +41,8 @@ TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 BIN       := $(BUILD)/slurm-factory
 
-.PHONY: all check check-unit check-asan lint bench install clean setup run fuzz
+.PHONY: all check check-unit check-asan lint bench install clean setup run fuzz fuzz-smoke \
+	fuzz-build fuzz-bins
 all: $(BIN)
 
 $(BUILD)/obj/%.o: src/%.c
@@ -89,6 +92,35 @@ lint:
 	  --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -DSF_VERSION='"x"' src tests
 	shellcheck scripts/*.sh tests/*.sh bench/*.sh .ci/run
 
+# libFuzzer harnesses fuzz/fuzz_<name>.c, everything built with clang
+# -fsanitize=fuzzer,address,undefined into build-fuzz/; fuzz/run.sh runs each
+# for FUZZ_SECONDS (FUZZ_PARALLEL at a time) from the committed seed corpus
+# fuzz/corpus/<name>/ and fails on any crash, leak or timeout.
+FUZZ_SECONDS  ?= 600
+FUZZ_PARALLEL ?= 1
+FUZZ_BUILD    := build-fuzz
+FUZZ_NAMES    := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_CFLAGS   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+                 -fno-omit-frame-pointer
+
+fuzz-build:
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+	  CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" fuzz-bins
+
+fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz_%)
+
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(BUILD)/libsf.a
+	$(CC) $(ALL_CFLAGS) -iquote src $(shell $(PKG_CONFIG) --cflags libxml-2.0 zlib) \
+	  -fsanitize=fuzzer -o $@ $< $(BUILD)/libsf.a $(LDLIBS_PC) \
+	  $(shell $(PKG_CONFIG) --libs libxml-2.0 zlib)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_PARALLEL=$(FUZZ_PARALLEL) \
+	  fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_NAMES)
+
+fuzz-smoke:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
+
 bench: $(BIN)
 	bench/bench.sh $(abspath $(BIN))
 
@@ -107,6 +139,6 @@ install: $(BIN)
 	install -m 0644 docs/slurm-factory.1 $(DESTDIR)$(PREFIX)/share/man/man1/slurm-factory.1
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.d)

@@ -212,6 +212,8 @@ static int spec_parse(const char *s, struct spec *sp)
 	sp->have_micro = 1;
 	if (*p == '-' && p[1] >= '0' && p[1] <= '9') {
 		p = parse_num(p + 1, &sp->v.rel);
+		if (!p) /* out of range: parse_num gives NULL */
+			return -1;
 		sp->have_rel = 1;
 	}
 	if (*p) {

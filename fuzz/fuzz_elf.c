@@ -1,0 +1,64 @@
+/*
+ * libFuzzer harness: the ELF scanner (elf.c) on arbitrary bytes. Both entry
+ * points verify runs (with and without the section map) must return 0 or
+ * -1 with a message, never crash or read out of bounds; what they return
+ * must be self-consistent (strings NUL-terminated, region lookups in range).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf.h"
+
+static void use(const struct elf_info *info)
+{
+	volatile size_t sink = 0;
+	size_t i;
+
+	if (info->interp)
+		sink += strlen(info->interp);
+	if (info->soname)
+		sink += strlen(info->soname);
+	if (info->rpath)
+		sink += strlen(info->rpath);
+	if (info->runpath)
+		sink += strlen(info->runpath);
+	for (i = 0; i < info->nr_needed; i++)
+		sink += strlen(info->needed[i]);
+	for (i = 0; i < info->nr_sections; i++) {
+		sink += elf_region_at(info, info->sections[i].offset);
+		sink += elf_region_at(info, info->sections[i].offset + info->sections[i].size);
+	}
+	sink += elf_region_at(info, 0) + elf_region_at(info, UINT64_MAX);
+	(void)sink;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct elf_info info;
+	struct strbuf err = STRBUF_INIT;
+	/* a private copy: exactly `size` bytes, so ASan sees any overread */
+	uint8_t *copy = malloc(size ? size : 1);
+
+	memcpy(copy, data, size);
+	(void)elf_is_elf(copy, size);
+	elf_info_init(&info);
+	if (elf_parse(copy, size, &info, &err) == 0)
+		use(&info);
+	else if (!err.len)
+		abort(); /* -1 must say why */
+	elf_info_release(&info);
+	strbuf_reset(&err);
+
+	elf_info_init(&info);
+	if (elf_parse_dynamic(copy, size, &info, &err) == 0)
+		use(&info);
+	else if (!err.len)
+		abort();
+	elf_info_release(&info);
+	strbuf_release(&err);
+	free(copy);
+	return 0;
+}
