@@ -36,9 +36,12 @@ static void print_stage_help(FILE *f, const struct stage *s)
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	struct opt *owned;
+
 	strbuf_addf(&sb, "usage: %s %s %s\n\n%s\n\n%s options:\n", prog, s->name,
 		    s->usage, s->description, s->name);
-	cli_usage_opts(&sb, s->opts);
+	cli_usage_opts(&sb, stage_options(s, &owned));
+	free(owned);
 	strbuf_addstr(&sb, "\ncommon options:\n");
 	cli_usage_opts(&sb, common_opts);
 	strbuf_addstr(&sb, "\nEvery option can also be set in the environment as\n"
@@ -56,6 +59,30 @@ static int usage_error(const char *command, const char *msg)
 	else
 		fprintf(stderr, "hint: see '%s help'\n", prog);
 	return EXIT_USAGE;
+}
+
+/*
+ * The kind of a check: its name without a trailing " [...]" (the prefix
+ * it ran at), so the same findings at prefix 2 and 3 are listed once.
+ */
+static size_t check_kind_len(const char *name)
+{
+	const char *b = strrchr(name, '[');
+
+	return b && b > name && b[-1] == ' ' ? (size_t)(b - 1 - name) : strlen(name);
+}
+
+static int kind_listed(const struct stage_report *s, size_t upto, const char *name)
+{
+	size_t j, n = check_kind_len(name);
+
+	for (j = 0; j < upto; j++) {
+		const struct check *c = s->checks[j];
+		if (c->nr_findings && check_kind_len(c->name) == n &&
+		    !strncmp(c->name, name, n))
+			return 1;
+	}
+	return 0;
 }
 
 static void print_summary(const struct run *run)
@@ -82,6 +109,12 @@ static void print_summary(const struct run *run)
 					c->nr_by_severity[SEV_ERROR],
 					c->nr_by_severity[SEV_WARNING]);
 			fputc('\n', stderr);
+			if (!run->verbose && kind_listed(s, j, c->name)) {
+				if (c->nr_findings)
+					fprintf(stderr, "    (the same kind of check as above; "
+							"findings in the report)\n");
+				continue;
+			}
 			for (k = 0; k < c->nr_findings; k++) {
 				const struct finding *f = c->findings[k];
 				if (f->severity == SEV_INFO && !run->verbose)
@@ -130,11 +163,12 @@ static int run_stage_command(const struct stage *s, int argc, char **argv)
 {
 	struct run run;
 	struct strbuf err = STRBUF_INIT;
+	struct opt *owned = NULL;
 	int code;
 
 	memset(&run, 0, sizeof(run));
 	run.command = s->name;
-	if (cli_parse(&run.cli, s->opts, argc, argv, &err)) {
+	if (cli_parse(&run.cli, stage_options(s, &owned), argc, argv, &err)) {
 		code = usage_error(s->name, err.buf);
 		goto out;
 	}
@@ -161,6 +195,7 @@ static int run_stage_command(const struct stage *s, int argc, char **argv)
 	report_release(&run.report);
 out:
 	cli_release(&run.cli);
+	free(owned);
 	strbuf_release(&err);
 	return code;
 }
