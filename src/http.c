@@ -164,6 +164,7 @@ int http_request(struct http_client *c, const struct http_request *req,
 	res->status = 0;
 	res->interrupted = 0;
 	res->timed_out = 0;
+	res->content_length = -1;
 	errbuf[0] = '\0';
 	curl_easy_reset(h);
 
@@ -198,6 +199,11 @@ int http_request(struct http_client *c, const struct http_request *req,
 	curl_easy_setopt(h, CURLOPT_PROXY, "");
 	if (c->opts.unix_socket)
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->opts.unix_socket);
+	if (req->aws_sigv4) {
+		curl_easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+		curl_easy_setopt(h, CURLOPT_USERNAME, req->username ? req->username : "");
+		curl_easy_setopt(h, CURLOPT_PASSWORD, req->password ? req->password : "");
+	}
 	if (c->opts.client_cert) {
 		curl_easy_setopt(h, CURLOPT_SSLCERT, c->opts.client_cert);
 		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
@@ -244,6 +250,11 @@ int http_request(struct http_client *c, const struct http_request *req,
 
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+	{
+		curl_off_t cl = -1;
+		curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+		res->content_length = (long long)cl;
+	}
 	if (rc != CURLE_OK) {
 		describe(err, req);
 		if (rc == CURLE_ABORTED_BY_CALLBACK) {

@@ -48,6 +48,15 @@ struct http_request {
 	const char *out_file;         /* response body to this file, not memory */
 	long timeout_ms;              /* whole transfer; 0: none */
 	int interruptible;            /* abort when SIGINT/SIGTERM was received */
+	/*
+	 * SigV4 signing (S3 and compatible stores): "aws:amz:REGION:SERVICE",
+	 * with the access key id as `username` and the secret as `password`.
+	 * libcurl hashes no streamed body: give the payload's sha256 in an
+	 * "x-amz-content-sha256" header.
+	 */
+	const char *aws_sigv4;
+	const char *username;
+	const char *password;
 };
 
 struct http_response {
@@ -55,6 +64,7 @@ struct http_response {
 	struct strbuf body;           /* empty when out_file was used */
 	int interrupted;              /* aborted by a signal */
 	int timed_out;
+	long long content_length;     /* Content-Length of the reply, -1 when none */
 };
 
 void http_response_init(struct http_response *res);

@@ -29,6 +29,17 @@ const struct stage stages[] = {
 	  "Build-prefix strings left in files are graded by where they sit.\n"
 	  "Nothing from the tarball is executed.",
 	  verify_opts, 0, (size_t)-1, stage_verify },
+	{ "publish", 1, "upload artifacts to a directory, HTTP, S3, GitHub or GitLab",
+	  "DIR --to URL [--to URL...] [options]",
+	  "Uploads every file of DIR (artifacts first, then the manifest and the\n"
+	  "reports, SHA256SUMS last) to each --to target: a directory or file://,\n"
+	  "http(s):// (PUT), s3://BUCKET/PREFIX (SigV4; AWS_* variables),\n"
+	  "github://OWNER/REPO@TAG (GITHUB_TOKEN), gitlab://PROJECT/PACKAGE@VERSION\n"
+	  "(CI_JOB_TOKEN or GITLAB_TOKEN). Checks DIR/SHA256SUMS first, retries\n"
+	  "5xx, 429 and timeouts with backoff, fails at once on other 4xx, and\n"
+	  "confirms each upload's size or checksum. Credentials never appear in\n"
+	  "output or reports. Within run, DIR is what an earlier stage made.",
+	  publish_opts, 0, 1, stage_publish },
 	{ "image", 0, "build or check the LXD build image",
 	  "build [--release R] [--packages-file F]  |  check ALIAS [--command CMD]",
 	  "build: makes the build image with debootstrap (minbase + the packages\n"
@@ -42,8 +53,53 @@ const struct stage stages[] = {
 	  "Lists the LXD containers labelled user.slurm-factory.run and deletes\n"
 	  "them, except those of a run still alive on this host (unless --all).",
 	  gc_opts, 0, 0, stage_gc },
+	{ "run", 0, "the whole pipeline, gated: what a CI step calls",
+	  "[SPEC] [--until STAGE] [--skip STAGE] [--dry-run] [--to URL] [options]",
+	  "Runs the pipeline stages in order (default version latest) with the\n"
+	  "options of all of them, into one report. A stage that fails stops the\n"
+	  "pipeline; the rest are reported skipped, naming the gate. publish runs\n"
+	  "only when every gate (verify, smoke) ran and passed. Prints one line per\n"
+	  "stage start and end; under GitHub Actions or GitLab CI also groups,\n"
+	  "annotations, a step summary, outputs or a dotenv file.",
+	  run_opts, 0, 1, stage_run },
 	{ NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL },
 };
+
+static void add_opts(struct opt **all, size_t *nr, size_t *alloc, const struct opt *opts)
+{
+	const struct opt *o;
+	size_t i;
+
+	for (o = opts; o && o->name; o++) {
+		for (i = 0; i < *nr && strcmp((*all)[i].name, o->name); i++)
+			;
+		if (i < *nr)
+			continue;
+		xgrow((void **)all, alloc, *nr + 2, sizeof(**all));
+		(*all)[(*nr)++] = *o;
+		memset(&(*all)[*nr], 0, sizeof(**all));
+	}
+}
+
+const struct opt *stage_options(const struct stage *s, struct opt **owned)
+{
+	const struct stage *p;
+	struct opt *all = NULL;
+	size_t nr = 0, alloc = 0;
+
+	*owned = NULL;
+	if (s->run != stage_run)
+		return s->opts;
+	/* run: its own options, then each pipeline stage's; first name wins */
+	xgrow((void **)&all, &alloc, 1, sizeof(*all));
+	memset(all, 0, sizeof(*all));
+	add_opts(&all, &nr, &alloc, s->opts);
+	for (p = stages; p->name; p++)
+		if (p->in_pipeline)
+			add_opts(&all, &nr, &alloc, p->opts);
+	*owned = all;
+	return all;
+}
 
 const struct stage *stage_find(const char *name)
 {

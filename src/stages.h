@@ -39,6 +39,13 @@ struct stage {
 
 extern const struct stage stages[];
 const struct stage *stage_find(const char *name);
+/*
+ * The options `s` accepts. For run: its own, then those of every pipeline
+ * stage (the first of a name wins), in an array stored in *owned that the
+ * caller frees after the parsed cli is released; otherwise s->opts and
+ * *owned NULL.
+ */
+const struct opt *stage_options(const struct stage *s, struct opt **owned);
 
 int stage_resolve(struct run *run, struct strbuf *err);
 extern const struct opt resolve_opts[];
@@ -50,5 +57,9 @@ int stage_image(struct run *run, struct strbuf *err);
 extern const struct opt image_opts[];
 int stage_gc(struct run *run, struct strbuf *err);
 extern const struct opt gc_opts[];
+int stage_publish(struct run *run, struct strbuf *err);
+extern const struct opt publish_opts[];
+int stage_run(struct run *run, struct strbuf *err);
+extern const struct opt run_opts[];
 
 #endif

@@ -1,0 +1,63 @@
+/*
+ * CI output: progress lines, and what GitHub Actions and GitLab CI show of
+ * a run. The CI is detected from the environment (GITHUB_ACTIONS=true,
+ * GITLAB_CI=true); without one only the progress lines are printed.
+ *
+ * GitHub: "::group::" around each stage on stdout, "::error" annotations
+ * for the first findings (GitHub shows 10 a step: 9 and a summary line
+ * when there are more), a Markdown summary appended to
+ * $GITHUB_STEP_SUMMARY (kept under its 1 MiB cap), outputs to
+ * $GITHUB_OUTPUT, variables to $GITHUB_ENV, "::add-mask::" for secrets.
+ * GitLab: collapsible sections around each stage, and a dotenv file of the
+ * same variables for downstream jobs (artifacts:reports:dotenv).
+ *
+ * Nothing here exits; writes to the environment files return -1 and `err`.
+ */
+#ifndef SF_CI_OUTPUT_H
+#define SF_CI_OUTPUT_H
+
+#include <stddef.h>
+
+#include "report.h"
+#include "strbuf.h"
+
+enum ci_kind {
+	CI_NONE,
+	CI_GITHUB,
+	CI_GITLAB,
+};
+
+enum ci_kind ci_detect(void);
+
+/* Stage start: "run: [i/n] NAME ..." on stderr (unless quiet), group open. */
+void ci_stage_begin(const char *name, size_t index, size_t total, int quiet);
+/* Stage end: "run: NAME OUTCOME in 1.23s" on stderr, group closed. */
+void ci_stage_end(const struct stage_report *s, int quiet);
+/* "::add-mask::VALUE" for each value under GitHub Actions; nothing elsewhere. */
+void ci_mask_secrets(const char *const *values, size_t n);
+
+struct ci_paths {
+	const char *json;             /* report paths, or NULL */
+	const char *junit;
+	const char *dotenv;           /* GitLab dotenv file (default slurm-factory.env) */
+};
+
+/*
+ * After the run: annotations, step summary, outputs and environment
+ * (GitHub), or the dotenv file (GitLab). `r` must be finished.
+ */
+int ci_finish(const struct report *r, const struct ci_paths *paths, struct strbuf *err);
+
+/* Workflow-command escaping: data (%, CR, LF) and properties (also : and ,). */
+void ci_escape_data(struct strbuf *out, const char *s);
+void ci_escape_property(struct strbuf *out, const char *s);
+/* The "::error" lines for `r` (at most 10). */
+void ci_github_annotations(const struct report *r, const char *json_path,
+			   struct strbuf *out);
+/* The Markdown summary, at most `max` bytes. */
+void ci_github_summary(const struct report *r, struct strbuf *out, size_t max);
+/* "NAME=value" lines of the run's results (version, tag, ...), one per line. */
+void ci_results(const struct report *r, const struct ci_paths *paths, int multiline,
+		struct strbuf *out);
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * publish: upload a directory of artifacts to each --to target, in an
+ * order that makes a half-finished publish visible (the artifacts first,
+ * then the manifest, SHA256SUMS last). The local SHA256SUMS, when there is
+ * one, is checked before anything leaves. The backends (publish_*.c) do
+ * the transport; this file decides what is uploaded and reports it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ci_output.h"
+#include "publish.h"
+#include "report_write.h"
+#include "signals.h"
+#include "stages.h"
+
+const struct opt publish_opts[] = {
+	{ "to", OPT_LIST, "URL", "where to publish: a directory or file://DIR, "
+	  "http(s)://URL (PUT), s3://BUCKET/PREFIX, github://OWNER/REPO@TAG, "
+	  "gitlab://PROJECT/PACKAGE@VERSION (may repeat)" },
+	{ "s3-endpoint", OPT_VALUE, "URL", "S3-compatible store to use instead of AWS "
+	  "(path-style addressing)" },
+	{ "github-api", OPT_VALUE, "URL", "GitHub API root (default https://api.github.com)" },
+	{ "gitlab-api", OPT_VALUE, "URL", "GitLab API root (default $CI_API_V4_URL or "
+	  "https://gitlab.com/api/v4)" },
+	{ "retries", OPT_VALUE, "N", "retries of a request after 5xx, 429, a timeout or "
+	  "a lost connection (default 4)" },
+	{ "retry-delay", OPT_VALUE, "MS", "first backoff in milliseconds, doubled on each "
+	  "retry (default 1000)" },
+	{ "upload-timeout", OPT_VALUE, "SECONDS", "give up on one request after this long "
+	  "(default 600)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+/* File name of the run report publish adds to the directory in a pipeline. */
+#define PIPELINE_REPORT "slurm-factory-report.json"
+
+static int rank(const char *name)
+{
+	if (!strcmp(name, "SHA256SUMS"))
+		return 3;
+	if (!fnmatch("*manifest*", name, 0))
+		return 1;
+	if (!fnmatch("*report*", name, 0))
+		return 2;
+	return 0;
+}
+
+static int cmp_files(const void *a, const void *b)
+{
+	const struct publish_file *x = a, *y = b;
+	int rx = rank(x->name), ry = rank(y->name);
+
+	return rx != ry ? rx - ry : strcmp(x->name, y->name);
+}
+
+struct fileset {
+	struct publish_file *v;
+	size_t nr, alloc;
+	unsigned long long bytes;
+};
+
+static void fileset_release(struct fileset *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->nr; i++) {
+		free(fs->v[i].name);
+		free(fs->v[i].path);
+	}
+	free(fs->v);
+}
+
+/* Every visible regular file of `dir` (not recursive), hashed, in upload order. */
+static int collect(const char *dir, struct fileset *fs, struct strbuf *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d) {
+		strbuf_addf(err, "cannot read %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while (!ret && (de = readdir(d))) {
+		struct publish_file f;
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		memset(&f, 0, sizeof(f));
+		f.path = xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(f.path, &st) || !S_ISREG(st.st_mode)) {
+			free(f.path);
+			continue;
+		}
+		f.name = xstrdup(de->d_name);
+		ret = sha256_file(f.path, f.sha256, &f.size, err);
+		xgrow((void **)&fs->v, &fs->alloc, fs->nr + 1, sizeof(*fs->v));
+		fs->v[fs->nr++] = f;
+		fs->bytes += f.size;
+	}
+	closedir(d);
+	if (fs->nr)
+		qsort(fs->v, fs->nr, sizeof(*fs->v), cmp_files);
+	return ret;
+}
+
+/* Checks the files against DIR/SHA256SUMS ("HEX  NAME" lines), when present. */
+static void check_sums(const char *dir, const struct fileset *fs, struct check *c)
+{
+	struct strbuf path = STRBUF_INIT;
+	char line[4096];
+	size_t listed = 0, i;
+	FILE *f;
+
+	strbuf_addf(&path, "%s/SHA256SUMS", dir);
+	f = fopen(path.buf, "r");
+	strbuf_release(&path);
+	if (!f) {
+		check_set_message(c, "%zu files, no SHA256SUMS to check them against", fs->nr);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *name = line + 64;
+		const struct publish_file *hit = NULL;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (strlen(line) < 66 || strspn(line, "0123456789abcdef") != 64 ||
+		    name[0] != ' ')
+			continue;
+		name += (name[1] == ' ' || name[1] == '*') ? 2 : 1;
+		listed++;
+		for (i = 0; i < fs->nr; i++)
+			if (!strcmp(fs->v[i].name, name))
+				hit = &fs->v[i];
+		line[64] = '\0';
+		if (!hit)
+			check_add_finding(c, "publish-sums-missing-file", SEV_ERROR, name, NULL,
+					  "SHA256SUMS lists a file that is not in the directory");
+		else if (strcmp(hit->sha256, line))
+			check_add_finding(c, "publish-sums-mismatch", SEV_ERROR, name,
+					  hit->sha256, "the file does not match its SHA256SUMS line");
+	}
+	fclose(f);
+	check_set_message(c, "%zu files; %zu checked against SHA256SUMS", fs->nr, listed);
+}
+
+/* The directory to publish in a pipeline: what an earlier stage produced. */
+static const char *pipeline_dir(const struct run *run)
+{
+	const struct report *r = &run->report;
+	const char *dir = NULL;
+	size_t i, j;
+
+	for (i = 0; i < r->nr_stages; i++)
+		for (j = 0; j < r->stages[i]->nr_props; j++)
+			if (!strcmp(r->stages[i]->props[j].name, "artifacts_dir"))
+				dir = r->stages[i]->props[j].value;
+	return dir ? dir : cli_get(&run->cli, "output-dir");
+}
+
+static int parse_popts(const struct run *run, struct publish_opts *o, struct strbuf *err)
+{
+	unsigned long retries, delay, timeout;
+
+	memset(o, 0, sizeof(*o));
+	if (cli_get_ulong(&run->cli, "retries", 0, 20, 4, &retries, err) ||
+	    cli_get_ulong(&run->cli, "retry-delay", 0, 600000, 1000, &delay, err) ||
+	    cli_get_ulong(&run->cli, "upload-timeout", 1, 86400, 600, &timeout, err))
+		return -1;
+	o->retries = (unsigned)retries;
+	o->retry_delay_ms = delay;
+	o->timeout_ms = timeout * 1000;
+	o->connect_timeout_ms = timeout * 1000 < 10000 ? timeout * 1000 : 10000;
+	o->s3_endpoint = cli_get(&run->cli, "s3-endpoint");
+	o->github_api = cli_get(&run->cli, "github-api");
+	o->gitlab_api = cli_get(&run->cli, "gitlab-api");
+	return 0;
+}
+
+static void publish_to(struct run *run, struct stage_report *s, const char *url,
+		       const struct publish_opts *o, const struct fileset *fs)
+{
+	struct publisher p;
+	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT;
+	struct check *c;
+	size_t i;
+
+	strbuf_addstr(&name, "upload ");
+	http_redact_url(&name, url);
+	c = stage_add_check(s, name.buf);
+	if (publisher_open(&p, url, o, &err)) {
+		ci_mask_secrets((const char *const *)p.secrets, p.nr_secrets);
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		goto out;
+	}
+	ci_mask_secrets((const char *const *)p.secrets, p.nr_secrets);
+	for (i = 0; i < fs->nr && !signals_interrupted(); i++) {
+		if (!run->quiet)
+			fprintf(stderr, "publish: %s (%llu bytes) -> %s\n", fs->v[i].name,
+				fs->v[i].size, name.buf + 7);
+		if (p.backend->upload(&p, &fs->v[i], &err)) {
+			publish_redact(&p, &err);
+			check_fail(c, OUTCOME_ERROR, "%s: %s", fs->v[i].name, err.buf);
+			goto out;
+		}
+		strbuf_addf(&c->details, "%s  %s  %llu\n", fs->v[i].sha256, fs->v[i].name,
+			    fs->v[i].size);
+	}
+	if (signals_interrupted()) {
+		s->interrupted = 1;
+		check_fail(c, OUTCOME_ERROR, "interrupted after %zu of %zu files", i, fs->nr);
+		goto out;
+	}
+	if (p.attempts)
+		check_set_message(c, "%zu files, %llu bytes, confirmed; %u requests, "
+				  "%u retried", fs->nr, fs->bytes, p.attempts, p.retried);
+	else
+		check_set_message(c, "%zu files, %llu bytes, confirmed", fs->nr, fs->bytes);
+out:
+	check_finish(c);
+	publisher_release(&p);
+	strbuf_release(&err);
+	strbuf_release(&name);
+}
+
+int stage_publish(struct run *run, struct strbuf *err)
+{
+	struct publish_opts o;
+	struct fileset fs = { NULL, 0, 0, 0 };
+	struct stage_report *s;
+	struct check *c;
+	struct strbuf e = STRBUF_INIT, targets = STRBUF_INIT;
+	char *const *to;
+	const char *dir;
+	size_t nr_to, i;
+	int in_pipeline = strcmp(run->command, "publish") != 0;
+	int ret = -1;
+
+	to = cli_get_all(&run->cli, "to", &nr_to);
+	dir = run->cli.nr_args ? run->cli.args[0] : in_pipeline ? pipeline_dir(run) : NULL;
+	if (!nr_to) {
+		strbuf_addstr(err, "publish needs at least one --to URL");
+		goto out;
+	}
+	if (!dir) {
+		strbuf_addstr(err, in_pipeline ? "nothing to publish: no earlier stage made "
+				     "an artifacts directory, and no --output-dir"
+				   : "publish needs DIR");
+		goto out;
+	}
+	if (parse_popts(run, &o, err))
+		goto out;
+	s = report_add_stage(&run->report, "publish");
+	stage_set_prop(s, "dir", dir);
+	for (i = 0; i < nr_to; i++) {
+		if (i)
+			strbuf_addch(&targets, ' ');
+		http_redact_url(&targets, to[i]);
+	}
+	stage_set_prop(s, "targets", targets.buf);
+
+	c = stage_add_check(s, "artifacts");
+	if (in_pipeline) {
+		/* the reports of the gates that passed travel with the artifacts */
+		struct strbuf path = STRBUF_INIT, json = STRBUF_INIT;
+		strbuf_addf(&path, "%s/%s", dir, PIPELINE_REPORT);
+		report_json_string(&run->report, &json);
+		if (write_file_atomic(path.buf, json.buf, json.len, &e))
+			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+		strbuf_release(&path);
+		strbuf_release(&json);
+	}
+	if (c->outcome == OUTCOME_PASS && collect(dir, &fs, &e))
+		check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+	else if (c->outcome == OUTCOME_PASS && !fs.nr)
+		check_fail(c, OUTCOME_FAIL, "%s holds no file to publish", dir);
+	else if (c->outcome == OUTCOME_PASS)
+		check_sums(dir, &fs, c);
+	check_finish(c);
+	for (i = 0; i < fs.nr; i++) {
+		struct strbuf k = STRBUF_INIT;
+		strbuf_addf(&k, "sha256:%s", fs.v[i].name);
+		stage_set_prop(s, k.buf, fs.v[i].sha256);
+		strbuf_release(&k);
+	}
+	/* nothing leaves when the files are not what SHA256SUMS says */
+	if (c->outcome == OUTCOME_PASS)
+		for (i = 0; i < nr_to && !signals_interrupted(); i++)
+			publish_to(run, s, to[i], &o, &fs);
+	if (signals_interrupted())
+		s->interrupted = 1;
+	stage_finish(s);
+	ret = 0;
+out:
+	fileset_release(&fs);
+	strbuf_release(&e);
+	strbuf_release(&targets);
+	return ret;
+}
