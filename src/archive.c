@@ -1,10 +1,12 @@
-/* The only file that includes libarchive for reading install trees. */
+/* The only file that includes libarchive: secure extraction and deterministic packing. */
 #include "archive.h"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sha256.h"
 #include "strmap.h"
 
 /* What kind of entry a name in the tree was created as. */
@@ -805,5 +808,227 @@ out:
 	strmap_release(&x.seen);
 	strbuf_release(&x.parent_path);
 	strbuf_release(&rel);
+	return ret;
+}
+
+/* ---- writing: deterministic tarballs ------------------------------------ */
+
+struct pack_list {
+	char **names;               /* relative paths, "" for the root */
+	size_t nr, alloc;
+};
+
+static int pack_collect(const char *dir, const char *rel, struct pack_list *l,
+			struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	strbuf_addf(&path, "%s%s%s", dir, *rel ? "/" : "", rel);
+	d = opendir(path.buf);
+	if (!d) {
+		strbuf_addf(err, "cannot read directory %s: %s", path.buf, strerror(errno));
+		strbuf_release(&path);
+		return -1;
+	}
+	while (!ret && (de = readdir(d)) != NULL) {
+		struct stat st;
+		char *child;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		child = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+		xgrow((void **)&l->names, &l->alloc, l->nr + 1, sizeof(*l->names));
+		l->names[l->nr++] = child;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dir, child);
+		if (lstat(path.buf, &st)) {
+			strbuf_addf(err, "cannot stat %s: %s", path.buf, strerror(errno));
+			ret = -1;
+		} else if (S_ISDIR(st.st_mode)) {
+			ret = pack_collect(dir, child, l, err);
+		}
+	}
+	closedir(d);
+	strbuf_release(&path);
+	return ret;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int pack_error(struct archive *a, const char *what, const char *name,
+		      struct strbuf *err)
+{
+	strbuf_addf(err, "cannot write %s %s: %s", what, name,
+		    archive_error_string(a) ? archive_error_string(a) : "unknown error");
+	return -1;
+}
+
+static int pack_file(struct archive *a, const char *path, struct pack_entry *pe,
+		     char hex[SHA256_HEX_SIZE], struct strbuf *err)
+{
+	unsigned char buf[65536], digest[SHA256_DIGEST_SIZE];
+	unsigned long long done = 0;
+	struct sha256 c;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		strbuf_addf(err, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	sha256_init(&c);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			strbuf_addf(err, "cannot read %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (done + (unsigned long long)n > pe->size) {
+			strbuf_addf(err, "%s grew while it was packed", path);
+			close(fd);
+			return -1;
+		}
+		sha256_update(&c, buf, (size_t)n);
+		if (archive_write_data(a, buf, (size_t)n) != n) {
+			close(fd);
+			return pack_error(a, "data of", path, err);
+		}
+		done += (unsigned long long)n;
+	}
+	close(fd);
+	if (done != pe->size) {
+		strbuf_addf(err, "%s shrank while it was packed", path);
+		return -1;
+	}
+	sha256_final(&c, digest);
+	sha256_hex(digest, hex);
+	pe->sha256 = hex;
+	return 0;
+}
+
+int archive_pack_tree(const char *dir, const char *out, const struct pack_opts *opts,
+		      struct strbuf *err)
+{
+	struct pack_list l = { NULL, 0, 0 };
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	struct strbuf path = STRBUF_INIT, name = STRBUF_INIT, target = STRBUF_INIT;
+	size_t i;
+	int ret = -1, opened = 0;
+
+	if (pack_collect(dir, "", &l, err))
+		goto out;
+	qsort(l.names, l.nr, sizeof(*l.names), cmp_names);
+	a = archive_write_new();
+	e = archive_entry_new();
+	if (!a || !e) {
+		strbuf_addstr(err, "out of memory");
+		goto out;
+	}
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    (opts->format == PACK_ZST ? archive_write_add_filter_zstd(a) :
+	     archive_write_add_filter_gzip(a)) != ARCHIVE_OK ||
+	    (opts->format == PACK_GZ &&
+	     archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK)) {
+		pack_error(a, "format of", out, err);
+		goto out;
+	}
+	if (archive_write_open_filename(a, out) != ARCHIVE_OK) {
+		pack_error(a, "", out, err);
+		goto out;
+	}
+	opened = 1;
+	for (i = 0; i <= l.nr; i++) {
+		/* i == 0 is the top directory itself, when there is one */
+		const char *rel = i ? l.names[i - 1] : "";
+		struct pack_entry pe;
+		char hex[SHA256_HEX_SIZE];
+		struct stat st;
+
+		if (!i && !opts->top)
+			continue;
+		memset(&pe, 0, sizeof(pe));
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s%s%s", dir, *rel ? "/" : "", rel);
+		strbuf_reset(&name);
+		if (opts->top)
+			strbuf_addf(&name, "%s%s%s", opts->top, *rel ? "/" : "", rel);
+		else
+			strbuf_addstr(&name, rel);
+		if (lstat(path.buf, &st)) {
+			strbuf_addf(err, "cannot stat %s: %s", path.buf, strerror(errno));
+			goto out;
+		}
+		archive_entry_clear(e);
+		archive_entry_set_pathname(e, name.buf);
+		archive_entry_set_mtime(e, (time_t)opts->mtime, 0);
+		archive_entry_set_uid(e, 0);
+		archive_entry_set_gid(e, 0);
+		pe.name = name.buf;
+		if (S_ISDIR(st.st_mode)) {
+			pe.type = 'd';
+			pe.mode = 0755;
+			archive_entry_set_filetype(e, AE_IFDIR);
+		} else if (S_ISREG(st.st_mode)) {
+			pe.type = 'f';
+			pe.mode = (st.st_mode & 0111) ? 0755 : 0644;
+			pe.size = (unsigned long long)st.st_size;
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_size(e, st.st_size);
+		} else if (S_ISLNK(st.st_mode)) {
+			char link[PATH_MAX];
+			ssize_t n = readlink(path.buf, link, sizeof(link));
+			if (n < 0 || (size_t)n >= sizeof(link)) {
+				strbuf_addf(err, "cannot read the link %s: %s", path.buf,
+					    n < 0 ? strerror(errno) : "target too long");
+				goto out;
+			}
+			strbuf_reset(&target);
+			strbuf_add(&target, link, (size_t)n);
+			pe.type = 'l';
+			pe.mode = 0777;
+			pe.target = target.buf;
+			archive_entry_set_filetype(e, AE_IFLNK);
+			archive_entry_set_symlink(e, target.buf);
+		} else {
+			strbuf_addf(err, "%s is not a file, directory or symlink", path.buf);
+			goto out;
+		}
+		archive_entry_set_perm(e, pe.mode);
+		if (archive_write_header(a, e) != ARCHIVE_OK) {
+			pack_error(a, "the header of", name.buf, err);
+			goto out;
+		}
+		if (pe.type == 'f' && pack_file(a, path.buf, &pe, hex, err))
+			goto out;
+		if (opts->on_entry)
+			opts->on_entry(opts->ctx, &pe);
+	}
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		pack_error(a, "", out, err);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (a)
+		archive_write_free(a);
+	if (e)
+		archive_entry_free(e);
+	if (ret && opened)
+		unlink(out);
+	for (i = 0; i < l.nr; i++)
+		free(l.names[i]);
+	free(l.names);
+	strbuf_release(&path);
+	strbuf_release(&name);
+	strbuf_release(&target);
 	return ret;
 }

@@ -51,4 +51,44 @@ int archive_extract_secure(const char *tarball, const char *dest,
 			   struct extract_stats *stats,
 			   const struct extract_sink *sink, struct strbuf *err);
 
+/* ---- writing: deterministic tarballs ------------------------------------ */
+
+enum pack_format {
+	PACK_GZ,      /* .tar.gz (gzip header without a timestamp) */
+	PACK_ZST,     /* .tar.zst */
+};
+
+/* Called once per entry written, in archive order; strings are borrowed. */
+struct pack_entry {
+	const char *name;          /* name in the archive ("software/lib/libx.so") */
+	char type;                 /* 'd' directory, 'f' file, 'l' symlink */
+	unsigned mode;             /* permission bits written */
+	unsigned long long size;   /* files: bytes */
+	const char *sha256;        /* files: hex digest of the contents */
+	const char *target;        /* symlinks: the target, as it is */
+};
+
+struct pack_opts {
+	enum pack_format format;
+	long long mtime;           /* every entry's mtime (SOURCE_DATE_EPOCH) */
+	const char *top;           /* top directory in the archive, or NULL: none */
+	void (*on_entry)(void *ctx, const struct pack_entry *e);
+	void *ctx;
+};
+
+/*
+ * Packs the tree `dir` into the new file `out` so that the same tree gives
+ * the same bytes: entries sorted by name (byte order, a directory before
+ * its contents), mtime opts->mtime, uid/gid 0 without user or group names,
+ * no atime/ctime/xattrs/ACLs, permissions normalised (directories and
+ * files with any execute bit 0755, other files 0644), symlinks kept as
+ * symlinks (never dereferenced), hard links written as separate files.
+ * Sockets, FIFOs and devices in the tree are an error. POSIX pax format
+ * (extended headers only for long names). `out` is written in place: the
+ * caller writes into a temporary directory and renames. -1 with `err` on
+ * any failure (a partial `out` is removed).
+ */
+int archive_pack_tree(const char *dir, const char *out, const struct pack_opts *opts,
+		      struct strbuf *err);
+
 #endif

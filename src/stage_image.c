@@ -163,6 +163,28 @@ static int read_packages(const char *path, struct strbuf *list, struct strbuf *e
 	return 0;
 }
 
+int image_alias(const char *release, const char *pkgfile, struct strbuf *alias,
+		struct strbuf *pkgs, struct strbuf *err)
+{
+	struct strbuf list = STRBUF_INIT;
+	unsigned long long h = 14695981039346656037ULL;
+
+	if (!pkgs)
+		pkgs = &list;
+	if (read_packages(pkgfile, pkgs, err)) {
+		strbuf_release(&list);
+		return -1;
+	}
+	/* the alias names a hash of everything that goes into the image */
+	h = fnv1a(h, IMAGE_FORMAT, 1);
+	h = fnv1a(h, release, strlen(release) + 1);
+	h = fnv1a(h, pkgs->buf, pkgs->len + 1);
+	h = fnv1a(h, init_script, sizeof(init_script));
+	strbuf_addf(alias, "sf-build-%s-%016llx", release, h);
+	strbuf_release(&list);
+	return 0;
+}
+
 /* Launches `image`, runs `command` in it, deletes it: the image works. */
 static void image_check(struct run *run, struct stage_report *s, const char *image,
 			const char *command, double timeout)
@@ -235,7 +257,6 @@ static int image_build(struct run *run, struct stage_report *s, struct strbuf *u
 	struct lxd_opts lo;
 	struct lxd lxd;
 	struct check *c;
-	unsigned long long h = 14695981039346656037ULL;
 	int exists = 0, connected = 0, ret = 0;
 	double t;
 
@@ -249,17 +270,11 @@ static int image_build(struct run *run, struct stage_report *s, struct strbuf *u
 		goto out;
 	}
 	c = stage_add_check(s, "inputs");
-	if (read_packages(pkgfile, &pkgs, &err)) {
+	if (image_alias(release, pkgfile, &alias, &pkgs, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
 		goto out;
 	}
-	/* the alias names a hash of everything that goes into the image */
-	h = fnv1a(h, IMAGE_FORMAT, 1);
-	h = fnv1a(h, release, strlen(release) + 1);
-	h = fnv1a(h, pkgs.buf, pkgs.len + 1);
-	h = fnv1a(h, init_script, sizeof(init_script));
-	strbuf_addf(&alias, "sf-build-%s-%016llx", release, h);
 	check_set_message(c, "%s: %s", alias.buf, pkgs.buf);
 	check_finish(c);
 	stage_set_prop(s, "image", alias.buf);

@@ -21,6 +21,27 @@ const struct stage stages[] = {
 	  "opens no network connection. --source TARBALL caches a tarball by its\n"
 	  "sha256 instead.",
 	  fetch_opts, 0, 1, stage_fetch },
+	{ "build", 1, "build a relocatable Slurm in a fresh container, package and verify it",
+	  "[--slurm-version SPEC] [--gpu] [--minimal] [--backend lxd|host] [options]",
+	  "Fetches SPEC (default latest), builds it with recipes/build-slurm.sh in\n"
+	  "an ephemeral LXD container from the build image (or on this machine\n"
+	  "with --backend host), makes the installed tree relocatable ($ORIGIN\n"
+	  "RPATHs, non-system libraries grafted into lib/), packs\n"
+	  "<cache>/builds/<version>/slurm-<version>-software.tar.gz and\n"
+	  "-module.tar.gz with SHA256SUMS and a manifest, and runs verify on the\n"
+	  "software tarball at 3 random prefixes. The artifacts are cached by\n"
+	  "(commit, recipe, image, options): an unchanged build is a cache hit\n"
+	  "that starts no container. ccache persists in <cache>/ccache.",
+	  build_opts, 0, 0, stage_build },
+	{ "package", 1, "pack an install tree into deterministic tarballs",
+	  "TREE --slurm-version VERSION [--module-dir DIR] [options]",
+	  "Packs TREE (an installed Slurm prefix) as software/ into\n"
+	  "slurm-<version>-software.tar.gz, and the modulefiles of --module-dir\n"
+	  "into slurm-<version>-module.tar.gz: sorted entries, one mtime\n"
+	  "(SOURCE_DATE_EPOCH), uid/gid 0, no user or host names, so the same\n"
+	  "tree gives the same bytes. Writes SHA256SUMS and manifest.json into\n"
+	  "--output-dir (default .).",
+	  package_opts, 1, 1, stage_package },
 	{ "verify", 1, "prove a tarball's tree works when unpacked anywhere",
 	  "TARBALL... [options]  |  --tree DIR [options]",
 	  "Extracts each TARBALL once in secure mode, moves the tree to N random\n"
@@ -29,6 +50,19 @@ const struct stage stages[] = {
 	  "Build-prefix strings left in files are graded by where they sit.\n"
 	  "Nothing from the tarball is executed.",
 	  verify_opts, 0, (size_t)-1, stage_verify },
+	{ "smoke", 1, "run the relocated package: Lmod module + a real cluster at random prefixes",
+	  "SOFTWARE_TARBALL [MODULE_TARBALL] [--prefixes N] [--image ALIAS | --backend host]",
+	  "Extracts the tree once and moves it to N random prefixes by rename().\n"
+	  "At each, in a fresh container of the runtime image (or, with the host\n"
+	  "backend, a private mount and pid namespace): loads slurm/<version> with\n"
+	  "Lmod in a clean environment and checks srun, squeue, sinfo, sbatch and\n"
+	  "scontrol come from the prefix and report the version; starts munged,\n"
+	  "slurmctld and slurmd from the tree on 127.0.0.1 only, runs srun,\n"
+	  "squeue, sbatch --wait and scontrol, checks the listening sockets, stops\n"
+	  "everything and checks nothing is left. Without MODULE_TARBALL the\n"
+	  "modules are generated. A module in the reference tool's\n"
+	  "${SLURM_INSTALL_PREFIX:-...} form must be caught at the first prefix.",
+	  smoke_opts, 0, 2, stage_smoke },
 	{ "publish", 1, "upload artifacts to a directory, HTTP, S3, GitHub or GitLab",
 	  "DIR --to URL [--to URL...] [options]",
 	  "Uploads every file of DIR (artifacts first, then the manifest and the\n"

@@ -53,6 +53,12 @@ int stage_fetch(struct run *run, struct strbuf *err);
 extern const struct opt fetch_opts[];
 int stage_verify(struct run *run, struct strbuf *err);
 extern const struct opt verify_opts[];
+int stage_smoke(struct run *run, struct strbuf *err);
+extern const struct opt smoke_opts[];
+int stage_build(struct run *run, struct strbuf *err);
+extern const struct opt build_opts[];
+int stage_package(struct run *run, struct strbuf *err);
+extern const struct opt package_opts[];
 int stage_image(struct run *run, struct strbuf *err);
 extern const struct opt image_opts[];
 int stage_gc(struct run *run, struct strbuf *err);
@@ -61,5 +67,14 @@ int stage_publish(struct run *run, struct strbuf *err);
 extern const struct opt publish_opts[];
 int stage_run(struct run *run, struct strbuf *err);
 extern const struct opt run_opts[];
+
+/*
+ * The build image's alias for Debian `release` and the package list
+ * `pkgfile`: "sf-build-<release>-<hash of the inputs>", appended to `alias`.
+ * `pkgs` (may be NULL) gets the packages, comma-separated. -1 with `err`
+ * when the list cannot be read or holds a bad name.
+ */
+int image_alias(const char *release, const char *pkgfile, struct strbuf *alias,
+		struct strbuf *pkgs, struct strbuf *err);
 
 #endif

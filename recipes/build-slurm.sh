@@ -1,0 +1,215 @@
+#!/bin/sh
+# shellcheck disable=SC2016  # $ORIGIN is for the loader, never the shell
+# slurm-factory build recipe: configure, make and install Slurm, then make
+# the installed tree relocatable. Run by `slurm-factory build` inside a fresh
+# build container (or on the host with --backend host); plain POSIX sh.
+#
+# Input (environment, set by the build stage):
+#   SF_SRC            Slurm source tree (read-only; built out of tree)
+#   SF_BUILD          scratch build directory (created, may be removed after)
+#   SF_OUT            output directory: software/ (the relocatable tree),
+#                     build.log, features.txt, grafted.txt
+#   SF_PREFIX         install prefix the binaries are configured for
+#   SF_JOBS           parallel make jobs
+#   SF_MINIMAL        1: no optional plugins (only munge and the toolchain)
+#   SF_GPU            1: the GPU plugins Debian main allows (ROCm SMI)
+#   SF_CONFIGURE_ARGS extra configure arguments, one per line
+#   SF_SYSTEM_LIBS    fnmatch patterns of libraries the base system provides
+#                     (verify's allowlist); every other library is grafted
+#   CCACHE_DIR        ccache directory (kept across builds)
+#   SOURCE_DATE_EPOCH time stamp for reproducible output
+#
+# The tree: every ELF gets a DT_RPATH of $ORIGIN-relative entries only
+# (DT_RPATH, not DT_RUNPATH: it also covers the libraries an object's
+# dependencies load, and LD_LIBRARY_PATH cannot override it), set after
+# install with patchelf, which also removes the absolute build-prefix
+# entries that slurm.m4 and libtool add. Runtime libraries that are not on
+# the allowlist are copied into lib/ under their DT_NEEDED name with
+# RPATH $ORIGIN (like auditwheel); glibc and NSS modules never are.
+# Debug info is stripped (--strip-debug): 77 MB -> 24 MB, and it drops the
+# build paths; symbols stay. .la files are deleted, .pc files point at
+# ${pcfiledir}, etc/ (sysconfdir) is created.
+set -eu
+
+: "${SF_SRC:?}" "${SF_BUILD:?}" "${SF_OUT:?}" "${SF_PREFIX:?}"
+: "${SF_JOBS:=2}" "${SF_MINIMAL:=0}" "${SF_GPU:=0}" "${SF_CONFIGURE_ARGS:=}"
+: "${SF_SYSTEM_LIBS:=libc.so.* libm.so.* ld-linux*.so.*}"
+
+log=$SF_OUT/build.log
+mkdir -p "$SF_OUT"
+exec >>"$log" 2>&1
+step() { echo "==> $(date -u +%H:%M:%S) $*"; }
+die() { echo "recipe: $*"; exit 1; }
+
+export LC_ALL=C TZ=UTC
+umask 022
+tree=$SF_OUT/software
+destdir=$SF_OUT/destdir
+
+if command -v ccache >/dev/null 2>&1 && [ -n "${CCACHE_DIR:-}" ]; then
+	export CCACHE_BASEDIR="$SF_BUILD" CCACHE_NOHASHDIR=1 CCACHE_COMPILERCHECK=content
+	export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+	CC="ccache gcc"
+	ccache -z >/dev/null 2>&1 || true
+else
+	CC=gcc
+fi
+export CC
+
+# --- configure ---------------------------------------------------------------
+set -- --prefix="$SF_PREFIX" --sysconfdir="$SF_PREFIX/etc" \
+	--disable-dependency-tracking --without-nvml --without-oneapi
+if [ "$SF_GPU" = 1 ]; then
+	set -- "$@" --with-rsmi=/usr
+else
+	set -- "$@" --without-rsmi
+fi
+if [ "$SF_MINIMAL" = 1 ]; then
+	for w in json jwt http-parser yaml ofed hdf5 lz4 hwloc pmix freeipmi ucx \
+		rdkafka s2n bpf hpe-slingshot lua readline libcurl; do
+		set -- "$@" --without-$w
+	done
+	set -- "$@" --disable-pam --disable-x11 --without-mysql_config
+fi
+if [ -n "$SF_CONFIGURE_ARGS" ]; then
+	# one argument per line
+	old_ifs=$IFS
+	IFS='
+'
+	# shellcheck disable=SC2086
+	set -- "$@" $SF_CONFIGURE_ARGS
+	IFS=$old_ifs
+fi
+# build paths out of __FILE__ and debug info: the same bytes wherever it is built
+cflags="-O2 -g -ffile-prefix-map=$SF_SRC=/usr/src/slurm -ffile-prefix-map=$SF_BUILD=/usr/src/slurm"
+
+rm -rf "$SF_BUILD" "$destdir" "$tree"
+mkdir -p "$SF_BUILD"
+cd "$SF_BUILD"
+step "configure $*"
+"$SF_SRC/configure" CFLAGS="$cflags" "$@" || die "configure failed"
+
+features=$SF_OUT/features.txt
+: >"$features"
+for f in HAVE_RSMI HAVE_NVML HAVE_ONEAPI HAVE_HWLOC HAVE_LZ4 HAVE_JSON HAVE_YAML \
+	HAVE_LUA HAVE_PMIX HAVE_LIBCURL HAVE_READLINE HAVE_JWT HAVE_MYSQL HAVE_PAM; do
+	if grep -q "^#define $f 1" config.h 2>/dev/null; then
+		echo "$f=yes" >>"$features"
+	else
+		echo "$f=no" >>"$features"
+	fi
+done
+if [ "$SF_GPU" = 1 ]; then
+	grep -q '^HAVE_RSMI=yes' "$features" || die "--gpu: ROCm SMI was not found by configure"
+fi
+
+# --- make, install -----------------------------------------------------------
+step "make -j$SF_JOBS"
+make -j"$SF_JOBS" >"$SF_OUT/make.log" 2>&1 || { tail -n 60 "$SF_OUT/make.log"; die "make failed"; }
+step "make install DESTDIR=$destdir"
+make install DESTDIR="$destdir" >"$SF_OUT/install.log" 2>&1 ||
+	{ tail -n 60 "$SF_OUT/install.log"; die "make install failed"; }
+[ -d "$destdir$SF_PREFIX" ] || die "make install left no $SF_PREFIX in $destdir"
+mv "$destdir$SF_PREFIX" "$tree"
+rm -rf "$destdir"
+if command -v ccache >/dev/null 2>&1 && [ -n "${CCACHE_DIR:-}" ]; then
+	ccache -s >"$SF_OUT/ccache.txt" 2>&1 || true
+fi
+
+# --- make it relocatable ------------------------------------------------------
+step "relocate"
+cd "$tree"
+find . -name '*.la' -type f -exec rm -f {} +
+mkdir -p etc
+cat >etc/README <<'README'
+Slurm's configuration directory (sysconfdir) of this relocatable tree.
+Put slurm.conf here, or point SLURM_CONF at it; set PluginDir to lib/slurm
+of the tree wherever it is unpacked (the compiled-in default is the build
+prefix).
+README
+# pkg-config files: relative to where they are found
+find . -name '*.pc' -type f | while read -r pc; do
+	sed -i "s|$SF_PREFIX|\${pcfiledir}/../..|g" "$pc"
+done
+
+is_elf() { [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ]; }
+is_dynamic() { readelf -d "$1" 2>/dev/null | grep -q '(NEEDED)\|(SONAME)'; }
+
+# "$ORIGIN/<up>/lib:$ORIGIN/<up>/lib/slurm" for a file in directory $1 (relative)
+rpath_for() {
+	d=${1#./}
+	case "$d" in
+	lib) echo '$ORIGIN:$ORIGIN/slurm' ;;
+	lib/slurm) echo '$ORIGIN/..:$ORIGIN' ;;
+	*)
+		up=$(echo "$d" | sed 's|[^/][^/]*|..|g')
+		echo "\$ORIGIN/$up/lib:\$ORIGIN/$up/lib/slurm" ;;
+	esac
+}
+
+elfs=$SF_OUT/elfs.txt
+: >"$elfs"
+find . -type f | LC_ALL=C sort | while read -r f; do
+	if is_elf "$f"; then echo "$f" >>"$elfs"; fi
+done
+while read -r f; do
+	strip --strip-debug "$f"
+	if is_dynamic "$f"; then
+		patchelf --force-rpath --set-rpath "$(rpath_for "$(dirname "$f")")" "$f"
+	fi
+done <"$elfs"
+
+allowed() {
+	set -f
+	for p in $SF_SYSTEM_LIBS; do
+		# shellcheck disable=SC2254
+		case "$1" in $p) set +f; return 0 ;; esac
+	done
+	set +f
+	return 1
+}
+
+# graft: every library ld.so resolves outside the tree and off the allowlist
+grafted=$SF_OUT/grafted.txt
+: >"$grafted"
+missing=0
+mkdir -p lib
+pass=0
+while :; do
+	pass=$((pass + 1))
+	[ $pass -le 5 ] || die "grafting did not settle after 5 passes"
+	new=0
+	while read -r f; do
+		is_dynamic "$f" || continue
+		ldd "$f" 2>/dev/null | while read -r name arrow path _; do
+			[ "$arrow" = "=>" ] || continue
+			allowed "$name" && continue
+			if [ "$path" = "not" ]; then
+				echo "unresolved: $f needs $name"
+				continue
+			fi
+			case "$path" in "$tree"/*) continue ;; esac
+			[ -e "lib/$name" ] && continue
+			cp -L "$path" "lib/$name"
+			chmod 0755 "lib/$name"
+			strip --strip-debug "lib/$name" 2>/dev/null || true
+			patchelf --force-rpath --set-rpath '$ORIGIN' "lib/$name"
+			echo "$name $path" >>"$grafted"
+			echo "grafted lib/$name from $path"
+		done
+	done <"$elfs"
+	# newly grafted libraries are scanned in the next pass
+	find ./lib -maxdepth 1 -type f | LC_ALL=C sort | while read -r f; do
+		grep -qx "$f" "$elfs" || { is_elf "$f" && echo "$f"; } || true
+	done >"$elfs.new"
+	if [ -s "$elfs.new" ]; then
+		cat "$elfs.new" >>"$elfs"
+		new=1
+	fi
+	rm -f "$elfs.new"
+	[ $new = 1 ] || break
+done
+LC_ALL=C sort -o "$grafted" "$grafted"
+grep -q '^unresolved:' "$log" && missing=1
+[ $missing = 0 ] || die "libraries ld.so cannot find (see unresolved: above)"
+step "done: $(wc -l <"$elfs") ELF files, $(wc -l <"$grafted") libraries grafted"

@@ -1,0 +1,290 @@
+/*
+ * package: deterministic tarballs from trees made at test time, read back
+ * with tar(1), gzip(1), zstd(1), sha256sum(1) and the project's own secure
+ * extractor.
+ */
+#include "testlib.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "archive.h"
+#include "package.h"
+#include "report.h"
+
+struct fx {
+	char *dir, *tree;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->dir = t_mkdtemp("package");
+	assert_non_null(f->dir);
+	f->tree = xasprintf("%s/tree", f->dir);
+	/* a small install tree: files, an executable, a symlink chain, an empty dir */
+	assert_int_equal(t_sh("cd '%s' && mkdir -p tree/bin tree/lib/slurm tree/etc tree/share/empty && "
+			      "printf 'hello\\n' > tree/bin/zz && chmod 700 tree/bin/zz && "
+			      "printf 'lib' > tree/lib/libx.so.1.2.3 && chmod 600 tree/lib/libx.so.1.2.3 && "
+			      "ln -s libx.so.1.2.3 tree/lib/libx.so.1 && ln -s libx.so.1 tree/lib/libx.so && "
+			      "printf 'p' > tree/lib/slurm/a.so && printf 'dot' > tree/lib.txt && "
+			      "head -c 300000 /dev/urandom > tree/share/big",
+			      f->dir), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	t_rmtree(f->dir);
+	free(f->dir);
+	free(f->tree);
+	free(f);
+	return 0;
+}
+
+static void pack(const char *tree, const char *out, enum pack_format fmt, long long mtime,
+		 const char *top)
+{
+	struct pack_opts po;
+	struct strbuf err = STRBUF_INIT;
+
+	memset(&po, 0, sizeof(po));
+	po.format = fmt;
+	po.mtime = mtime;
+	po.top = top;
+	if (archive_pack_tree(tree, out, &po, &err))
+		fail_msg("pack %s: %s", tree, err.buf);
+	strbuf_release(&err);
+}
+
+static void sha_of(const char *path, struct strbuf *out)
+{
+	assert_int_equal(t_sh_capture(out, "sha256sum < '%s' | cut -c1-64", path), 0);
+}
+
+static void pack_tree__same_tree_gives_same_bytes_whatever_the_disk_says(void **state)
+{
+	struct fx *f = *state;
+	char *a = xasprintf("%s/a.tar.gz", f->dir), *b = xasprintf("%s/b.tar.gz", f->dir);
+	char *c = xasprintf("%s/c.tar.gz", f->dir);
+	struct strbuf sa = STRBUF_INIT, sb = STRBUF_INIT, sc = STRBUF_INIT;
+
+	pack(f->tree, a, PACK_GZ, 1746646020, "software");
+	/* touch everything, change permissions the normalisation hides, copy the tree */
+	assert_int_equal(t_sh("cd '%s' && sleep 1 && touch tree/bin/zz tree/lib && "
+			      "chmod 750 tree/bin/zz && chmod 644 tree/lib/libx.so.1.2.3 && "
+			      "cp -a tree tree2 && touch -d 2001-01-01 tree2/share/big", f->dir), 0);
+	pack(f->tree, b, PACK_GZ, 1746646020, "software");
+	{
+		char *t2 = xasprintf("%s/tree2", f->dir);
+		pack(t2, c, PACK_GZ, 1746646020, "software");
+		free(t2);
+	}
+	sha_of(a, &sa);
+	sha_of(b, &sb);
+	sha_of(c, &sc);
+	assert_string_equal(sa.buf, sb.buf);
+	assert_string_equal(sa.buf, sc.buf);
+	/* and another SOURCE_DATE_EPOCH gives other bytes */
+	pack(f->tree, b, PACK_GZ, 1746646021, "software");
+	strbuf_reset(&sb);
+	sha_of(b, &sb);
+	assert_string_not_equal(sa.buf, sb.buf);
+	strbuf_release(&sa);
+	strbuf_release(&sb);
+	strbuf_release(&sc);
+	free(a);
+	free(b);
+	free(c);
+}
+
+static void pack_tree__entries_sorted_owned_by_root_without_names(void **state)
+{
+	struct fx *f = *state;
+	char *a = xasprintf("%s/a.tar.gz", f->dir);
+	struct strbuf out = STRBUF_INIT, names = STRBUF_INIT;
+
+	pack(f->tree, a, PACK_GZ, 1746646020, "software");
+	assert_int_equal(t_sh_capture(&names, "tar -tzf '%s'", a), 0);
+	assert_string_equal(names.buf,
+		/* byte order of the whole name: "lib.txt" sorts between "lib" and "lib/x" */
+		"software/\nsoftware/bin/\nsoftware/bin/zz\nsoftware/etc/\nsoftware/lib/\n"
+		"software/lib.txt\nsoftware/lib/libx.so\nsoftware/lib/libx.so.1\n"
+		"software/lib/libx.so.1.2.3\nsoftware/lib/slurm/\nsoftware/lib/slurm/a.so\n"
+		"software/share/\nsoftware/share/big\nsoftware/share/empty/\n");
+	assert_int_equal(t_sh_capture(&out, "tar --numeric-owner --full-time -tvzf '%s' | tr -s ' '", a), 0);
+	assert_non_null(strstr(out.buf, "-rwxr-xr-x 0/0 6 2025-05-07 19:27:00 software/bin/zz"));
+	assert_non_null(strstr(out.buf, "-rw-r--r-- 0/0 3 2025-05-07 19:27:00 software/lib/libx.so.1.2.3"));
+	assert_non_null(strstr(out.buf, "lrwxrwxrwx 0/0 0 2025-05-07 19:27:00 software/lib/libx.so -> libx.so.1\n"));
+	assert_non_null(strstr(out.buf, "drwxr-xr-x 0/0 0 2025-05-07 19:27:00 software/share/empty/"));
+	/* no user or group names: tar shows the numbers when asked for names too */
+	strbuf_reset(&out);
+	assert_int_equal(t_sh_capture(&out, "tar -tvzf '%s' | awk '{print $2}' | sort -u", a), 0);
+	assert_string_equal(out.buf, "0/0\n");
+	/* the gzip header carries no time stamp (bytes 4..7) and no file name */
+	strbuf_reset(&out);
+	assert_int_equal(t_sh_capture(&out, "head -c 10 '%s' | od -An -tx1 | tr -d ' \\n'", a), 0);
+	assert_int_equal(strncmp(out.buf + 8, "00000000", 8), 0);
+	assert_int_equal(out.buf[7] == '8', 0); /* FLG.FNAME not set */
+	strbuf_release(&out);
+	strbuf_release(&names);
+	free(a);
+}
+
+static void noop_finding(void *ctx, const char *rule, const char *entry, const char *msg)
+{
+	(void)rule;
+	(void)entry;
+	(void)msg;
+	++*(int *)ctx;
+}
+
+static void pack_tree__zst_round_trips_through_the_secure_extractor(void **state)
+{
+	struct fx *f = *state;
+	char *a = xasprintf("%s/a.tar.zst", f->dir), *x = xasprintf("%s/x", f->dir);
+	struct extract_limits lim = EXTRACT_LIMITS_DEFAULT;
+	struct extract_stats st;
+	int findings = 0;
+	struct extract_sink sink = { noop_finding, &findings };
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+
+	pack(f->tree, a, PACK_ZST, 0, NULL);
+	assert_int_equal(t_sh("zstd -t -q '%s'", a), 0);
+	assert_int_equal(t_mkdirs(x), 0);
+	assert_int_equal(archive_extract_secure(a, x, &lim, &st, &sink, &err), 0);
+	assert_int_equal(findings, 0);
+	assert_int_equal(st.symlinks, 2);
+	/* no top directory: the tree's contents are at the archive's root */
+	assert_int_equal(t_sh("diff -r --no-dereference '%s' '%s'", f->tree, x), 0);
+	assert_int_equal(t_sh_capture(&out, "readlink '%s/lib/libx.so'", x), 0);
+	assert_string_equal(out.buf, "libx.so.1\n");
+	strbuf_release(&err);
+	strbuf_release(&out);
+	free(a);
+	free(x);
+}
+
+static void pack_tree__fifo_in_the_tree_is_an_error_and_leaves_no_file(void **state)
+{
+	struct fx *f = *state;
+	char *a = xasprintf("%s/a.tar.gz", f->dir);
+	struct pack_opts po;
+	struct strbuf err = STRBUF_INIT;
+
+	assert_int_equal(t_sh("mkfifo '%s/tree/lib/pipe'", f->dir), 0);
+	memset(&po, 0, sizeof(po));
+	assert_int_equal(archive_pack_tree(f->tree, a, &po, &err), -1);
+	assert_non_null(strstr(err.buf, "lib/pipe"));
+	assert_false(t_exists(a));
+	strbuf_release(&err);
+	free(a);
+}
+
+static void package_tree__writes_tarballs_sums_and_manifest(void **state)
+{
+	struct fx *f = *state;
+	struct package_input in;
+	struct package_output out;
+	struct stage_report *s;
+	struct report r;
+	struct strbuf text = STRBUF_INIT, sha = STRBUF_INIT;
+	char *meta[] = { "image=sf-build-x", NULL }, *lists[] = { "grafted=libmunge.so.2 /x\n", NULL };
+	char *mod = xasprintf("%s/mod", f->dir), *outdir = xasprintf("%s/out", f->dir);
+	struct json_object *m, *files, *v;
+	size_t i, found = 0;
+
+	assert_int_equal(t_sh("mkdir -p '%s/slurm' '%s' && echo 'whatis(\"x\")' > '%s/slurm/24.11.5.lua'",
+			      mod, outdir, mod), 0);
+	report_init(&r, "package");
+	s = report_add_stage(&r, "package");
+	memset(&in, 0, sizeof(in));
+	in.tree = f->tree;
+	in.module_dir = mod;
+	in.out_dir = outdir;
+	in.version = "24.11.5";
+	in.tag = "slurm-24-11-5-1";
+	in.commit = "611190f5d05ceee7ca71cc6ca6d57860a3bde639";
+	in.mtime = 1746646020;
+	in.build_meta = meta;
+	in.lists = lists;
+	assert_int_equal(package_tree(s, &in, &out), 0);
+	stage_finish(s);
+	assert_int_equal(s->outcome, OUTCOME_PASS);
+	assert_int_equal(t_sh("cd '%s' && sha256sum -c --quiet SHA256SUMS && "
+			      "test -f slurm-24.11.5-software.tar.gz && "
+			      "tar -tzf slurm-24.11.5-module.tar.gz | grep -qx slurm/24.11.5.lua",
+			      outdir), 0);
+	m = json_object_from_file(out.manifest);
+	assert_non_null(m);
+	assert_true(json_object_object_get_ex(m, "commit", &v));
+	assert_string_equal(json_object_get_string(v), in.commit);
+	assert_true(json_object_object_get_ex(m, "build", &v));
+	assert_true(json_object_object_get_ex(v, "grafted", &v));
+	assert_int_equal(json_object_array_length(v), 1);
+	assert_true(json_object_object_get_ex(m, "files", &files));
+	assert_int_equal(json_object_array_length(files), out.nr_files);
+	for (i = 0; i < json_object_array_length(files); i++) {
+		struct json_object *e = json_object_array_get_idx(files, i), *p, *h;
+		json_object_object_get_ex(e, "path", &p);
+		if (strcmp(json_object_get_string(p), "software/share/big"))
+			continue;
+		found++;
+		assert_true(json_object_object_get_ex(e, "sha256", &h));
+		strbuf_reset(&sha);
+		strbuf_reset(&sha);
+		assert_int_equal(t_sh_capture(&sha, "sha256sum < '%s/share/big' | cut -c1-64",
+					      f->tree), 0);
+		strbuf_setlen(&sha, 64);
+		assert_string_equal(json_object_get_string(h), sha.buf);
+	}
+	assert_int_equal(found, 1);
+	json_object_put(m);
+	/* a manifest holds no time of packing: packing again gives the same file */
+	assert_int_equal(t_read(out.manifest, &text), 0);
+	package_output_release(&out);
+	assert_int_equal(package_tree(s, &in, &out), 0);
+	strbuf_reset(&sha);
+	assert_int_equal(t_read(out.manifest, &sha), 0);
+	assert_string_equal(text.buf, sha.buf);
+	package_output_release(&out);
+	report_release(&r);
+	strbuf_release(&text);
+	strbuf_release(&sha);
+	free(mod);
+	free(outdir);
+}
+
+static void package_command__needs_a_version_and_a_known_format(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(t_run("package '%s' --output-dir '%s' 2>/dev/null", f->tree, f->dir), 129);
+	assert_int_equal(t_run("package '%s' --slurm-version 1.2 --format xz 2>/dev/null", f->tree), 129);
+	assert_int_equal(t_run("package '%s' --slurm-version 1.2 --format zst --output-dir '%s' "
+			       "--quiet --source-date-epoch 5", f->tree, f->dir), 0);
+	assert_int_equal(t_sh("zstd -dc '%s/slurm-1.2-software.tar.zst' | tar -t | head -1 | "
+			      "grep -qx software/", f->dir), 0);
+	assert_int_equal(t_run("package '%s/nope' --slurm-version 1.2 --output-dir '%s' --quiet "
+			       "2>/dev/null", f->dir, f->dir), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(pack_tree__same_tree_gives_same_bytes_whatever_the_disk_says, setup, teardown),
+		cmocka_unit_test_setup_teardown(pack_tree__entries_sorted_owned_by_root_without_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(pack_tree__zst_round_trips_through_the_secure_extractor, setup, teardown),
+		cmocka_unit_test_setup_teardown(pack_tree__fifo_in_the_tree_is_an_error_and_leaves_no_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(package_tree__writes_tarballs_sums_and_manifest, setup, teardown),
+		cmocka_unit_test_setup_teardown(package_command__needs_a_version_and_a_known_format, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
