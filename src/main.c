@@ -205,6 +205,8 @@ int main(int argc, char **argv)
 	const struct stage *s;
 	const char *cmd;
 
+	/* before any output: a closed stdout pipe (help | head -c1) is EPIPE, not death */
+	signals_install();
 	if (argc < 2) {
 		print_overview(stderr);
 		return EXIT_USAGE;

@@ -21,29 +21,6 @@
 #define ALIAS "sf-test-busybox-1"
 #define HTTPS_PORT "18443"
 
-static char *image_tarball(void)
-{
-	const char *home = getenv("HOME");
-	char *dir = xasprintf("%s/.slurm-factory/test-images", home && *home ? home : "/root");
-	char *tar = xasprintf("%s/busybox-1.tar.gz", dir);
-
-	if (!t_exists(tar)) {
-		int rc = t_sh(
-			"set -e; d=%s; rm -rf \"$d/work\"; mkdir -p \"$d/work/rootfs\"; cd \"$d/work/rootfs\";"
-			"mkdir -p bin sbin etc tmp dev proc sys root mnt; cp /bin/busybox bin/;"
-			"for a in $(bin/busybox --list); do [ -e bin/$a ] || ln -s busybox bin/$a; done;"
-			"rm -f sbin/init; printf '#!/bin/sh\\ntrap \"exit 0\" PWR TERM INT\\n"
-			"while :; do sleep 3600 & wait $!; done\\n' > sbin/init; chmod 755 sbin/init;"
-			"cd ..; printf 'architecture: x86_64\\ncreation_date: 1700000000\\n"
-			"properties:\\n  description: slurm-factory test image\\n  os: busybox\\n' > metadata.yaml;"
-			"tar --numeric-owner -czf %s metadata.yaml rootfs; cd ..; rm -rf work", dir, tar);
-		if (rc)
-			fail_msg("cannot build the busybox test image (is busybox-static installed?)");
-	}
-	free(dir);
-	return tar;
-}
-
 static void connect_local(struct lxd *lxd)
 {
 	struct lxd_opts o;
@@ -73,7 +50,7 @@ static int group_setup(void **state)
 		strbuf_release(&err);
 		return -1;
 	}
-	tar = image_tarball();
+	tar = t_busybox_image();
 	if (lxd_image_exists(&lxd, ALIAS, &exists, &err) ||
 	    (!exists && lxd_image_import(&lxd, tar, ALIAS, &err))) {
 		fprintf(stderr, "cannot import the test image: %s\n", err.buf);

@@ -239,3 +239,27 @@ int t_run(const char *fmt, ...)
 	strbuf_release(&args);
 	return rc;
 }
+
+/* Moved here from test_lxd_live.c: test_signals.c and test_faults.c use it too. */
+char *t_busybox_image(void)
+{
+	const char *home = getenv("HOME");
+	char *dir = xasprintf("%s/.slurm-factory/test-images", home && *home ? home : "/root");
+	char *tar = xasprintf("%s/busybox-1.tar.gz", dir);
+
+	if (!t_exists(tar)) {
+		int rc = t_sh(
+			"set -e; d=%s; rm -rf \"$d/work\"; mkdir -p \"$d/work/rootfs\"; cd \"$d/work/rootfs\";"
+			"mkdir -p bin sbin etc tmp dev proc sys root mnt; cp /bin/busybox bin/;"
+			"for a in $(bin/busybox --list); do [ -e bin/$a ] || ln -s busybox bin/$a; done;"
+			"rm -f sbin/init; printf '#!/bin/sh\\ntrap \"exit 0\" PWR TERM INT\\n"
+			"while :; do sleep 3600 & wait $!; done\\n' > sbin/init; chmod 755 sbin/init;"
+			"cd ..; printf 'architecture: x86_64\\ncreation_date: 1700000000\\n"
+			"properties:\\n  description: slurm-factory test image\\n  os: busybox\\n' > metadata.yaml;"
+			"tar --numeric-owner -czf %s metadata.yaml rootfs; cd ..; rm -rf work", dir, tar);
+		if (rc)
+			fail_msg("cannot build the busybox test image (is busybox-static installed?)");
+	}
+	free(dir);
+	return tar;
+}

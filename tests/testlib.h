@@ -49,3 +49,9 @@ size_t t_report_count(struct json_object *report, const char *rule, const char *
 size_t t_report_checks(struct json_object *report, const char *name, const char *outcome);
 /* Runs the binary with a shell-quoted argument string; returns its exit code. */
 int t_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A 1 MB busybox-static LXD image (unified tarball), built once and cached
+ * under $HOME/.slurm-factory/test-images; caller frees the path. Fails the
+ * test when it cannot be built.
+ */
+char *t_busybox_image(void);
