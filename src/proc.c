@@ -152,12 +152,13 @@ int proc_run(char *const argv[], const struct proc_opts *opts,
 	close(pipefd[1]);
 	pipefd[1] = -1;
 
-	while (open_pipe) {
+	/* until reaped: a child that redirects its own output closes the pipe early */
+	while (open_pipe || !reaped) {
 		struct pollfd p = { pipefd[0], POLLIN, 0 };
 		char buf[65536];
-		int n = poll(&p, 1, 100);
+		int n = poll(&p, open_pipe ? 1 : 0, 100);
 
-		if (n > 0) {
+		if (n > 0 && open_pipe) {
 			ssize_t r = read(pipefd[0], buf, sizeof(buf));
 			if (r > 0) {
 				strbuf_add(&res->out, buf, (size_t)r);

@@ -1,0 +1,482 @@
+/*
+ * build, end to end through the binary.
+ *
+ * Fast cases run a small recipe written at test time (it compiles a program
+ * and a library with cc into the tree, like the real recipe's result) with
+ * the host backend, from a source tarball made at test time: packaging,
+ * verify, the cache, reproducibility, a failing recipe, SIGINT. The LXD
+ * cases need the daemon (scripts/check.sh starts it) and the build image:
+ * SIGINT deletes the container, and the real Slurm 24.11 build from the
+ * Debian-derived repository (scripts/slurm-sources.sh) is relocatable at 3
+ * prefixes, a cache hit the second time, and byte-identical when rebuilt
+ * with a warm ccache. The figures go to stderr.
+ */
+#include "testlib.h"
+
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "report.h"
+
+struct fx {
+	char *dir, *recipes, *recipe, *source, *cache, *json, *counter;
+};
+
+/* A recipe like the real one: a program and a library with $ORIGIN RPATHs. */
+static const char fake_recipe[] =
+	"#!/bin/sh\n"
+	"set -eu\n"
+	"exec >>\"$SF_OUT/build.log\" 2>&1\n"
+	"echo \"==> fake recipe for $SF_SRC prefix $SF_PREFIX\"\n"
+	"n=$(cat \"$SF_TEST_COUNTER\" 2>/dev/null || echo 0); echo $((n + 1)) > \"$SF_TEST_COUNTER\"\n"
+	"test -f \"$SF_SRC/README\"\n"
+	"t=$SF_OUT/software; mkdir -p \"$t/bin\" \"$t/lib/slurm\" \"$t/etc\" \"$SF_BUILD\"\n"
+	"cd \"$SF_BUILD\"\n"
+	"printf 'int f(void){return 42;}\\n' > f.c\n"
+	"printf 'int f(void); int main(void){return f()-42;}\\n' > m.c\n"
+	"cc -shared -fPIC -Wl,-soname,libf.so.1 -o \"$t/lib/libf.so.1.0\" f.c\n"
+	"ln -sf libf.so.1.0 \"$t/lib/libf.so.1\"\n"
+	"cc -o \"$t/bin/hello\" m.c \"$t/lib/libf.so.1.0\" -Wl,--disable-new-dtags "
+	"-Wl,-rpath,'$ORIGIN/../lib'\n"
+	"cp \"$SF_SRC/README\" \"$t/etc/README\"\n"
+	"if [ -n \"${SF_TEST_SLEEP:-}\" ]; then echo $$ > \"$SF_TEST_SLEEP\"; sleep 60; fi\n"
+	"if [ -n \"${SF_TEST_FAIL:-}\" ]; then echo 'configure: error: libfoo is missing'; exit 3; fi\n"
+	"echo done\n";
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->dir = t_mkdtemp("build");
+	assert_non_null(f->dir);
+	f->recipes = xasprintf("%s/recipes", f->dir);
+	f->recipe = xasprintf("%s/recipes/build-slurm.sh", f->dir);
+	f->source = xasprintf("%s/slurm-24-11-5-1.tar.gz", f->dir);
+	f->cache = xasprintf("%s/cache", f->dir);
+	f->json = xasprintf("%s/report.json", f->dir);
+	f->counter = xasprintf("%s/counter", f->dir);
+	assert_int_equal(t_mkdirs(f->recipes), 0);
+	assert_int_equal(t_writestr(f->recipe, fake_recipe), 0);
+	assert_int_equal(t_sh("cd '%s' && mkdir slurm-slurm-24-11-5-1 && "
+			      "echo 'a Slurm source' > slurm-slurm-24-11-5-1/README && "
+			      "tar -czf '%s' slurm-slurm-24-11-5-1", f->dir, f->source), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	t_rmtree(f->dir);
+	free(f->dir);
+	free(f->recipes);
+	free(f->recipe);
+	free(f->source);
+	free(f->cache);
+	free(f->json);
+	free(f->counter);
+	free(f);
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs a host-backend build of the test source; returns the exit code. */
+static int host_build(struct fx *f, const char *env, const char *extra)
+{
+	return t_sh("SF_TEST_COUNTER='%s' %s '%s' build --backend host --recipe '%s' "
+		    "--source '%s' --cache-dir '%s' --json '%s' --quiet "
+		    "--source-date-epoch 1746646020 %s >/dev/null 2>&1",
+		    f->counter, env, t_bin(), f->recipe, f->source, f->cache, f->json, extra);
+}
+
+static int counter(const struct fx *f)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int n = 0;
+
+	if (!t_read(f->counter, &sb))
+		n = (int)strtol(sb.buf, NULL, 10);
+	strbuf_release(&sb);
+	return n;
+}
+
+static char *stage_prop(struct json_object *r, const char *stage, const char *prop)
+{
+	struct json_object *stages, *s, *props, *v;
+	size_t i;
+
+	if (!json_object_object_get_ex(r, "stages", &stages))
+		return NULL;
+	for (i = 0; i < json_object_array_length(stages); i++) {
+		s = json_object_array_get_idx(stages, i);
+		if (!json_object_object_get_ex(s, "name", &v) ||
+		    strcmp(json_object_get_string(v), stage))
+			continue;
+		if (json_object_object_get_ex(s, "properties", &props) &&
+		    json_object_object_get_ex(props, prop, &v))
+			return xstrdup(json_object_get_string(v));
+	}
+	return NULL;
+}
+
+/* Findings whose rule starts with `prefix` over the whole report. */
+static size_t count_rules(struct json_object *r, const char *prefix)
+{
+	struct json_object *stages, *checks, *findings, *v;
+	size_t i, j, k, n = 0;
+
+	if (!json_object_object_get_ex(r, "stages", &stages))
+		return (size_t)-1;
+	for (i = 0; i < json_object_array_length(stages); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(stages, i), "checks",
+					       &checks))
+			continue;
+		for (j = 0; j < json_object_array_length(checks); j++) {
+			if (!json_object_object_get_ex(json_object_array_get_idx(checks, j),
+						       "findings", &findings))
+				continue;
+			for (k = 0; k < json_object_array_length(findings); k++)
+				if (json_object_object_get_ex(json_object_array_get_idx(findings, k),
+							      "rule", &v) &&
+				    !strncmp(json_object_get_string(v), prefix, strlen(prefix)))
+					n++;
+		}
+	}
+	return n;
+}
+
+static size_t leftovers(const struct fx *f)
+{
+	struct strbuf out = STRBUF_INIT;
+	size_t n;
+
+	t_sh_capture(&out, "ls -A '%s/builds' 2>/dev/null | grep -c '^\\.tmp' || true", f->cache);
+	n = (size_t)strtoul(out.buf, NULL, 10);
+	strbuf_release(&out);
+	return n;
+}
+
+static void build__fake_recipe_is_packaged_verified_then_a_cache_hit(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *r;
+	char *sha1, *sha2, *cache;
+	double t;
+
+	assert_int_equal(host_build(f, "", ""), 0);
+	assert_int_equal(counter(f), 1);
+	r = t_report_load(f->json);
+	assert_non_null(r);
+	assert_int_equal(t_report_checks(r, "recipe", "pass"), 1);
+	assert_int_equal(t_report_checks(r, "needed [prefix 3]", "pass"), 1);
+	assert_int_equal(count_rules(r, "rpath-") + count_rules(r, "needed-"), 0);
+	sha1 = stage_prop(r, "package", "sha256");
+	assert_non_null(sha1);
+	json_object_put(r);
+	/* the reference layout, through the version link */
+	assert_int_equal(t_sh("cd '%s/builds/24.11.5' && sha256sum -c --quiet SHA256SUMS && "
+			      "tar -tzf slurm-24.11.5-software.tar.gz | grep -qx software/bin/hello && "
+			      "tar -tzf slurm-24.11.5-module.tar.gz | grep -qx slurm/ && "
+			      "grep -q 'fake recipe' logs/build.log && "
+			      "grep -q '\"commit\"' manifest.json", f->cache), 0);
+
+	t = now();
+	assert_int_equal(host_build(f, "", ""), 0);
+	t = now() - t;
+	assert_true(t < 5.0);
+	assert_int_equal(counter(f), 1);  /* the recipe did not run again */
+	r = t_report_load(f->json);
+	assert_non_null(r);
+	cache = stage_prop(r, "build", "cache");
+	sha2 = stage_prop(r, "package", "sha256");
+	assert_string_equal(cache, "hit");
+	assert_string_equal(sha1, sha2);
+	assert_int_equal(t_report_checks(r, "launch", "pass"), 0);
+	assert_int_equal(t_report_checks(r, "needed [prefix 3]", "pass"), 1);
+	json_object_put(r);
+	assert_int_equal(leftovers(f), 0);
+	fprintf(stderr, "# fake recipe: cache hit in %.2f s\n", t);
+	free(sha1);
+	free(sha2);
+	free(cache);
+}
+
+static void build__no_cache_rebuild_is_byte_identical(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *r;
+	char *a, *b, *m;
+
+	assert_int_equal(host_build(f, "", ""), 0);
+	r = t_report_load(f->json);
+	a = stage_prop(r, "package", "sha256");
+	json_object_put(r);
+	assert_int_equal(t_sh("sleep 1"), 0);   /* other mtimes on disk */
+	assert_int_equal(host_build(f, "", "--no-cache"), 0);
+	assert_int_equal(counter(f), 2);
+	r = t_report_load(f->json);
+	b = stage_prop(r, "package", "sha256");
+	m = stage_prop(r, "build", "cache");
+	json_object_put(r);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a, b);
+	assert_string_equal(m, "bypassed");
+	/* another option is another cache entry, not a hit */
+	assert_int_equal(host_build(f, "", "--format zst"), 0);
+	assert_int_equal(counter(f), 3);
+	assert_int_equal(t_sh("test -f '%s/builds/24.11.5/slurm-24.11.5-software.tar.zst'",
+			      f->cache), 0);
+	free(a);
+	free(b);
+	free(m);
+}
+
+static void build__failing_recipe_shows_the_log_tail_and_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *r;
+	struct strbuf out = STRBUF_INIT;
+
+	assert_int_equal(host_build(f, "SF_TEST_FAIL=1", ""), 1);
+	r = t_report_load(f->json);
+	assert_non_null(r);
+	assert_int_equal(t_report_checks(r, "recipe", "fail"), 1);
+	json_object_put(r);
+	assert_int_equal(t_read(f->json, &out), 0);
+	assert_non_null(strstr(out.buf, "recipe failed (exit 3"));
+	assert_non_null(strstr(out.buf, "configure: error: libfoo is missing"));
+	assert_int_equal(leftovers(f), 0);
+	assert_int_equal(t_sh("test ! -e '%s/builds/24.11.5' && ! ls '%s/builds/by-key/'* "
+			      ">/dev/null 2>&1", f->cache, f->cache), 0);
+	/* the log is kept for the post-mortem and named in the report */
+	assert_int_equal(t_sh("grep -l 'libfoo is missing' '%s'/logs/build-24.11.5-*.log "
+			      ">/dev/null", f->cache), 0);
+	strbuf_release(&out);
+}
+
+/* Starts a build in the background, SIGINTs it once the recipe sleeps. */
+static void interrupt_build(struct fx *f, const char *args, const char *pidfile, int *rc)
+{
+	struct strbuf out = STRBUF_INIT;
+	int i;
+
+	assert_int_equal(t_sh("SF_TEST_COUNTER='%s' SF_TEST_SLEEP='%s' '%s' build %s "
+			      "--cache-dir '%s' --json '%s' --quiet --source-date-epoch 1 "
+			      ">/dev/null 2>&1 & echo $! > '%s/sf.pid'",
+			      f->counter, pidfile, t_bin(), args, f->cache, f->json, f->dir), 0);
+	for (i = 0; i < 600 && !t_exists(pidfile); i++)
+		usleep(100000);
+	assert_true(t_exists(pidfile));
+	assert_int_equal(t_sh("kill -INT $(cat '%s/sf.pid')", f->dir), 0);
+	for (i = 0; i < 300; i++) {
+		if (t_sh("kill -0 $(cat '%s/sf.pid') 2>/dev/null", f->dir))
+			break;
+		usleep(100000);
+	}
+	assert_true(i < 300);
+	*rc = t_report_load(f->json) ? 0 : -1;
+	strbuf_release(&out);
+}
+
+static void build__sigint_during_the_recipe_leaves_nothing_partial(void **state)
+{
+	struct fx *f = *state;
+	char *pidfile = xasprintf("%s/recipe.pid", f->dir), *args;
+	struct json_object *r;
+	int rc;
+
+	args = xasprintf("--backend host --recipe '%s' --source '%s'", f->recipe, f->source);
+	interrupt_build(f, args, pidfile, &rc);
+	assert_int_equal(rc, 0);
+	r = t_report_load(f->json);
+	assert_true(json_object_get_boolean(json_object_object_get(r, "interrupted")));
+	json_object_put(r);
+	/* the recipe's process group was killed, nothing partial in builds/ */
+	assert_int_not_equal(t_sh("kill -0 $(cat '%s') 2>/dev/null", pidfile), 0);
+	assert_int_equal(leftovers(f), 0);
+	assert_int_equal(t_sh("! ls '%s/builds/by-key/'* >/dev/null 2>&1", f->cache), 0);
+	free(pidfile);
+	free(args);
+}
+
+/* The build image's alias ('image build' reuses it when it exists). */
+static char *image_alias(void)
+{
+	struct strbuf out = STRBUF_INIT;
+	char *nl;
+
+	if (t_sh_capture(&out, "cd '%s' && '%s' image build --quiet 2>/dev/null | tail -1",
+			 t_srcdir(), t_bin()))
+		return NULL;
+	nl = strchr(out.buf, '\n');
+	if (nl)
+		*nl = '\0';
+	if (strncmp(out.buf, "sf-build-", 9)) {
+		strbuf_release(&out);
+		return NULL;
+	}
+	return strbuf_detach(&out);
+}
+
+static void build__sigint_in_lxd_deletes_the_container(void **state)
+{
+	struct fx *f = *state;
+	char *alias = image_alias(), *pidfile = xasprintf("%s/out-pid", f->dir), *args;
+	struct json_object *r;
+	char *run_container;
+	int rc;
+
+	assert_non_null(alias);
+	/* inside the container the recipe writes its pid under /sf/out: watch the host side */
+	assert_int_equal(t_sh("sed -i 's|echo \\$\\$ > \"\\$SF_TEST_SLEEP\"|echo $$ > \"$SF_OUT/pid\"|' '%s'",
+			      f->recipe), 0);
+	args = xasprintf("--backend lxd --image %s --recipe '%s' --source '%s'", alias, f->recipe,
+			 f->source);
+	free(pidfile);
+	pidfile = xasprintf("%s/builds/.tmp-*/out/pid", f->cache);
+	{
+		/* the pid file appears in a directory whose name we do not know yet */
+		char *glob = xasprintf("%s/glob-pid", f->dir);
+		struct strbuf cmd = STRBUF_INIT;
+		int i;
+		assert_int_equal(t_sh("SF_TEST_COUNTER='%s' SF_TEST_SLEEP=1 '%s' build %s --cache-dir '%s' "
+				      "--json '%s' --quiet --source-date-epoch 1 >/dev/null 2>&1 & "
+				      "echo $! > '%s/sf.pid'", f->counter, t_bin(), args, f->cache,
+				      f->json, f->dir), 0);
+		for (i = 0; i < 1200; i++) {
+			if (!t_sh("ls %s >/dev/null 2>&1", pidfile))
+				break;
+			usleep(100000);
+		}
+		assert_true(i < 1200);
+		assert_int_equal(t_sh("kill -INT $(cat '%s/sf.pid')", f->dir), 0);
+		for (i = 0; i < 600; i++) {
+			if (t_sh("kill -0 $(cat '%s/sf.pid') 2>/dev/null", f->dir))
+				break;
+			usleep(100000);
+		}
+		assert_true(i < 600);
+		free(glob);
+		strbuf_release(&cmd);
+	}
+	r = t_report_load(f->json);
+	assert_non_null(r);
+	assert_true(json_object_get_boolean(json_object_object_get(r, "interrupted")));
+	run_container = NULL;
+	assert_int_equal(t_report_checks(r, "cleanup", "pass"), 1);
+	json_object_put(r);
+	rc = t_sh("lxc list --format csv -c n | grep -q \"^sf-build-\" && "
+		  "lxc list --format csv -c n | grep \"^sf-build-\" | while read -r c; do "
+		  "lxc config get \"$c\" user.slurm-factory.pid | grep -qx \"$(cat '%s/sf.pid')\" "
+		  "&& exit 1; done; exit 0", f->dir);
+	assert_int_equal(rc, 0);
+	assert_int_equal(leftovers(f), 0);
+	free(run_container);
+	free(alias);
+	free(pidfile);
+	free(args);
+}
+
+/* The real thing: Slurm 24.11 from the Debian-derived repository, in LXD. */
+static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **state)
+{
+	struct fx *f = *state;
+	char *repo = xasprintf("%s/.slurm-factory/upstream/slurm.git", getenv("HOME"));
+	char *cold_sha, *warm_sha, *hit;
+	struct json_object *r;
+	double cold, hitt, warm;
+	char *cmd = xasprintf("build --slurm-version 24.11 --repo '%s' --cache-dir '%s' "
+			      "--json '%s' --quiet", repo, f->cache, f->json);
+	int rc;
+
+	assert_int_equal(t_sh("cd '%s' && test -d '%s'", t_srcdir(), repo), 0);
+	cold = now();
+	rc = t_sh("cd '%s' && '%s' %s", t_srcdir(), t_bin(), cmd);
+	cold = now() - cold;
+	if (rc)
+		t_sh("cat '%s' >&2; tail -n 30 '%s'/logs/*.log >&2", f->json, f->cache);
+	assert_int_equal(rc, 0);
+	r = t_report_load(f->json);
+	assert_non_null(r);
+	assert_int_equal(t_report_checks(r, "rpath [prefix", "pass"), 3);
+	assert_int_equal(t_report_checks(r, "needed [prefix", "pass"), 3);
+	assert_int_equal(count_rules(r, "rpath-") + count_rules(r, "needed-"), 0);
+	cold_sha = stage_prop(r, "package", "sha256");
+	json_object_put(r);
+	assert_int_equal(t_sh("cd '%s/builds/24.11.5' && sha256sum -c --quiet SHA256SUMS && "
+			      "tar -tzf slurm-24.11.5-software.tar.gz | grep -qx "
+			      "software/lib/slurm/libslurmfull.so && "
+			      "tar -tzf slurm-24.11.5-software.tar.gz | grep -q '^software/lib/libmunge.so' && "
+			      "! tar -tzf slurm-24.11.5-software.tar.gz | grep -q '\\.la$\\|libnss_\\|/libc\\.so'",
+			      f->cache), 0);
+
+	hitt = now();
+	assert_int_equal(t_sh("cd '%s' && '%s' %s", t_srcdir(), t_bin(), cmd), 0);
+	hitt = now() - hitt;
+	r = t_report_load(f->json);
+	hit = stage_prop(r, "build", "cache");
+	assert_string_equal(hit, "hit");
+	assert_int_equal(t_report_checks(r, "launch", "pass"), 0);
+	json_object_put(r);
+	assert_true(hitt < 5.0);
+
+	warm = now();
+	assert_int_equal(t_sh("cd '%s' && '%s' %s --no-cache", t_srcdir(), t_bin(), cmd), 0);
+	warm = now() - warm;
+	r = t_report_load(f->json);
+	warm_sha = stage_prop(r, "package", "sha256");
+	json_object_put(r);
+	fprintf(stderr, "# slurm 24.11.5: cold %.1f s, cache hit %.2f s, ccache-warm rebuild "
+		"%.1f s (%.1fx); software sha256 cold %s warm %s\n", cold, hitt, warm,
+		cold / warm, cold_sha, warm_sha);
+	assert_string_equal(cold_sha, warm_sha);
+	free(repo);
+	free(cmd);
+	free(cold_sha);
+	free(warm_sha);
+	free(hit);
+}
+
+static void build__usage_errors_are_129(void **state)
+{
+	struct fx *f = *state;
+
+	(void)f;
+	assert_int_equal(t_run("build --backend podman 2>/dev/null"), 129);
+	assert_int_equal(t_run("build --gpu --minimal 2>/dev/null"), 129);
+	assert_int_equal(t_run("build --format xz 2>/dev/null"), 129);
+	assert_int_equal(t_run("build --prefix relative/path 2>/dev/null"), 129);
+	assert_int_equal(t_run("build --jobs 0 2>/dev/null"), 129);
+	assert_int_equal(t_run("build --recipe /nonexistent/recipe.sh 2>/dev/null"), 129);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(build__usage_errors_are_129, setup, teardown),
+		cmocka_unit_test_setup_teardown(build__fake_recipe_is_packaged_verified_then_a_cache_hit, setup, teardown),
+		cmocka_unit_test_setup_teardown(build__no_cache_rebuild_is_byte_identical, setup, teardown),
+		cmocka_unit_test_setup_teardown(build__failing_recipe_shows_the_log_tail_and_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(build__sigint_during_the_recipe_leaves_nothing_partial, setup, teardown),
+		cmocka_unit_test_setup_teardown(build__sigint_in_lxd_deletes_the_container, setup, teardown),
+		cmocka_unit_test_setup_teardown(build__slurm_24_11_is_relocatable_cached_and_reproducible, setup, teardown),
+	};
+	/* SF_TEST_FILTER=build__fake* runs a subset (cmocka's glob) */
+	if (getenv("SF_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("SF_TEST_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
