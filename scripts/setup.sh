@@ -9,7 +9,8 @@ build_pkgs="build-essential pkg-config libarchive-dev libelf-dev libjson-c-dev
  libcurl4-openssl-dev libgit2-dev zstd xz-utils gzip ca-certificates git"
 test_pkgs="libcmocka-dev libxml2-utils python3-jsonschema pax-utils binutils
  dpkg-dev clang valgrind cppcheck shellcheck file libxml2-dev zlib1g-dev
- lmod munge libmunge-dev patchelf iproute2 util-linux"
+ lmod munge libmunge-dev patchelf iproute2 util-linux
+ nginx-light python3-botocore s3cmd curl"
 
 want=$build_pkgs
 [ "${1:-}" = "--test" ] && want="$want $test_pkgs"
@@ -40,9 +41,10 @@ if [ -n "$missing" ]; then
 fi
 
 if [ "${1:-}" = "--test" ]; then
-	# npm packages for the tests (JUnit consumer); installed into tests/node_modules
+	# npm packages for the tests (JUnit consumer, S3 server); installed into tests/node_modules
 	here=$(cd "$(dirname "$0")/.." && pwd)
-	if [ ! -x "$here/tests/node_modules/.bin/junit2json" ]; then
+	if [ ! -x "$here/tests/node_modules/.bin/junit2json" ] ||
+	   [ ! -x "$here/tests/node_modules/.bin/s3rver" ]; then
 		(cd "$here/tests" && npm install --no-audit --no-fund --silent >/dev/null)
 	fi
 fi

@@ -178,8 +178,12 @@ int http_request(struct http_client *c, const struct http_request *req,
 	}
 	for (hp = req->headers; hp && *hp; hp++)
 		hdrs = curl_slist_append(hdrs, *hp);
-	/* no "Expect: 100-continue" round trip for uploads */
-	hdrs = curl_slist_append(hdrs, "Expect:");
+	/*
+	 * no "Expect: 100-continue" round trip for uploads; but libcurl's SigV4
+	 * would sign the empty header it never sends: let it send its own then
+	 */
+	if (!req->aws_sigv4)
+		hdrs = curl_slist_append(hdrs, "Expect:");
 
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
