@@ -26,7 +26,7 @@ const struct opt image_opts[] = {
 	  "packages baked into the image (default recipes/build-packages.txt)" },
 	{ "mirror", OPT_VALUE, "URL", "Debian mirror for debootstrap (default: debootstrap's)" },
 	{ "image", OPT_VALUE, "ALIAS", "image check: the image (instead of ALIAS)" },
-	{ "command", OPT_VALUE, "CMD", "image check: shell command to run (default: tool check)" },
+	{ "command", OPT_VALUE, "CMD", "shell command the new or checked image must pass (default: tool check)" },
 	{ "timeout", OPT_VALUE, "SECONDS", "image check: limit for the command (default 600)" },
 	{ "force", OPT_FLAG, NULL, "image build: rebuild even if the alias exists" },
 	BACKEND_LXD_OPTS,
@@ -385,7 +385,8 @@ static int image_build(struct run *run, struct stage_report *s, struct strbuf *u
 	}
 check:
 	if (!signals_interrupted())
-		image_check(run, s, alias.buf, DEFAULT_CHECK, 120);
+		image_check(run, s, alias.buf, cli_get(&run->cli, "command") ?
+			    cli_get(&run->cli, "command") : DEFAULT_CHECK, 120);
 	if (!run->quiet)
 		printf("%s\n", alias.buf);
 out:

@@ -1,0 +1,266 @@
+#!/bin/bash
+# smoke: one relocated Slurm tree, one prefix. Run by `slurm-factory smoke`
+# inside a fresh runtime container (lxd backend) or under a private mount
+# and pid namespace (host backend). Loads the module with Lmod in a clean
+# environment, then runs a real one-node cluster on 127.0.0.1 only from the
+# tree: munged with its own key and socket, slurmctld and slurmd in the
+# foreground (each in its own session and process group), a job with srun
+# and one with sbatch, then stops everything and checks nothing is left.
+#
+# Input (environment):
+#   SF_PREFIX      the tree's root at this prefix
+#   SF_MODULEPATH  directory holding slurm/<version>.lua
+#   SF_MODULE      module to load (slurm/<version>)
+#   SF_VERSION     the version every --version must report
+#   SF_WORK        empty scratch directory for this prefix (config, state, logs)
+#   SF_HIDE        optional: a directory to hide under an empty tmpfs (the
+#                  build prefix, host backend only)
+#   SF_STEPS       optional: "module" runs the module step only
+# Output: each step between "@@sf-step NAME" and "@@sf-end NAME RC MS";
+# stdout and stderr of the step in between. Exit status: 0 when every step
+# passed.
+set -u
+P=$SF_PREFIX
+W=$SF_WORK
+V=$SF_VERSION
+LMOD_INIT=${SF_LMOD_INIT:-/usr/share/lmod/lmod/init/bash}
+# every Slurm command below gets it: without it clients ask DNS
+export SLURM_CONF="$W/slurm.conf"
+failed=0
+pids=""
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+step() {
+	local name=$1 t0 rc
+	shift
+	echo "@@sf-step $name"
+	t0=$(now_ms)
+	"$@" 2>&1
+	rc=$?
+	echo "@@sf-end $name $rc $(($(now_ms) - t0))"
+	[ "$rc" = 0 ] || failed=1
+	return "$rc"
+}
+
+# Starts a daemon in its own session (own process group), remembers its PID.
+start_bg() {
+	local name=$1
+	shift
+	setsid "$@" >"$W/log/$name.out" 2>&1 </dev/null &
+	echo $! >"$W/run/sf-$name.pid"
+	pids="$pids $!"
+	echo "$name started, pid $!"
+}
+
+pid_of() { cat "$W/run/sf-$1.pid" 2>/dev/null; }
+
+stop_all() {
+	local p i
+	for p in $pids; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for i in $(seq 1 100); do
+		alive=""
+		for p in $pids; do
+			[ -d "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null &&
+				alive="$alive $p"
+		done
+		[ -z "$alive" ] && break
+		sleep 0.1
+	done
+	for p in $alive; do
+		echo "pid $p ignored SIGTERM for 10 s: SIGKILL"
+		kill -KILL "$p" 2>/dev/null
+	done
+	for p in $pids; do
+		wait "$p" 2>/dev/null
+	done
+	pids=""
+}
+trap stop_all EXIT
+
+free_port() {
+	local i p
+	for i in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+s_prepare() {
+	mkdir -p "$W/state" "$W/spool" "$W/log" "$W/run" "$W/munge" || return 1
+	chmod 700 "$W/munge"
+	if [ -n "${SF_HIDE:-}" ] && [ -d "$SF_HIDE" ]; then
+		mount -t tmpfs -o ro,size=4k sf-hidden "$SF_HIDE" || return 1
+		echo "hid $SF_HIDE under an empty tmpfs"
+	fi
+	[ ! -e "${SF_HIDE:-/opt/slurm/software}/bin/srun" ] || {
+		echo "the build prefix is visible: a relocated tree could use it"
+		return 1
+	}
+	local cport dport
+	cport=$(free_port) && dport=$(free_port) || { echo "no free port"; return 1; }
+	cat >"$SLURM_CONF" <<EOF
+ClusterName=sfsmoke
+SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort=$cport
+SlurmdPort=$dport
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$W/munge/munge.socket
+PluginDir=$P/lib/slurm
+StateSaveLocation=$W/state
+SlurmdSpoolDir=$W/spool
+SlurmctldPidFile=$W/run/slurmctld.pid
+SlurmdPidFile=$W/run/slurmd.pid
+SlurmctldLogFile=$W/log/slurmctld.log
+SlurmdLogFile=$W/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+MpiDefault=none
+MailProg=/bin/true
+CommunicationParameters=NoInAddrAny,NoCtldInAddrAny
+ReturnToService=2
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
+PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+EOF
+	echo "slurm.conf: ports $cport/$dport, PluginDir=$P/lib/slurm"
+}
+
+# The module in a clean environment: env -i plus what Lmod and the check need.
+s_module() {
+	env -i HOME="$W" PATH=/usr/bin:/bin SLURM_CONF="$SLURM_CONF" \
+		SLURM_INSTALL_PREFIX="$P" MODULEPATH="$SF_MODULEPATH" SF_MODULE="$SF_MODULE" \
+		SF_P="$P" SF_V="$V" LMOD_INIT="$LMOD_INIT" /bin/bash -c '
+		. "$LMOD_INIT" || exit 1
+		module load "$SF_MODULE" || exit 1
+		rc=0
+		for c in srun squeue sinfo sbatch scontrol; do
+			w=$(command -v "$c") || { echo "$c: not found in PATH=$PATH"; rc=1; continue; }
+			case "$w" in
+			"$SF_P"/*) ;;
+			*) echo "$c: $w is not in the prefix $SF_P (PATH=$PATH)"; rc=1; continue ;;
+			esac
+			out=$("$c" --version 2>&1)
+			if [ "$out" != "slurm $SF_V" ]; then
+				echo "$c --version: \"$out\", expected \"slurm $SF_V\""
+				rc=1
+			else
+				echo "$w: $out"
+			fi
+		done
+		[ -z "${LD_LIBRARY_PATH:-}" ] || { echo "the module set LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; rc=1; }
+		exit $rc'
+}
+
+s_munge() {
+	local k="$W/munge/munge.key" i
+	mungekey --create --keyfile="$k" || return 1
+	start_bg munged munged --foreground --force --key-file="$k" \
+		--socket="$W/munge/munge.socket" --pid-file="$W/munge/munged.pid" \
+		--log-file="$W/log/munged.log" --seed-file="$W/munge/munged.seed"
+	for i in $(seq 1 50); do
+		[ -S "$W/munge/munge.socket" ] && break
+		sleep 0.1
+	done
+	munge -n -S "$W/munge/munge.socket" | unmunge -S "$W/munge/munge.socket" | head -n 3
+	[ "${PIPESTATUS[0]}${PIPESTATUS[1]}" = 00 ] || { cat "$W/log/munged.out"; return 1; }
+}
+
+s_daemons() {
+	start_bg slurmctld "$P/sbin/slurmctld" -D
+	start_bg slurmd "$P/sbin/slurmd" -D -N localhost -d "$P/sbin/slurmstepd"
+	sleep 0.2
+	for d in slurmctld slurmd; do
+		[ -d "/proc/$(pid_of $d)" ] || { echo "$d exited:"; tail -n 20 "$W/log/$d.out" "$W/log/$d.log"; return 1; }
+	done
+}
+
+s_idle() {
+	local i state=""
+	for i in $(seq 1 150); do
+		state=$("$P/bin/sinfo" -h -n localhost -o %T 2>/dev/null)
+		[ "$state" = idle ] && { echo "node idle after $((i / 5)).$((i % 5 * 2)) s"; return 0; }
+		sleep 0.2
+	done
+	echo "node not idle after 30 s (state '$state')"
+	tail -n 20 "$W/log/slurmctld.log" "$W/log/slurmd.log"
+	return 1
+}
+
+s_srun() {
+	local out
+	out=$(timeout 60 "$P/bin/srun" -N1 hostname) || { echo "$out"; return 1; }
+	echo "$out"
+	[ "$out" = "$(hostname)" ]
+}
+
+s_squeue() { timeout 30 "$P/bin/squeue"; }
+
+s_sbatch() {
+	timeout 90 "$P/bin/sbatch" --wait -o "$W/job.out" --wrap 'echo ok' || return 1
+	echo "job output: $(cat "$W/job.out" 2>/dev/null)"
+	[ "$(cat "$W/job.out" 2>/dev/null)" = ok ]
+}
+
+s_scontrol() {
+	local out
+	out=$(timeout 30 "$P/bin/scontrol" show node localhost) || { echo "$out"; return 1; }
+	echo "$out"
+	echo "$out" | grep -q 'State=IDLE' || return 1
+	echo "node localhost: $(echo "$out" | grep -o 'State=[A-Z+_]*')"
+}
+
+# Every listening socket of the daemons is on 127.0.0.1.
+s_sockets() {
+	local d p lines rc=0
+	for d in slurmctld slurmd; do
+		p=$(pid_of $d)
+		lines=$(ss -Hltnp | grep "pid=$p,")
+		[ -n "$lines" ] || { echo "$d (pid $p) listens nowhere"; rc=1; continue; }
+		echo "$lines"
+		if echo "$lines" | awk '{ print $4 }' | grep -qv '^127\.0\.0\.1:'; then
+			echo "$d listens beyond 127.0.0.1"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+# Stops the daemons; nothing of the tree may be left running.
+s_stop() {
+	local p exe left=""
+	stop_all
+	for p in /proc/[0-9]*; do
+		exe=$(readlink "$p/exe" 2>/dev/null) || continue
+		case "$exe" in
+		"$P"/*) left="$left ${p#/proc/}:$exe" ;;
+		esac
+		case "$exe" in
+		*/munged) grep -q "$W" "$p/cmdline" 2>/dev/null && left="$left ${p#/proc/}:$exe" ;;
+		esac
+	done
+	[ -z "$left" ] || { echo "still running:$left"; return 1; }
+	echo "daemons stopped, nothing of the tree running"
+}
+
+step prepare s_prepare || exit 1
+step module s_module
+[ "${SF_STEPS:-}" = module ] && exit "$failed"
+if step munge s_munge && step daemons s_daemons && step node-idle s_idle; then
+	step srun s_srun
+	step squeue s_squeue
+	step sbatch s_sbatch
+	step scontrol s_scontrol
+	step sockets s_sockets
+fi
+step stop s_stop
+exit "$failed"

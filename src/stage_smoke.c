@@ -1,0 +1,677 @@
+/*
+ * smoke: the relocated package runs. For each random prefix, in a fresh
+ * runtime container (lxd backend) or under a private mount and pid
+ * namespace (host backend), recipes/smoke.sh loads the module with Lmod in
+ * a clean environment and runs a real one-node cluster from the tree on
+ * 127.0.0.1. Each of its steps becomes a check; its output is attached to
+ * the check when the step fails. A module of the reference tool's form is
+ * loaded at the first prefix too and must be caught.
+ *
+ * The tree is extracted once (secure mode) into a work directory that the
+ * container sees at the same path; it moves between prefixes by rename(),
+ * so its build location and every earlier prefix are gone.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "backend.h"
+#include "fsutil.h"
+#include "modulefile.h"
+#include "report_write.h"
+#include "signals.h"
+#include "stages.h"
+
+#define DEFAULT_BUILD_PREFIX "/opt/slurm/software"
+#define SCRIPT_TIMEOUT 300.0
+
+const struct opt smoke_opts[] = {
+	{ "prefixes", OPT_VALUE, "N", "random prefixes to run the cluster at (default 3)" },
+	{ "backend", OPT_VALUE, "lxd|host",
+	  "lxd: a fresh container of --image; host: a private mount/pid namespace "
+	  "(default: lxd when --image is given)" },
+	{ "image", OPT_VALUE, "ALIAS", "the runtime image (image build --packages-file "
+	  "recipes/runtime-packages.txt)" },
+	{ "slurm-version", OPT_VALUE, "VERSION",
+	  "the version --version must report (default: from the module tarball or the name)" },
+	{ "build-prefix", OPT_VALUE, "PATH", "the tree's build prefix, the modules' fallback "
+	  "(default " DEFAULT_BUILD_PREFIX ")" },
+	{ "work-dir", OPT_VALUE, "DIR", "where to extract (default $TMPDIR or /tmp)" },
+	{ "script", OPT_VALUE, "FILE", "the per-prefix script (default recipes/smoke.sh)" },
+	BACKEND_LXD_OPTS,
+	{ NULL, 0, NULL, NULL },
+};
+
+struct smoke {
+	struct stage_report *s;
+	struct backend b;
+	int have_backend;
+	const char *backend_kind;
+	const char *build_prefix;
+	char *version;              /* owned */
+	struct strbuf work;         /* the scratch directory */
+	struct strbuf tree;         /* the tree's current place */
+	struct strbuf modules;      /* MODULEPATH of the modules under test */
+	struct strbuf refmods;      /* MODULEPATH of the reference-form module */
+	struct strbuf script;       /* the script, at its place in the work dir */
+	unsigned long nr_prefixes;
+};
+
+static struct check *fail_check(struct stage_report *s, const char *name,
+				enum outcome o, const char *msg)
+{
+	struct check *c = stage_add_check(s, name);
+
+	check_fail(c, o, "%s", msg);
+	check_finish(c);
+	return c;
+}
+
+struct sink_ctx {
+	struct check *c;
+};
+
+static void on_finding(void *ctx, const char *rule, const char *entry, const char *message)
+{
+	struct sink_ctx *x = ctx;
+	check_add_finding(x->c, rule, SEV_ERROR, entry, NULL, message);
+}
+
+/* Extracts `tarball` into `dest` (created); a refused entry fails the check. */
+static int extract(struct stage_report *s, const char *what, const char *tarball,
+		   const char *dest)
+{
+	struct extract_limits lim = EXTRACT_LIMITS_DEFAULT;
+	struct extract_stats st;
+	struct sink_ctx x;
+	struct extract_sink sink = { on_finding, &x };
+	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT;
+	int ret = -1;
+
+	strbuf_addf(&name, "extract %s", what);
+	x.c = stage_add_check(s, name.buf);
+	if (fs_mkdirs(dest, &err) ||
+	    archive_extract_secure(tarball, dest, &lim, &st, &sink, &err)) {
+		check_fail(x.c, OUTCOME_ERROR, "%s", err.buf);
+		goto out;
+	}
+	if (st.refused || st.stopped) {
+		check_fail(x.c, OUTCOME_FAIL, "%s: %zu entries refused%s", tarball, st.refused,
+			   st.stopped ? ", extraction stopped" : "");
+		goto out;
+	}
+	check_set_message(x.c, "%s: %zu files, %llu bytes", tarball, st.files, st.bytes);
+	ret = 0;
+out:
+	check_finish(x.c);
+	strbuf_release(&err);
+	strbuf_release(&name);
+	return ret;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* The version of the only slurm/<v>.lua under `dir`, or NULL; caller frees. */
+static char *module_version(const char *dir)
+{
+	struct strbuf p = STRBUF_INIT;
+	struct dirent *e;
+	char *found = NULL;
+	int n = 0;
+	DIR *d;
+
+	strbuf_addf(&p, "%s/slurm", dir);
+	d = opendir(p.buf);
+	strbuf_release(&p);
+	if (!d)
+		return NULL;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] == '.' || len <= 4 || strcmp(e->d_name + len - 4, ".lua"))
+			continue;
+		if (n++ == 0)
+			found = xstrndup(e->d_name, len - 4);
+	}
+	closedir(d);
+	if (n != 1) {
+		free(found);
+		return NULL;
+	}
+	return found;
+}
+
+/* "slurm-24.11.5-software.tar.gz" -> "24.11.5"; NULL otherwise. */
+static char *version_from_name(const char *tarball)
+{
+	const char *b = strrchr(tarball, '/'), *end;
+
+	b = b ? b + 1 : tarball;
+	if (strncmp(b, "slurm-", 6))
+		return NULL;
+	b += 6;
+	end = strstr(b, "-software");
+	if (!end || end == b)
+		return NULL;
+	return xstrndup(b, (size_t)(end - b));
+}
+
+/* The script: --script, ./recipes/smoke.sh, or <exe>/../../recipes/smoke.sh. */
+static int find_script(const struct run *run, struct strbuf *out, struct strbuf *err)
+{
+	const char *opt = cli_get(&run->cli, "script");
+	char exe[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (opt) {
+		strbuf_addstr(out, opt);
+		if (access(opt, R_OK)) {
+			strbuf_addf(err, "cannot read the smoke script %s: %s", opt, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (!access("recipes/smoke.sh", R_OK)) {
+		strbuf_addstr(out, "recipes/smoke.sh");
+		return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			strbuf_addf(out, "%s/../recipes/smoke.sh", exe);
+			if (!access(out->buf, R_OK))
+				return 0;
+			strbuf_reset(out);
+		}
+	}
+	strbuf_addstr(err, "cannot find recipes/smoke.sh: give --script FILE");
+	return -1;
+}
+
+/* The i-th prefix: <work>/p<i>/ then 1-4 random components of varied length. */
+static void next_prefix(struct strbuf *out, const char *work, unsigned long i)
+{
+	static const unsigned lens[] = { 5, 17, 9, 31 };
+	unsigned k, depth = (unsigned)(i % 4) + 1;
+
+	strbuf_reset(out);
+	strbuf_addf(out, "%s/p%lu", work, i + 1);
+	for (k = 0; k < depth; k++) {
+		strbuf_addch(out, '/');
+		fs_random_name(out, lens[(i + k) % 4]);
+	}
+}
+
+static const char *last_line(const struct strbuf *sb, struct strbuf *tmp)
+{
+	size_t end = sb->len, start;
+
+	while (end > 0 && sb->buf[end - 1] == '\n')
+		end--;
+	start = end;
+	while (start > 0 && sb->buf[start - 1] != '\n')
+		start--;
+	strbuf_reset(tmp);
+	strbuf_add(tmp, sb->buf + start, end - start > 300 ? 300 : end - start);
+	return tmp->buf;
+}
+
+/* Steps whose failure says the machine, not the package, is wrong. */
+static enum outcome step_failure(const char *step)
+{
+	return !strcmp(step, "prepare") || !strcmp(step, "munge") ? OUTCOME_ERROR : OUTCOME_FAIL;
+}
+
+/*
+ * Turns the script's "@@sf-step NAME" ... "@@sf-end NAME RC MS" blocks into
+ * checks "<label>: NAME". Returns the number of failed steps; *seconds is
+ * the sum of the steps' times.
+ */
+static size_t record_steps(struct stage_report *s, const char *label, const char *out,
+			   double *seconds)
+{
+	struct strbuf body = STRBUF_INIT, name = STRBUF_INIT, tmp = STRBUF_INIT;
+	const char *p = out, *nl;
+	size_t failed = 0;
+
+	*seconds = 0;
+	while (*p) {
+		char line[512];
+		size_t len;
+
+		nl = strchr(p, '\n');
+		len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len > 11 && !strncmp(p, "@@sf-step ", 10)) {
+			strbuf_reset(&body);
+		} else if (len > 9 && len < sizeof(line) && !strncmp(p, "@@sf-end ", 9)) {
+			char step[128];
+			int rc;
+			unsigned long ms;
+			struct check *c;
+
+			memcpy(line, p, len);
+			line[len] = '\0';
+			if (sscanf(line, "@@sf-end %127s %d %lu", step, &rc, &ms) == 3) {
+				strbuf_reset(&name);
+				strbuf_addf(&name, "%s: %s", label, step);
+				c = stage_add_check(s, name.buf);
+				if (rc) {
+					check_fail(c, step_failure(step), "%s", last_line(&body, &tmp));
+					strbuf_add(&c->details, body.buf, body.len);
+					failed++;
+				} else {
+					check_set_message(c, "%s", last_line(&body, &tmp));
+				}
+				check_finish(c);
+				c->duration = (double)ms / 1000.0;
+				*seconds += c->duration;
+			}
+			strbuf_reset(&body);
+		} else {
+			strbuf_add(&body, p, len);
+			strbuf_addch(&body, '\n');
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	strbuf_release(&body);
+	strbuf_release(&name);
+	strbuf_release(&tmp);
+	return failed;
+}
+
+/* Runs the script for the tree at `prefix`; fills `res`. */
+static int run_script(struct smoke *sm, const char *prefix, const char *modpath,
+		      const char *cluster_dir, int module_only, struct backend_result *res,
+		      struct strbuf *err)
+{
+	struct strbuf e_prefix = STRBUF_INIT, e_mods = STRBUF_INIT, e_mod = STRBUF_INIT,
+		      e_ver = STRBUF_INIT, e_work = STRBUF_INIT, e_hide = STRBUF_INIT;
+	char *env[10];
+	size_t n = 0;
+	int host = !strcmp(sm->backend_kind, "host"), ret;
+	char *host_argv[] = { "unshare", "--mount", "--pid", "--fork", "--kill-child",
+			      "--mount-proc", "/bin/bash", sm->script.buf, NULL };
+	char *lxd_argv[] = { "/bin/bash", sm->script.buf, NULL };
+	struct backend_cmd cmd;
+
+	strbuf_addf(&e_prefix, "SF_PREFIX=%s", prefix);
+	strbuf_addf(&e_mods, "SF_MODULEPATH=%s", modpath);
+	strbuf_addf(&e_mod, "SF_MODULE=slurm/%s", sm->version);
+	strbuf_addf(&e_ver, "SF_VERSION=%s", sm->version);
+	strbuf_addf(&e_work, "SF_WORK=%s", cluster_dir);
+	env[n++] = e_prefix.buf;
+	env[n++] = e_mods.buf;
+	env[n++] = e_mod.buf;
+	env[n++] = e_ver.buf;
+	env[n++] = e_work.buf;
+	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	if (module_only)
+		env[n++] = "SF_STEPS=module";
+	if (host) {
+		/* the build prefix may exist here: hide it from the tree */
+		strbuf_addf(&e_hide, "SF_HIDE=%s", sm->build_prefix);
+		env[n++] = e_hide.buf;
+	}
+	env[n] = NULL;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.argv = host ? host_argv : lxd_argv;
+	cmd.env = env;
+	cmd.timeout = SCRIPT_TIMEOUT;
+	ret = backend_exec(&sm->b, &cmd, res, err);
+	strbuf_release(&e_prefix);
+	strbuf_release(&e_mods);
+	strbuf_release(&e_mod);
+	strbuf_release(&e_ver);
+	strbuf_release(&e_work);
+	strbuf_release(&e_hide);
+	return ret;
+}
+
+static void smoke_prefix(struct smoke *sm, unsigned long i)
+{
+	struct strbuf next = STRBUF_INIT, err = STRBUF_INIT, label = STRBUF_INIT,
+		      cluster = STRBUF_INIT, key = STRBUF_INIT, all = STRBUF_INIT;
+	struct backend_result res;
+	double seconds, t0 = monotonic_now();
+	size_t failed;
+	char *slash;
+
+	backend_result_init(&res);
+	strbuf_addf(&label, "prefix %lu", i + 1);
+	next_prefix(&next, sm->work.buf, i);
+	slash = strrchr(next.buf, '/');
+	*slash = '\0';
+	if (fs_mkdirs(next.buf, &err)) {
+		fail_check(sm->s, label.buf, OUTCOME_ERROR, err.buf);
+		goto out;
+	}
+	*slash = '/';
+	if (rename(sm->tree.buf, next.buf)) {
+		strbuf_addf(&err, "cannot move the tree to %s: %s", next.buf, strerror(errno));
+		fail_check(sm->s, label.buf, OUTCOME_ERROR, err.buf);
+		goto out;
+	}
+	strbuf_reset(&sm->tree);
+	strbuf_addstr(&sm->tree, next.buf);
+	strbuf_addf(&key, "prefix.%lu", i + 1);
+	stage_set_prop(sm->s, key.buf, next.buf);
+	strbuf_addf(&cluster, "%s/c%lu", sm->work.buf, i + 1);
+
+	if (run_script(sm, next.buf, sm->modules.buf, cluster.buf, 0, &res, &err)) {
+		fail_check(sm->s, label.buf, OUTCOME_ERROR, err.buf);
+		goto out;
+	}
+	strbuf_add(&all, res.out.buf, res.out.len);
+	strbuf_add(&all, res.errout.buf, res.errout.len);
+	failed = record_steps(sm->s, label.buf, all.buf, &seconds);
+	if (res.exit_code && !failed) {
+		struct check *c = stage_add_check(sm->s, label.buf);
+		check_fail(c, res.timed_out ? OUTCOME_FAIL : OUTCOME_ERROR, "the script %s (exit %d)",
+			   res.timed_out ? "timed out" : "failed", res.exit_code);
+		strbuf_add(&c->details, all.buf, all.len);
+		check_finish(c);
+	}
+	strbuf_reset(&key);
+	strbuf_addf(&key, "prefix.%lu.seconds", i + 1);
+	strbuf_reset(&label);
+	strbuf_addf(&label, "%.2f", monotonic_now() - t0);
+	stage_set_prop(sm->s, key.buf, label.buf);
+
+	/* the reference tool's module form, once: it must not find srun */
+	if (i == 0 && !signals_interrupted()) {
+		struct check *c = stage_add_check(sm->s, "reference-form module is caught");
+		const char *hit;
+		backend_result_release(&res);
+		backend_result_init(&res);
+		strbuf_addstr(&cluster, "-ref");
+		strbuf_reset(&err);
+		if (run_script(sm, next.buf, sm->refmods.buf, cluster.buf, 1, &res, &err)) {
+			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		} else if (!res.exit_code) {
+			check_fail(c, OUTCOME_FAIL, "a ${SLURM_INSTALL_PREFIX:-...} module "
+				   "found srun in the prefix: the check cannot tell good "
+				   "modules from broken ones");
+			strbuf_add(&c->details, res.out.buf, res.out.len);
+		} else if ((hit = strstr(res.out.buf, "\nsrun: "))) {
+			const char *eol = strchr(hit + 1, '\n');
+			check_set_message(c, "%.*s", (int)(eol ? eol - hit - 1 : 300), hit + 1);
+		} else {
+			check_fail(c, OUTCOME_ERROR, "the module step failed for another reason");
+			strbuf_add(&c->details, res.out.buf, res.out.len);
+		}
+		check_finish(c);
+	}
+out:
+	backend_result_release(&res);
+	strbuf_release(&next);
+	strbuf_release(&err);
+	strbuf_release(&label);
+	strbuf_release(&cluster);
+	strbuf_release(&key);
+	strbuf_release(&all);
+}
+
+/* Nothing of the work directory may still run on this machine. */
+static void check_nothing_left(struct smoke *sm)
+{
+	struct check *c = stage_add_check(sm->s, "nothing left running");
+	struct strbuf path = STRBUF_INIT, left = STRBUF_INIT;
+	struct dirent *e;
+	char exe[PATH_MAX];
+	DIR *d = opendir("/proc");
+	int bad = 0;
+
+	while (d && (e = readdir(d))) {
+		ssize_t n;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "/proc/%s/exe", e->d_name);
+		n = readlink(path.buf, exe, sizeof(exe) - 1);
+		if (n <= 0)
+			continue;
+		exe[n] = '\0';
+		if (!strncmp(exe, sm->work.buf, sm->work.len)) {
+			strbuf_addf(&left, " %s:%s", e->d_name, exe);
+			bad = 1;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (bad)
+		check_fail(c, OUTCOME_FAIL, "still running:%s", left.buf);
+	else
+		check_set_message(c, "no process of the tree left on this machine");
+	check_finish(c);
+	strbuf_release(&path);
+	strbuf_release(&left);
+}
+
+/* In a pipeline: the tarball a `build` or `package` stage recorded
+ * (properties "software" and "module", the newest stage first). */
+static const char *from_pipeline(const struct report *r, const char *prop)
+{
+	size_t i, j;
+
+	for (i = r->nr_stages; i-- > 0;) {
+		const struct stage_report *s = r->stages[i];
+		if (strcmp(s->name, "package") && strcmp(s->name, "build"))
+			continue;
+		for (j = 0; j < s->nr_props; j++)
+			if (!strcmp(s->props[j].name, prop))
+				return s->props[j].value;
+	}
+	return NULL;
+}
+
+int stage_smoke(struct run *run, struct strbuf *err)
+{
+	struct smoke sm;
+	struct strbuf e = STRBUF_INIT, path = STRBUF_INIT, text = STRBUF_INIT,
+		      script = STRBUF_INIT;
+	struct backend_config cfg;
+	struct backend_mount mount;
+	struct modulefile_spec spec;
+	const char *software, *modtar, *work_dir = cli_get(&run->cli, "work-dir");
+	const char *image = cli_get(&run->cli, "image");
+	unsigned long i;
+	int ret = -1, have_work = 0;
+
+	memset(&sm, 0, sizeof(sm));
+	strbuf_init(&sm.work);
+	strbuf_init(&sm.tree);
+	strbuf_init(&sm.modules);
+	strbuf_init(&sm.refmods);
+	strbuf_init(&sm.script);
+	if (cli_get_ulong(&run->cli, "prefixes", 1, 100, 3, &sm.nr_prefixes, err))
+		goto out;
+	software = run->cli.nr_args > 0 ? run->cli.args[0] :
+		from_pipeline(&run->report, "software");
+	modtar = run->cli.nr_args > 1 ? run->cli.args[1] :
+		run->cli.nr_args ? NULL : from_pipeline(&run->report, "module");
+	if (!software) {
+		strbuf_addstr(err, "smoke needs SOFTWARE_TARBALL");
+		goto out;
+	}
+	sm.backend_kind = cli_get(&run->cli, "backend");
+	if (!sm.backend_kind)
+		sm.backend_kind = image ? "lxd" : "host";
+	if (strcmp(sm.backend_kind, "lxd") && strcmp(sm.backend_kind, "host")) {
+		strbuf_addf(err, "--backend: '%s' is not lxd or host", sm.backend_kind);
+		goto out;
+	}
+	if (!strcmp(sm.backend_kind, "lxd") && !image) {
+		strbuf_addstr(err, "the lxd backend needs --image ALIAS (the runtime image)");
+		goto out;
+	}
+	sm.build_prefix = cli_get(&run->cli, "build-prefix");
+	if (!sm.build_prefix)
+		sm.build_prefix = DEFAULT_BUILD_PREFIX;
+	if (sm.build_prefix[0] != '/') {
+		strbuf_addf(err, "--build-prefix: '%s' is not an absolute path", sm.build_prefix);
+		goto out;
+	}
+	if (find_script(run, &script, err))
+		goto out;
+	if (!work_dir)
+		work_dir = fs_tmpdir();
+
+	sm.s = report_add_stage(&run->report, "smoke");
+	stage_set_prop(sm.s, "backend", sm.backend_kind);
+	stage_set_prop(sm.s, "software-tarball", software);
+	if (modtar)
+		stage_set_prop(sm.s, "module-tarball", modtar);
+
+	strbuf_addf(&sm.work, "%s/sf-smoke-XXXXXX", work_dir);
+	if (!mkdtemp(sm.work.buf)) {
+		strbuf_addf(&e, "cannot create a work directory in %s: %s", work_dir,
+			    strerror(errno));
+		fail_check(sm.s, "work directory", OUTCOME_ERROR, e.buf);
+		goto done;
+	}
+	have_work = 1;
+	stage_set_prop(sm.s, "work-dir", sm.work.buf);
+
+	/* the tree: software/ at the top of the tarball */
+	strbuf_addf(&path, "%s/x", sm.work.buf);
+	if (extract(sm.s, "software", software, path.buf))
+		goto done;
+	strbuf_addf(&sm.tree, "%s/software", path.buf);
+	if (!is_dir(sm.tree.buf)) {
+		fail_check(sm.s, "tree layout", OUTCOME_FAIL,
+			   "the software tarball has no top directory software/");
+		goto done;
+	}
+
+	/* the modules: from the module tarball, else generated */
+	strbuf_addf(&sm.modules, "%s/modules", sm.work.buf);
+	if (cli_get(&run->cli, "slurm-version"))
+		sm.version = xstrdup(cli_get(&run->cli, "slurm-version"));
+	if (modtar) {
+		if (extract(sm.s, "modules", modtar, sm.modules.buf))
+			goto done;
+		if (!sm.version)
+			sm.version = module_version(sm.modules.buf);
+	}
+	if (!sm.version)
+		sm.version = version_from_name(software);
+	strbuf_reset(&e);
+	if (!sm.version || modulefile_check_version(sm.version, &e)) {
+		fail_check(sm.s, "version", OUTCOME_ERROR,
+			   "no Slurm version: give --slurm-version (the module tarball holds "
+			   "no single slurm/<version>.lua and the name says none)");
+		goto done;
+	}
+	stage_set_prop(sm.s, "version", sm.version);
+	memset(&spec, 0, sizeof(spec));
+	spec.version = sm.version;
+	spec.build_prefix = sm.build_prefix;
+	if (!modtar) {
+		struct check *c = stage_add_check(sm.s, "generate modules");
+		if (modulefile_write_tree(&spec, sm.modules.buf, &e))
+			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+		else
+			check_set_message(c, "slurm/%s.lua, slurm/%s, slurm/.modulerc.lua",
+					  sm.version, sm.version);
+		check_finish(c);
+		if (c->outcome != OUTCOME_PASS)
+			goto done;
+	}
+	strbuf_addf(&sm.refmods, "%s/refmods/slurm", sm.work.buf);
+	strbuf_reset(&e);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/%s.lua", sm.refmods.buf, sm.version);
+	if (fs_mkdirs(sm.refmods.buf, &e) || modulefile_reference_lua(&spec, &text, &e) ||
+	    write_file_atomic(path.buf, text.buf, text.len, &e)) {
+		fail_check(sm.s, "reference-form module", OUTCOME_ERROR, e.buf);
+		goto done;
+	}
+	strbuf_setlen(&sm.refmods, sm.refmods.len - strlen("/slurm"));
+
+	/* where: a container that sees the work directory at the same path */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.kind = sm.backend_kind;
+	backend_lxd_opts_from_cli(&run->cli, &cfg.lxd);
+	cfg.image = image;
+	cfg.purpose = "smoke";
+	mount.source = sm.work.buf;
+	mount.path = sm.work.buf;
+	mount.readonly = 0;
+	cfg.mounts = &mount;
+	cfg.nr_mounts = 1;
+	{
+		struct check *c = stage_add_check(sm.s, "environment");
+		double t0 = monotonic_now();
+		strbuf_reset(&e);
+		if (backend_init(&sm.b, &cfg, &e)) {
+			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+			check_finish(c);
+			goto done;
+		}
+		sm.have_backend = 1;
+		strbuf_addf(&sm.script, "%s/smoke.sh", sm.work.buf);
+		if (backend_prepare(&sm.b, &e) ||
+		    backend_push(&sm.b, script.buf, sm.script.buf, 0755, &e)) {
+			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+			check_finish(c);
+			goto done;
+		}
+		if (!strcmp(sm.backend_kind, "lxd"))
+			check_set_message(c, "container %s from %s in %.2f s", sm.b.container,
+					  image, monotonic_now() - t0);
+		else
+			check_set_message(c, "host: a private mount and pid namespace per prefix");
+		check_finish(c);
+	}
+
+	for (i = 0; i < sm.nr_prefixes && !signals_interrupted(); i++)
+		smoke_prefix(&sm, i);
+
+done:
+	if (sm.have_backend) {
+		struct check *c = stage_add_check(sm.s, "cleanup");
+		strbuf_reset(&e);
+		if (backend_cleanup(&sm.b, &e))
+			check_fail(c, OUTCOME_ERROR, "containers left: %s", e.buf);
+		else
+			check_set_message(c, "no container left");
+		check_finish(c);
+		backend_release(&sm.b);
+	}
+	if (have_work) {
+		check_nothing_left(&sm);
+		strbuf_reset(&e);
+		fs_rmtree(sm.work.buf, &e);
+	}
+	if (signals_interrupted())
+		sm.s->interrupted = 1;
+	stage_finish(sm.s);
+	ret = 0;
+out:
+	free(sm.version);
+	strbuf_release(&sm.work);
+	strbuf_release(&sm.tree);
+	strbuf_release(&sm.modules);
+	strbuf_release(&sm.refmods);
+	strbuf_release(&sm.script);
+	strbuf_release(&e);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&script);
+	return ret;
+}
