@@ -20,7 +20,7 @@
 const struct opt package_opts[] = {
 	{ "slurm-version", OPT_VALUE, "VERSION", "version that names the files (required)" },
 	{ "module-dir", OPT_VALUE, "DIR", "modulefiles root holding slurm/<version>.lua" },
-	{ "format", OPT_VALUE, "gz|zst", "compression (default gz)" },
+	{ "format", OPT_VALUE, "FMT", "compression: gz (default) or zst" },
 	{ "source-date-epoch", OPT_VALUE, "SECONDS",
 	  "mtime of every entry (default $SOURCE_DATE_EPOCH, else 0)" },
 	{ "tag", OPT_VALUE, "TAG", "Slurm tag, for the manifest" },
