@@ -5,9 +5,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -164,16 +166,61 @@ out:
 }
 
 /*
- * Publishes `tmp` as the entry in one rename(). When another run got there
- * first, its (complete) entry wins and ours is dropped.
+ * One fetch of a key at a time: an exclusive flock(2) on
+ * <cache>/sources/.lock-<key>, taken before the lookup and held until the
+ * entry is renamed into place (the caller closes the fd). A second run of
+ * the same key waits here, then finds a hit; runs of other keys never wait.
+ * The kernel drops the lock when its holder dies, also by SIGKILL.
+ * Returns the fd, or -1 with `err` (also when a signal ends the wait).
+ */
+static int cache_lock(const char *cache, const char *key, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd = -1;
+
+	strbuf_addf(&path, "%s/sources", cache);
+	if (fs_mkdirs(path.buf, err))
+		goto out;
+	strbuf_addf(&path, "/.lock-%s", key);
+	fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		strbuf_addf(err, "cannot open the cache lock %s: %s", path.buf, strerror(errno));
+		goto out;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			strbuf_addf(err, "cannot lock %s: %s", path.buf, strerror(errno));
+			break;
+		}
+		if (signals_interrupted()) {
+			strbuf_addf(err, "interrupted while waiting for %s", path.buf);
+			break;
+		}
+		usleep(100 * 1000);   /* another run is fetching this key */
+	}
+	if (err->len) {
+		close(fd);
+		fd = -1;
+	}
+out:
+	strbuf_release(&path);
+	return fd;
+}
+
+/*
+ * Publishes `tmp` as the entry in one rename(), under the key's lock. An
+ * entry without its SOURCE marker is debris (not written by this
+ * version's rename, or damaged by hand): it is removed and replaced.
  */
 static int cache_commit(const char *tmp, struct fetched *fe, struct strbuf *err)
 {
 	struct strbuf marker = STRBUF_INIT;
 	int ret = 0;
 
+	strbuf_addf(&marker, "%s/SOURCE", fe->entry.buf);
+	if (!is_file(marker.buf) && !access(fe->entry.buf, F_OK))
+		fs_rmtree(fe->entry.buf, NULL);
 	if (rename(tmp, fe->entry.buf)) {
-		strbuf_addf(&marker, "%s/SOURCE", fe->entry.buf);
 		if ((errno == EEXIST || errno == ENOTEMPTY) && is_file(marker.buf)) {
 			fs_rmtree(tmp, NULL);
 		} else {
@@ -223,8 +270,12 @@ static void print_result(const struct source_ref *ref, const struct fetched *fe)
 		printf("version: %s\n", ref->version);
 	if (ref->commit)
 		printf("commit: %s\n", ref->commit);
-	if (ref->repo)
-		printf("repo: %s\n", ref->repo);
+	if (ref->repo) {
+		struct strbuf shown = STRBUF_INIT;
+		url_redact(&shown, ref->repo);
+		printf("repo: %s\n", shown.buf);
+		strbuf_release(&shown);
+	}
 	printf("path: %s\ncache: %s\n", fe->path.buf, fe->hit ? "hit" : "miss");
 	fflush(stdout);
 }
@@ -237,17 +288,25 @@ static void fetch_git(struct run *run, const struct source_ref *ref, const char 
 	struct progress_state ps = { 0, 0 };
 	struct remote_opts ro = { timeout, NULL, NULL };
 	struct remote_fetch_stats stats = { 0, 0, 0, 0 };
-	struct strbuf err = STRBUF_INIT, meta = STRBUF_INIT, dest = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, meta = STRBUF_INIT, dest = STRBUF_INIT,
+		      shown = STRBUF_INIT;
 	char *tmp = NULL, *scratch = NULL;
 	struct check *c;
-	int ok = 0;
+	int ok = 0, lock;
 
-	stage_set_prop(stage, "repo", ref->repo);
+	url_redact(&shown, ref->repo);   /* credentials never reach report or cache */
+	stage_set_prop(stage, "repo", shown.buf);
 	stage_set_prop(stage, "tag", ref->tag);
 	stage_set_prop(stage, "version", ref->version);
 	stage_set_prop(stage, "commit", ref->commit);
 
 	c = stage_add_check(stage, "cache");
+	lock = cache_lock(cache, ref->commit, &err);
+	if (lock < 0) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
 	if (cache_lookup(cache, ref->commit, &fe)) {
 		char *ct = source_file_get(fe.entry.buf, "commit_time");
 		if (ct)
@@ -281,6 +340,7 @@ static void fetch_git(struct run *run, const struct source_ref *ref, const char 
 			      &stats, &err)) {
 		if (ps.printed)
 			fputc('\n', stderr);
+		url_scrub(&err, ref->repo);
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
 		goto out;
@@ -291,7 +351,7 @@ static void fetch_git(struct run *run, const struct source_ref *ref, const char 
 	set_uint_prop(stage, "received_bytes", stats.received_bytes);
 	set_uint_prop(stage, "received_objects", stats.received_objects);
 	strbuf_addf(&meta, "kind=git\nrepo=%s\ntag=%s\nversion=%s\ncommit=%s\n"
-		    "commit_time=%lld\n", ref->repo, ref->tag, ref->version, ref->commit,
+		    "commit_time=%lld\n", shown.buf, ref->tag, ref->version, ref->commit,
 		    stats.commit_time);
 	strbuf_reset(&dest);
 	strbuf_addf(&dest, "%lld", stats.commit_time);
@@ -308,6 +368,8 @@ static void fetch_git(struct run *run, const struct source_ref *ref, const char 
 	check_finish(c);
 	ok = 1;
 out:
+	if (lock >= 0)
+		close(lock);   /* releases the cache lock */
 	stage_finish(stage);
 	if (ok)
 		print_result(ref, &fe);
@@ -322,6 +384,7 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&meta);
 	strbuf_release(&dest);
+	strbuf_release(&shown);
 }
 
 /*
@@ -423,7 +486,7 @@ static void fetch_tarball(struct run *run, const char *tarball, const char *spec
 		      dest = STRBUF_INIT;
 	char *tmp = NULL, *scratch = NULL, hex[65];
 	struct check *c;
-	int ok = 0;
+	int ok = 0, lock = -1;
 
 	stage_set_prop(stage, "source", tarball);
 	if (spec)
@@ -440,6 +503,12 @@ static void fetch_tarball(struct run *run, const char *tarball, const char *spec
 
 	strbuf_addf(&key, "sha256-%s", hex);
 	c = stage_add_check(stage, "cache");
+	lock = cache_lock(cache, key.buf, &err);
+	if (lock < 0) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
 	if (cache_lookup(cache, key.buf, &fe)) {
 		ref.tag = source_file_get(fe.entry.buf, "tag");
 		stage_set_prop(stage, "cache", "hit");
@@ -486,6 +555,8 @@ done:
 		stage_set_prop(stage, "version", ref.version);
 	}
 out:
+	if (lock >= 0)
+		close(lock);   /* releases the cache lock */
 	stage_finish(stage);
 	if (ok)
 		print_result(&ref, &fe);
@@ -550,7 +621,16 @@ int stage_fetch(struct run *run, struct strbuf *err)
 		ref.tag = xstrdup(spec);
 		ref.version = strbuf_detach(&v);
 		ref.commit = xstrdup(commit);
-	} else if (source_from_report(&run->report, &ref)) {
+	} else if (!source_from_report(&run->report, &ref)) {
+		/* the report holds the redacted URL: fetch from the real one */
+		struct strbuf shown = STRBUF_INIT;
+		url_redact(&shown, repo);
+		if (!strcmp(ref.repo, shown.buf)) {
+			free(ref.repo);
+			ref.repo = xstrdup(repo);
+		}
+		strbuf_release(&shown);
+	} else {
 		/* not in a pipeline that resolved already: resolve first */
 		if (!spec) {
 			strbuf_addstr(err, "fetch needs SPEC (or --source TARBALL)");

@@ -26,7 +26,7 @@ int source_resolve(struct run *run, const char *spec, const char *repo,
 	struct remote_opts ro = { timeout, NULL, NULL };
 	struct remote_tags rt;
 	struct tag_list tags;
-	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT, shown = STRBUF_INIT;
 	const struct tag_ref *hit = NULL;
 	struct check *c;
 	size_t i;
@@ -35,11 +35,13 @@ int source_resolve(struct run *run, const char *spec, const char *repo,
 	remote_tags_init(&rt);
 	tag_list_init(&tags);
 	stage_set_prop(stage, "spec", spec);
-	stage_set_prop(stage, "repo", repo);
+	url_redact(&shown, repo);   /* credentials never reach the report */
+	stage_set_prop(stage, "repo", shown.buf);
 	stage_set_prop(stage, "pre", allow_pre ? "true" : "false");
 
 	c = stage_add_check(stage, "list-tags");
 	if (remote_ls_tags(repo, &ro, &rt, &err)) {
+		url_scrub(&err, repo);
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
 		goto out;
@@ -52,7 +54,7 @@ int source_resolve(struct run *run, const char *spec, const char *repo,
 	if (!tags.nr) {
 		check_fail(c, OUTCOME_ERROR, "%s has no Slurm version tags "
 			   "(slurm-MAJ-MIN-MICRO-REL) among its %zu refs and %zu tags: "
-			   "is it Slurm's repository?", repo, rt.nr_refs, rt.nr);
+			   "is it Slurm's repository?", shown.buf, rt.nr_refs, rt.nr);
 		check_finish(c);
 		goto out;
 	}
@@ -87,6 +89,7 @@ out:
 	tag_list_release(&tags);
 	strbuf_release(&err);
 	strbuf_release(&sb);
+	strbuf_release(&shown);
 	return ret;
 }
 
@@ -100,9 +103,13 @@ int stage_resolve(struct run *run, struct strbuf *err)
 		return -1;
 	if (!source_resolve(run, run->cli.args[0], repo ? repo : SOURCE_DEFAULT_REPO,
 			    cli_flag(&run->cli, "pre"), timeout, &src)) {
+		struct strbuf shown = STRBUF_INIT;
+
+		url_redact(&shown, src.repo);
 		printf("tag: %s\nversion: %s\ncommit: %s\nrepo: %s\n", src.tag,
-		       src.version, src.commit, src.repo);
+		       src.version, src.commit, shown.buf);
 		fflush(stdout);
+		strbuf_release(&shown);
 	}
 	source_ref_release(&src);
 	return 0;

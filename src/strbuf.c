@@ -287,3 +287,52 @@ void utf8_sanitize(struct strbuf *out, const char *s, size_t len, int xml)
 		i += n;
 	}
 }
+
+/* The user[:password] of `url`: *start and length, 0 when it has none. */
+static size_t url_userinfo(const char *url, const char **start)
+{
+	const char *a = strstr(url, "://"), *end, *at;
+
+	if (!a)
+		return 0;
+	a += 3;
+	end = a + strcspn(a, "/?#");
+	at = memrchr(a, '@', (size_t)(end - a));
+	if (!at || at == a)
+		return 0;
+	*start = a;
+	return (size_t)(at - a);
+}
+
+void url_redact(struct strbuf *out, const char *url)
+{
+	const char *u = NULL;
+	size_t n = url_userinfo(url, &u);
+
+	if (!n) {
+		strbuf_addstr(out, url);
+		return;
+	}
+	strbuf_add(out, url, (size_t)(u - url));
+	strbuf_addstr(out, "***");
+	strbuf_addstr(out, u + n);
+}
+
+void url_scrub(struct strbuf *sb, const char *url)
+{
+	struct strbuf res = STRBUF_INIT;
+	const char *u = NULL, *p, *hit;
+	size_t n = url_userinfo(url, &u);
+
+	if (!n || !sb->len)
+		return;
+	p = sb->buf;
+	while ((hit = memmem(p, sb->len - (size_t)(p - sb->buf), u, n))) {
+		strbuf_add(&res, p, (size_t)(hit - p));
+		strbuf_addstr(&res, "***");
+		p = hit + n;
+	}
+	strbuf_addstr(&res, p);
+	strbuf_release(sb);
+	*sb = res;
+}

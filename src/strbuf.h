@@ -64,4 +64,13 @@ int parse_size(const char *s, unsigned long long *out);
  */
 void utf8_sanitize(struct strbuf *out, const char *s, size_t len, int xml);
 
+/*
+ * Credentials in URLs are never printed or written to reports. Appends
+ * `url` to `out` with the user[:password] part of its authority replaced
+ * by "***" (user:token@host becomes ***@host); anything else is appended as is.
+ */
+void url_redact(struct strbuf *out, const char *url);
+/* Replaces every occurrence of `url`'s user[:password] part in `sb` by "***". */
+void url_scrub(struct strbuf *sb, const char *url);
+
 #endif
