@@ -869,49 +869,46 @@ static int pack_error(struct archive *a, const char *what, const char *name,
 	return -1;
 }
 
+struct pack_sink {
+	struct archive *a;
+	const char *path;
+	unsigned long long left;     /* bytes the header announced */
+};
+
+static int pack_chunk(void *ctx, const void *buf, size_t len, struct strbuf *err)
+{
+	struct pack_sink *ps = ctx;
+
+	if (len > ps->left) {
+		strbuf_addf(err, "%s grew while it was packed", ps->path);
+		return -1;
+	}
+	ps->left -= len;
+	if (archive_write_data(ps->a, buf, len) != (la_ssize_t)len)
+		return pack_error(ps->a, "data of", ps->path, err);
+	return 0;
+}
+
+/* Writes the file's data and hashes it on the way. */
 static int pack_file(struct archive *a, const char *path, struct pack_entry *pe,
 		     char hex[SHA256_HEX_SIZE], struct strbuf *err)
 {
-	unsigned char buf[65536], digest[SHA256_DIGEST_SIZE];
-	unsigned long long done = 0;
-	struct sha256 c;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n;
+	struct pack_sink ps = { a, path, pe->size };
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), ret;
 
 	if (fd < 0) {
 		strbuf_addf(err, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
-	sha256_init(&c);
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			strbuf_addf(err, "cannot read %s: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (done + (unsigned long long)n > pe->size) {
-			strbuf_addf(err, "%s grew while it was packed", path);
-			close(fd);
-			return -1;
-		}
-		sha256_update(&c, buf, (size_t)n);
-		if (archive_write_data(a, buf, (size_t)n) != n) {
-			close(fd);
-			return pack_error(a, "data of", path, err);
-		}
-		done += (unsigned long long)n;
-	}
+	ret = sha256_fd(fd, path, hex, NULL, pack_chunk, &ps, err);
 	close(fd);
-	if (done != pe->size) {
+	if (!ret && ps.left) {
 		strbuf_addf(err, "%s shrank while it was packed", path);
-		return -1;
+		ret = -1;
 	}
-	sha256_final(&c, digest);
-	sha256_hex(digest, hex);
-	pe->sha256 = hex;
-	return 0;
+	if (!ret)
+		pe->sha256 = hex;
+	return ret;
 }
 
 int archive_pack_tree(const char *dir, const char *out, const struct pack_opts *opts,

@@ -130,33 +130,46 @@ void sha256_hex_of(const void *data, size_t len, char hex[SHA256_HEX_SIZE])
 	sha256_hex(d, hex);
 }
 
-int sha256_file(const char *path, char hex[SHA256_HEX_SIZE], unsigned long long *size,
-		struct strbuf *err)
+int sha256_fd(int fd, const char *name, char hex[SHA256_HEX_SIZE],
+	      unsigned long long *size,
+	      int (*sink)(void *ctx, const void *buf, size_t len, struct strbuf *err),
+	      void *ctx, struct strbuf *err)
 {
-	struct sha256 c;
 	unsigned char buf[65536], d[SHA256_DIGEST_SIZE];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct sha256 c;
+	unsigned long long total = 0;
 	ssize_t n;
 
-	if (fd < 0) {
-		strbuf_addf(err, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
 	sha256_init(&c);
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			strbuf_addf(err, "cannot read %s: %s", path, strerror(errno));
-			close(fd);
+			strbuf_addf(err, "cannot read %s: %s", name, strerror(errno));
 			return -1;
 		}
 		sha256_update(&c, buf, (size_t)n);
+		total += (unsigned long long)n;
+		if (sink && sink(ctx, buf, (size_t)n, err))
+			return -1;
 	}
-	close(fd);
-	if (size)
-		*size = c.bytes;
 	sha256_final(&c, d);
 	sha256_hex(d, hex);
+	if (size)
+		*size = total;
 	return 0;
+}
+
+int sha256_file(const char *path, char hex[SHA256_HEX_SIZE],
+		unsigned long long *size, struct strbuf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		strbuf_addf(err, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = sha256_fd(fd, path, hex, size, NULL, NULL, err);
+	close(fd);
+	return ret;
 }

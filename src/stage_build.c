@@ -26,6 +26,7 @@
 #include "backend.h"
 #include "fsutil.h"
 #include "ldso.h"
+#include "modulefile.h"
 #include "package.h"
 #include "sha256.h"
 #include "signals.h"
@@ -643,11 +644,19 @@ static int package_build(struct build_ctx *b, struct package_output *po)
 		if (!rename(from.buf, to.buf) && strstr(kept[i], ".log"))
 			check_attach_log(b->s->checks[b->s->nr_checks - 1], to.buf);
 	}
-	/*
-	 * HOOK (issue 7, smoke): when src/modulefile.c exists, generate
-	 * <tmp>/out/module/slurm/<version>.lua here from the prefix; until then
-	 * the module tarball holds an empty slurm/ directory.
-	 */
+	/* the modulefiles (smoke's generator): slurm/<version>.lua, Tcl, .modulerc.lua */
+	{
+		struct modulefile_spec ms = { b->src->version, o->prefix, NULL };
+		struct check *mc = stage_add_check(ps, "modulefiles");
+		strbuf_reset(&err);
+		if (modulefile_write_tree(&ms, mod.buf, &err))
+			check_fail(mc, OUTCOME_ERROR, "%s", err.buf);
+		else
+			check_set_message(mc, "slurm/%s.lua, slurm/%s, slurm/.modulerc.lua "
+					  "(root: $SLURM_INSTALL_PREFIX, else %s)",
+					  b->src->version, b->src->version, o->prefix);
+		check_finish(mc);
+	}
 	strbuf_reset(&from);
 	strbuf_addf(&from, "%s/features.txt", logs.buf);
 	slurp(from.buf, &feat);

@@ -189,7 +189,7 @@ static void build__fake_recipe_is_packaged_verified_then_a_cache_hit(void **stat
 	/* the reference layout, through the version link */
 	assert_int_equal(t_sh("cd '%s/builds/24.11.5' && sha256sum -c --quiet SHA256SUMS && "
 			      "tar -tzf slurm-24.11.5-software.tar.gz | grep -qx software/bin/hello && "
-			      "tar -tzf slurm-24.11.5-module.tar.gz | grep -qx slurm/ && "
+			      "tar -tzf slurm-24.11.5-module.tar.gz | grep -qx slurm/24.11.5.lua && "
 			      "grep -q 'fake recipe' logs/build.log && "
 			      "grep -q '\"commit\"' manifest.json", f->cache), 0);
 
