@@ -12,6 +12,8 @@
 
 #define GITHUB_MAX_ANNOTATIONS 10
 #define GITHUB_SUMMARY_CAP (1024 * 1024)
+/* findings listed per failed check; the rest are counted */
+#define SUMMARY_FINDINGS_PER_CHECK 50
 
 enum ci_kind ci_detect(void)
 {
@@ -237,7 +239,7 @@ void ci_github_summary(const struct report *r, struct strbuf *out, size_t max)
 {
 	static const char cut[] = "\n\n*Summary cut at GitHub's size limit; the full "
 				  "report is in the JSON file.*\n";
-	size_t start = out->len, i, j, k, listed = 0, more = 0;
+	size_t start = out->len, i, j, k, listed = 0, more = 0, shown;
 	const char *gate = stopped_by(r);
 
 	strbuf_addf(out, "## slurm-factory %s: %s (exit %d)\n\n", r->command,
@@ -277,14 +279,14 @@ void ci_github_summary(const struct report *r, struct strbuf *out, size_t max)
 				md_escape(out, c->message);
 			}
 			strbuf_addch(out, '\n');
+			shown = 0;
 			for (k = 0; k < c->nr_findings; k++) {
 				const struct finding *f = c->findings[k];
 				if (f->severity != SEV_ERROR)
 					continue;
-				if (out->len - start > max / 2) {
-					more++;
-					continue;
-				}
+				if (shown >= SUMMARY_FINDINGS_PER_CHECK || out->len - start > max / 2)
+					break;
+				shown++;
 				strbuf_addstr(out, "  - ");
 				md_escape(out, f->rule);
 				if (f->file) {
@@ -295,6 +297,7 @@ void ci_github_summary(const struct report *r, struct strbuf *out, size_t max)
 				md_escape(out, f->message);
 				strbuf_addch(out, '\n');
 			}
+			more += c->nr_by_severity[SEV_ERROR] - shown;
 		}
 	if (more)
 		strbuf_addf(out, "\n%zu more findings are in the report.\n", more);
