@@ -25,4 +25,14 @@ fi
 # the real Slurm sources as a local git repository (idempotent, offline)
 scripts/slurm-sources.sh >/dev/null || { echo "check: Slurm sources unavailable"; exit 2; }
 
+# a short fuzz smoke of every harness in fuzz/ (ASan+UBSan); a crash fails
+# the run. FUZZ_SECONDS per harness: 6 harnesses x 25 s stay under 3 minutes.
+fuzz_rc=0
+make --no-print-directory fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-25}" || {
+	fuzz_rc=1
+	echo "check: the fuzz smoke FAILED (see the fuzz lines above)"
+}
+
 make --no-print-directory check-unit
+unit_rc=$?
+[ "$fuzz_rc" = 0 ] && [ "$unit_rc" = 0 ]
