@@ -36,6 +36,13 @@ void publish_add_secret(struct publisher *p, const char *value)
 	p->secrets[p->nr_secrets++] = xstrdup(value);
 }
 
+void publish_release_secret(struct strbuf *sb)
+{
+	if (sb->len)
+		memset(sb->buf, 0, sb->len);
+	strbuf_release(sb);
+}
+
 void publish_redact(const struct publisher *p, struct strbuf *sb)
 {
 	size_t i;

@@ -83,6 +83,8 @@ void publisher_release(struct publisher *p);
 
 /* Remembers a credential; later messages show it as "***". */
 void publish_add_secret(struct publisher *p, const char *value);
+/* Zeroes a buffer that held a credential, then releases it. */
+void publish_release_secret(struct strbuf *sb);
 /* Replaces every known secret in `sb` with "***". */
 void publish_redact(const struct publisher *p, struct strbuf *sb);
 /* The environment variable's value when set and not empty, else NULL. */

@@ -298,13 +298,10 @@ static void github_close(struct publisher *p)
 {
 	struct github *g = p->state;
 
-	/* the header holds the token: wipe before freeing */
-	if (g->auth.len)
-		memset(g->auth.buf, 0, g->auth.len);
+	publish_release_secret(&g->auth);
 	strbuf_release(&g->api);
 	strbuf_release(&g->repo);
 	strbuf_release(&g->tag);
-	strbuf_release(&g->auth);
 	strbuf_release(&g->upload);
 	free(g);
 	p->state = NULL;

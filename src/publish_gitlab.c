@@ -148,10 +148,8 @@ static void gitlab_close(struct publisher *p)
 {
 	struct gitlab *g = p->state;
 
-	if (g->auth.len)
-		memset(g->auth.buf, 0, g->auth.len);
+	publish_release_secret(&g->auth);
 	strbuf_release(&g->base);
-	strbuf_release(&g->auth);
 	free(g);
 	p->state = NULL;
 }
