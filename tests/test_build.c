@@ -288,7 +288,12 @@ static void interrupt_build(struct fx *f, const char *args, const char *pidfile,
 		usleep(100000);
 	}
 	assert_true(i < 300);
-	*rc = t_report_load(f->json) ? 0 : -1;
+	{
+		struct json_object *r = t_report_load(f->json);
+		*rc = r ? 0 : -1;
+		if (r)
+			json_object_put(r);
+	}
 	strbuf_release(&out);
 }
 
