@@ -63,6 +63,30 @@ static int listed(char *const *list, size_t nr, const char *name)
 	return 0;
 }
 
+/*
+ * Every stage sees the one version: build reads --slurm-version, resolve
+ * and fetch their SPEC argument; a positional SPEC or the default is
+ * written into the option too.
+ */
+static void set_version_option(struct cli *cli, const char *spec)
+{
+	size_t i;
+
+	for (i = 0; i < cli->nr_vals; i++) {
+		struct opt_value *v = &cli->vals[i];
+		char *copy;
+
+		if (strcmp(v->opt->name, "slurm-version"))
+			continue;
+		copy = xstrdup(spec);      /* `spec` may be the value freed below */
+		while (v->nr)
+			free(v->values[--v->nr]);
+		xgrow((void **)&v->values, &v->alloc, 1, sizeof(*v->values));
+		v->values[v->nr++] = copy;
+		v->from_env = 0;
+	}
+}
+
 static const struct stage *pipeline_stage(const char *name)
 {
 	const struct stage *s = stage_find(name);
@@ -187,6 +211,8 @@ int stage_run(struct run *run, struct strbuf *err)
 	}
 	if (!spec)
 		spec = DEFAULT_SPEC;
+	set_version_option(&run->cli, spec);
+	spec = cli_get(&run->cli, "slurm-version");
 	skip = cli_get_all(&run->cli, "skip", &nr_skip);
 	for (i = 0; i < nr_skip; i++)
 		if (!pipeline_stage(skip[i])) {

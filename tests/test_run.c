@@ -146,6 +146,22 @@ static void run__dry_run_prints_the_plan_and_touches_nothing(void **state)
 	free(cache);
 }
 
+static void run__positional_spec_is_the_version_every_stage_sees(void **state)
+{
+	struct fx *f = *state;
+
+	/* build reads --slurm-version: the positional SPEC must reach it too */
+	assert_int_equal(run(f, NULL, "22.05 --repo '%s' --cache-dir '%s/cache' --until resolve",
+			     f->repo, f->dir), 0);
+	assert_string_equal(stage_field(f, "resolve", "outcome"), "pass");
+	assert_non_null(strstr(f->out.buf, "slurm-22-05-8-1"));
+	assert_int_equal(run(f, NULL, "--dry-run"), 0);
+	assert_non_null(strstr(f->out.buf, "version spec: latest"));
+	assert_int_equal(run(f, "SLURM_FACTORY_SLURM_VERSION=24.11", "--dry-run"), 0);
+	assert_non_null(strstr(f->out.buf, "version spec: 24.11"));
+	assert_int_equal(run(f, NULL, "22.05 --slurm-version 24.11 --dry-run"), 129);
+}
+
 static void run__failing_verify_stops_the_pipeline_and_publishes_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -261,6 +277,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(run__dry_run_prints_the_plan_and_touches_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(run__positional_spec_is_the_version_every_stage_sees, setup, teardown),
 		cmocka_unit_test_setup_teardown(run__failing_verify_stops_the_pipeline_and_publishes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(run__a_skipped_gate_keeps_publish_from_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(run__until_stops_after_the_named_stage, setup, teardown),
