@@ -744,6 +744,40 @@ out:
 	return ret;
 }
 
+/* --output-dir: the artifacts also there (hard links where possible). */
+static int export_artifacts(const char *entry, const char *version, enum pack_format f,
+			    const char *dir, struct strbuf *err)
+{
+	const char *ext = package_format_ext(f);
+	char *names[4];
+	size_t i;
+	int ret = 0;
+
+	names[0] = xasprintf("slurm-%s-software%s", version, ext);
+	names[1] = xasprintf("slurm-%s-module%s", version, ext);
+	names[2] = xstrdup("SHA256SUMS");
+	names[3] = xstrdup("manifest.json");
+	if (fs_mkdirs(dir, err))
+		ret = -1;
+	for (i = 0; i < 4 && !ret; i++) {
+		char *from = xasprintf("%s/%s", entry, names[i]);
+		char *tmp = xasprintf("%s/.%s.tmp", dir, names[i]);
+		char *to = xasprintf("%s/%s", dir, names[i]);
+		unlink(tmp);
+		if ((link(from, tmp) && copy_file(from, tmp)) || rename(tmp, to)) {
+			strbuf_addf(err, "cannot put %s into %s: %s", names[i], dir, strerror(errno));
+			unlink(tmp);
+			ret = -1;
+		}
+		free(from);
+		free(tmp);
+		free(to);
+	}
+	for (i = 0; i < 4; i++)
+		free(names[i]);
+	return ret;
+}
+
 static void build_with(struct build_ctx *b)
 {
 	const struct bopts *o = b->o;
@@ -858,6 +892,17 @@ publish_failed:
 	}
 	goto out;
 verify:
+	if (cli_get(&b->run->cli, "output-dir")) {
+		const char *dir = cli_get(&b->run->cli, "output-dir");
+		c = stage_add_check(b->s, "output-dir");
+		strbuf_reset(&err);
+		if (export_artifacts(b->entry.buf, b->src->version, o->format, dir, &err))
+			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		else
+			check_set_message(c, "artifacts also in %s", dir);
+		check_finish(c);
+		stage_finish(b->s);   /* again: the outcome counts this check */
+	}
 	if (!b->run->quiet)
 		printf("version: %s\ntag: %s\ncommit: %s\nsoftware: %s\nsha256: %s\n"
 		       "module: %s/slurm-%s-module%s\nbuild: %s/%s\ncache: %s\n",

@@ -173,7 +173,7 @@ static void build__fake_recipe_is_packaged_verified_then_a_cache_hit(void **stat
 {
 	struct fx *f = *state;
 	struct json_object *r;
-	char *sha1, *sha2, *cache;
+	char *sha1, *sha2, *cache, *exported;
 	double t;
 
 	assert_int_equal(host_build(f, "", ""), 0);
@@ -193,9 +193,12 @@ static void build__fake_recipe_is_packaged_verified_then_a_cache_hit(void **stat
 			      "grep -q 'fake recipe' logs/build.log && "
 			      "grep -q '\"commit\"' manifest.json", f->cache), 0);
 
+	exported = xasprintf("--output-dir '%s/exported'", f->dir);
 	t = now();
-	assert_int_equal(host_build(f, "", ""), 0);
+	assert_int_equal(host_build(f, "", exported), 0);
 	t = now() - t;
+	assert_int_equal(t_sh("cd '%s/exported' && sha256sum -c --quiet SHA256SUMS", f->dir), 0);
+	free(exported);
 	assert_true(t < 5.0);
 	assert_int_equal(counter(f), 1);  /* the recipe did not run again */
 	r = t_report_load(f->json);
