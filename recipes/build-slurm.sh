@@ -27,7 +27,8 @@
 # the allowlist are copied into lib/ under their DT_NEEDED name with
 # RPATH $ORIGIN (like auditwheel); glibc and NSS modules never are.
 # Debug info is stripped (--strip-debug): 77 MB -> 24 MB, and it drops the
-# build paths; symbols stay. .la files are deleted, .pc files point at
+# build paths; symbols stay. No static libraries (--disable-static: 3 x 77 MB of
+# libslurm*.a otherwise). .la files are deleted, .pc files point at
 # ${pcfiledir}, etc/ (sysconfdir) is created.
 set -eu
 
@@ -58,7 +59,7 @@ export CC
 
 # --- configure ---------------------------------------------------------------
 set -- --prefix="$SF_PREFIX" --sysconfdir="$SF_PREFIX/etc" \
-	--disable-dependency-tracking --without-nvml --without-oneapi
+	--disable-dependency-tracking --disable-static --without-nvml --without-oneapi
 if [ "$SF_GPU" = 1 ]; then
 	set -- "$@" --with-rsmi=/usr
 else
