@@ -169,6 +169,18 @@ static inline int st_wait_entry(const char *dir, const char *prefix, double secs
 	return 0;
 }
 
+/* The busybox test image is in LXD under `alias` (imported when missing). */
+static inline void st_ensure_image(const char *alias)
+{
+	char *tar;
+
+	if (t_sh("lxc image info %s >/dev/null 2>&1", alias) == 0)
+		return;
+	tar = t_busybox_image();
+	assert_int_equal(t_sh("lxc image import '%s' --alias %s >/dev/null", tar, alias), 0);
+	free(tar);
+}
+
 /* A server on 127.0.0.1 that accepts connections and never answers. */
 struct st_hang {
 	int fd;

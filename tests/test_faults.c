@@ -236,12 +236,7 @@ static void lxd__exec_that_never_returns_times_out_no_container(void **state)
 	double t = monotonic_now();
 	int rc;
 
-	if (t_sh("lxc image info %s >/dev/null 2>&1", BUSYBOX_ALIAS) != 0) {
-		char *tar = t_busybox_image();
-		assert_int_equal(t_sh("lxc image import '%s' --alias %s >/dev/null",
-				      tar, BUSYBOX_ALIAS), 0);
-		free(tar);
-	}
+	st_ensure_image(BUSYBOX_ALIAS);
 	rc = t_sh_capture(&out, "'%s' image check %s --command 'sleep 600' --timeout 2 "
 			  "--json '%s'", t_bin(), BUSYBOX_ALIAS, f->json);
 	fprintf(stderr, "MEASURE exec timeout 2 s: ended after %.2f s\n", monotonic_now() - t);

@@ -101,6 +101,19 @@ static struct json_object *load_interrupted(const char *json, int *interrupted)
 	return r;
 }
 
+/* Exited with `code`, and the JSON report says interrupted. */
+static void assert_interrupted_exit(int status, int code, const char *json)
+{
+	struct json_object *r;
+	int interrupted;
+
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), code);
+	r = load_interrupted(json, &interrupted);
+	assert_true(interrupted);
+	json_object_put(r);
+}
+
 /* Starts verify, waits until it is extracting, sends `sig`; returns the status. */
 static int verify_and_signal(struct fx *f, int sig, int twice, double *latency)
 {
@@ -130,19 +143,14 @@ static int verify_and_signal(struct fx *f, int sig, int twice, double *latency)
 static void verify__sigint_mid_extraction_exits_2_report_interrupted_no_scratch(void **state)
 {
 	struct fx *f = *state;
-	struct json_object *r;
 	struct strbuf xml = STRBUF_INIT;
 	double lat;
-	int status, interrupted;
+	int status;
 
 	make_tarball(f->tarball, 20000, 0);
 	status = verify_and_signal(f, SIGINT, 0, &lat);
 	fprintf(stderr, "MEASURE verify SIGINT to exit: %.2f s\n", lat);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 2);
-	r = load_interrupted(f->json, &interrupted);
-	assert_true(interrupted);
-	json_object_put(r);
+	assert_interrupted_exit(status, 2, f->json);
 	assert_int_equal(t_read(f->junit, &xml), 0);
 	assert_non_null(strstr(xml.buf, "interrupted"));
 	assert_int_equal(st_count_entries(f->work, ""), 0);   /* scratch removed */
@@ -155,14 +163,12 @@ static void verify__sigterm_after_a_failed_check_exits_1(void **state)
 	struct fx *f = *state;
 	struct json_object *r;
 	double lat;
-	int status, interrupted;
+	int status;
 
 	make_tarball(f->tarball, 20000, 1);
 	status = verify_and_signal(f, SIGTERM, 0, &lat);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 1);
-	r = load_interrupted(f->json, &interrupted);
-	assert_true(interrupted);
+	assert_interrupted_exit(status, 1, f->json);
+	r = t_report_load(f->json);
 	assert_int_equal(t_report_count(r, "extract-path-traversal", NULL), 1);
 	json_object_put(r);
 	assert_int_equal(st_count_entries(f->work, ""), 0);
@@ -194,9 +200,8 @@ static void net_and_signal(struct fx *f, const char *cmd, int sig)
 {
 	struct st_hang h;
 	char url[128], cache[512];
-	struct json_object *r;
 	double t, lat;
-	int status, interrupted, i;
+	int status, i;
 	pid_t pid;
 
 	st_hang_start(&h);
@@ -219,12 +224,8 @@ static void net_and_signal(struct fx *f, const char *cmd, int sig)
 	fprintf(stderr, "MEASURE %s %s against a hanging server to exit: %.2f s\n", cmd,
 		sig == SIGINT ? "SIGINT" : "SIGTERM", lat);
 	st_hang_stop(&h);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 2);
 	assert_true(lat < 10);
-	r = load_interrupted(f->json, &interrupted);
-	assert_true(interrupted);
-	json_object_put(r);
+	assert_interrupted_exit(status, 2, f->json);
 	assert_true(t_exists(f->junit));
 	/* nothing half-written in the cache */
 	snprintf(cache, sizeof(cache), "%s/cache/sources", f->dir);
@@ -279,19 +280,13 @@ static void image_check__sigint_during_lxd_exec_exits_2_no_container(void **stat
 	struct fx *f = *state;
 	char *argv[] = { "sf", "image", "check", BUSYBOX_ALIAS, "--command", "sleep 120",
 			 "--json", f->json, "--quiet", NULL };
-	struct json_object *r;
 	struct strbuf before = STRBUF_INIT, now = STRBUF_INIT;
 	char *mine = NULL;
-	int status, interrupted, i;
+	int status, i;
 	double t, lat;
 	pid_t pid;
 
-	if (t_sh("lxc image info %s >/dev/null 2>&1", BUSYBOX_ALIAS) != 0) {
-		char *tar = t_busybox_image();
-		assert_int_equal(t_sh("lxc image import '%s' --alias %s >/dev/null",
-				      tar, BUSYBOX_ALIAS), 0);
-		free(tar);
-	}
+	st_ensure_image(BUSYBOX_ALIAS);
 	lxc_check_containers(&before);
 	pid = st_spawn(argv, f->out);
 	for (i = 0; i < 100 && !mine; i++) {
@@ -306,11 +301,7 @@ static void image_check__sigint_during_lxd_exec_exits_2_no_container(void **stat
 	status = st_wait(pid, 60);
 	lat = monotonic_now() - t;
 	fprintf(stderr, "MEASURE image check SIGINT mid-exec to exit: %.2f s\n", lat);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 2);
-	r = load_interrupted(f->json, &interrupted);
-	assert_true(interrupted);
-	json_object_put(r);
+	assert_interrupted_exit(status, 2, f->json);
 	for (i = 0; i < 20; i++) {   /* LXD's listing may lag its delete */
 		lxc_check_containers(&now);
 		if (!strstr(now.buf, mine))
