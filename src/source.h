@@ -12,6 +12,8 @@
  *                                  in one rename(), so an entry whose SOURCE
  *                                  exists is always complete. Leftovers of
  *                                  a killed run are never read.
+ *   locks/<key>.lock               flock(2) held by the one fetch of <key>
+ *                                  running; another run of it waits
  */
 #ifndef SF_SOURCE_H
 #define SF_SOURCE_H

@@ -167,7 +167,7 @@ out:
 
 /*
  * One fetch of a key at a time: an exclusive flock(2) on
- * <cache>/sources/.lock-<key>, taken before the lookup and held until the
+ * <cache>/locks/<key>.lock, taken before the lookup and held until the
  * entry is renamed into place (the caller closes the fd). A second run of
  * the same key waits here, then finds a hit; runs of other keys never wait.
  * The kernel drops the lock when its holder dies, also by SIGKILL.
@@ -178,10 +178,11 @@ static int cache_lock(const char *cache, const char *key, struct strbuf *err)
 	struct strbuf path = STRBUF_INIT;
 	int fd = -1;
 
-	strbuf_addf(&path, "%s/sources", cache);
+	/* beside sources/, so that only entries and their temporaries are in it */
+	strbuf_addf(&path, "%s/locks", cache);
 	if (fs_mkdirs(path.buf, err))
 		goto out;
-	strbuf_addf(&path, "/.lock-%s", key);
+	strbuf_addf(&path, "/%s.lock", key);
 	fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		strbuf_addf(err, "cannot open the cache lock %s: %s", path.buf, strerror(errno));
