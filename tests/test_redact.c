@@ -1,0 +1,64 @@
+/*
+ * url_redact / url_scrub (strbuf.c): credentials in repository URLs never
+ * reach a message, a report or stdout.
+ */
+#include "testlib.h"
+
+#include <string.h>
+
+static void redact(const char *url, const char *want)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	url_redact(&out, url);
+	assert_string_equal(out.buf, want);
+	strbuf_release(&out);
+}
+
+static void url_redact__hides_user_and_password(void **state)
+{
+	(void)state;
+	redact("https://ci:ghp_token@github.com/SchedMD/slurm.git",
+	       "https://***@github.com/SchedMD/slurm.git");
+	redact("http://token@127.0.0.1:8080/x.git", "http://***@127.0.0.1:8080/x.git");
+	/* the last '@' of the authority ends the user info (a password may hold '@') */
+	redact("https://u:p@ss@host/x", "https://***@host/x");
+}
+
+static void url_redact__leaves_urls_without_credentials_alone(void **state)
+{
+	(void)state;
+	redact("https://github.com/SchedMD/slurm.git", "https://github.com/SchedMD/slurm.git");
+	redact("/srv/git/slurm.git", "/srv/git/slurm.git");
+	/* an '@' after the authority is part of the path, not credentials */
+	redact("https://host/path@v1/x.git", "https://host/path@v1/x.git");
+	redact("file:///a@b", "file:///a@b");
+	redact("https://@host/x", "https://@host/x");
+	redact("", "");
+}
+
+static void url_scrub__replaces_every_occurrence(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *url = "https://ci:s3cr3t@host/x.git";
+
+	(void)state;
+	strbuf_addstr(&sb, "cannot reach https://ci:s3cr3t@host/x.git: auth ci:s3cr3t refused");
+	url_scrub(&sb, url);
+	assert_string_equal(sb.buf, "cannot reach https://***@host/x.git: auth *** refused");
+	assert_null(strstr(sb.buf, "s3cr3t"));
+	/* no credentials in the URL: the text is untouched */
+	url_scrub(&sb, "https://host/x.git");
+	assert_string_equal(sb.buf, "cannot reach https://***@host/x.git: auth *** refused");
+	strbuf_release(&sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(url_redact__hides_user_and_password),
+		cmocka_unit_test(url_redact__leaves_urls_without_credentials_alone),
+		cmocka_unit_test(url_scrub__replaces_every_occurrence),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
