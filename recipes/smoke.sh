@@ -103,6 +103,25 @@ s_prepare() {
 		echo "the build prefix is visible: a relocated tree could use it"
 		return 1
 	}
+	# slurmctld binds to the address of this host's name (NoCtldInAddrAny):
+	# a fresh container's name resolves nowhere, so give it 127.0.0.1
+	if ! getent hosts "$(hostname)" >/dev/null 2>&1; then
+		{ cat /etc/hosts 2>/dev/null || echo "127.0.0.1 localhost"
+		  echo "127.0.0.1 $(hostname)"; } >"$W/hosts"
+		if [ -e /etc/hosts ]; then
+			mount --bind "$W/hosts" /etc/hosts || return 1
+		else
+			cp "$W/hosts" /etc/hosts || return 1  # a container without one
+		fi
+		echo "$(hostname) resolves to 127.0.0.1 (private /etc/hosts)"
+	fi
+	# getaddrinfo(AI_ADDRCONFIG), as Slurm calls it, returns no IPv4 address
+	# at all when no interface but lo has one: a NIC-less container gets a
+	# TEST-NET-1 address on lo (never routed, gone with the container)
+	if [ -z "${SF_HIDE:-}" ] && [ -z "$(ip -4 -o addr show | grep -v ' 127\.')" ]; then
+		ip link set lo up && ip addr add 192.0.2.1/32 dev lo || return 1
+		echo "lo up, 192.0.2.1/32 added (no other IPv4 address)"
+	fi
 	local cport dport
 	cport=$(free_port) && dport=$(free_port) || { echo "no free port"; return 1; }
 	cat >"$SLURM_CONF" <<EOF
@@ -132,6 +151,12 @@ ReturnToService=2
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
+	# slurmd starts a cgroup plugin even with proctrack/linuxproc; where no
+	# cgroup file system is mounted (a minimal container), turn it off
+	if [ -z "$(ls -A /sys/fs/cgroup 2>/dev/null)" ]; then
+		echo "CgroupPlugin=disabled" >"$W/cgroup.conf"
+		echo "no cgroup file system: CgroupPlugin=disabled"
+	fi
 	echo "slurm.conf: ports $cport/$dport, PluginDir=$P/lib/slurm"
 }
 
