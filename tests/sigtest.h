@@ -44,7 +44,7 @@ static inline pid_t st_spawn(char *const argv[], const char *out)
 	size_t i;
 
 	args[0] = (char *)t_bin();
-	for (i = 1; argv[i] && i < 63; i++)
+	for (i = 1; i < 63 && argv[i]; i++)
 		args[i] = argv[i];
 	args[i] = NULL;
 	posix_spawn_file_actions_init(&fa);
