@@ -19,6 +19,8 @@
 # Output: each step between "@@sf-step NAME" and "@@sf-end NAME RC MS";
 # stdout and stderr of the step in between. Exit status: 0 when every step
 # passed.
+# the step functions are called through step(): not unreachable
+# shellcheck disable=SC2317
 set -u
 P=$SF_PREFIX
 W=$SF_WORK
@@ -118,12 +120,15 @@ s_prepare() {
 	# getaddrinfo(AI_ADDRCONFIG), as Slurm calls it, returns no IPv4 address
 	# at all when no interface but lo has one: a NIC-less container gets a
 	# TEST-NET-1 address on lo (never routed, gone with the container)
-	if [ -z "${SF_HIDE:-}" ] && [ -z "$(ip -4 -o addr show | grep -v ' 127\.')" ]; then
+	if [ -z "${SF_HIDE:-}" ] && ! ip -4 -o addr show | grep -qv ' 127\.'; then
 		ip link set lo up && ip addr add 192.0.2.1/32 dev lo || return 1
 		echo "lo up, 192.0.2.1/32 added (no other IPv4 address)"
 	fi
 	local cport dport
-	cport=$(free_port) && dport=$(free_port) || { echo "no free port"; return 1; }
+	if ! cport=$(free_port) || ! dport=$(free_port); then
+		echo "no free port"
+		return 1
+	fi
 	cat >"$SLURM_CONF" <<EOF
 ClusterName=sfsmoke
 SlurmctldHost=localhost(127.0.0.1)
@@ -162,6 +167,8 @@ EOF
 
 # The module in a clean environment: env -i plus what Lmod and the check need.
 s_module() {
+	# the inner script expands its variables itself
+	# shellcheck disable=SC2016
 	env -i HOME="$W" PATH=/usr/bin:/bin SLURM_CONF="$SLURM_CONF" \
 		SLURM_INSTALL_PREFIX="$P" MODULEPATH="$SF_MODULEPATH" SF_MODULE="$SF_MODULE" \
 		SF_P="$P" SF_V="$V" LMOD_INIT="$LMOD_INIT" /bin/bash -c '
@@ -205,7 +212,7 @@ s_daemons() {
 	start_bg slurmd "$P/sbin/slurmd" -D -N localhost -d "$P/sbin/slurmstepd"
 	sleep 0.2
 	for d in slurmctld slurmd; do
-		[ -d "/proc/$(pid_of $d)" ] || { echo "$d exited:"; tail -n 20 "$W/log/$d.out" "$W/log/$d.log"; return 1; }
+		[ -d "/proc/$(pid_of "$d")" ] || { echo "$d exited:"; tail -n 20 "$W/log/$d.out" "$W/log/$d.log"; return 1; }
 	done
 }
 
@@ -248,7 +255,7 @@ s_scontrol() {
 s_sockets() {
 	local d p lines rc=0
 	for d in slurmctld slurmd; do
-		p=$(pid_of $d)
+		p=$(pid_of "$d")
 		lines=$(ss -Hltnp | grep "pid=$p,")
 		[ -n "$lines" ] || { echo "$d (pid $p) listens nowhere"; rc=1; continue; }
 		echo "$lines"
@@ -257,7 +264,7 @@ s_sockets() {
 			rc=1
 		fi
 	done
-	return $rc
+	return "$rc"
 }
 
 # Stops the daemons; nothing of the tree may be left running.

@@ -54,6 +54,8 @@ find "$root" \( -name '*.la' -o -name '*.a' \) -delete
 mkdir -p "$root/etc"
 find "$root" -type f | while read -r f; do
 	file -b "$f" | grep -q '^ELF.*dynamic' || continue
+	# $ORIGIN is for the loader, not the shell
+	# shellcheck disable=SC2016
 	case "$f" in
 	"$root"/bin/* | "$root"/sbin/*) rp='$ORIGIN/../lib/slurm:$ORIGIN/../lib' ;;
 	"$root"/lib/slurm/*) rp='$ORIGIN:$ORIGIN/..' ;;

@@ -41,6 +41,8 @@ static void make_tree(const char *root)
 	strbuf_release(&p);
 }
 
+static int teardown(void **state);
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -61,12 +63,13 @@ static int setup(void **state)
 	/* chmod through a file holding the name: no quoting of the prefix */
 	strbuf_addf(&p, "%s/prefix", f->dir);
 	t_writestr(p.buf, f->prefix);
+	*state = f;
 	if (t_sh("cd '%s' && chmod 755 \"$(cat prefix)\"/bin/*", f->dir)) {
 		strbuf_release(&p);
+		teardown(state);
 		return -1;
 	}
 	strbuf_release(&p);
-	*state = f;
 	return 0;
 }
 

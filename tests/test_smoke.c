@@ -119,22 +119,33 @@ static void edited_tarball(const char *edit, struct strbuf *out)
 			      fixture->dir, fixture->tarball.buf, edit, out->buf), 0);
 }
 
+/* Runs smoke on the fixture with `extra` options; it must pass. The report, loaded. */
+static struct json_object *smoke_passes(const char *extra, const char *json)
+{
+	struct json_object *r;
+	int rc;
+
+	rc = t_run("smoke '%s' '%s' %s --json '%s'", fixture->tarball.buf,
+		   fixture->modules.buf, extra, json);
+	if (rc)
+		show_failures(json);
+	assert_int_equal(rc, 0);
+	r = t_report_load(json);
+	assert_non_null(r);
+	return r;
+}
+
 static void smoke__runs_a_cluster_at_three_prefixes_on_the_host(void **state)
 {
-	struct strbuf json = STRBUF_INIT, junit = STRBUF_INIT;
+	struct strbuf json = STRBUF_INIT, junit = STRBUF_INIT, extra = STRBUF_INIT;
 	struct json_object *r;
-	int rc, i;
+	int i;
 
 	(void)state;
 	strbuf_addf(&json, "%s/ok.json", fixture->dir);
 	strbuf_addf(&junit, "%s/ok.xml", fixture->dir);
-	rc = t_run("smoke '%s' '%s' --backend host --prefixes 3 --json '%s' --junit '%s'",
-		   fixture->tarball.buf, fixture->modules.buf, json.buf, junit.buf);
-	if (rc)
-		show_failures(json.buf);
-	assert_int_equal(rc, 0);
-	r = t_report_load(json.buf);
-	assert_non_null(r);
+	strbuf_addf(&extra, "--backend host --prefixes 3 --junit '%s'", junit.buf);
+	r = smoke_passes(extra.buf, json.buf);
 	for (i = 0; i < 3; i++) {
 		char key[32];
 		snprintf(key, sizeof(key), "prefix.%d.seconds", i + 1);
@@ -155,6 +166,7 @@ static void smoke__runs_a_cluster_at_three_prefixes_on_the_host(void **state)
 	assert_int_equal(t_sh("test $(grep -c '<testcase' '%s') -ge 27", junit.buf), 0);
 	strbuf_release(&json);
 	strbuf_release(&junit);
+	strbuf_release(&extra);
 }
 
 static void expect_failure(const char *tarball, const char *modules, const char *step,
@@ -265,20 +277,15 @@ static void runtime_image(struct strbuf *alias)
 
 static void smoke__runs_in_a_fresh_runtime_container(void **state)
 {
-	struct strbuf json = STRBUF_INIT, alias = STRBUF_INIT, out = STRBUF_INIT;
+	struct strbuf json = STRBUF_INIT, alias = STRBUF_INIT, out = STRBUF_INIT,
+		      extra = STRBUF_INIT;
 	struct json_object *r;
-	int rc;
 
 	(void)state;
 	runtime_image(&alias);
 	strbuf_addf(&json, "%s/lxd.json", fixture->dir);
-	rc = t_run("smoke '%s' '%s' --image '%s' --prefixes 1 --json '%s'",
-		   fixture->tarball.buf, fixture->modules.buf, alias.buf, json.buf);
-	if (rc)
-		show_failures(json.buf);
-	assert_int_equal(rc, 0);
-	r = t_report_load(json.buf);
-	assert_non_null(r);
+	strbuf_addf(&extra, "--image '%s' --prefixes 1", alias.buf);
+	r = smoke_passes(extra.buf, json.buf);
 	assert_string_equal(stage_prop(r, "backend"), "lxd");
 	fprintf(stderr, "smoke (lxd): prefix 1 took %s s\n", stage_prop(r, "prefix.1.seconds"));
 	assert_int_equal(t_report_checks(r, ": sbatch", "pass"), 1);
@@ -291,6 +298,7 @@ static void smoke__runs_in_a_fresh_runtime_container(void **state)
 	strbuf_release(&json);
 	strbuf_release(&alias);
 	strbuf_release(&out);
+	strbuf_release(&extra);
 }
 
 /* 1 when a process runs a program from under `dir`. */
