@@ -1,7 +1,9 @@
 /*
- * smoke, end to end, on a real relocatable Slurm tree: tests/slurm-fixture.sh
- * builds Slurm 24.11.5 from the real upstream source once per machine
- * (cached under ~/.slurm-factory/test-fixtures) and every case reuses it.
+ * smoke, end to end, on a real relocatable Slurm tree: the output of
+ * `slurm-factory build` in the default cache when there is one, else
+ * tests/slurm-fixture.sh's build of Slurm 24.11.5 from the real upstream
+ * source (once per machine, cached under ~/.slurm-factory/test-fixtures).
+ * Every case reuses the one tree.
  * Each case runs the real binary, which runs munged, slurmctld and slurmd
  * from the relocated tree on 127.0.0.1, and reads its JSON report.
  * Cases that need Lmod, munge, unshare or LXD fail here when those are
@@ -44,8 +46,13 @@ static int group_setup(void **state)
 	strbuf_init(&f->tarball);
 	strbuf_init(&f->modules);
 	f->dir = t_mkdtemp("smoke");
-	/* the fixture tree: built once per machine, then a cache hit */
-	if (t_sh_capture(&out, "'%s/tests/slurm-fixture.sh' " VERSION, t_srcdir())) {
+	/*
+	 * The tree: what `slurm-factory build` left in the default cache when
+	 * it ran on this machine, else the fixture (built once per machine).
+	 */
+	if (t_sh_capture(&out, "b=\"$HOME/.slurm-factory/builds/" VERSION "/slurm-" VERSION
+			 "-software.tar.gz\"; if [ -s \"$b\" ]; then echo \"$b\"; else "
+			 "'%s/tests/slurm-fixture.sh' " VERSION "; fi", t_srcdir())) {
 		fprintf(stderr, "cannot build the Slurm fixture:\n%s\n", out.buf);
 		return -1;
 	}
