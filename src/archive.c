@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sha256.h"
+#include "signals.h"
 #include "strmap.h"
 
 /* What kind of entry a name in the tree was created as. */
@@ -227,6 +228,10 @@ static int write_data(struct extractor *x, int fd, const char *name,
 
 		if (r == ARCHIVE_EOF)
 			return 0;
+		if (signals_interrupted()) {
+			x->stats->stopped = 1;
+			return 1;
+		}
 		if (r < ARCHIVE_WARN) {
 			finding(x, "extract-damaged", name, "cannot read entry data: %s",
 				archive_error_string(x->a));
@@ -740,6 +745,11 @@ int archive_extract_secure(const char *tarball, const char *dest,
 	for (;;) {
 		const char *name, *rule;
 
+		if (signals_interrupted()) {
+			/* the caller marks the report interrupted and removes dest */
+			stats->stopped = 1;
+			break;
+		}
 		r = archive_read_next_header(x.a, &e);
 		if (r == ARCHIVE_EOF)
 			break;

@@ -30,7 +30,7 @@ struct extract_limits {
 struct extract_stats {
 	size_t entries, files, dirs, symlinks, hardlinks, refused;
 	unsigned long long bytes;
-	int stopped;            /* a limit or damage stopped extraction early */
+	int stopped;            /* a limit, damage or SIGINT/SIGTERM stopped it early */
 };
 
 struct extract_sink {
