@@ -444,6 +444,40 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 	free(hit);
 }
 
+/* Slurm 22.05 (bookworm's) with --minimal: the other major version, in LXD, cold. */
+static void build__slurm_22_05_minimal_is_relocatable(void **state)
+{
+	struct fx *f = *state;
+	char *repo = xasprintf("%s/.slurm-factory/upstream/slurm.git", getenv("HOME"));
+	struct json_object *r;
+	char *features;
+	double t = now();
+	int rc;
+
+	rc = t_sh("cd '%s' && '%s' build --slurm-version 22.05 --minimal --repo '%s' "
+		  "--cache-dir '%s' --json '%s' --quiet", t_srcdir(), t_bin(), repo, f->cache,
+		  f->json);
+	t = now() - t;
+	if (rc)
+		t_sh("cat '%s' >&2; tail -n 30 '%s'/logs/*.log >&2", f->json, f->cache);
+	assert_int_equal(rc, 0);
+	r = t_report_load(f->json);
+	assert_non_null(r);
+	assert_int_equal(t_report_checks(r, "rpath [prefix", "pass"), 3);
+	assert_int_equal(t_report_checks(r, "needed [prefix", "pass"), 3);
+	assert_int_equal(count_rules(r, "rpath-") + count_rules(r, "needed-"), 0);
+	json_object_put(r);
+	/* minimal: no optional library was found, so none was grafted but munge's */
+	features = xasprintf("%s/builds/22.05.8/logs/features.txt", f->cache);
+	assert_int_equal(t_sh("grep -qx HAVE_HWLOC=no '%s' && grep -qx HAVE_JSON=no '%s' && "
+			      "cut -d' ' -f1 '%s/builds/22.05.8/logs/grafted.txt' | grep -qx libmunge.so.2 && "
+			      "! grep -q libcurl '%s/builds/22.05.8/logs/grafted.txt'",
+			      features, features, f->cache, f->cache), 0);
+	fprintf(stderr, "# slurm 22.05.8 --minimal: cold %.1f s\n", t);
+	free(features);
+	free(repo);
+}
+
 static void build__usage_errors_are_129(void **state)
 {
 	struct fx *f = *state;
@@ -467,6 +501,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(build__sigint_during_the_recipe_leaves_nothing_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(build__sigint_in_lxd_deletes_the_container, setup, teardown),
 		cmocka_unit_test_setup_teardown(build__slurm_24_11_is_relocatable_cached_and_reproducible, setup, teardown),
+		cmocka_unit_test_setup_teardown(build__slurm_22_05_minimal_is_relocatable, setup, teardown),
 	};
 	/* SF_TEST_FILTER=build__fake* runs a subset (cmocka's glob) */
 	if (getenv("SF_TEST_FILTER"))
