@@ -90,7 +90,7 @@ endif
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	  --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -DSF_VERSION='"x"' src tests
-	shellcheck scripts/*.sh tests/*.sh bench/*.sh fuzz/*.sh .ci/run
+	shellcheck scripts/*.sh tests/*.sh bench/*.sh fuzz/*.sh recipes/*.sh .ci/run
 
 # libFuzzer harnesses fuzz/fuzz_<name>.c, everything built with clang
 # -fsanitize=fuzzer,address,undefined into build-fuzz/; fuzz/run.sh runs each
