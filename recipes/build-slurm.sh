@@ -5,7 +5,7 @@
 # build container (or on the host with --backend host); plain POSIX sh.
 #
 # Input (environment, set by the build stage):
-#   SF_SRC            Slurm source tree (read-only; built out of tree)
+#   SF_SRC            Slurm source tree (read-only; copied into SF_BUILD)
 #   SF_BUILD          scratch build directory (created, may be removed after)
 #   SF_OUT            output directory: software/ (the relocatable tree),
 #                     build.log, features.txt, grafted.txt
@@ -86,9 +86,12 @@ cflags="-O2 -g -ffile-prefix-map=$SF_SRC=/usr/src/slurm -ffile-prefix-map=$SF_BU
 
 rm -rf "$SF_BUILD" "$destdir" "$tree"
 mkdir -p "$SF_BUILD"
+# in tree, on a copy: 22.05's doc/man rules (man2html.py) do not work out of tree
+step "copy the source"
+cp -a "$SF_SRC/." "$SF_BUILD/"
 cd "$SF_BUILD"
 step "configure $*"
-"$SF_SRC/configure" CFLAGS="$cflags" "$@" || die "configure failed"
+./configure CFLAGS="$cflags" "$@" || die "configure failed"
 
 features=$SF_OUT/features.txt
 : >"$features"

@@ -831,7 +831,8 @@ static void build_with(struct build_ctx *b)
 	}
 	strbuf_reset(&err);
 	strbuf_addf(&b->tmp, "%s/.tmp-%.16s-XXXXXX", b->builds.buf, b->key);
-	if (!mkdtemp(b->tmp.buf)) {
+	/* mkdtemp makes it 0700: the published entry is for every user */
+	if (!mkdtemp(b->tmp.buf) || chmod(b->tmp.buf, 0755)) {
 		c = stage_add_check(b->s, "launch");
 		check_fail(c, OUTCOME_ERROR, "cannot create %s: %s", b->tmp.buf, strerror(errno));
 		check_finish(c);
