@@ -56,6 +56,18 @@ int source_cache_dir(const struct run *run, struct strbuf *out, struct strbuf *e
 	const char *home = getenv("HOME");
 
 	if (dir && *dir) {
+		/* libgit2 resolves a relative checkout target against the
+		 * repository, not the process: always hand out absolute paths */
+		if (dir[0] != '/') {
+			char *cwd = getcwd(NULL, 0);
+			if (!cwd) {
+				strbuf_addf(err, "cannot resolve --cache-dir '%s': %s", dir,
+					    strerror(errno));
+				return -1;
+			}
+			strbuf_addf(out, "%s/", cwd);
+			free(cwd);
+		}
 		strbuf_addstr(out, dir);
 		return 0;
 	}

@@ -123,11 +123,32 @@ static void fetch__24_11_5_is_the_debian_tarball_and_then_a_cache_hit(void **sta
 	strbuf_release(&commit);
 }
 
+static void fetch__relative_cache_dir_works_for_a_nested_tree(void **state)
+{
+	struct e2e *e = *state;
+	struct strbuf out = STRBUF_INIT, file = STRBUF_INIT;
+	char *p;
+
+	need_repo(e);
+	/* a CI job keeps its cache inside the project: --cache-dir .cache */
+	assert_int_equal(t_sh_capture(&out, "cd '%s' && '%s' fetch 22.05 --repo '%s' "
+				      "--cache-dir rel-cache --quiet", e->tmp, t_bin(), e->repo), 0);
+	strbuf_reset(&out);
+	commit_of(e, "slurm-22-05-8-1", &out);
+	p = xasprintf("%s/rel-cache/sources/%s/src/auxdir/Makefile.am", e->tmp, out.buf);
+	assert_int_equal(t_read(p, &file), 0);
+	assert_true(file.len > 0);
+	free(p);
+	strbuf_release(&out);
+	strbuf_release(&file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(resolve__debian_derived_repository, setup, teardown),
 		cmocka_unit_test_setup_teardown(fetch__24_11_5_is_the_debian_tarball_and_then_a_cache_hit, setup, teardown),
+		cmocka_unit_test_setup_teardown(fetch__relative_cache_dir_works_for_a_nested_tree, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
