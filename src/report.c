@@ -156,6 +156,16 @@ struct stage_report *report_add_stage(struct report *r, const char *name)
 	return s;
 }
 
+const char *stage_get_prop(const struct stage_report *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_props; i++)
+		if (!strcmp(s->props[i].name, name))
+			return s->props[i].value;
+	return NULL;
+}
+
 void stage_set_prop(struct stage_report *s, const char *name, const char *value)
 {
 	props_set(&s->props, &s->nr_props, &s->alloc_props, name, value);

@@ -101,6 +101,8 @@ void report_set_prop(struct report *r, const char *name, const char *value);
 
 struct stage_report *report_add_stage(struct report *r, const char *name);
 void stage_set_prop(struct stage_report *s, const char *name, const char *value);
+/* The value of property `name` of `s` (owned by the report), or NULL. */
+const char *stage_get_prop(const struct stage_report *s, const char *name);
 /* Derives the stage outcome from its checks and stops its clock. */
 void stage_finish(struct stage_report *s);
 /* A stage that did not run: outcome skipped with `reason`. */

@@ -15,16 +15,6 @@ void source_ref_release(struct source_ref *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static const char *prop(const struct stage_report *s, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_props; i++)
-		if (!strcmp(s->props[i].name, name))
-			return s->props[i].value;
-	return NULL;
-}
-
 int source_from_report(const struct report *r, struct source_ref *out)
 {
 	size_t i;
@@ -35,10 +25,10 @@ int source_from_report(const struct report *r, struct source_ref *out)
 
 		if (strcmp(s->name, "resolve") || s->skip_reason)
 			continue;
-		repo = prop(s, "repo");
-		tag = prop(s, "tag");
-		version = prop(s, "version");
-		commit = prop(s, "commit");
+		repo = stage_get_prop(s, "repo");
+		tag = stage_get_prop(s, "tag");
+		version = stage_get_prop(s, "version");
+		commit = stage_get_prop(s, "commit");
 		if (!repo || !tag || !version || !commit)
 			return -1;
 		out->repo = xstrdup(repo);

@@ -87,16 +87,6 @@ struct fetched_src {
 	const char *path, *tag, *version, *commit, *commit_time;
 };
 
-static const char *stage_prop(const struct stage_report *s, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_props; i++)
-		if (!strcmp(s->props[i].name, name))
-			return s->props[i].value;
-	return NULL;
-}
-
 static const struct stage_report *find_stage(const struct report *r, const char *name)
 {
 	size_t i;
@@ -249,13 +239,13 @@ static int run_fetch(struct run *run, const struct bopts *o, struct fetched_src 
 	memset(f, 0, sizeof(*f));
 	if (!s || s->skip_reason || s->outcome != OUTCOME_PASS)
 		return 1;
-	f->path = stage_prop(s, "path");
-	f->tag = stage_prop(s, "tag");
-	f->version = stage_prop(s, "version");
-	f->commit = stage_prop(s, "commit");
-	f->commit_time = stage_prop(s, "commit_time");
+	f->path = stage_get_prop(s, "path");
+	f->tag = stage_get_prop(s, "tag");
+	f->version = stage_get_prop(s, "version");
+	f->commit = stage_get_prop(s, "commit");
+	f->commit_time = stage_get_prop(s, "commit_time");
 	if (!f->commit)
-		f->commit = stage_prop(s, "sha256");
+		f->commit = stage_get_prop(s, "sha256");
 	return f->path && f->version && f->commit ? 0 : 1;
 }
 
@@ -910,7 +900,7 @@ verify:
 		       b->src->version, b->src->tag ? b->src->tag : "", b->src->commit,
 		       software.buf, sha, b->entry.buf, b->src->version,
 		       package_format_ext(o->format), b->builds.buf, b->src->version,
-		       stage_prop(b->s, "cache"));
+		       stage_get_prop(b->s, "cache"));
 	fflush(stdout);
 	if (o->no_verify) {
 		stage_skip(report_add_stage(&b->run->report, "verify"), "--no-verify");
