@@ -34,10 +34,11 @@
 const struct opt smoke_opts[] = {
 	{ "prefixes", OPT_VALUE, "N", "random prefixes to run the cluster at (default 3)" },
 	{ "backend", OPT_VALUE, "lxd|host",
-	  "lxd: a fresh container of --image; host: a private mount/pid namespace "
-	  "(default: lxd when --image is given)" },
-	{ "image", OPT_VALUE, "ALIAS", "the runtime image (image build --packages-file "
-	  "recipes/runtime-packages.txt)" },
+	  "lxd (default): a fresh container of the runtime image; host: a private "
+	  "mount/pid namespace" },
+	{ "runtime-image", OPT_VALUE, "ALIAS", "the runtime image (default: the alias "
+	  "'image build --packages-file recipes/runtime-packages.txt' makes)" },
+	{ "release", OPT_VALUE, "NAME", "Debian release of the default images (default bookworm)" },
 	{ "slurm-version", OPT_VALUE, "VERSION",
 	  "the version --version must report (default: from the module tarball or the name)" },
 	{ "build-prefix", OPT_VALUE, "PATH", "the tree's build prefix, the modules' fallback "
@@ -488,7 +489,8 @@ int stage_smoke(struct run *run, struct strbuf *err)
 	struct backend_mount mount;
 	struct modulefile_spec spec;
 	const char *software, *modtar, *work_dir = cli_get(&run->cli, "work-dir");
-	const char *image = cli_get(&run->cli, "image");
+	const char *image = cli_get(&run->cli, "runtime-image");
+	struct strbuf alias = STRBUF_INIT;
 	unsigned long i;
 	int ret = -1, have_work = 0;
 
@@ -510,14 +512,30 @@ int stage_smoke(struct run *run, struct strbuf *err)
 	}
 	sm.backend_kind = cli_get(&run->cli, "backend");
 	if (!sm.backend_kind)
-		sm.backend_kind = image ? "lxd" : "host";
+		sm.backend_kind = "lxd";
 	if (strcmp(sm.backend_kind, "lxd") && strcmp(sm.backend_kind, "host")) {
 		strbuf_addf(err, "--backend: '%s' is not lxd or host", sm.backend_kind);
 		goto out;
 	}
-	if (!strcmp(sm.backend_kind, "lxd") && !image) {
-		strbuf_addstr(err, "the lxd backend needs --image ALIAS (the runtime image)");
+	if (find_script(run, &script, err))
 		goto out;
+	if (!strcmp(sm.backend_kind, "lxd") && !image) {
+		/* the runtime image's alias, computed as 'image build' does:
+		 * the package list sits beside the smoke script */
+		const char *release = cli_get(&run->cli, "release");
+		char *dir = xstrdup(script.buf), *slash = strrchr(dir, '/');
+		struct strbuf pkgs = STRBUF_INIT;
+
+		if (slash)
+			*slash = '\0';
+		strbuf_addf(&pkgs, "%s/runtime-packages.txt", slash ? dir : ".");
+		free(dir);
+		if (image_alias(release ? release : "bookworm", pkgs.buf, &alias, NULL, err)) {
+			strbuf_release(&pkgs);
+			goto out;
+		}
+		strbuf_release(&pkgs);
+		image = alias.buf;
 	}
 	sm.build_prefix = cli_get(&run->cli, "build-prefix");
 	if (!sm.build_prefix)
@@ -526,8 +544,6 @@ int stage_smoke(struct run *run, struct strbuf *err)
 		strbuf_addf(err, "--build-prefix: '%s' is not an absolute path", sm.build_prefix);
 		goto out;
 	}
-	if (find_script(run, &script, err))
-		goto out;
 	if (!work_dir)
 		work_dir = fs_tmpdir();
 
@@ -673,5 +689,6 @@ out:
 	strbuf_release(&path);
 	strbuf_release(&text);
 	strbuf_release(&script);
+	strbuf_release(&alias);
 	return ret;
 }
