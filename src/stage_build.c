@@ -727,6 +727,8 @@ static int entry_props(struct stage_report *s, const char *entry, const char *ve
 	strbuf_reset(&p);
 	strbuf_addf(&p, "%s/SHA256SUMS", entry);
 	stage_set_prop(s, "sums", p.buf);
+	/* what publish uploads: the tarballs, SHA256SUMS and the manifest */
+	stage_set_prop(s, "artifacts_dir", entry);
 	ret = 0;
 out:
 	strbuf_release(&p);

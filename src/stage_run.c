@@ -132,8 +132,11 @@ static void print_plan(const struct run *run, const char *spec, char *const *ski
 	fflush(stdout);
 }
 
-/* The worst outcome of the stage reports from index `from` on. */
-static enum outcome worst_since(const struct report *r, size_t from)
+/*
+ * The worst outcome of the stage reports from index `from` on (only those
+ * named `name` unless it is NULL); skipped when there is none.
+ */
+static enum outcome worst_since(const struct report *r, size_t from, const char *name)
 {
 	enum outcome w = OUTCOME_PASS;
 	size_t i;
@@ -141,6 +144,8 @@ static enum outcome worst_since(const struct report *r, size_t from)
 
 	for (i = from; i < r->nr_stages; i++) {
 		enum outcome o = r->stages[i]->outcome;
+		if (name && strcmp(r->stages[i]->name, name))
+			continue;
 		any = 1;
 		if (o == OUTCOME_FAIL || (o == OUTCOME_ERROR && w != OUTCOME_FAIL))
 			w = o;
@@ -148,6 +153,17 @@ static enum outcome worst_since(const struct report *r, size_t from)
 			w = OUTCOME_SKIPPED;
 	}
 	return any ? w : OUTCOME_SKIPPED;
+}
+
+/* Index of the first stage report named `name`, or r->nr_stages. */
+static size_t first_report(const struct report *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr_stages; i++)
+		if (!strcmp(r->stages[i]->name, name))
+			break;
+	return i;
 }
 
 static void run_one(struct run *run, const struct stage *s, const char *spec,
@@ -181,7 +197,10 @@ static void run_one(struct run *run, const struct stage *s, const char *spec,
 	run->cli.args = saved;
 	run->cli.nr_args = saved_nr;
 	if (run->report.nr_stages > before) {
-		ci_stage_end(run->report.stages[run->report.nr_stages - 1], run->quiet);
+		/* the stage's own report (build adds package and verify after it) */
+		size_t own = first_report(&run->report, s->name);
+		ci_stage_end(run->report.stages[own < run->report.nr_stages ? own :
+						run->report.nr_stages - 1], run->quiet);
 	} else {
 		/* a stage that reported nothing still ends its group */
 		last = report_add_stage(&run->report, s->name);
@@ -247,6 +266,24 @@ int stage_run(struct run *run, struct strbuf *err)
 		if (plan.len)
 			strbuf_addch(&plan, ' ');
 		strbuf_addstr(&plan, s->name);
+		/*
+		 * An earlier stage may have run this one already (build packages
+		 * and verifies what it built): its report stands, and gates the
+		 * rest of the pipeline like a stage run from here.
+		 */
+		if ((before = first_report(&run->report, s->name)) < run->report.nr_stages) {
+			enum outcome o = worst_since(&run->report, before, s->name);
+			if (!run->quiet)
+				fprintf(stderr, "run: %s already ran as part of an earlier stage (%s)\n",
+					s->name, outcome_name(o));
+			if ((o == OUTCOME_FAIL || o == OUTCOME_ERROR) && !stopped)
+				stopped = s->name;
+			else if (o == OUTCOME_SKIPPED && !gate_missing && is_gate(s))
+				gate_missing = s->name;
+			if (until && !strcmp(s->name, until))
+				after_until = 1;
+			continue;
+		}
 		strbuf_reset(&reason);
 		if (after_until)
 			strbuf_addf(&reason, "after --until %s", until);
@@ -270,7 +307,7 @@ int stage_run(struct run *run, struct strbuf *err)
 		}
 		before = run->report.nr_stages;
 		run_one(run, s, spec, ++index, total);
-		switch (worst_since(&run->report, before)) {
+		switch (worst_since(&run->report, before, NULL)) {
 		case OUTCOME_PASS:
 			break;
 		case OUTCOME_SKIPPED:

@@ -576,7 +576,13 @@ int stage_smoke(struct run *run, struct strbuf *err)
 
 	/* the modules: from the module tarball, else generated */
 	strbuf_addf(&sm.modules, "%s/modules", sm.work.buf);
-	if (cli_get(&run->cli, "slurm-version"))
+	/*
+	 * In a pipeline --slurm-version is the spec the run was asked for
+	 * ("latest", "24.11"): the exact version is what build recorded.
+	 */
+	if (!run->cli.nr_args && from_pipeline(&run->report, "version"))
+		sm.version = xstrdup(from_pipeline(&run->report, "version"));
+	else if (cli_get(&run->cli, "slurm-version"))
 		sm.version = xstrdup(cli_get(&run->cli, "slurm-version"));
 	if (modtar) {
 		if (extract(sm.s, "modules", modtar, sm.modules.buf))

@@ -1,0 +1,101 @@
+/*
+ * The whole pipeline, end to end, as `make run` and a CI step run it:
+ * resolve and fetch from the Debian-derived Slurm repository, build in LXD
+ * (the default cache: a hit when the tree is unchanged), package, verify
+ * at 3 random prefixes, smoke in a fresh runtime container, publish to a
+ * directory. Needs the LXD daemon (scripts/check.sh starts it) and the
+ * repository from scripts/slurm-sources.sh; fails, never skips, without.
+ */
+#include "testlib.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
+}
+
+static void run__whole_pipeline_publishes_what_every_gate_passed(void **state)
+{
+	char *dir = t_mkdtemp("pipeline"), *repo;
+	struct strbuf out = STRBUF_INIT, js = STRBUF_INIT;
+	struct json_object *r, *stages;
+	const char *want[] = { "resolve", "fetch", "build", "package", "verify", "smoke", "publish" };
+	size_t i, j;
+	int rc;
+
+	(void)state;
+	assert_non_null(dir);
+	repo = xasprintf("%s/.slurm-factory/upstream/slurm.git", getenv("HOME"));
+	if (!t_exists(repo))
+		fail_msg("no Slurm repository at %s: run scripts/slurm-sources.sh", repo);
+	/* the two images, as scripts/main-job.sh makes them (reused when unchanged) */
+	assert_int_equal(t_sh("cd '%s' && '%s' image build --quiet >&2 && '%s' image build --quiet "
+			      "--packages-file recipes/runtime-packages.txt --command 'test -x "
+			      "/usr/sbin/munged && ! test -e /usr/bin/cc' >&2",
+			      t_srcdir(), t_bin(), t_bin()), 0);
+	rc = t_sh_capture(&out, "cd '%s' && '%s' run 24.11 --repo '%s' --to '%s/pub' "
+			  "--json '%s/run.json' --junit '%s/run.xml'", t_srcdir(), t_bin(), repo,
+			  dir, dir, dir);
+	if (rc)
+		fprintf(stderr, "%s", out.buf);
+	assert_int_equal(rc, 0);
+
+	/* every stage once, in order, and every one passed */
+	{
+		char *path = xasprintf("%s/run.json", dir);
+		r = t_report_load(path);
+		free(path);
+	}
+	assert_non_null(r);
+	assert_true(json_object_object_get_ex(r, "stages", &stages));
+	assert_int_equal(json_object_array_length(stages), 7);
+	for (i = 0; i < 7; i++) {
+		struct json_object *s = json_object_array_get_idx(stages, i);
+		assert_string_equal(jstr(s, "name"), want[i]);
+		assert_string_equal(jstr(s, "outcome"), "pass");
+	}
+	assert_int_equal(t_report_checks(r, "rpath [prefix", "pass"), 3);
+	assert_int_equal(t_report_checks(r, "needed [prefix", "pass"), 3);
+	for (j = 1; j <= 3; j++) {
+		char name[32];
+		snprintf(name, sizeof(name), "prefix %zu: sbatch", j);
+		assert_int_equal(t_report_checks(r, name, "pass"), 1);
+	}
+	json_object_put(r);
+
+	/* what was published is what was proven: checksums hold at the target */
+	assert_int_equal(t_sh("cd '%s/pub' && sha256sum -c --quiet SHA256SUMS && "
+			      "test -s slurm-24.11.5-software.tar.gz && "
+			      "test -s slurm-24.11.5-module.tar.gz && test -s manifest.json",
+			      dir), 0);
+	/* one JUnit suite per stage, in a real consumer */
+	assert_int_equal(t_sh("xmllint --noout '%s/run.xml'", dir), 0);
+	assert_int_equal(t_sh_capture(&js, "'%s/tests/node_modules/.bin/junit2json' '%s/run.xml'",
+				      t_srcdir(), dir), 0);
+	for (i = 0; i < 7; i++) {
+		char *needle = xasprintf("\"name\": \"%s\"", want[i]);
+		char *compact = xasprintf("\"name\":\"%s\"", want[i]);
+		assert_true(strstr(js.buf, needle) || strstr(js.buf, compact));
+		free(needle);
+		free(compact);
+	}
+	t_rmtree(dir);
+	free(dir);
+	free(repo);
+	strbuf_release(&out);
+	strbuf_release(&js);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(run__whole_pipeline_publishes_what_every_gate_passed),
+	};
+	return cmocka_run_group_tests_name("pipeline_e2e", tests, NULL, NULL);
+}
