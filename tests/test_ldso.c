@@ -20,6 +20,9 @@
 #include <string.h>
 
 #include "ldso.h"
+
+/* the end of add()'s list of needed names: a typed null pointer for varargs */
+#define END ((const char *)NULL)
 #include "strmap.h"
 
 #define ROOT "/opt/sw"
@@ -212,7 +215,7 @@ static struct node *add(struct world *w, const char *rel, const char *soname,
 /* A symlink `rel` in the tree to the object `to`. */
 static void alias(struct world *w, const char *rel, struct node *to)
 {
-	struct node *n = add(w, rel, NULL, NULL, NULL, NULL);
+	struct node *n = add(w, rel, NULL, NULL, NULL, END);
 
 	n->alias = to;
 }
@@ -270,11 +273,11 @@ static int looked_up(const struct world *w, const char *path)
 static void ldso_resolve__rpath_of_the_loader_is_inherited(void **state)
 {
 	struct world *w = *state;
-	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL, "libA.so", NULL);
+	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL, "libA.so", END);
 
-	add(w, "lib/libA.so", "libA.so", NULL, NULL, "libB.so", NULL);
-	add(w, "lib/libB.so", "libB.so", NULL, NULL, "libC.so", NULL);
-	add(w, "lib/libC.so", "libC.so", NULL, NULL, NULL);
+	add(w, "lib/libA.so", "libA.so", NULL, NULL, "libB.so", END);
+	add(w, "lib/libB.so", "libB.so", NULL, NULL, "libC.so", END);
+	add(w, "lib/libC.so", "libC.so", NULL, NULL, END);
 	/* libC is found through exe's RPATH two loaders up */
 	assert_int_equal(resolve(w, exe), 3);
 	no_misses(w);
@@ -285,12 +288,12 @@ static void ldso_resolve__rpath_of_the_object_comes_before_its_loaders(void **st
 {
 	struct world *w = *state;
 	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib:$ORIGIN/../first", NULL,
-			       "libA.so", NULL);
+			       "libA.so", END);
 
-	add(w, "lib/libA.so", "libA.so", "$ORIGIN/../second", NULL, "libB.so", NULL);
+	add(w, "lib/libA.so", "libA.so", "$ORIGIN/../second", NULL, "libB.so", END);
 	/* two libB: which one was loaded shows in what it needs */
-	add(w, "first/libB.so", "libB.so", NULL, NULL, "libfrom-first.so", NULL);
-	add(w, "second/libB.so", "libB.so", NULL, NULL, "libfrom-second.so", NULL);
+	add(w, "first/libB.so", "libB.so", NULL, NULL, "libfrom-first.so", END);
+	add(w, "second/libB.so", "libB.so", NULL, NULL, "libfrom-second.so", END);
 	assert_int_equal(resolve(w, exe), 2);
 	assert_int_equal(misses_of(w, "second/libB.so", "libfrom-second.so", "needed-unresolved"), 1);
 	assert_int_equal(misses_of(w, "first/libB.so", NULL, NULL), 0);
@@ -300,10 +303,10 @@ static void ldso_resolve__rpath_of_the_object_comes_before_its_loaders(void **st
 static void ldso_resolve__runpath_is_used_for_the_object_itself(void **state)
 {
 	struct world *w = *state;
-	struct node *exe = add(w, "bin/exe", NULL, NULL, "$ORIGIN/../lib", "libA.so", NULL);
+	struct node *exe = add(w, "bin/exe", NULL, NULL, "$ORIGIN/../lib", "libA.so", END);
 
-	add(w, "lib/libA.so", "libA.so", NULL, "$ORIGIN/sub", "libB.so", NULL);
-	add(w, "lib/sub/libB.so", "libB.so", NULL, NULL, NULL);
+	add(w, "lib/libA.so", "libA.so", NULL, "$ORIGIN/sub", "libB.so", END);
+	add(w, "lib/sub/libB.so", "libB.so", NULL, NULL, END);
 	assert_int_equal(resolve(w, exe), 2);
 	no_misses(w);
 }
@@ -311,10 +314,10 @@ static void ldso_resolve__runpath_is_used_for_the_object_itself(void **state)
 static void ldso_resolve__runpath_is_not_inherited_by_dependencies(void **state)
 {
 	struct world *w = *state;
-	struct node *exe = add(w, "bin/exe", NULL, NULL, "$ORIGIN/../lib", "libA.so", NULL);
+	struct node *exe = add(w, "bin/exe", NULL, NULL, "$ORIGIN/../lib", "libA.so", END);
 
-	add(w, "lib/libA.so", "libA.so", NULL, NULL, "libB.so", NULL);
-	add(w, "lib/libB.so", "libB.so", NULL, NULL, NULL);
+	add(w, "lib/libA.so", "libA.so", NULL, NULL, "libB.so", END);
+	add(w, "lib/libB.so", "libB.so", NULL, NULL, END);
 	assert_int_equal(resolve(w, exe), 1);
 	assert_int_equal(w->nr_misses, 1);
 	assert_int_equal(misses_of(w, "lib/libA.so", "libB.so", "needed-unresolved"), 1);
@@ -327,10 +330,10 @@ static void ldso_resolve__rpath_is_ignored_when_runpath_is_present(void **state)
 {
 	struct world *w = *state;
 	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../rp", "$ORIGIN/../lib",
-			       "libonly-in-rp.so", "libonly-in-lib.so", NULL);
+			       "libonly-in-rp.so", "libonly-in-lib.so", END);
 
-	add(w, "rp/libonly-in-rp.so", "libonly-in-rp.so", NULL, NULL, NULL);
-	add(w, "lib/libonly-in-lib.so", "libonly-in-lib.so", NULL, NULL, NULL);
+	add(w, "rp/libonly-in-rp.so", "libonly-in-rp.so", NULL, NULL, END);
+	add(w, "lib/libonly-in-lib.so", "libonly-in-lib.so", NULL, NULL, END);
 	assert_int_equal(resolve(w, exe), 1);
 	assert_int_equal(w->nr_misses, 1);
 	assert_int_equal(misses_of(w, "bin/exe", "libonly-in-rp.so", "needed-unresolved"), 1);
@@ -341,10 +344,10 @@ static void ldso_resolve__loader_with_runpath_lends_no_rpath(void **state)
 {
 	struct world *w = *state;
 	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../rp", "$ORIGIN/../lib",
-			       "libA.so", NULL);
+			       "libA.so", END);
 
-	add(w, "lib/libA.so", "libA.so", NULL, NULL, "libB.so", NULL);
-	add(w, "rp/libB.so", "libB.so", NULL, NULL, NULL);
+	add(w, "lib/libA.so", "libA.so", NULL, NULL, "libB.so", END);
+	add(w, "rp/libB.so", "libB.so", NULL, NULL, END);
 	assert_int_equal(resolve(w, exe), 1);
 	assert_int_equal(misses_of(w, "lib/libA.so", "libB.so", "needed-unresolved"), 1);
 }
@@ -354,10 +357,10 @@ static void ldso_resolve__loader_with_only_rpath_lends_it(void **state)
 	struct world *w = *state;
 	/* the same tree as above without the RUNPATH: now libB is found */
 	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../rp:$ORIGIN/../lib", NULL,
-			       "libA.so", NULL);
+			       "libA.so", END);
 
-	add(w, "lib/libA.so", "libA.so", NULL, NULL, "libB.so", NULL);
-	add(w, "rp/libB.so", "libB.so", NULL, NULL, NULL);
+	add(w, "lib/libA.so", "libA.so", NULL, NULL, "libB.so", END);
+	add(w, "rp/libB.so", "libB.so", NULL, NULL, END);
 	assert_int_equal(resolve(w, exe), 2);
 	no_misses(w);
 }
@@ -367,10 +370,10 @@ static void ldso_resolve__object_with_runpath_ignores_loader_rpath(void **state)
 {
 	struct world *w = *state;
 	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib:$ORIGIN/../rp", NULL,
-			       "libA.so", NULL);
+			       "libA.so", END);
 
-	add(w, "lib/libA.so", "libA.so", NULL, "$ORIGIN/nothing-here", "libB.so", NULL);
-	add(w, "rp/libB.so", "libB.so", NULL, NULL, NULL);
+	add(w, "lib/libA.so", "libA.so", NULL, "$ORIGIN/nothing-here", "libB.so", END);
+	add(w, "rp/libB.so", "libB.so", NULL, NULL, END);
 	assert_int_equal(resolve(w, exe), 1);
 	assert_int_equal(misses_of(w, "lib/libA.so", "libB.so", "needed-unresolved"), 1);
 }
@@ -386,10 +389,10 @@ static void ldso_resolve__sibling_loaded_by_the_root_satisfies_a_dependency(void
 {
 	struct world *w = *state;
 	struct node *exe = add(w, "bin/exe", NULL, NULL, "$ORIGIN/../lib",
-			       "libA.so", "libB.so", NULL);
+			       "libA.so", "libB.so", END);
 
-	add(w, "lib/libA.so", "libA.so", NULL, NULL, "libB.so", NULL);
-	add(w, "lib/libB.so", "libB.so", NULL, NULL, NULL);
+	add(w, "lib/libA.so", "libA.so", NULL, NULL, "libB.so", END);
+	add(w, "lib/libB.so", "libB.so", NULL, NULL, END);
 	assert_int_equal(resolve(w, exe), 2);
 	no_misses(w);
 }
@@ -400,12 +403,12 @@ static void ldso_resolve__loaded_names_and_sonames_are_not_searched_again(void *
 {
 	struct world *w = *state;
 	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL,
-			       "libalias.so", "libB.so", NULL);
+			       "libalias.so", "libB.so", END);
 
 	/* loaded as libalias.so, its SONAME is libreal.so.2 */
-	add(w, "lib/libalias.so", "libreal.so.2", NULL, NULL, NULL);
+	add(w, "lib/libalias.so", "libreal.so.2", NULL, NULL, END);
 	/* libB has no search path at all: both names must already be loaded */
-	add(w, "lib/libB.so", "libB.so", NULL, NULL, "libreal.so.2", "libalias.so", NULL);
+	add(w, "lib/libB.so", "libB.so", NULL, NULL, "libreal.so.2", "libalias.so", END);
 	assert_int_equal(resolve(w, exe), 2);
 	no_misses(w);
 	assert_false(looked_up(w, ROOT "/bin/../lib/libreal.so.2"));
@@ -416,9 +419,9 @@ static void ldso_resolve__root_soname_counts_as_loaded(void **state)
 	struct world *w = *state;
 	/* no file is named libself.so.1: searching for it would miss */
 	struct node *root = add(w, "lib/libself.so", "libself.so.1", NULL, "$ORIGIN",
-				"libdep.so", NULL);
+				"libdep.so", END);
 
-	add(w, "lib/libdep.so", NULL, NULL, "$ORIGIN", "libself.so.1", NULL);
+	add(w, "lib/libdep.so", NULL, NULL, "$ORIGIN", "libself.so.1", END);
 	assert_int_equal(resolve(w, root), 1);
 	no_misses(w);
 }
@@ -473,7 +476,7 @@ static void ldso_resolve__allowed_system_libraries_are_not_misses(void **state)
 	struct world *w = *state;
 	struct node *exe = add(w, "bin/exe", NULL, NULL, NULL,
 			       "libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1",
-			       "libmunge.so.2", NULL);
+			       "libmunge.so.2", END);
 
 	assert_int_equal(resolve(w, exe), 0);
 	assert_int_equal(w->nr_misses, 1);
@@ -485,10 +488,10 @@ static void ldso_resolve__allowed_system_libraries_are_not_misses(void **state)
 static void ldso_resolve__tree_copy_wins_over_the_allowlist(void **state)
 {
 	struct world *w = *state;
-	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL, "libstdc++.so.6", NULL);
+	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL, "libstdc++.so.6", END);
 
 	/* a grafted libstdc++ is loaded from the tree, and its needs are checked */
-	add(w, "lib/libstdc++.so.6", "libstdc++.so.6", NULL, NULL, "libgrafted-dep.so", NULL);
+	add(w, "lib/libstdc++.so.6", "libstdc++.so.6", NULL, NULL, "libgrafted-dep.so", END);
 	assert_int_equal(resolve(w, exe), 1);
 	assert_int_equal(misses_of(w, "lib/libstdc++.so.6", "libgrafted-dep.so", NULL), 1);
 }
@@ -499,11 +502,11 @@ static void ldso_resolve__relative_needed_path_is_reported(void **state)
 {
 	struct world *w = *state;
 	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL,
-			       "lib/libA.so", "./libB.so", "../lib/libC.so", NULL);
+			       "lib/libA.so", "./libB.so", "../lib/libC.so", END);
 
-	add(w, "lib/libA.so", "libA.so", NULL, NULL, NULL);
-	add(w, "bin/libB.so", "libB.so", NULL, NULL, NULL);
-	add(w, "lib/libC.so", "libC.so", NULL, NULL, NULL);
+	add(w, "lib/libA.so", "libA.so", NULL, NULL, END);
+	add(w, "bin/libB.so", "libB.so", NULL, NULL, END);
+	add(w, "lib/libC.so", "libC.so", NULL, NULL, END);
 	assert_int_equal(resolve(w, exe), 0);
 	assert_int_equal(misses_of(w, "bin/exe", NULL, "needed-relative-path"), 3);
 	assert_int_equal(w->nr_misses, 3);
@@ -513,7 +516,7 @@ static void ldso_resolve__absolute_needed_outside_is_reported(void **state)
 {
 	struct world *w = *state;
 	struct node *exe = add(w, "bin/exe", NULL, NULL, NULL,
-			       "/usr/lib/x86_64-linux-gnu/libfoo.so.1", "/build/prefix/lib/libbar.so", NULL);
+			       "/usr/lib/x86_64-linux-gnu/libfoo.so.1", "/build/prefix/lib/libbar.so", END);
 
 	assert_int_equal(resolve(w, exe), 0);
 	assert_int_equal(misses_of(w, "bin/exe", NULL, "needed-absolute-path"), 2);
@@ -529,14 +532,14 @@ static void ldso_resolve__entries_outside_the_tree_are_not_searched(void **state
 	struct node *exe = add(w, "bin/exe", NULL,
 			       "/usr/lib:" ROOT "2/lib:$ORIGIN/../../..:lib::$ORIGIN/../../sw-other/lib:"
 			       "/opt/sw/../other/lib",
-			       NULL, "libX.so", NULL);
+			       NULL, "libX.so", END);
 	const char *p;
 
-	add(w, "/usr/lib/libX.so", "libX.so", NULL, NULL, NULL);
-	add(w, ROOT "2/lib/libX.so", "libX.so", NULL, NULL, NULL);
-	add(w, "/libX.so", "libX.so", NULL, NULL, NULL);
-	add(w, "/opt/sw-other/lib/libX.so", "libX.so", NULL, NULL, NULL);
-	add(w, "/opt/other/lib/libX.so", "libX.so", NULL, NULL, NULL);
+	add(w, "/usr/lib/libX.so", "libX.so", NULL, NULL, END);
+	add(w, ROOT "2/lib/libX.so", "libX.so", NULL, NULL, END);
+	add(w, "/libX.so", "libX.so", NULL, NULL, END);
+	add(w, "/opt/sw-other/lib/libX.so", "libX.so", NULL, NULL, END);
+	add(w, "/opt/other/lib/libX.so", "libX.so", NULL, NULL, END);
 	assert_int_equal(resolve(w, exe), 0);
 	assert_int_equal(misses_of(w, "bin/exe", "libX.so", "needed-unresolved"), 1);
 	/* nothing outside ROOT (nor relative, nor the empty entry) was looked up */
@@ -556,11 +559,11 @@ static void ldso_resolve__path_resolving_outside_is_skipped(void **state)
 {
 	struct world *w = *state;
 	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib:$ORIGIN/../lib2", NULL,
-			       "libA.so", NULL);
-	struct node *escape = add(w, "lib/libA.so", NULL, NULL, NULL, NULL);
+			       "libA.so", END);
+	struct node *escape = add(w, "lib/libA.so", NULL, NULL, NULL, END);
 
 	escape->outside = 1;  /* e.g. a symlink to /usr/lib/libA.so */
-	add(w, "lib2/libA.so", "libA.so", NULL, NULL, NULL);
+	add(w, "lib2/libA.so", "libA.so", NULL, NULL, END);
 	assert_int_equal(resolve(w, exe), 1);
 	no_misses(w);
 	assert_true(looked_up(w, ROOT "/bin/../lib/libA.so"));
@@ -572,15 +575,15 @@ static void ldso_resolve__wrong_class_candidate_is_skipped(void **state)
 	struct world *w = *state;
 	struct node *exe = add(w, "bin/exe", NULL,
 			       "$ORIGIN/../lib32:$ORIGIN/../libarm:$ORIGIN/../lib64", NULL,
-			       "libA.so", NULL);
+			       "libA.so", END);
 	struct node *n;
 
-	n = add(w, "lib32/libA.so", "libA.so", NULL, NULL, "libfrom32.so", NULL);
+	n = add(w, "lib32/libA.so", "libA.so", NULL, NULL, "libfrom32.so", END);
 	n->elf.cls = ELFCLASS32;
 	n->elf.machine = EM_386;
-	n = add(w, "libarm/libA.so", "libA.so", NULL, NULL, "libfromarm.so", NULL);
+	n = add(w, "libarm/libA.so", "libA.so", NULL, NULL, "libfromarm.so", END);
 	n->elf.machine = EM_AARCH64;
-	add(w, "lib64/libA.so", "libA.so", NULL, NULL, "libfrom64.so", NULL);
+	add(w, "lib64/libA.so", "libA.so", NULL, NULL, "libfrom64.so", END);
 	assert_int_equal(resolve(w, exe), 1);
 	assert_true(looked_up(w, ROOT "/bin/../lib32/libA.so"));
 	assert_true(looked_up(w, ROOT "/bin/../libarm/libA.so"));
@@ -591,8 +594,8 @@ static void ldso_resolve__wrong_class_candidate_is_skipped(void **state)
 static void ldso_resolve__only_wrong_class_candidates_is_a_miss(void **state)
 {
 	struct world *w = *state;
-	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL, "libA.so", NULL);
-	struct node *n = add(w, "lib/libA.so", "libA.so", NULL, NULL, NULL);
+	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL, "libA.so", END);
+	struct node *n = add(w, "lib/libA.so", "libA.so", NULL, NULL, END);
 
 	n->elf.cls = ELFCLASS32;
 	assert_int_equal(resolve(w, exe), 0);
@@ -603,12 +606,12 @@ static void ldso_resolve__only_wrong_class_candidates_is_a_miss(void **state)
 static void ldso_resolve__origin_is_where_the_link_was_found(void **state)
 {
 	struct world *w = *state;
-	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL, "libA.so", NULL);
+	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL, "libA.so", END);
 	struct node *real = add(w, "lib/real/libA.so.1", "libA.so", NULL, "$ORIGIN/deps",
-				"libdep.so", NULL);
+				"libdep.so", END);
 
 	alias(w, "lib/libA.so", real);
-	add(w, "lib/deps/libdep.so", "libdep.so", NULL, NULL, NULL);
+	add(w, "lib/deps/libdep.so", "libdep.so", NULL, NULL, END);
 	assert_int_equal(resolve(w, exe), 2);
 	no_misses(w);
 }
@@ -619,11 +622,11 @@ static void ldso_resolve__each_miss_once_per_requester_across_roots(void **state
 {
 	struct world *w = *state;
 	struct node *a = add(w, "bin/a", NULL, "$ORIGIN/../lib", NULL,
-			     "libgone.so", "libshared.so", "libgone.so", NULL);
+			     "libgone.so", "libshared.so", "libgone.so", END);
 	struct node *b = add(w, "bin/b", NULL, "$ORIGIN/../lib", NULL,
-			     "libgone.so", "libshared.so", NULL);
+			     "libgone.so", "libshared.so", END);
 
-	add(w, "lib/libshared.so", "libshared.so", NULL, NULL, "libgone2.so", NULL);
+	add(w, "lib/libshared.so", "libshared.so", NULL, NULL, "libgone2.so", END);
 	resolve(w, a);
 	resolve(w, b);
 	/* one per requester: bin/a, bin/b and lib/libshared.so (once, not per root) */
@@ -642,14 +645,14 @@ static void ldso_resolve__each_miss_once_per_requester_across_roots(void **state
 static void ldso_resolve__dependency_cycles_terminate(void **state)
 {
 	struct world *w = *state;
-	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL, "libA.so", NULL);
+	struct node *exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL, "libA.so", END);
 	struct node *a;
 
-	a = add(w, "lib/libA.so.1", "libA.so.1", "$ORIGIN", NULL, "libB.so", "libA-self.so", NULL);
+	a = add(w, "lib/libA.so.1", "libA.so.1", "$ORIGIN", NULL, "libB.so", "libA-self.so", END);
 	alias(w, "lib/libA.so", a);
 	alias(w, "lib/libA-self.so", a);  /* a second name of the same file */
-	add(w, "lib/libB.so", "libB.so", "$ORIGIN", NULL, "libC.so", NULL);
-	add(w, "lib/libC.so", "libC.so", "$ORIGIN", NULL, "libA.so", "libB.so", "libA-via.so", NULL);
+	add(w, "lib/libB.so", "libB.so", "$ORIGIN", NULL, "libC.so", END);
+	add(w, "lib/libC.so", "libC.so", "$ORIGIN", NULL, "libA.so", "libB.so", "libA-via.so", END);
 	alias(w, "lib/libA-via.so", a);
 	assert_true(resolve(w, exe) >= 3);
 	no_misses(w);
@@ -664,12 +667,12 @@ static void ldso_resolve__deep_chains_are_followed_to_the_end(void **state)
 
 	for (i = 0; i < depth; i++)
 		snprintf(names[i], sizeof(names[i]), "libd%03d.so", i);
-	exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL, names[0], NULL);
+	exe = add(w, "bin/exe", NULL, "$ORIGIN/../lib", NULL, names[0], END);
 	for (i = 0; i < depth; i++) {
 		char rel[64];
 		snprintf(rel, sizeof(rel), "lib/%.32s", names[i]);
 		add(w, rel, names[i], NULL, NULL, i + 1 < depth ? names[i + 1] : "libthe-end.so",
-		    NULL);
+		    END);
 	}
 	assert_int_equal(resolve(w, exe), (size_t)depth);
 	assert_int_equal(misses_of(w, NULL, "libthe-end.so", "needed-unresolved"), 1);
