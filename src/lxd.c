@@ -522,30 +522,45 @@ static void alias_path(struct strbuf *p, const char *alias)
 	http_escape(p, alias);
 }
 
-int lxd_image_exists(struct lxd *lxd, const char *alias, int *exists,
+/*
+ * GET an image alias into `env` (released by the caller). 0 when LXD
+ * answered: env->type is LXD_REPLY_SYNC when the alias exists, ERROR (404)
+ * when not; -1 with `err` on any other failure.
+ */
+static int get_alias(struct lxd *lxd, const char *alias, struct lxd_envelope *env,
 		     struct strbuf *err)
 {
-	struct lxd_envelope env;
 	struct strbuf p = STRBUF_INIT;
 	struct raw_request rr;
 	int ret = -1;
 
-	lxd_envelope_init(&env);
 	alias_path(&p, alias);
 	memset(&rr, 0, sizeof(rr));
 	rr.method = "GET";
 	rr.path = p.buf;
-	if (call_envelope(lxd, &rr, &env, err))
+	if (call_envelope(lxd, &rr, env, err))
 		goto out;
-	if (env.type == LXD_REPLY_ERROR && env.error_code != 404) {
-		add_lxd_error(err, "looking up an image alias", &env);
+	if (env->type == LXD_REPLY_ERROR && env->error_code != 404) {
+		add_lxd_error(err, "looking up an image alias", env);
 		goto out;
 	}
-	*exists = env.type == LXD_REPLY_SYNC;
 	ret = 0;
 out:
-	lxd_envelope_release(&env);
 	strbuf_release(&p);
+	return ret;
+}
+
+int lxd_image_exists(struct lxd *lxd, const char *alias, int *exists,
+		     struct strbuf *err)
+{
+	struct lxd_envelope env;
+	int ret;
+
+	lxd_envelope_init(&env);
+	ret = get_alias(lxd, alias, &env, err);
+	if (!ret)
+		*exists = env.type == LXD_REPLY_SYNC;
+	lxd_envelope_release(&env);
 	return ret;
 }
 
@@ -600,22 +615,14 @@ int lxd_image_delete(struct lxd *lxd, const char *alias, struct strbuf *err)
 {
 	struct lxd_envelope env;
 	struct strbuf p = STRBUF_INIT;
-	struct raw_request rr;
 	const char *fp;
 	int ret = -1;
 
 	lxd_envelope_init(&env);
-	alias_path(&p, alias);
-	memset(&rr, 0, sizeof(rr));
-	rr.method = "GET";
-	rr.path = p.buf;
-	if (call_envelope(lxd, &rr, &env, err))
+	if (get_alias(lxd, alias, &env, err))
 		goto out;
-	if (env.type == LXD_REPLY_ERROR) {
-		if (env.error_code == 404)
-			ret = 0;
-		else
-			add_lxd_error(err, "looking up an image alias", &env);
+	if (env.type != LXD_REPLY_SYNC) {
+		ret = 0; /* no such alias: nothing to delete */
 		goto out;
 	}
 	fp = get_str(env.metadata, "target");
