@@ -395,13 +395,9 @@ static void *probe(struct at_prefix *p, const char *path)
 		hit = &miss_outside;
 	} else {
 		hit = strmap_get(&p->tree->by_rel, real + p->rootlen + (real[p->rootlen] == '/'));
-		if (!hit) {
-			struct stat st;
-			hit = stat(real, &st) == 0 && S_ISDIR(st.st_mode) ? (void *)&miss_outside
-									 : (void *)&miss_notelf;
-			if (S_ISDIR(st.st_mode))
-				hit = &miss_notelf;
-		}
+		/* in the tree but not a parsed ELF file: a directory, text, ... */
+		if (!hit)
+			hit = &miss_notelf;
 	}
 	free(real);
 	strmap_put(&p->cache, path, hit);
