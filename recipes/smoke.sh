@@ -157,10 +157,20 @@ NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 	# slurmd starts a cgroup plugin even with proctrack/linuxproc; where no
-	# cgroup file system is mounted (a minimal container), turn it off
+	# cgroup file system is mounted (a minimal container), autodetect fails.
+	# Turn it off where the tree knows CgroupPlugin=disabled (its own
+	# cgroup.conf(5) says so; 24.11 does); older Slurm (22.05) has no
+	# "disabled", but its cgroup/v1 plugin touches no file system until a
+	# cgroup plugin (proctrack/task/jobacct_gather cgroup) asks, and none
+	# does here.
 	if [ -z "$(ls -A /sys/fs/cgroup 2>/dev/null)" ]; then
-		echo "CgroupPlugin=disabled" >"$W/cgroup.conf"
-		echo "no cgroup file system: CgroupPlugin=disabled"
+		local cg=disabled man="$P/share/man/man5/cgroup.conf.5"
+		if [ -f "$P/lib/slurm/cgroup_v1.so" ] &&
+			{ [ ! -f "$man" ] || ! grep -q 'cgroup/v2|autodetect|disabled' "$man"; }; then
+			cg=cgroup/v1
+		fi
+		echo "CgroupPlugin=$cg" >"$W/cgroup.conf"
+		echo "no cgroup file system: CgroupPlugin=$cg"
 	fi
 	echo "slurm.conf: ports $cport/$dport, PluginDir=$P/lib/slurm"
 }
