@@ -52,5 +52,16 @@ if [ "${1:-}" = "--test" ]; then
 	if [ "$need_npm" = 1 ]; then
 		(cd "$here/tests" && npm install --no-audit --no-fund --silent >/dev/null)
 	fi
+	# environment-modules conflicts with Debian's lmod, so the Tcl modulefile
+	# test uses its modulecmd.tcl from the package, unpacked under tests/vendor
+	em="$here/tests/vendor/environment-modules"
+	if [ ! -f "$em/usr/lib/x86_64-linux-gnu/modulecmd.tcl" ]; then
+		d=$(mktemp -d)
+		(cd "$d" && apt-get download -q environment-modules >/dev/null 2>&1) ||
+			(apt-get update -q >/dev/null && cd "$d" && apt-get download -q environment-modules >/dev/null 2>&1)
+		rm -rf "$em.tmp" && mkdir -p "$em.tmp"
+		dpkg-deb -x "$d"/environment-modules_*.deb "$em.tmp"
+		rm -rf "$em" "$d" && mv "$em.tmp" "$em"
+	fi
 fi
 echo "setup: ok" >&2

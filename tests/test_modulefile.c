@@ -99,7 +99,7 @@ static void write_modules(struct fx *f, const char *build_prefix)
  * the test's module directory, $P holding the prefix (read from a file, so
  * nothing is quoted by hand). Returns the exit code; output in `out`.
  */
-static int in_lmod(struct fx *f, struct strbuf *out, const char *body)
+static int in_shell(struct fx *f, struct strbuf *out, const char *init, const char *body)
 {
 	struct strbuf script = STRBUF_INIT, path = STRBUF_INIT;
 	int rc;
@@ -108,17 +108,22 @@ static int in_lmod(struct fx *f, struct strbuf *out, const char *body)
 	strbuf_addf(&script,
 		    "set -u\n"
 		    "P=$(cat \"$(dirname \"$0\")/prefix\")\n"
-		    ". " LMOD_INIT "\n"
+		    "%s\n"
 		    "export MODULEPATH=\"$(dirname \"$0\")/mods dir\"\n"
-		    "%s\n", body);
+		    "%s\n", init, body);
 	assert_int_equal(t_writestr(path.buf, script.buf), 0);
 	rc = t_sh_capture(out, "env -i HOME=/nonexistent PATH=/usr/bin:/bin /bin/bash '%s' 2>&1",
 			  path.buf);
 	if (rc)
-		fprintf(stderr, "lmod driver exited %d:\n%s\n", rc, out->buf);
+		fprintf(stderr, "module driver exited %d:\n%s\n", rc, out->buf);
 	strbuf_release(&script);
 	strbuf_release(&path);
 	return rc;
+}
+
+static int in_lmod(struct fx *f, struct strbuf *out, const char *body)
+{
+	return in_shell(f, out, ". " LMOD_INIT, body);
 }
 
 /* --- text ----------------------------------------------------------- */
@@ -375,6 +380,46 @@ static void modulefile_tcl__loads_and_unloads_under_lmod(void **state)
 	strbuf_release(&out);
 }
 
+/*
+ * environment-modules 5.2 (Debian's package conflicts with lmod: its
+ * modulecmd.tcl is unpacked under tests/vendor by scripts/setup.sh --test)
+ * loads the Tcl module at the fully hostile prefix and unloads it exactly,
+ * also after SLURM_INSTALL_PREFIX changed.
+ */
+static void modulefile_tcl__loads_and_unloads_under_environment_modules(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf out = STRBUF_INIT, cmd = STRBUF_INIT, init = STRBUF_INIT;
+
+	strbuf_addf(&cmd, "%s/tests/vendor/environment-modules/usr/lib/x86_64-linux-gnu/modulecmd.tcl",
+		    t_srcdir());
+	if (!t_exists(cmd.buf))
+		fail_msg("%s is missing: run scripts/setup.sh --test", cmd.buf);
+	write_modules(f, "/opt/slurm/software");
+	/* the Tcl file alone: move the Lua files out of the module directory */
+	assert_int_equal(t_sh("cd '%s/mods dir/slurm' && rm -f 99.1.2.lua .modulerc.lua", f->dir), 0);
+	strbuf_addf(&init, "module() { eval \"$(tclsh '%s' bash \"$@\")\"; }", cmd.buf);
+	assert_int_equal(in_shell(f, &out, init.buf,
+		"before=$PATH\n"
+		"export SLURM_INSTALL_PREFIX=\"$P\"\n"
+		"module load slurm/99.1.2 || exit 1\n"
+		"module list 2>&1 | grep -q 'slurm/99.1.2' || exit 6\n"
+		"[ \"$(command -v srun)\" = \"$P/bin/srun\" ] || { echo \"srun: $(command -v srun) PATH=$PATH\"; exit 2; }\n"
+		"[ \"$(srun)\" = \"slurm 99.1.2 $P/bin/srun\" ] || exit 7\n"
+		"[ \"$SLURM_CONF\" = \"$P/etc/slurm.conf\" ] || { echo \"SLURM_CONF=$SLURM_CONF\"; exit 3; }\n"
+		"[ -z \"${LD_LIBRARY_PATH+x}\" ] || exit 8\n"
+		"export SLURM_INSTALL_PREFIX=/elsewhere\n"
+		"module unload slurm || exit 1\n"
+		"[ \"$PATH\" = \"$before\" ] || { echo \"PATH $PATH\"; exit 4; }\n"
+		"[ -z \"${SLURM_CONF+x}\" ] || exit 5\n"
+		"[ -z \"${SLURM_MODULE_ROOT+x}\" ] || exit 9\n"
+		"echo envmodules-ok"), 0);
+	assert_non_null(strstr(out.buf, "envmodules-ok"));
+	strbuf_release(&out);
+	strbuf_release(&cmd);
+	strbuf_release(&init);
+}
+
 static void modulefile_modulerc_lua__makes_the_version_the_default(void **state)
 {
 	struct fx *f = *state;
@@ -442,6 +487,7 @@ int main(void)
 		T(modulefile_lua__finds_the_tree_it_ships_in_without_a_variable),
 		T(modulefile_lua__falls_back_to_the_build_prefix),
 		T(modulefile_tcl__loads_and_unloads_under_lmod),
+		T(modulefile_tcl__loads_and_unloads_under_environment_modules),
 		T(modulefile_modulerc_lua__makes_the_version_the_default),
 		T(modulefile_reference_lua__does_not_find_srun_at_a_prefix),
 	};
