@@ -314,6 +314,11 @@ void remote_tags_release(struct remote_tags *t)
 	for (i = 0; i < t->nr; i++)
 		free(t->items[i].name);
 	free(t->items);
+	if (t->local) {
+		/* the listing's libgit2 reference, kept with the repository */
+		git_repository_free(t->local);
+		git_libgit2_shutdown();
+	}
 	memset(t, 0, sizeof(*t));
 }
 
@@ -329,6 +334,117 @@ static struct remote_tag *find_tag(struct remote_tags *t, const char *name, size
 		if (strlen(t->items[i].name) == len && !strncmp(t->items[i].name, name, len))
 			return &t->items[i];
 	return NULL;
+}
+
+/*
+ * The directory of a local repository URL, the way libgit2 decides it is
+ * local: "file://" + a path, or no scheme and an existing directory.
+ * 0 with `path` filled, -1 for anything else (a URL with percent-escapes
+ * included: the transport decodes those).
+ */
+static int local_repo_path(const char *url, struct strbuf *path)
+{
+	struct stat st;
+	const char *p = url;
+
+	if (!strncmp(url, "file://", 7))
+		p = url + 7;
+	else if (strstr(url, "://"))
+		return -1;
+	if (!*p || strchr(p, '%') || stat(p, &st) || !S_ISDIR(st.st_mode))
+		return -1;
+	strbuf_addstr(path, p);
+	return 0;
+}
+
+/* Lists refs/tags/ of the repository at `path` directly, unpeeled. */
+static int ls_local(const char *url, const char *path, struct remote_tags *out,
+		    struct strbuf *err)
+{
+	git_repository *repo = NULL;
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	int ret = -1, rc;
+
+	if (git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
+		strbuf_addf(err, "cannot reach %s: ", url);
+		add_git_error(err);
+		goto out;
+	}
+	if (git_reference_iterator_new(&it, repo)) {
+		strbuf_addf(err, "cannot list the refs of %s: ", url);
+		add_git_error(err);
+		goto out;
+	}
+	out->nr_refs = 1;  /* HEAD, as a transport advertises it */
+	while (!(rc = git_reference_next(&ref, it))) {
+		const char *name = git_reference_name(ref);
+		const git_oid *id = git_reference_target(ref);
+		struct remote_tag *t;
+
+		out->nr_refs++;
+		if (id && !strncmp(name, "refs/tags/", 10)) {
+			xgrow((void **)&out->items, &out->alloc, out->nr + 1,
+			      sizeof(*out->items));
+			t = &out->items[out->nr++];
+			t->name = xstrdup(name + 10);
+			git_oid_tostr(t->commit, sizeof(t->commit), id);
+			t->peeled = 0;
+		}
+		git_reference_free(ref);
+		if (signals_interrupted()) {
+			strbuf_addf(err, "interrupted while listing %s", url);
+			goto out;
+		}
+	}
+	if (rc != GIT_ITEROVER) {
+		strbuf_addf(err, "cannot list the refs of %s: ", url);
+		add_git_error(err);
+		goto out;
+	}
+	out->local = repo;
+	repo = NULL;
+	ret = 0;
+out:
+	git_reference_iterator_free(it);
+	git_repository_free(repo);
+	return ret;
+}
+
+int remote_tags_peel(struct remote_tags *t, struct remote_tag *tag, struct strbuf *err)
+{
+	git_object *obj = NULL, *end = NULL;
+	git_oid oid;
+	int ret = -1;
+
+	if (tag->peeled)
+		return 0;
+	if (!t->local || git_oid_fromstr(&oid, tag->commit)) {
+		strbuf_addf(err, "tag %s cannot be peeled here", tag->name);
+		return -1;
+	}
+	if (git_object_lookup(&obj, t->local, &oid, GIT_OBJECT_ANY)) {
+		strbuf_addf(err, "tag %s names %s, which cannot be read: ", tag->name,
+			    tag->commit);
+		add_git_error(err);
+		goto out;
+	}
+	/* only tag objects peel (ANY would peel a commit on to its tree) */
+	if (git_object_type(obj) == GIT_OBJECT_TAG) {
+		if (git_object_peel(&end, obj, GIT_OBJECT_ANY)) {
+			strbuf_addf(err, "tag %s (%s) cannot be peeled: ", tag->name,
+				    tag->commit);
+			add_git_error(err);
+			goto out;
+		}
+		git_oid_tostr(tag->commit, sizeof(tag->commit), git_object_id(end));
+	}
+	tag->peeled = 1;
+	ret = 0;
+out:
+	git_object_free(end);
+	git_object_free(obj);
+	return ret;
 }
 
 /* Collects refs/tags/ from the connected remote, peeled. */
@@ -360,6 +476,7 @@ static int collect_tags(git_remote *remote, struct remote_tags *out, struct strb
 			      sizeof(*out->items));
 			t = &out->items[out->nr++];
 			t->name = xstrdup(name);
+			t->peeled = 1;  /* a lightweight tag, or its "^{}" follows */
 		}
 		git_oid_tostr(t->commit, sizeof(t->commit), &heads[i]->oid);
 	}
@@ -391,11 +508,20 @@ int remote_ls_tags(const char *url, const struct remote_opts *opts,
 		   struct remote_tags *out, struct strbuf *err)
 {
 	struct cb_state cs = { opts };
+	struct strbuf path = STRBUF_INIT;
 	git_remote *remote = NULL;
 	int ret = -1;
 
 	if (git_start(opts, err))
 		return -1;
+	if (!local_repo_path(url, &path)) {
+		ret = ls_local(url, path.buf, out, err);
+		strbuf_release(&path);
+		/* the open repository holds libgit2 until remote_tags_release() */
+		if (!out->local)
+			git_libgit2_shutdown();
+		return ret;
+	}
 	if (git_remote_create_detached(&remote, url)) {
 		strbuf_addf(err, "'%s' is not a repository URL: ", url);
 		add_git_error(err);

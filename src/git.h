@@ -39,14 +39,16 @@ struct remote_opts {
 
 struct remote_tag {
 	char *name;                /* without "refs/tags/", owned */
-	char commit[41];           /* hex id it peels to (the tag's own id if unpeeled) */
+	char commit[41];           /* hex id it peels to; the tag's own id while !peeled */
+	int peeled;                /* 0 only for a local repository's tag: remote_tags_peel() */
 };
 
-/* Owns its entries. */
+/* Owns its entries, and for a local repository the open repository. */
 struct remote_tags {
 	struct remote_tag *items;
 	size_t nr, alloc;
-	size_t nr_refs;            /* every ref the remote advertised */
+	size_t nr_refs;            /* every ref the remote advertised (local: every ref) */
+	void *local;               /* the local repository, kept open for peeling; owned */
 };
 
 void remote_tags_init(struct remote_tags *t);
@@ -55,9 +57,22 @@ void remote_tags_release(struct remote_tags *t);
 /*
  * Lists the tags of `url` (connect + ls, nothing downloaded, nothing written
  * to disk). Fills `out`, which must be initialised and empty.
+ *
+ * A local repository (a directory path or a file:// URL) is read directly
+ * instead of through libgit2's local transport, which reads every loose ref
+ * twice and peels every tag: its tags come back unpeeled (`peeled` 0, the
+ * tag object's id) and the repository stays open in `out` until
+ * remote_tags_release(). Peel the ones you use with remote_tags_peel().
  */
 int remote_ls_tags(const char *url, const struct remote_opts *opts,
 		   struct remote_tags *out, struct strbuf *err);
+
+/*
+ * Makes `tag` (an entry of `t`) name what it peels to: for an annotated tag
+ * the object its chain of tags ends at, as a remote's "^{}" entry would.
+ * Nothing to do for an entry that is peeled already.
+ */
+int remote_tags_peel(struct remote_tags *t, struct remote_tag *tag, struct strbuf *err);
 
 struct remote_fetch_stats {
 	size_t received_bytes;

@@ -28,6 +28,7 @@ int source_resolve(struct run *run, const char *spec, const char *repo,
 	struct tag_list tags;
 	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT, shown = STRBUF_INIT;
 	const struct tag_ref *hit = NULL;
+	const char *commit;
 	struct check *c;
 	size_t i;
 	int ret = -1;
@@ -70,12 +71,25 @@ int source_resolve(struct run *run, const char *spec, const char *repo,
 		check_finish(c);
 		goto out;
 	}
+	/* a local repository's tags come unpeeled: peel the one chosen */
+	commit = hit->commit;
+	for (i = 0; i < rt.nr; i++) {
+		if (strcmp(rt.items[i].name, hit->name))
+			continue;
+		if (remote_tags_peel(&rt, &rt.items[i], &err)) {
+			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+			check_finish(c);
+			goto out;
+		}
+		commit = rt.items[i].commit;
+		break;
+	}
 	strbuf_reset(&sb);
 	tag_version_string(hit->name, &sb);
 	out->repo = xstrdup(repo);
 	out->tag = xstrdup(hit->name);
 	out->version = strbuf_detach(&sb);
-	out->commit = xstrdup(hit->commit);
+	out->commit = xstrdup(commit);
 	stage_set_prop(stage, "tag", out->tag);
 	stage_set_prop(stage, "version", out->version);
 	stage_set_prop(stage, "commit", out->commit);

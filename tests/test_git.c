@@ -22,6 +22,7 @@
 #include <git2.h>
 #include <json-c/json.h>
 
+#include "git.h"
 #include "report.h"
 
 struct fixture {
@@ -445,6 +446,77 @@ static void resolve__local_path_peels_annotated_tags(void **state)
 	strbuf_release(&out);
 }
 
+/*
+ * A local repository is read directly (not through libgit2's local
+ * transport) and its tags peeled on demand: the same names, and once peeled
+ * the same ids, as the git daemon advertises for it, a tag of a tag
+ * included; and a directory that is no repository is an error.
+ */
+static void remote_ls_tags__local_listing_matches_the_git_daemon(void **state)
+{
+	struct fixture *f = *state;
+	struct remote_opts ro = { 10, NULL, NULL };
+	struct remote_tags local, daemon;
+	struct strbuf err = STRBUF_INIT;
+	git_repository *repo;
+	git_object *inner;
+	git_signature *sig;
+	git_oid oid, outer;
+	char *url, *empty;
+	size_t i, j;
+	int port;
+
+	/* "nested" is an annotated tag whose target is the annotated 24.11.5 tag */
+	assert_int_equal(git_repository_open(&repo, f->repo), 0);
+	assert_int_equal(git_oid_fromstr(&oid, f->t_new), 0);
+	assert_int_equal(git_object_lookup(&inner, repo, &oid, GIT_OBJECT_TAG), 0);
+	assert_int_equal(git_signature_new(&sig, "Test", "test@example.invalid", 1700000000, 0), 0);
+	assert_int_equal(git_tag_create(&outer, repo, "nested", inner, sig, "nested", 0), 0);
+	git_signature_free(sig);
+	git_object_free(inner);
+	git_repository_free(repo);
+
+	remote_tags_init(&local);
+	remote_tags_init(&daemon);
+	assert_int_equal(remote_ls_tags(f->repo, &ro, &local, &err), 0);
+	port = start_git_daemon(f);
+	url = xasprintf("git://127.0.0.1:%d/slurm.git", port);
+	assert_int_equal(remote_ls_tags(url, &ro, &daemon, &err), 0);
+	stop_server(f);
+	assert_int_equal(local.nr, 6);
+	assert_int_equal(local.nr, daemon.nr);
+	for (i = 0; i < local.nr; i++) {
+		struct remote_tag *t = &local.items[i];
+
+		for (j = 0; j < daemon.nr && strcmp(daemon.items[j].name, t->name); j++)
+			;
+		assert_true(j < daemon.nr);
+		assert_int_equal(remote_tags_peel(&local, t, &err), 0);
+		assert_true(t->peeled);
+		assert_string_equal(t->commit, daemon.items[j].commit);
+		if (!strcmp(t->name, "nested"))
+			assert_string_equal(t->commit, f->c_new);
+		/* peeling twice changes nothing */
+		assert_int_equal(remote_tags_peel(&local, t, &err), 0);
+		assert_string_equal(t->commit, daemon.items[j].commit);
+	}
+	remote_tags_release(&local);
+	remote_tags_release(&daemon);
+
+	empty = xasprintf("%s/not-a-repo", f->dir);
+	assert_int_equal(t_mkdirs(empty), 0);
+	remote_tags_init(&local);
+	strbuf_reset(&err);
+	assert_int_equal(remote_ls_tags(empty, &ro, &local, &err), -1);
+	assert_non_null(strstr(err.buf, "cannot reach"));
+	assert_non_null(strstr(err.buf, empty));
+	assert_null(local.local);
+	remote_tags_release(&local);
+	free(empty);
+	free(url);
+	strbuf_release(&err);
+}
+
 static void resolve__file_url_and_prerelease(void **state)
 {
 	struct fixture *f = *state;
@@ -813,6 +885,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(resolve__local_path_peels_annotated_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(remote_ls_tags__local_listing_matches_the_git_daemon, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__file_url_and_prerelease, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__git_daemon_on_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__smart_http_on_loopback, setup, teardown),
