@@ -33,6 +33,22 @@ CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=c11 -pthread -D_GNU_SOURCE -DSF_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
              $(shell $(PKG_CONFIG) --cflags $(LIBS_PC)) -MMD -MP
 LDLIBS_PC  = $(shell $(PKG_CONFIG) --libs $(LIBS_PC)) -pthread
+# The program itself is not linked against libcurl and libarchive: it loads
+# them on first use (src/lazylib.h), by the soname of the development
+# library it was compiled against. Tests and fuzzers link everything.
+LAZY_PC    := libcurl libarchive
+soname     = $(shell objdump -p "$$($(PKG_CONFIG) --variable=libdir $(1))/$(2).so" 2>/dev/null | \
+               awk '$$1 == "SONAME" { print $$2 }')
+LIBCURL_SONAME     := $(call soname,libcurl,libcurl)
+LIBARCHIVE_SONAME  := $(call soname,libarchive,libarchive)
+ifneq ($(NEEDS_LIBS),)
+ifeq ($(and $(LIBCURL_SONAME),$(LIBARCHIVE_SONAME)),)
+$(error cannot read the sonames of libcurl and libarchive with objdump (binutils))
+endif
+endif
+ALL_CFLAGS += -DSF_LIBCURL_SONAME='"$(LIBCURL_SONAME)"' \
+              -DSF_LIBARCHIVE_SONAME='"$(LIBARCHIVE_SONAME)"'
+LDLIBS_BIN = $(shell $(PKG_CONFIG) --libs $(filter-out $(LAZY_PC),$(LIBS_PC))) -ldl -pthread
 
 SRCS      := $(sort $(wildcard src/*.c))
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
@@ -54,7 +70,7 @@ $(BUILD)/libsf.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(BIN): $(BUILD)/obj/main.o $(BUILD)/libsf.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PC)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BIN)
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)

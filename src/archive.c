@@ -14,9 +14,78 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lazylib.h"
 #include "sha256.h"
 #include "signals.h"
 #include "strmap.h"
+
+/* libarchive, loaded on first use (lazylib.h) */
+#define ARCHIVE_FUNCS(X) \
+	X(archive_entry_clear) \
+	X(archive_entry_filetype) \
+	X(archive_entry_free) \
+	X(archive_entry_hardlink) \
+	X(archive_entry_mtime) \
+	X(archive_entry_new) \
+	X(archive_entry_pathname) \
+	X(archive_entry_perm) \
+	X(archive_entry_set_filetype) \
+	X(archive_entry_set_gid) \
+	X(archive_entry_set_mtime) \
+	X(archive_entry_set_pathname) \
+	X(archive_entry_set_perm) \
+	X(archive_entry_set_size) \
+	X(archive_entry_set_symlink) \
+	X(archive_entry_set_uid) \
+	X(archive_entry_size) \
+	X(archive_entry_symlink) \
+	X(archive_error_string) \
+	X(archive_read_data) \
+	X(archive_read_data_block) \
+	X(archive_read_free) \
+	X(archive_read_new) \
+	X(archive_read_next_header) \
+	X(archive_read_open) \
+	X(archive_read_open_filename) \
+	X(archive_read_support_filter_all) \
+	X(archive_read_support_filter_none) \
+	X(archive_read_support_format_gnutar) \
+	X(archive_read_support_format_raw) \
+	X(archive_read_support_format_tar) \
+	X(archive_set_error) \
+	X(archive_write_add_filter_gzip) \
+	X(archive_write_add_filter_zstd) \
+	X(archive_write_close) \
+	X(archive_write_data) \
+	X(archive_write_free) \
+	X(archive_write_header) \
+	X(archive_write_new) \
+	X(archive_write_open_filename) \
+	X(archive_write_set_filter_option) \
+	X(archive_write_set_format_pax_restricted)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	ARCHIVE_FUNCS(X)
+#undef X
+} la;
+
+static int archive_load(struct strbuf *err)
+{
+	static int loaded;
+	void *h;
+
+	if (loaded)
+		return 0;
+	h = lazylib_open(SF_LIBARCHIVE_SONAME, "libarchive13", err);
+	if (!h)
+		return -1;
+#define X(f) if (lazylib_sym(h, SF_LIBARCHIVE_SONAME, #f, &la.f, err)) return -1;
+	ARCHIVE_FUNCS(X)
+#undef X
+	loaded = 1;
+	return 0;
+}
 
 /* What kind of entry a name in the tree was created as. */
 enum kind { K_DIR = 1, K_FILE, K_SYMLINK };
@@ -224,7 +293,7 @@ static int write_data(struct extractor *x, int fd, const char *name,
 		const void *buf;
 		size_t len;
 		la_int64_t off;
-		int r = archive_read_data_block(x->a, &buf, &len, &off);
+		int r = la.archive_read_data_block(x->a, &buf, &len, &off);
 
 		if (r == ARCHIVE_EOF)
 			return 0;
@@ -234,7 +303,7 @@ static int write_data(struct extractor *x, int fd, const char *name,
 		}
 		if (r < ARCHIVE_WARN) {
 			finding(x, "extract-damaged", name, "cannot read entry data: %s",
-				archive_error_string(x->a));
+				la.archive_error_string(x->a));
 			x->stats->stopped = 1;
 			return 1;
 		}
@@ -275,9 +344,9 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 			 const char *name, const char *rel)
 {
 	struct strbuf dir = STRBUF_INIT, tgt = STRBUF_INIT;
-	mode_t type = archive_entry_filetype(e);
-	mode_t perm = archive_entry_perm(e);
-	const char *hl = archive_entry_hardlink(e), *base, *rule;
+	mode_t type = la.archive_entry_filetype(e);
+	mode_t perm = la.archive_entry_perm(e);
+	const char *hl = la.archive_entry_hardlink(e), *base, *rule;
 	intptr_t prev = (intptr_t)strmap_get(&x->seen, rel);
 	int fd = -1, pfd, ret = 0;
 
@@ -375,7 +444,7 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 		x->stats->dirs++;
 		break;
 	case AE_IFLNK: {
-		const char *t = archive_entry_symlink(e);
+		const char *t = la.archive_entry_symlink(e);
 
 		if (!t || !symlink_target_inside(rel, t) || !clean_name(t)) {
 			finding(x, "extract-symlink-escape", name,
@@ -397,7 +466,7 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 	}
 	case AE_IFREG: {
 		unsigned long long written = 0;
-		la_int64_t size = archive_entry_size(e);
+		la_int64_t size = la.archive_entry_size(e);
 		struct timespec ts[2];
 		int r;
 
@@ -439,7 +508,7 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 			goto out;
 		}
 		fchmod(fd, (perm & 0777) | 0600);
-		ts[0].tv_sec = ts[1].tv_sec = archive_entry_mtime(e);
+		ts[0].tv_sec = ts[1].tv_sec = la.archive_entry_mtime(e);
 		ts[0].tv_nsec = ts[1].tv_nsec = 0;
 		futimens(fd, ts);
 		x->stats->bytes += (unsigned long long)size;
@@ -575,19 +644,19 @@ static void ring_fail(struct ring *r, const char *msg)
 static void *ring_decoder(void *arg)
 {
 	struct ring *r = arg;
-	struct archive *a = archive_read_new();
+	struct archive *a = la.archive_read_new();
 	struct archive_entry *e;
 
 	if (!a) {
 		ring_fail(r, "out of memory");
 		return NULL;
 	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_raw(a);
-	if (archive_read_open_filename(a, r->path, RING_BUF) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		ring_fail(r, archive_error_string(a));
-		archive_read_free(a);
+	la.archive_read_support_filter_all(a);
+	la.archive_read_support_format_raw(a);
+	if (la.archive_read_open_filename(a, r->path, RING_BUF) != ARCHIVE_OK ||
+	    la.archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		ring_fail(r, la.archive_error_string(a));
+		la.archive_read_free(a);
 		return NULL;
 	}
 	for (;;) {
@@ -604,9 +673,9 @@ static void *ring_decoder(void *arg)
 		slot = (r->head + r->count) % RING_SLOTS;
 		pthread_mutex_unlock(&r->mu);
 		/* the slot is ours until it is published below */
-		n = archive_read_data(a, r->buf[slot], RING_BUF);
+		n = la.archive_read_data(a, r->buf[slot], RING_BUF);
 		if (n < 0) {
-			ring_fail(r, archive_error_string(a));
+			ring_fail(r, la.archive_error_string(a));
 			break;
 		}
 		pthread_mutex_lock(&r->mu);
@@ -621,7 +690,7 @@ static void *ring_decoder(void *arg)
 		if (n == 0)
 			break;
 	}
-	archive_read_free(a);
+	la.archive_read_free(a);
 	return NULL;
 }
 
@@ -645,7 +714,7 @@ static la_ssize_t ring_read(struct archive *a, void *arg, const void **out)
 		n = (la_ssize_t)r->len[r->head];
 		r->held = 1;
 	} else if (r->failed) {
-		archive_set_error(a, EIO, "%s", r->errmsg);
+		la.archive_set_error(a, EIO, "%s", r->errmsg);
 		n = -1;
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -704,6 +773,8 @@ int archive_extract_secure(const char *tarball, const char *dest,
 	x.sink = sink;
 	x.err = err;
 
+	if (archive_load(err))
+		goto out;
 	x.root_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (x.root_fd < 0) {
 		strbuf_addf(err, "cannot open '%s': %s", dest, strerror(errno));
@@ -722,7 +793,7 @@ int archive_extract_secure(const char *tarball, const char *dest,
 		}
 		close(fd);
 	}
-	x.a = archive_read_new();
+	x.a = la.archive_read_new();
 	if (!x.a) {
 		strbuf_addstr(err, "out of memory");
 		goto out;
@@ -732,12 +803,12 @@ int archive_extract_secure(const char *tarball, const char *dest,
 		goto out;
 	}
 	ring_running = 1;
-	archive_read_support_filter_none(x.a);
-	archive_read_support_format_tar(x.a);
-	archive_read_support_format_gnutar(x.a);
-	if (archive_read_open(x.a, &ring, NULL, ring_read, NULL) != ARCHIVE_OK) {
+	la.archive_read_support_filter_none(x.a);
+	la.archive_read_support_format_tar(x.a);
+	la.archive_read_support_format_gnutar(x.a);
+	if (la.archive_read_open(x.a, &ring, NULL, ring_read, NULL) != ARCHIVE_OK) {
 		finding(&x, "extract-damaged", tarball, "not a readable tar archive: %s",
-			archive_error_string(x.a));
+			la.archive_error_string(x.a));
 		stats->stopped = 1;
 		ret = 0;
 		goto out;
@@ -750,13 +821,13 @@ int archive_extract_secure(const char *tarball, const char *dest,
 			stats->stopped = 1;
 			break;
 		}
-		r = archive_read_next_header(x.a, &e);
+		r = la.archive_read_next_header(x.a, &e);
 		if (r == ARCHIVE_EOF)
 			break;
 		/* ARCHIVE_RETRY is a damaged header libarchive would skip: not here */
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 			finding(&x, "extract-damaged", tarball, "archive is damaged after %zu entries: %s",
-				stats->entries, archive_error_string(x.a));
+				stats->entries, la.archive_error_string(x.a));
 			stats->stopped = 1;
 			break;
 		}
@@ -766,7 +837,7 @@ int archive_extract_secure(const char *tarball, const char *dest,
 			stats->stopped = 1;
 			break;
 		}
-		name = archive_entry_pathname(e);
+		name = la.archive_entry_pathname(e);
 		if (!name)
 			name = "";
 		rule = normalize_name(name, &rel);
@@ -809,7 +880,7 @@ out:
 	if (x.root_fd >= 0)
 		close(x.root_fd);
 	if (x.a)
-		archive_read_free(x.a);
+		la.archive_read_free(x.a);
 	if (ring_running)
 		ring_stop(&ring, decoder);
 	for (i = 0; i < x.nr_symlinks; i++)
@@ -875,7 +946,7 @@ static int pack_error(struct archive *a, const char *what, const char *name,
 		      struct strbuf *err)
 {
 	strbuf_addf(err, "cannot write %s %s: %s", what, name,
-		    archive_error_string(a) ? archive_error_string(a) : "unknown error");
+		    la.archive_error_string(a) ? la.archive_error_string(a) : "unknown error");
 	return -1;
 }
 
@@ -894,7 +965,7 @@ static int pack_chunk(void *ctx, const void *buf, size_t len, struct strbuf *err
 		return -1;
 	}
 	ps->left -= len;
-	if (archive_write_data(ps->a, buf, len) != (la_ssize_t)len)
+	if (la.archive_write_data(ps->a, buf, len) != (la_ssize_t)len)
 		return pack_error(ps->a, "data of", ps->path, err);
 	return 0;
 }
@@ -931,24 +1002,24 @@ int archive_pack_tree(const char *dir, const char *out, const struct pack_opts *
 	size_t i;
 	int ret = -1, opened = 0;
 
-	if (pack_collect(dir, "", &l, err))
+	if (archive_load(err) || pack_collect(dir, "", &l, err))
 		goto out;
 	qsort(l.names, l.nr, sizeof(*l.names), cmp_names);
-	a = archive_write_new();
-	e = archive_entry_new();
+	a = la.archive_write_new();
+	e = la.archive_entry_new();
 	if (!a || !e) {
 		strbuf_addstr(err, "out of memory");
 		goto out;
 	}
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    (opts->format == PACK_ZST ? archive_write_add_filter_zstd(a) :
-	     archive_write_add_filter_gzip(a)) != ARCHIVE_OK ||
+	if (la.archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    (opts->format == PACK_ZST ? la.archive_write_add_filter_zstd(a) :
+	     la.archive_write_add_filter_gzip(a)) != ARCHIVE_OK ||
 	    (opts->format == PACK_GZ &&
-	     archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK)) {
+	     la.archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK)) {
 		pack_error(a, "format of", out, err);
 		goto out;
 	}
-	if (archive_write_open_filename(a, out) != ARCHIVE_OK) {
+	if (la.archive_write_open_filename(a, out) != ARCHIVE_OK) {
 		pack_error(a, "", out, err);
 		goto out;
 	}
@@ -974,22 +1045,22 @@ int archive_pack_tree(const char *dir, const char *out, const struct pack_opts *
 			strbuf_addf(err, "cannot stat %s: %s", path.buf, strerror(errno));
 			goto out;
 		}
-		archive_entry_clear(e);
-		archive_entry_set_pathname(e, name.buf);
-		archive_entry_set_mtime(e, (time_t)opts->mtime, 0);
-		archive_entry_set_uid(e, 0);
-		archive_entry_set_gid(e, 0);
+		la.archive_entry_clear(e);
+		la.archive_entry_set_pathname(e, name.buf);
+		la.archive_entry_set_mtime(e, (time_t)opts->mtime, 0);
+		la.archive_entry_set_uid(e, 0);
+		la.archive_entry_set_gid(e, 0);
 		pe.name = name.buf;
 		if (S_ISDIR(st.st_mode)) {
 			pe.type = 'd';
 			pe.mode = 0755;
-			archive_entry_set_filetype(e, AE_IFDIR);
+			la.archive_entry_set_filetype(e, AE_IFDIR);
 		} else if (S_ISREG(st.st_mode)) {
 			pe.type = 'f';
 			pe.mode = (st.st_mode & 0111) ? 0755 : 0644;
 			pe.size = (unsigned long long)st.st_size;
-			archive_entry_set_filetype(e, AE_IFREG);
-			archive_entry_set_size(e, st.st_size);
+			la.archive_entry_set_filetype(e, AE_IFREG);
+			la.archive_entry_set_size(e, st.st_size);
 		} else if (S_ISLNK(st.st_mode)) {
 			char link[PATH_MAX];
 			ssize_t n = readlink(path.buf, link, sizeof(link));
@@ -1003,14 +1074,14 @@ int archive_pack_tree(const char *dir, const char *out, const struct pack_opts *
 			pe.type = 'l';
 			pe.mode = 0777;
 			pe.target = target.buf;
-			archive_entry_set_filetype(e, AE_IFLNK);
-			archive_entry_set_symlink(e, target.buf);
+			la.archive_entry_set_filetype(e, AE_IFLNK);
+			la.archive_entry_set_symlink(e, target.buf);
 		} else {
 			strbuf_addf(err, "%s is not a file, directory or symlink", path.buf);
 			goto out;
 		}
-		archive_entry_set_perm(e, pe.mode);
-		if (archive_write_header(a, e) != ARCHIVE_OK) {
+		la.archive_entry_set_perm(e, pe.mode);
+		if (la.archive_write_header(a, e) != ARCHIVE_OK) {
 			pack_error(a, "the header of", name.buf, err);
 			goto out;
 		}
@@ -1019,16 +1090,16 @@ int archive_pack_tree(const char *dir, const char *out, const struct pack_opts *
 		if (opts->on_entry)
 			opts->on_entry(opts->ctx, &pe);
 	}
-	if (archive_write_close(a) != ARCHIVE_OK) {
+	if (la.archive_write_close(a) != ARCHIVE_OK) {
 		pack_error(a, "", out, err);
 		goto out;
 	}
 	ret = 0;
 out:
 	if (a)
-		archive_write_free(a);
+		la.archive_write_free(a);
 	if (e)
-		archive_entry_free(e);
+		la.archive_entry_free(e);
 	if (ret && opened)
 		unlink(out);
 	for (i = 0; i < l.nr; i++)

@@ -1,5 +1,7 @@
 #include "http.h"
 
+/* the calls go through the table below: no macro in front of them */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +9,44 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lazylib.h"
 #include "signals.h"
+
+/* libcurl, loaded on first use (lazylib.h) */
+#define CURL_FUNCS(X) \
+	X(curl_easy_cleanup) \
+	X(curl_easy_getinfo) \
+	X(curl_easy_init) \
+	X(curl_easy_perform) \
+	X(curl_easy_reset) \
+	X(curl_easy_setopt) \
+	X(curl_easy_strerror) \
+	X(curl_global_init) \
+	X(curl_slist_append) \
+	X(curl_slist_free_all)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	CURL_FUNCS(X)
+#undef X
+} cu;
+
+static int curl_load(struct strbuf *err)
+{
+	static int loaded;
+	void *h;
+
+	if (loaded)
+		return 0;
+	h = lazylib_open(SF_LIBCURL_SONAME, "libcurl4", err);
+	if (!h)
+		return -1;
+#define X(f) if (lazylib_sym(h, SF_LIBCURL_SONAME, #f, &cu.f, err)) return -1;
+	CURL_FUNCS(X)
+#undef X
+	loaded = 1;
+	return 0;
+}
 
 void http_response_init(struct http_response *res)
 {
@@ -31,14 +70,16 @@ int http_client_init(struct http_client *c, const struct http_client_opts *opts,
 	static int global_done;
 
 	memset(c, 0, sizeof(*c));
+	if (curl_load(err))
+		return -1;
 	if (!global_done) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		if (cu.curl_global_init(CURL_GLOBAL_DEFAULT)) {
 			strbuf_addstr(err, "cannot initialise libcurl");
 			return -1;
 		}
 		global_done = 1;
 	}
-	c->curl = curl_easy_init();
+	c->curl = cu.curl_easy_init();
 	if (!c->curl) {
 		strbuf_addstr(err, "cannot initialise libcurl");
 		return -1;
@@ -57,7 +98,7 @@ int http_client_init(struct http_client *c, const struct http_client_opts *opts,
 void http_client_release(struct http_client *c)
 {
 	if (c->curl)
-		curl_easy_cleanup(c->curl);
+		cu.curl_easy_cleanup(c->curl);
 	free((char *)c->opts.unix_socket);
 	free((char *)c->opts.client_cert);
 	free((char *)c->opts.client_key);
@@ -166,7 +207,7 @@ int http_request(struct http_client *c, const struct http_request *req,
 	res->timed_out = 0;
 	res->content_length = -1;
 	errbuf[0] = '\0';
-	curl_easy_reset(h);
+	cu.curl_easy_reset(h);
 
 	if (req->out_file) {
 		sink.file = fopen(req->out_file, "wb");
@@ -177,57 +218,57 @@ int http_request(struct http_client *c, const struct http_request *req,
 		}
 	}
 	for (hp = req->headers; hp && *hp; hp++)
-		hdrs = curl_slist_append(hdrs, *hp);
+		hdrs = cu.curl_slist_append(hdrs, *hp);
 	/*
 	 * no "Expect: 100-continue" round trip for uploads; but libcurl's SigV4
 	 * would sign the empty header it never sends: let it send its own then
 	 */
 	if (!req->aws_sigv4)
-		hdrs = curl_slist_append(hdrs, "Expect:");
+		hdrs = cu.curl_slist_append(hdrs, "Expect:");
 
-	curl_easy_setopt(h, CURLOPT_URL, req->url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)req);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+	cu.curl_easy_setopt(h, CURLOPT_URL, req->url);
+	cu.curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu.curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	cu.curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	cu.curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	cu.curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+	cu.curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	cu.curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	cu.curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)req);
+	cu.curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu.curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 			 c->opts.connect_timeout_ms ? c->opts.connect_timeout_ms : 10000L);
 	if (req->timeout_ms)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+		cu.curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
 	/* a proxy would see credentials and break unix sockets: never use one */
-	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	cu.curl_easy_setopt(h, CURLOPT_PROXY, "");
 	if (c->opts.unix_socket)
-		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->opts.unix_socket);
+		cu.curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->opts.unix_socket);
 	if (req->aws_sigv4) {
-		curl_easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
-		curl_easy_setopt(h, CURLOPT_USERNAME, req->username ? req->username : "");
-		curl_easy_setopt(h, CURLOPT_PASSWORD, req->password ? req->password : "");
+		cu.curl_easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+		cu.curl_easy_setopt(h, CURLOPT_USERNAME, req->username ? req->username : "");
+		cu.curl_easy_setopt(h, CURLOPT_PASSWORD, req->password ? req->password : "");
 	}
 	if (c->opts.client_cert) {
-		curl_easy_setopt(h, CURLOPT_SSLCERT, c->opts.client_cert);
-		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+		cu.curl_easy_setopt(h, CURLOPT_SSLCERT, c->opts.client_cert);
+		cu.curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
 	}
 	if (c->opts.client_key) {
-		curl_easy_setopt(h, CURLOPT_SSLKEY, c->opts.client_key);
-		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+		cu.curl_easy_setopt(h, CURLOPT_SSLKEY, c->opts.client_key);
+		cu.curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
 	}
 	if (c->opts.ca_file) {
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->opts.ca_file);
-		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+		cu.curl_easy_setopt(h, CURLOPT_CAINFO, c->opts.ca_file);
+		cu.curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+		cu.curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 		/* the anchor is the exact certificate: its names do not matter */
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+		cu.curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	if (c->opts.pinned_pubkey)
-		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->opts.pinned_pubkey);
+		cu.curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->opts.pinned_pubkey);
 	if (c->opts.insecure && c->opts.pinned_pubkey) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+		cu.curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		cu.curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 
 	if (req->body_file) {
@@ -238,25 +279,25 @@ int http_request(struct http_client *c, const struct http_request *req,
 				    strerror(errno));
 			goto out;
 		}
-		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(h, CURLOPT_READDATA, in);
-		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+		cu.curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		cu.curl_easy_setopt(h, CURLOPT_READDATA, in);
+		cu.curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+		cu.curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	} else if (req->body) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+		cu.curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		cu.curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		cu.curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	} else if (!strcmp(req->method, "HEAD")) {
-		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+		cu.curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(req->method, "GET")) {
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+		cu.curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	}
 
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+	rc = cu.curl_easy_perform(h);
+	cu.curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
 	{
 		curl_off_t cl = -1;
-		curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+		cu.curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 		res->content_length = (long long)cl;
 	}
 	if (rc != CURLE_OK) {
@@ -267,11 +308,11 @@ int http_request(struct http_client *c, const struct http_request *req,
 		} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 			res->timed_out = 1;
 			strbuf_addf(err, "timed out (%s)", errbuf[0] ? errbuf :
-				    curl_easy_strerror(rc));
+				    cu.curl_easy_strerror(rc));
 		} else if (sink.write_failed) {
 			strbuf_addf(err, "cannot write %s", req->out_file);
 		} else {
-			strbuf_addstr(err, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			strbuf_addstr(err, errbuf[0] ? errbuf : cu.curl_easy_strerror(rc));
 		}
 		goto out;
 	}
@@ -287,6 +328,6 @@ out:
 	}
 	if (in)
 		fclose(in);
-	curl_slist_free_all(hdrs);
+	cu.curl_slist_free_all(hdrs);
 	return ret;
 }
