@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fsutil.h"
 #include "proc.h"
 #include "report.h"
 
@@ -80,7 +81,29 @@ int backend_prepare(struct backend *b, struct strbuf *err)
 int backend_exec(struct backend *b, const struct backend_cmd *cmd,
 		 struct backend_result *res, struct strbuf *err)
 {
-	return b->ops->exec(b, cmd, res, err);
+	struct strbuf why = STRBUF_INIT;
+	size_t i;
+
+	if (b->ops->exec(b, cmd, res, err))
+		return -1;
+	if (!res->exit_code)
+		return 0;
+	/*
+	 * A command that failed while a directory it writes to is out of space
+	 * failed because of the machine: its status says nothing about what it
+	 * was building. Report the environment, not the command.
+	 */
+	for (i = 0; i < b->cfg.nr_mounts; i++) {
+		const struct backend_mount *m = &b->cfg.mounts[i];
+		if (m->readonly || !fs_is_full(m->source, &why))
+			continue;
+		strbuf_addf(err, "no space left on device in %s (%s): the command's "
+			    "exit %d is the machine's failure, not a verdict", m->source,
+			    why.buf, res->exit_code);
+		strbuf_release(&why);
+		return -1;
+	}
+	return 0;
 }
 
 int backend_push(struct backend *b, const char *local, const char *path,
@@ -254,6 +277,11 @@ static int lxd_cleanup(struct backend *b, struct strbuf *err)
 		free(b->created[i]);
 	}
 	b->nr_created = kept;
+	if (kept)
+		/* they carry the run's labels: gc finds them once LXD answers */
+		strbuf_addf(err, " (run 'slurm-factory gc --run-id %s' once LXD answers "
+			    "again; a plain 'gc' removes them too, this process being gone)",
+			    b->run_id);
 	free(b->container);
 	b->container = NULL;
 	strbuf_release(&m);

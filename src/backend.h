@@ -91,7 +91,11 @@ int backend_init(struct backend *b, const struct backend_config *cfg,
 void backend_release(struct backend *b);
 
 int backend_prepare(struct backend *b, struct strbuf *err);
-/* 0 when the command ran (see res->exit_code); -1 when it could not. */
+/*
+ * 0 when the command ran (see res->exit_code); -1 when it could not, and
+ * when it failed while a writable mount's file system was full (err says
+ * "no space left on device in DIR"): that exit status is no verdict.
+ */
 int backend_exec(struct backend *b, const struct backend_cmd *cmd,
 		 struct backend_result *res, struct strbuf *err);
 int backend_push(struct backend *b, const char *local, const char *path,

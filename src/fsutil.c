@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static int make_writable(const char *path, const struct stat *st, int flag,
@@ -101,4 +102,21 @@ const char *fs_tmpdir(void)
 	const char *t = getenv("TMPDIR");
 
 	return t && *t ? t : "/tmp";
+}
+
+int fs_is_full(const char *path, struct strbuf *why)
+{
+	struct statvfs st;
+	unsigned long long avail;
+
+	if (statvfs(path, &st))
+		return 0;
+	avail = (unsigned long long)st.f_bavail * (unsigned long long)st.f_frsize;
+	/* f_files 0: the file system does not count inodes */
+	if (avail >= FS_FULL_BYTES && (!st.f_files || st.f_favail))
+		return 0;
+	if (why)
+		strbuf_addf(why, "%llu KiB free%s", avail / 1024,
+			    st.f_files && !st.f_favail ? ", no inode free" : "");
+	return 1;
 }

@@ -17,5 +17,12 @@ int fs_mkdirs(const char *path, struct strbuf *err);
 void fs_random_name(struct strbuf *out, size_t len);
 /* $TMPDIR, or /tmp. */
 const char *fs_tmpdir(void);
+/*
+ * 1 when the file system holding `path` is out of space: less than
+ * FS_FULL_BYTES left, or no inode left. Fills `why` (may be NULL) with the
+ * free space, e.g. "0 KiB free". 0 when it is not, or cannot be asked.
+ */
+#define FS_FULL_BYTES (1024ULL * 1024ULL)
+int fs_is_full(const char *path, struct strbuf *why);
 
 #endif

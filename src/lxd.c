@@ -340,6 +340,7 @@ static int raw(struct lxd *lxd, const struct raw_request *rr,
 {
 	struct strbuf url = STRBUF_INIT;
 	struct http_request req;
+	size_t mark;
 	int ret;
 
 	strbuf_addf(&url, "%s%s", lxd->base, rr->path);
@@ -354,7 +355,25 @@ static int raw(struct lxd *lxd, const struct raw_request *rr,
 	req.timeout_ms = rr->timeout_ms ? rr->timeout_ms : 120000;
 	req.interruptible = rr->interruptible;
 	lxd->nr_requests++;
+	mark = err->len;
 	ret = http_request(&lxd->http, &req, res, err);
+	/*
+	 * No HTTP status at all: the daemon did not answer (stopped, gone,
+	 * restarting). Say so, and where, before the transport's own words;
+	 * errors about local files (no "METHOD URL: " prefix) stay as they are.
+	 */
+	if (ret && !res->status && !res->interrupted &&
+	    !strncmp(err->buf + mark, rr->method, strlen(rr->method)) &&
+	    err->buf[mark + strlen(rr->method)] == ' ') {
+		struct strbuf m = STRBUF_INIT;
+
+		strbuf_addf(&m, "LXD at %s did not answer: %s",
+			    lxd->http.opts.unix_socket ? lxd->http.opts.unix_socket : lxd->base,
+			    err->buf + mark);
+		strbuf_setlen(err, mark);
+		strbuf_add(err, m.buf, m.len);
+		strbuf_release(&m);
+	}
 	strbuf_release(&url);
 	return ret;
 }

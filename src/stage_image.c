@@ -221,11 +221,13 @@ static void image_check(struct run *run, struct stage_report *s, const char *ima
 	cmd.argv = argv;
 	cmd.timeout = timeout;
 	if (backend_exec(&b, &cmd, &res, &err)) {
-		check_fail(c, signals_interrupted() ? OUTCOME_ERROR : OUTCOME_ERROR,
-			   "%s", err.buf);
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+	} else if (res.timed_out) {
+		/* a check that never answers says the image or the host is wrong */
+		check_fail(c, OUTCOME_ERROR, "timed out after %.0f s (exit %d): the image "
+			   "or the host is not usable", timeout, res.exit_code);
 	} else if (res.exit_code) {
-		check_fail(c, OUTCOME_FAIL, "exit %d%s", res.exit_code,
-			   res.timed_out ? " (timed out)" : "");
+		check_fail(c, OUTCOME_FAIL, "exit %d", res.exit_code);
 	} else {
 		check_set_message(c, "exit 0 in %.3f s", res.duration);
 	}

@@ -166,6 +166,28 @@ static size_t first_report(const struct report *r, const char *name)
 	return i;
 }
 
+/*
+ * The first SIGINT/SIGTERM came while the stage reports from `from` on were
+ * made: the last of them that ran (build runs package and verify, and
+ * stops at the signal) is the one it interrupted. Marked so, its outcome
+ * is derived again (an error, unless a check had already failed).
+ */
+static void mark_interrupted(struct report *r, size_t from)
+{
+	size_t i = r->nr_stages;
+
+	while (i-- > from) {
+		struct stage_report *sr = r->stages[i];
+		if (sr->skip_reason)
+			continue;
+		if (!sr->interrupted) {
+			sr->interrupted = 1;
+			stage_finish(sr);
+		}
+		return;
+	}
+}
+
 static void run_one(struct run *run, const struct stage *s, const char *spec,
 		    size_t index, size_t total)
 {
@@ -174,6 +196,7 @@ static void run_one(struct run *run, const struct stage *s, const char *spec,
 	size_t saved_nr = run->cli.nr_args, before = run->report.nr_stages;
 	struct strbuf err = STRBUF_INIT;
 	struct stage_report *last;
+	int signalled = signals_interrupted();
 
 	ci_stage_begin(s->name, index, total, run->quiet);
 	run->cli.args = args;
@@ -196,6 +219,8 @@ static void run_one(struct run *run, const struct stage *s, const char *spec,
 	}
 	run->cli.args = saved;
 	run->cli.nr_args = saved_nr;
+	if (!signalled && signals_interrupted())
+		mark_interrupted(&run->report, before);
 	if (run->report.nr_stages > before) {
 		/* the stage's own report (build adds package and verify after it) */
 		size_t own = first_report(&run->report, s->name);

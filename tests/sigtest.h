@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -252,6 +254,202 @@ static inline void st_hang_stop(struct st_hang *h)
 	close(h->fd);
 	free(h->first);
 	h->first = NULL;
+}
+
+/* Waits (up to `secs`) until the file `path` holds `needle`. */
+static inline int st_wait_text(const char *path, const char *needle, double secs)
+{
+	double end = monotonic_now() + secs;
+	struct strbuf sb = STRBUF_INIT;
+	int found = 0;
+
+	while (!found && monotonic_now() < end) {
+		strbuf_reset(&sb);
+		found = !t_read(path, &sb) && strstr(sb.buf, needle);
+		if (!found)
+			usleep(5 * 1000);
+	}
+	strbuf_release(&sb);
+	return found;
+}
+
+/* Waits (up to `secs`) until glob(3) `pattern` matches something. */
+static inline int st_wait_glob(const char *pattern, double secs)
+{
+	double end = monotonic_now() + secs;
+
+	while (monotonic_now() < end) {
+		glob_t g;
+		int hit = glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc > 0;
+		globfree(&g);
+		if (hit)
+			return 1;
+		usleep(2 * 1000);
+	}
+	return 0;
+}
+
+/*
+ * A unix-socket proxy to `target` (LXD's socket) at `path`, in a child
+ * process of this test: killing it (st_proxy_kill) is the daemon going
+ * away mid-conversation, as far as its clients can tell, while the real
+ * daemon, shared with other work, keeps running untouched.
+ */
+struct st_proxy {
+	pid_t pid;
+};
+
+static inline void st_proxy_loop(int lfd, const char *target)
+{
+	int fd[64];          /* pairs: fd[2k] the client, fd[2k + 1] the daemon */
+	int open_dir[64];    /* 1 while reading from fd[i] can still give bytes */
+	size_t i;
+
+	for (i = 0; i < 64; i++) {
+		fd[i] = -1;
+		open_dir[i] = 0;
+	}
+	for (;;) {
+		struct pollfd p[65];
+		p[0].fd = lfd;
+		p[0].events = POLLIN;
+		for (i = 0; i < 64; i++) {
+			p[i + 1].fd = open_dir[i] ? fd[i] : -1;
+			p[i + 1].events = POLLIN;
+		}
+		if (poll(p, 65, -1) < 0)
+			continue;
+		if (p[0].revents & POLLIN) {
+			struct sockaddr_un a;
+			int c = accept(lfd, NULL, NULL), u, slot = -1;
+			for (i = 0; i < 64 && slot < 0; i += 2)
+				if (fd[i] < 0)
+					slot = (int)i;
+			u = socket(AF_UNIX, SOCK_STREAM, 0);
+			memset(&a, 0, sizeof(a));
+			a.sun_family = AF_UNIX;
+			snprintf(a.sun_path, sizeof(a.sun_path), "%s", target);
+			if (c < 0 || slot < 0 || u < 0 ||
+			    connect(u, (struct sockaddr *)&a, sizeof(a))) {
+				if (c >= 0)
+					close(c);
+				if (u >= 0)
+					close(u);
+			} else {
+				fd[slot] = c;
+				fd[slot + 1] = u;
+				open_dir[slot] = open_dir[slot + 1] = 1;
+			}
+		}
+		for (i = 0; i < 64; i++) {
+			char buf[65536];
+			ssize_t n, w, off = 0;
+			int peer = fd[i ^ 1];
+			if (!open_dir[i] || !(p[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(fd[i], buf, sizeof(buf));
+			if (n <= 0) {
+				open_dir[i] = 0;
+				shutdown(peer, SHUT_WR);
+			}
+			while (n > 0 && off < n && (w = write(peer, buf + off, (size_t)(n - off))) > 0)
+				off += w;
+			if (!open_dir[i] && !open_dir[i ^ 1]) {
+				close(fd[i]);
+				close(peer);
+				fd[i] = fd[i ^ 1] = -1;
+			}
+		}
+	}
+}
+
+static inline void st_proxy_start(struct st_proxy *px, const char *path, const char *target)
+{
+	struct sockaddr_un a;
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(lfd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(a.sun_path));
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	unlink(path);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 16), 0);
+	px->pid = fork();
+	assert_true(px->pid >= 0);
+	if (px->pid == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		st_proxy_loop(lfd, target);
+		_exit(0);
+	}
+	close(lfd);
+}
+
+/* Ends the proxy (and with it every connection through it); its socket file stays. */
+static inline void st_proxy_kill(struct st_proxy *px)
+{
+	if (px->pid > 0) {
+		kill(px->pid, SIGKILL);
+		waitpid(px->pid, NULL, 0);
+		px->pid = 0;
+	}
+}
+
+/*
+ * A whole pipeline that runs in well under a second with the host backend:
+ * under `dir`, a git repository tagged slurm-24-11-5-1 (repo/), a recipe
+ * that compiles a program and a library with $ORIGIN RPATHs
+ * (recipes/build-slurm.sh) and a smoke script that passes without Slurm
+ * (smoke.sh). Environment knobs, all optional: SF_TEST_MARKS=DIR (the
+ * recipe touches DIR/recipe, the smoke script DIR/smoke), SF_TEST_HOLD=build
+ * or smoke (that step then sleeps 60 s), SF_TEST_FILES=N (the tree gets
+ * 100 directories of N empty files: slow to extract), SF_TEST_BLOB_MB=N
+ * (an N MiB file of random bytes: slow to compress).
+ */
+static const char st_fake_recipe[] =
+	"#!/bin/sh\n"
+	"set -eu\n"
+	"exec >>\"$SF_OUT/build.log\" 2>&1\n"
+	"t=$SF_OUT/software; mkdir -p \"$t/bin\" \"$t/lib\" \"$SF_BUILD\"\n"
+	"cd \"$SF_BUILD\"\n"
+	"printf 'int f(void){return 42;}\\n' > f.c\n"
+	"printf 'int f(void); int main(void){return f()-42;}\\n' > m.c\n"
+	"cc -shared -fPIC -Wl,-soname,libf.so.1 -o \"$t/lib/libf.so.1\" f.c\n"
+	"cc -o \"$t/bin/hello\" m.c \"$t/lib/libf.so.1\" -Wl,--disable-new-dtags "
+	"-Wl,-rpath,'$ORIGIN/../lib'\n"
+	"if [ -n \"${SF_TEST_FILES:-}\" ]; then\n"
+	"  mkdir -p \"$t/share\"; cd \"$t/share\"; seq -f 'd%02g' 0 99 | xargs mkdir\n"
+	"  for d in d*; do (cd \"$d\" && seq -f 'f%05g.txt' 1 \"$SF_TEST_FILES\" | xargs touch); done\n"
+	"fi\n"
+	"if [ -n \"${SF_TEST_BLOB_MB:-}\" ]; then\n"
+	"  head -c \"$((SF_TEST_BLOB_MB * 1048576))\" /dev/urandom > \"$t/lib/blob\"\n"
+	"fi\n"
+	"if [ -n \"${SF_TEST_MARKS:-}\" ]; then : > \"$SF_TEST_MARKS/recipe\"; fi\n"
+	"if [ \"${SF_TEST_HOLD:-}\" = build ]; then sleep 60; fi\n"
+	"echo done\n";
+
+static const char st_fake_smoke[] =
+	"#!/bin/bash\n"
+	"# the reference-form module must be caught: say srun is not there\n"
+	"if [ \"${SF_STEPS:-}\" = module ]; then echo checking; echo 'srun: not in the prefix'; exit 1; fi\n"
+	"if [ -n \"${SF_TEST_MARKS:-}\" ]; then : > \"$SF_TEST_MARKS/smoke\"; fi\n"
+	"if [ \"${SF_TEST_HOLD:-}\" = smoke ]; then sleep 60; fi\n"
+	"echo '@@sf-step module'; echo \"loads at $SF_PREFIX\"; echo '@@sf-end module 0 5'\n";
+
+static inline void st_pipeline_make(const char *dir)
+{
+	char *p = xasprintf("%s/recipes/build-slurm.sh", dir);
+
+	assert_int_equal(t_sh("set -e; mkdir -p '%s/recipes' '%s/marks'; git init -q '%s/repo'; "
+			      "cd '%s/repo'; echo slurm > README; git add README; "
+			      "git -c user.name=t -c user.email=t@t commit -q -m s; "
+			      "git tag slurm-24-11-5-1", dir, dir, dir, dir), 0);
+	assert_int_equal(t_writestr(p, st_fake_recipe), 0);
+	free(p);
+	p = xasprintf("%s/smoke.sh", dir);
+	assert_int_equal(t_writestr(p, st_fake_smoke), 0);
+	free(p);
 }
 
 #endif

@@ -316,6 +316,298 @@ static void image_check__sigint_during_lxd_exec_exits_2_no_container(void **stat
 	st_assert_no_leftover_children();
 }
 
+/* --- SIGINT and SIGTERM walked through every stage of `run` ------------ */
+
+static const char *const pipeline[] = { "resolve", "fetch", "build", "package", "verify",
+					"smoke", "publish" };
+#define NR_PIPELINE (sizeof(pipeline) / sizeof(pipeline[0]))
+
+static struct json_object *stage_obj(struct json_object *r, const char *name)
+{
+	struct json_object *arr, *s, *v;
+	size_t i;
+
+	if (!json_object_object_get_ex(r, "stages", &arr))
+		return NULL;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		s = json_object_array_get_idx(arr, i);
+		if (json_object_object_get_ex(s, "name", &v) &&
+		    !strcmp(json_object_get_string(v), name))
+			return s;
+	}
+	return NULL;
+}
+
+static const char *field(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+/* The container (sf-build-*) whose pid label is `pid`, through `lxc`; "" when none. */
+static void container_of(pid_t pid, struct strbuf *name)
+{
+	strbuf_reset(name);
+	assert_int_equal(t_sh_capture(name, "for c in $(lxc list --format csv -c n | "
+				      "grep '^sf-build-'); do [ \"$(lxc config get $c "
+				      "user.slurm-factory.pid)\" = %d ] && printf %%s $c; done; true",
+				      (int)pid), 0);
+}
+
+/*
+ * One `run` of the fake pipeline (fixture in sigtest.h) that gets `sig`
+ * while pipeline[k] runs; `alias` set: the build runs in LXD. Checks the
+ * exit code, the report (that stage interrupted, the ones before passed,
+ * the ones after not run), nothing published, no scratch, nothing partial
+ * cached, no process and no container left. Returns the signal-to-exit time.
+ */
+static double run_signalled_at(struct fx *f, size_t k, int sig, const char *alias)
+{
+	const char *stage = pipeline[k];
+	char *dir = xasprintf("%s/%s-%d%s", f->dir, stage, sig, alias ? "-lxd" : "");
+	char *cache = xasprintf("%s/cache", dir), *tmp = xasprintf("%s/tmp", dir);
+	char *pub = xasprintf("%s/pub", dir), *json = xasprintf("%s/run.json", dir);
+	char *junit = xasprintf("%s/run.xml", dir), *out = xasprintf("%s/out.txt", dir);
+	char *marks = xasprintf("%s/marks", f->dir), *repo = xasprintf("%s/repo", f->dir);
+	char *recipe = xasprintf("%s/%s/build-slurm.sh", f->dir, alias ? "lxd-recipes" : "recipes");
+	char *script = xasprintf("%s/smoke.sh", f->dir), *src = xasprintf("%s/src.tar", f->dir);
+	char *argv[48], *url = NULL, *pattern = NULL, *mark = NULL;
+	struct strbuf xml = STRBUF_INIT, name = STRBUF_INIT;
+	struct json_object *r;
+	struct st_hang h;
+	size_t n = 0, i;
+	int status, hang = !strcmp(stage, "resolve") || !strcmp(stage, "publish"), ready;
+	double t, lat;
+	pid_t pid;
+
+	assert_int_equal(t_mkdirs(tmp), 0);
+	assert_int_equal(t_sh("rm -f '%s'/*", marks), 0);
+	if (hang) {
+		st_hang_start(&h);
+		url = xasprintf("http://127.0.0.1:%d/%s", h.port,
+				k == 0 ? "slurm.git" : "upload");
+	}
+	argv[n++] = "sf";
+	argv[n++] = "run";
+	argv[n++] = "24.11";
+	argv[n++] = "--repo";
+	argv[n++] = k == 0 ? url : repo;
+	argv[n++] = "--timeout";
+	argv[n++] = "100";
+	if (!strcmp(stage, "fetch")) {
+		argv[n++] = "--source";     /* thousands of files to unpack */
+		argv[n++] = src;
+	}
+	argv[n++] = "--backend";
+	argv[n++] = alias ? "lxd" : "host";
+	if (alias) {
+		argv[n++] = "--image";
+		argv[n++] = (char *)alias;
+	}
+	argv[n++] = "--recipe";
+	argv[n++] = recipe;
+	argv[n++] = "--script";
+	argv[n++] = script;
+	argv[n++] = "--prefixes";
+	argv[n++] = "1";
+	argv[n++] = "--cache-dir";
+	argv[n++] = cache;
+	if (!strcmp(stage, "publish")) {
+		argv[n++] = "--to";         /* accepts and never answers */
+		argv[n++] = url;
+		argv[n++] = "--upload-timeout";
+		argv[n++] = "100";
+	}
+	argv[n++] = "--to";
+	argv[n++] = pub;
+	argv[n++] = "--json";
+	argv[n++] = json;
+	argv[n++] = "--junit";
+	argv[n++] = junit;
+	argv[n] = NULL;
+
+	/* what makes the stage take long enough to be hit */
+	setenv("TMPDIR", tmp, 1);
+	setenv("SF_TEST_MARKS", marks, 1);
+	if (!strcmp(stage, "build") || !strcmp(stage, "smoke"))
+		setenv("SF_TEST_HOLD", stage, 1);
+	if (!strcmp(stage, "package"))
+		setenv("SF_TEST_BLOB_MB", "64", 1);
+	if (!strcmp(stage, "verify"))
+		setenv("SF_TEST_FILES", "200", 1);
+	pid = st_spawn(argv, out);
+	unsetenv("TMPDIR");
+	unsetenv("SF_TEST_MARKS");
+	unsetenv("SF_TEST_HOLD");
+	unsetenv("SF_TEST_BLOB_MB");
+	unsetenv("SF_TEST_FILES");
+
+	/* until the stage is under way */
+	if (hang) {
+		for (i = 0; i < 2400 && !h.nr; i++)
+			usleep(25 * 1000);
+		ready = h.nr > 0;
+	} else if (!strcmp(stage, "fetch")) {
+		ready = st_wait_text(out, "fetch started", 60);
+	} else if (!strcmp(stage, "build")) {
+		pattern = alias ? xasprintf("%s/builds/.tmp-*/out/pid", cache) :
+				  xasprintf("%s/recipe", marks);
+		ready = st_wait_glob(pattern, 120);
+	} else if (!strcmp(stage, "package")) {
+		pattern = xasprintf("%s/builds/.tmp-*/slurm-*-software.tar.gz.tmp", cache);
+		ready = st_wait_glob(pattern, 60);
+	} else if (!strcmp(stage, "verify")) {
+		pattern = xasprintf("%s/sf-verify-*", tmp);
+		ready = st_wait_glob(pattern, 60);
+	} else {
+		mark = xasprintf("%s/smoke", marks);
+		ready = st_wait_glob(mark, 60);
+	}
+	if (!ready) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		t_sh("cat '%s' >&2", out);
+		fail_msg("%s never started", stage);
+	}
+	if (alias)
+		container_of(pid, &name);
+	usleep(100 * 1000);             /* inside it */
+	t = monotonic_now();
+	assert_int_equal(kill(pid, sig), 0);
+	status = st_wait(pid, 60);
+	lat = monotonic_now() - t;
+	if (hang)
+		st_hang_stop(&h);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 2)
+		t_sh("cat '%s' >&2", out);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+
+	r = t_report_load(json);
+	if (!r)
+		fail_msg("%s: no JSON report after the signal", stage);
+	assert_true(json_object_get_boolean(json_object_object_get(r, "interrupted")));
+	for (i = 0; i < NR_PIPELINE; i++) {
+		struct json_object *so = stage_obj(r, pipeline[i]);
+		const char *o = field(so, "outcome");
+		if (!so)
+			fail_msg("signal at %s: no stage %s in the report", stage, pipeline[i]);
+		if (i < k && strcmp(o, "pass"))
+			fail_msg("signal at %s: the earlier %s is %s", stage, pipeline[i], o);
+		if (i == k && (strcmp(o, "error") ||
+			       !json_object_get_boolean(json_object_object_get(so, "interrupted"))))
+			fail_msg("signal at %s: that stage is %s, not marked interrupted", stage, o);
+		if (i > k && strcmp(o, "skipped"))
+			fail_msg("signal at %s: the later %s ran (%s)", stage, pipeline[i], o);
+	}
+	json_object_put(r);
+	assert_int_equal(t_read(junit, &xml), 0);
+	assert_non_null(strstr(xml.buf, "interrupted"));
+	/* nothing published, no scratch, nothing partial in the cache */
+	assert_false(t_exists(pub));
+	if (st_count_entries(tmp, ""))
+		fail_msg("signal at %s: scratch left in %s", stage, tmp);
+	{
+		char *builds = xasprintf("%s/builds", cache), *sources = xasprintf("%s/sources", cache);
+		assert_int_equal(st_count_entries(builds, ".tmp-"), 0);
+		assert_int_equal(st_count_entries(sources, ".tmp-"), 0);
+		free(builds);
+		free(sources);
+	}
+	st_assert_no_leftover_children();
+	if (alias) {
+		assert_true(name.len > 9);   /* it was there while the recipe ran */
+		for (i = 0; i < 20; i++) {   /* LXD's listing may lag its delete */
+			container_of(pid, &name);
+			if (!name.len)
+				break;
+			usleep(100 * 1000);
+		}
+		if (name.len) {
+			t_sh("lxc delete --force '%s' >/dev/null 2>&1", name.buf);
+			fail_msg("container %s left behind", name.buf);
+		}
+	}
+	fprintf(stderr, "MEASURE run %s at %s%s: exit 2 after %.2f s\n",
+		sig == SIGINT ? "SIGINT" : "SIGTERM", stage, alias ? " (lxd)" : "", lat);
+	t_rmtree(dir);
+	free(dir);
+	free(cache);
+	free(tmp);
+	free(pub);
+	free(json);
+	free(junit);
+	free(out);
+	free(marks);
+	free(repo);
+	free(recipe);
+	free(script);
+	free(src);
+	free(url);
+	free(pattern);
+	free(mark);
+	strbuf_release(&xml);
+	strbuf_release(&name);
+	return lat;
+}
+
+/* The build image's alias ('image build' reuses it when it exists). */
+static char *build_image_alias(void)
+{
+	struct strbuf out = STRBUF_INIT;
+	char *nl;
+
+	if (t_sh_capture(&out, "cd '%s' && '%s' image build 2>/dev/null | tail -1",
+			 t_srcdir(), t_bin()) || strncmp(out.buf, "sf-build-", 9)) {
+		strbuf_release(&out);
+		return NULL;
+	}
+	nl = strchr(out.buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return strbuf_detach(&out);
+}
+
+static void run__sigint_and_sigterm_at_every_stage_exit_2_leave_nothing(void **state)
+{
+	struct fx *f = *state;
+	char *src = xasprintf("%s/src.tar", f->dir), *alias, *lxd_recipe;
+	double t0 = monotonic_now(), worst = 0, lat;
+	size_t k;
+
+	st_pipeline_make(f->dir);
+	make_tarball(src, 20000, 0);
+	/* the pipeline as such passes: what follows is the signals, not the fixture */
+	assert_int_equal(t_sh("'%s' run 24.11 --repo '%s/repo' --backend host --recipe "
+			      "'%s/recipes/build-slurm.sh' --script '%s/smoke.sh' --prefixes 1 "
+			      "--cache-dir '%s/cache' --to '%s/pub' --quiet >/dev/null 2>&1 && "
+			      "test -s '%s/pub/SHA256SUMS' && rm -rf '%s/cache' '%s/pub'",
+			      t_bin(), f->dir, f->dir, f->dir, f->dir, f->dir, f->dir, f->dir,
+			      f->dir), 0);
+	for (k = 0; k < NR_PIPELINE; k++) {
+		lat = run_signalled_at(f, k, SIGINT, NULL);
+		worst = lat > worst ? lat : worst;
+		lat = run_signalled_at(f, k, SIGTERM, NULL);
+		worst = lat > worst ? lat : worst;
+	}
+	/* the build stage once more in LXD: the container goes too */
+	alias = build_image_alias();
+	assert_non_null(alias);
+	lxd_recipe = xasprintf("%s/lxd-recipes/build-slurm.sh", f->dir);
+	assert_int_equal(t_sh("mkdir -p '%s/lxd-recipes'", f->dir), 0);
+	assert_int_equal(t_writestr(lxd_recipe, "#!/bin/sh\necho $$ > \"$SF_OUT/pid\"\n"
+				    "exec >>\"$SF_OUT/build.log\" 2>&1\nsleep 120\n"), 0);
+	lat = run_signalled_at(f, 2, SIGTERM, alias);
+	worst = lat > worst ? lat : worst;
+	fprintf(stderr, "MEASURE run signal walk: 15 runs in %.1f s, slowest exit %.2f s\n",
+		monotonic_now() - t0, worst);
+	assert_true(worst < 10);
+	free(src);
+	free(alias);
+	free(lxd_recipe);
+}
+
 /* stdout is a pipe whose reader is gone: writes fail, nothing crashes */
 static void help__closed_stdout_pipe_is_no_crash(void **state)
 {
@@ -386,7 +678,13 @@ int main(void)
 			image_check__sigint_during_lxd_exec_exits_2_no_container, setup, teardown),
 		cmocka_unit_test_setup_teardown(help__closed_stdout_pipe_is_no_crash, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			run__sigint_and_sigterm_at_every_stage_exit_2_leave_nothing, setup,
+			teardown),
 	};
+	/* SF_TEST_FILTER=run__* runs a subset (cmocka's glob) */
+	if (getenv("SF_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("SF_TEST_FILTER"));
 	st_become_subreaper();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
