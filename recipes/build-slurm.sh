@@ -17,6 +17,9 @@
 #   SF_SYSTEM_LIBS    fnmatch patterns of libraries the base system provides
 #                     (verify's allowlist); every other library is grafted
 #   CCACHE_DIR        ccache directory (kept across builds)
+#   SF_CONFIGURE_CACHE configured trees of earlier builds (kept across builds;
+#                     optional), keyed with SF_SOURCE_ID (the commit or the
+#                     source tarball's sha256)
 #   SOURCE_DATE_EPOCH time stamp for reproducible output
 #
 # The tree: every ELF gets a DT_RPATH of $ORIGIN-relative entries only
@@ -86,12 +89,72 @@ cflags="-O2 -g -ffile-prefix-map=$SF_SRC=/usr/src/slurm -ffile-prefix-map=$SF_BU
 
 rm -rf "$SF_BUILD" "$destdir" "$tree"
 mkdir -p "$SF_BUILD"
-# in tree, on a copy: 22.05's doc/man rules (man2html.py) do not work out of tree
-step "copy the source"
-cp -a "$SF_SRC/." "$SF_BUILD/"
+
+# dash runs configure and the libtool script it writes: libtool runs for
+# every compile, link and install (~1,000 times a build), ~1.5x faster
+# under dash than under bash (measured: warm make 48 s -> 30 s)
+if [ -x /bin/dash ]; then
+	CONFIG_SHELL=/bin/dash
+else
+	CONFIG_SHELL=/bin/sh
+fi
+export CONFIG_SHELL
+
+# The configure cache: the configured tree (source + config.status, Makefiles,
+# config.h, libtool) of earlier builds, keyed by everything configure sees:
+# the source id, the build directory, compiler, shell, flags, arguments and
+# every installed package with its version (the image). A hit skips copying
+# the source and configure (~10-30 s); make then finds every object in
+# ccache. An autoconf --cache-file is not used: Slurm's checks set flags as
+# side effects that a cached answer skips (measured: json-c lost its -I).
+cfg_key=
+cfg_state=off
+if [ -n "${SF_CONFIGURE_CACHE:-}" ] && [ -n "${SF_SOURCE_ID:-}" ]; then
+	cfg_key=$({
+		echo "slurm-factory-configure/1"
+		echo "$SF_SOURCE_ID"
+		echo "$SF_BUILD"
+		echo "$CC"
+		echo "$CONFIG_SHELL"
+		echo "$cflags"
+		printf '%s\n' "$@"
+		dpkg-query -W 2>/dev/null || true
+		gcc -v 2>&1 || true
+	} | sha256sum | cut -c1-32)
+	cfg_state=miss
+	[ -f "$SF_CONFIGURE_CACHE/$cfg_key/config.status" ] && cfg_state=hit
+fi
 cd "$SF_BUILD"
-step "configure $*"
-./configure CFLAGS="$cflags" "$@" || die "configure failed"
+if [ "$cfg_state" = hit ]; then
+	step "configured tree from the configure cache ($cfg_key)"
+	cp -a "$SF_CONFIGURE_CACHE/$cfg_key/." "$SF_BUILD/"
+	touch "$SF_CONFIGURE_CACHE/$cfg_key"   # newest: kept by the pruning below
+else
+	# in tree, on a copy: 22.05's doc/man rules (man2html.py) do not work out of tree
+	step "copy the source"
+	cp -a "$SF_SRC/." "$SF_BUILD/"
+	step "configure $*"
+	"$CONFIG_SHELL" ./configure CONFIG_SHELL="$CONFIG_SHELL" CFLAGS="$cflags" "$@" ||
+		die "configure failed"
+	if [ "$cfg_state" = miss ]; then
+		# whole or not at all: a copy renamed into place; keep the 4 newest
+		mkdir -p "$SF_CONFIGURE_CACHE"
+		t=$(mktemp -d "$SF_CONFIGURE_CACHE/.tmp-XXXXXX")
+		if cp -a "$SF_BUILD/." "$t/" && mv -T "$t" "$SF_CONFIGURE_CACHE/$cfg_key" 2>/dev/null; then
+			step "configured tree saved to the configure cache ($cfg_key)"
+		else
+			rm -rf "$t"
+		fi
+		# copies left by killed builds
+		find "$SF_CONFIGURE_CACHE" -mindepth 1 -maxdepth 1 -name '.tmp-*' -mmin +240 \
+			-exec rm -rf {} + 2>/dev/null || true
+		# shellcheck disable=SC2012  # names are hex keys
+		ls -1t "$SF_CONFIGURE_CACHE" | tail -n +5 | while read -r old; do
+			rm -rf "${SF_CONFIGURE_CACHE:?}/$old"
+		done
+	fi
+fi
+echo "$cfg_state $cfg_key" >"$SF_OUT/configure-cache.txt"
 
 features=$SF_OUT/features.txt
 : >"$features"

@@ -11,6 +11,8 @@
  *                                 in one rename(), removed on failure or
  *                                 interruption: nothing partial is ever read
  *   ccache/                       the compiler cache, kept across builds
+ *   configure-cache/<key>/        configured source trees (the recipe's
+ *                                 configure cache: the 4 newest are kept)
  *   logs/                         logs of failed builds
  * <key> is a sha256 over the commit, the recipe's bytes, the image alias
  * (itself a hash of the image inputs), the options and SOURCE_DATE_EPOCH.
@@ -417,14 +419,17 @@ struct build_ctx {
 };
 
 /* Runs the recipe; 0 when it succeeded and out/software exists. */
+static void slurp(const char *path, struct strbuf *out);
+
 static int run_recipe(struct build_ctx *b)
 {
 	const struct bopts *o = b->o;
 	int host = !strcmp(o->backend, "host");
 	struct strbuf out = STRBUF_INIT, ccache = STRBUF_INIT, err = STRBUF_INIT,
+		      cfgcache = STRBUF_INIT,
 		      sys = STRBUF_INIT, cargs = STRBUF_INIT, hostbuild = STRBUF_INIT,
 		      logp = STRBUF_INIT, tail = STRBUF_INIT, line = STRBUF_INIT;
-	struct backend_mount mounts[4];
+	struct backend_mount mounts[5];
 	struct backend_config cfg;
 	struct backend_cmd cmd;
 	struct backend_result res;
@@ -438,8 +443,10 @@ static int run_recipe(struct build_ctx *b)
 	backend_result_init(&res);
 	strbuf_addf(&out, "%s/out", b->tmp.buf);
 	strbuf_addf(&ccache, "%s/ccache", b->cache);
+	strbuf_addf(&cfgcache, "%s/configure-cache", b->cache);
 	strbuf_addf(&hostbuild, "%s/work/host-build", b->cache);
-	if (fs_mkdirs(out.buf, &err) || fs_mkdirs(ccache.buf, &err)) {
+	if (fs_mkdirs(out.buf, &err) || fs_mkdirs(ccache.buf, &err) ||
+	    fs_mkdirs(cfgcache.buf, &err)) {
 		c = stage_add_check(b->s, "launch");
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
@@ -459,10 +466,15 @@ static int run_recipe(struct build_ctx *b)
 	mounts[2].path = "/sf/out";
 	mounts[3].source = ccache.buf;
 	mounts[3].path = "/sf/ccache";
+	mounts[4].source = cfgcache.buf;
+	mounts[4].path = "/sf/configure-cache";
 	add_env(&env, &nr_env, &alloc_env, xasprintf("SF_SRC=%s", host ? b->src->path : "/sf/src"));
 	add_env(&env, &nr_env, &alloc_env, xasprintf("SF_BUILD=%s", host ? hostbuild.buf : "/sf/build"));
 	add_env(&env, &nr_env, &alloc_env, xasprintf("SF_OUT=%s", host ? out.buf : "/sf/out"));
 	add_env(&env, &nr_env, &alloc_env, xasprintf("CCACHE_DIR=%s", host ? ccache.buf : "/sf/ccache"));
+	add_env(&env, &nr_env, &alloc_env, xasprintf("SF_CONFIGURE_CACHE=%s",
+						     host ? cfgcache.buf : "/sf/configure-cache"));
+	add_env(&env, &nr_env, &alloc_env, xasprintf("SF_SOURCE_ID=%s", b->src->commit));
 	add_env(&env, &nr_env, &alloc_env, xasprintf("SF_PREFIX=%s", o->prefix));
 	add_env(&env, &nr_env, &alloc_env, xasprintf("SF_JOBS=%lu", o->jobs));
 	add_env(&env, &nr_env, &alloc_env, xasprintf("SF_MINIMAL=%d", o->minimal));
@@ -481,7 +493,7 @@ static int run_recipe(struct build_ctx *b)
 	cfg.image = b->image;
 	cfg.purpose = "build";
 	cfg.mounts = mounts;
-	cfg.nr_mounts = 4;
+	cfg.nr_mounts = 5;
 	c = stage_add_check(b->s, "launch");
 	if (backend_init(&be, &cfg, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
@@ -522,7 +534,10 @@ static int run_recipe(struct build_ctx *b)
 			b->src->version, b->src->tag ? b->src->tag : "", b->src->commit, o->jobs,
 			o->backend, host ? "" : " ", host ? "" : b->image, logp.buf);
 	if (backend_exec(&be, &cmd, &res, &err)) {
-		check_fail(c, OUTCOME_ERROR, "the recipe could not run: %s", err.buf);
+		/* backend_exec fails for a recipe that ran out of disk, too */
+		check_fail(c, OUTCOME_ERROR, "%s: %s",
+			   strstr(err.buf, "no space left") ? "the recipe ran out of disk"
+							    : "the recipe could not run", err.buf);
 	} else if (signals_interrupted()) {
 		check_fail(c, OUTCOME_ERROR, "interrupted by signal %d", signals_interrupted());
 	} else if (res.exit_code) {
@@ -533,9 +548,21 @@ static int run_recipe(struct build_ctx *b)
 			   line.len ? line.buf : "(empty log)");
 		strbuf_add(&c->details, tail.buf, tail.len);
 	} else {
+		struct strbuf cc = STRBUF_INIT, state = STRBUF_INIT;
+
 		ret = 0;
-		check_set_message(c, "configure, make -j%lu, install and relocation in %.1f s",
+		/* "hit KEY", "miss KEY" or "off" from the recipe's configure cache */
+		strbuf_addf(&cc, "%s/configure-cache.txt", out.buf);
+		slurp(cc.buf, &state);
+		if (state.len && strchr(state.buf, ' '))
+			*strchr(state.buf, ' ') = '\0';
+		stage_set_prop(b->s, "configure_cache", state.len ? state.buf : "off");
+		check_set_message(c, "%s, make -j%lu, install and relocation in %.1f s",
+				  !strcmp(state.buf, "hit") ? "configured tree from the configure cache"
+							    : "configure",
 				  o->jobs, res.duration);
+		strbuf_release(&cc);
+		strbuf_release(&state);
 	}
 	strbuf_add(&c->details, res.out.buf, res.out.len);
 	strbuf_add(&c->details, res.errout.buf, res.errout.len);
@@ -583,6 +610,7 @@ out:
 	backend_result_release(&res);
 	strbuf_release(&out);
 	strbuf_release(&ccache);
+	strbuf_release(&cfgcache);
 	strbuf_release(&err);
 	strbuf_release(&sys);
 	strbuf_release(&cargs);
@@ -617,7 +645,8 @@ static int package_build(struct build_ctx *b, struct package_output *po)
 		      err = STRBUF_INIT, feat = STRBUF_INIT, graft = STRBUF_INIT,
 		      cargs = STRBUF_INIT, from = STRBUF_INIT, to = STRBUF_INIT;
 	static const char *const kept[] = { "build.log", "make.log", "install.log",
-					    "ccache.txt", "features.txt", "grafted.txt", NULL };
+					    "ccache.txt", "configure-cache.txt", "features.txt",
+					    "grafted.txt", NULL };
 	char *meta[12], *lists[4];
 	size_t i, nm = 0;
 	int ret;
@@ -915,7 +944,8 @@ out:
 		strbuf_reset(&err);
 		fs_rmtree(b->tmp.buf, &err);
 	}
-	if (signals_interrupted())
+	/* a signal after the recipe interrupts package or verify, not build */
+	if (signals_interrupted() && !b->finished)
 		b->s->interrupted = 1;
 	if (!b->finished)
 		stage_finish(b->s);
