@@ -39,6 +39,7 @@
 	X(archive_entry_set_uid) \
 	X(archive_entry_size) \
 	X(archive_entry_symlink) \
+	X(archive_errno) \
 	X(archive_error_string) \
 	X(archive_read_data) \
 	X(archive_read_data_block) \
@@ -945,8 +946,14 @@ static int cmp_names(const void *a, const void *b)
 static int pack_error(struct archive *a, const char *what, const char *name,
 		      struct strbuf *err)
 {
+	int e = la.archive_errno(a);
+
 	strbuf_addf(err, "cannot write %s %s: %s", what, name,
 		    la.archive_error_string(a) ? la.archive_error_string(a) : "unknown error");
+	/* "Write error" alone does not say that the disk is full */
+	if (e > 0 && (!la.archive_error_string(a) ||
+		      !strstr(la.archive_error_string(a), strerror(e))))
+		strbuf_addf(err, " (%s)", strerror(e));
 	return -1;
 }
 
@@ -960,6 +967,11 @@ static int pack_chunk(void *ctx, const void *buf, size_t len, struct strbuf *err
 {
 	struct pack_sink *ps = ctx;
 
+	/* a large file must not hold a signal up until it is packed */
+	if (signals_interrupted()) {
+		strbuf_addf(err, "interrupted while packing %s", ps->path);
+		return -1;
+	}
 	if (len > ps->left) {
 		strbuf_addf(err, "%s grew while it was packed", ps->path);
 		return -1;
