@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -320,6 +321,23 @@ static int host_prepare(struct backend *b, struct strbuf *err)
 	return 0;
 }
 
+int env_is_secret(const char *entry)
+{
+	static const char *const words[] = { "TOKEN", "SECRET", "PASSWORD", "PASSWD",
+					     "CREDENTIAL", "PRIVATE_KEY", NULL };
+	size_t len = strcspn(entry, "="), i, j;
+
+	if (len == 17 && !strncmp(entry, "AWS_ACCESS_KEY_ID", 17))
+		return 1;
+	for (i = 0; words[i]; i++) {
+		size_t w = strlen(words[i]);
+		for (j = 0; j + w <= len; j++)
+			if (!strncasecmp(entry + j, words[i], w))
+				return 1;
+	}
+	return 0;
+}
+
 static int host_exec(struct backend *b, const struct backend_cmd *cmd,
 		     struct backend_result *res, struct strbuf *err)
 {
@@ -334,10 +352,14 @@ static int host_exec(struct backend *b, const struct backend_cmd *cmd,
 	proc_result_init(&pr);
 	memset(&po, 0, sizeof(po));
 	if (cmd->env) {
-		/* the inherited environment, then the command's own (which win) */
+		/*
+		 * the inherited environment without credentials (a recipe or a
+		 * smoke script that prints its environment must not put a
+		 * publish token into kept logs), then the command's own (which win)
+		 */
 		for (i = 0; environ[i]; i++) {
 			const char *eq = strchr(environ[i], '=');
-			int overridden = 0;
+			int overridden = env_is_secret(environ[i]);
 			for (e = cmd->env; eq && *e; e++)
 				if (!strncmp(*e, environ[i], (size_t)(eq - environ[i]) + 1))
 					overridden = 1;

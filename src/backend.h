@@ -105,6 +105,15 @@ int backend_pull(struct backend *b, const char *path, const char *local,
 /* Deletes every registered container; safe to call more than once. */
 int backend_cleanup(struct backend *b, struct strbuf *err);
 
+/*
+ * 1 when the environment entry `entry` ("NAME=value" or "NAME") names a
+ * credential: TOKEN, SECRET, PASSWORD, PASSWD, CREDENTIAL or PRIVATE_KEY
+ * anywhere in the name (any case), or AWS_ACCESS_KEY_ID. The host backend
+ * does not pass those on to the commands it runs (LXD commands get only
+ * their own environment anyway).
+ */
+int env_is_secret(const char *entry);
+
 /* Fills `o` from the --lxd-* options of `cli` (strings borrowed). */
 void backend_lxd_opts_from_cli(const struct cli *cli, struct lxd_opts *o);
 

@@ -503,8 +503,9 @@ static void build__cache_full_while_packaging_exits_2_nothing_cached(void **stat
 	assert_int_equal(build_into_mnt(f, "#!/bin/sh\nset -e\nmkdir -p \"$SF_OUT/software/bin\"\n"
 					"head -c 2621440 /dev/urandom > \"$SF_OUT/software/bin/blob\"\n",
 					&out), 2);
-	/* libarchive says only "Write error" here (see docs/reliability.md) */
+	/* libarchive says only "Write error"; the errno is added */
 	assert_non_null(strstr(out.buf, "cannot write data of"));
+	assert_non_null(strstr(out.buf, "No space left on device"));
 	r = report_of(f->json);
 	assert_string_equal(stage_outcome(r, "build"), "pass");
 	assert_string_equal(stage_outcome(r, "package"), "error");
@@ -631,6 +632,47 @@ static void secrets__github_actions_run_masks_the_token_nothing_else_holds_it(vo
 	strbuf_release(&hits);
 }
 
+/*
+ * The host backend runs the recipe with this process's environment, minus
+ * credentials: a recipe that dumps its environment into the kept build log
+ * (and onto stdout, which the report keeps) shows no token, while an
+ * ordinary variable comes through.
+ */
+static void secrets__host_backend_recipe_never_sees_a_token(void **state)
+{
+	struct fx *f = *state;
+	const char *tokens[] = { "ghp_HostRecipeT0ken0123456789", "AwsS3cretKeyValue/abcdef0123",
+				 "glpat-HostRecipeGitlab0123", NULL };
+	char *src = make_source(f), *recipe, *cache = xasprintf("%s/cache", f->dir);
+	struct strbuf hits = STRBUF_INIT, out = STRBUF_INIT;
+	size_t i;
+
+	recipe = write_recipe(f, "#!/bin/sh\nset -e\nmkdir -p \"$SF_OUT/software/bin\"\n"
+				 "env > \"$SF_OUT/build.log\"\nenv\n"
+				 "echo x > \"$SF_OUT/software/bin/f\"\n");
+	assert_int_equal(t_sh_capture(&out, "GITHUB_TOKEN='%s' AWS_SECRET_ACCESS_KEY='%s' "
+				      "CI_JOB_TOKEN='%s' SF_TEST_PLAIN=visible-0123 "
+				      "'%s' build --backend host --recipe '%s' --source '%s' "
+				      "--cache-dir '%s' --json '%s' --junit '%s' --source-date-epoch 1",
+				      tokens[0], tokens[1], tokens[2], t_bin(), recipe, src, cache,
+				      f->json, f->junit), 0);
+	/* the dump happened and was kept */
+	assert_int_equal(t_sh("grep -rqx 'SF_TEST_PLAIN=visible-0123' '%s/builds'", cache), 0);
+	for (i = 0; tokens[i]; i++) {
+		strbuf_reset(&hits);
+		assert_int_equal(t_sh_capture(&hits, "grep -rlF -- '%s' '%s'; true", tokens[i],
+					      f->dir), 0);
+		if (hits.len)
+			fail_msg("token %zu is written in: %s", i, hits.buf);
+		assert_null(strstr(out.buf, tokens[i]));
+	}
+	free(src);
+	free(recipe);
+	free(cache);
+	strbuf_release(&hits);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -656,6 +698,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			secrets__github_actions_run_masks_the_token_nothing_else_holds_it, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(secrets__host_backend_recipe_never_sees_a_token,
+						setup, teardown),
 	};
 	/* SF_TEST_FILTER=build__* runs a subset (cmocka's glob) */
 	if (getenv("SF_TEST_FILTER"))

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "backend.h"
+
 static void redact(const char *url, const char *want)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -53,12 +55,31 @@ static void url_scrub__replaces_every_occurrence(void **state)
 	strbuf_release(&sb);
 }
 
+static void env_is_secret__names_credentials_and_nothing_else(void **state)
+{
+	static const char *const secret[] = {
+		"GITHUB_TOKEN=ghp_x", "GH_TOKEN=x", "CI_JOB_TOKEN=x", "GITLAB_TOKEN", "AWS_SECRET_ACCESS_KEY=x",
+		"AWS_SESSION_TOKEN=x", "AWS_ACCESS_KEY_ID=AKIA", "my_password=x", "DB_PASSWD=x",
+		"ACTIONS_RUNTIME_TOKEN=x", "SSH_PRIVATE_KEY=x", "GOOGLE_APPLICATION_CREDENTIALS=/k", NULL };
+	static const char *const plain[] = {
+		"PATH=/usr/bin", "HOME=/root", "GITHUB_ACTIONS=true", "CI=true", "SLURM_CONF=/x",
+		"AWS_REGION=eu", "TOK=TOKEN", "LANG=C", NULL };
+	size_t i;
+
+	(void)state;
+	for (i = 0; secret[i]; i++)
+		assert_true(env_is_secret(secret[i]));
+	for (i = 0; plain[i]; i++)
+		assert_false(env_is_secret(plain[i]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(url_redact__hides_user_and_password),
 		cmocka_unit_test(url_redact__leaves_urls_without_credentials_alone),
 		cmocka_unit_test(url_scrub__replaces_every_occurrence),
+		cmocka_unit_test(env_is_secret__names_credentials_and_nothing_else),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
