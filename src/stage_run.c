@@ -314,10 +314,11 @@ int stage_run(struct run *run, struct strbuf *err)
 			strbuf_addf(&reason, "after --until %s", until);
 		else if (listed(skip, nr_skip, s->name))
 			strbuf_addstr(&reason, "--skip");
+		else if (signals_interrupted())
+			/* the signal, not the gate it cut short, is why the rest is skipped */
+			strbuf_addf(&reason, "interrupted by signal %d", signals_interrupted());
 		else if (stopped)
 			strbuf_addf(&reason, "the gate '%s' did not pass", stopped);
-		else if (signals_interrupted())
-			strbuf_addstr(&reason, "interrupted");
 		else if (is_publishing(s) && gate_missing)
 			strbuf_addf(&reason, "the gate '%s' did not run: nothing is published "
 				    "unless every gate passed", gate_missing);

@@ -500,6 +500,10 @@ static double run_signalled_at(struct fx *f, size_t k, int sig, const char *alia
 			fail_msg("signal at %s: that stage is %s, not marked interrupted", stage, o);
 		if (i > k && strcmp(o, "skipped"))
 			fail_msg("signal at %s: the later %s ran (%s)", stage, pipeline[i], o);
+		/* skipped because of the signal, not because a gate "did not pass" */
+		if (i > k && !strstr(field(so, "skip_reason"), "interrupted by signal"))
+			fail_msg("signal at %s: %s skipped for '%s'", stage, pipeline[i],
+				 field(so, "skip_reason"));
 	}
 	json_object_put(r);
 	assert_int_equal(t_read(junit, &xml), 0);
