@@ -263,8 +263,12 @@ static void set_uint_prop(struct stage_report *s, const char *name, size_t v)
 	strbuf_release(&sb);
 }
 
-static void print_result(const struct source_ref *ref, const struct fetched *fe)
+/* The result on stdout: always for `fetch` itself, within build/run unless --quiet. */
+static void print_result(const struct run *run, const struct source_ref *ref,
+			 const struct fetched *fe)
 {
+	if (run->quiet && strcmp(run->command, "fetch"))
+		return;
 	if (ref->tag)
 		printf("tag: %s\n", ref->tag);
 	if (ref->version)
@@ -373,7 +377,7 @@ out:
 		close(lock);   /* releases the cache lock */
 	stage_finish(stage);
 	if (ok)
-		print_result(ref, &fe);
+		print_result(run, ref, &fe);
 	if (tmp)
 		fs_rmtree(tmp, NULL);
 	if (scratch)
@@ -560,7 +564,7 @@ out:
 		close(lock);   /* releases the cache lock */
 	stage_finish(stage);
 	if (ok)
-		print_result(&ref, &fe);
+		print_result(run, &ref, &fe);
 	if (tmp)
 		fs_rmtree(tmp, NULL);
 	if (scratch)
