@@ -474,6 +474,32 @@ static void build__slurm_22_05_minimal_is_relocatable(void **state)
 			      "! grep -q libcurl '%s/builds/22.05.8/logs/grafted.txt'",
 			      features, features, f->cache, f->cache), 0);
 	fprintf(stderr, "# slurm 22.05.8 --minimal: cold %.1f s\n", t);
+
+	/*
+	 * and it runs: a one-node cluster in the runtime container, whose
+	 * /sys/fs/cgroup is empty and whose Slurm has no CgroupPlugin=disabled
+	 * (smoke.sh picks cgroup/v1 for 22.05)
+	 */
+	{
+		struct strbuf alias = STRBUF_INIT;
+		char *sj = xasprintf("%s/smoke-22.05.json", f->dir);
+
+		assert_int_equal(t_runtime_image(&alias), 0);
+		rc = t_sh("cd '%s' && '%s' smoke '%s/builds/22.05.8/slurm-22.05.8-software.tar.gz' "
+			  "'%s/builds/22.05.8/slurm-22.05.8-module.tar.gz' --runtime-image '%s' "
+			  "--prefixes 1 --json '%s' --quiet", t_srcdir(), t_bin(), f->cache, f->cache,
+			  alias.buf, sj);
+		if (rc)
+			t_sh("cat '%s' >&2", sj);
+		assert_int_equal(rc, 0);
+		r = t_report_load(sj);
+		assert_non_null(r);
+		assert_int_equal(t_report_checks(r, "prefix 1: daemons", "pass"), 1);
+		assert_int_equal(t_report_checks(r, "prefix 1: sbatch", "pass"), 1);
+		json_object_put(r);
+		free(sj);
+		strbuf_release(&alias);
+	}
 	free(features);
 	free(repo);
 }

@@ -264,24 +264,6 @@ static void smoke__reference_form_module_does_not_find_srun(void **state)
 	strbuf_release(&p);
 }
 
-/* The runtime image: Lmod and munge, no compiler (built once, cached by alias). */
-static void runtime_image(struct strbuf *alias)
-{
-	struct strbuf out = STRBUF_INIT;
-	char *nl;
-
-	assert_int_equal(t_sh_capture(&out, "cd '%s' && '%s' image build "
-				      "--packages-file recipes/runtime-packages.txt --command "
-				      "'test -x /usr/sbin/munged && test -r /usr/share/lmod/lmod/init/bash "
-				      "&& ! test -e /usr/bin/cc' 2>/dev/null", t_srcdir(), t_bin()), 0);
-	while (out.len && out.buf[out.len - 1] == '\n')
-		strbuf_setlen(&out, out.len - 1);
-	nl = strrchr(out.buf, '\n');
-	strbuf_addstr(alias, nl ? nl + 1 : out.buf);
-	assert_int_equal(strncmp(alias->buf, "sf-build-", 9), 0);
-	strbuf_release(&out);
-}
-
 static void smoke__runs_in_a_fresh_runtime_container(void **state)
 {
 	struct strbuf json = STRBUF_INIT, alias = STRBUF_INIT, out = STRBUF_INIT,
@@ -289,7 +271,7 @@ static void smoke__runs_in_a_fresh_runtime_container(void **state)
 	struct json_object *r;
 
 	(void)state;
-	runtime_image(&alias);
+	assert_int_equal(t_runtime_image(&alias), 0);
 	strbuf_addf(&json, "%s/lxd.json", fixture->dir);
 	strbuf_addf(&extra, "--runtime-image '%s' --prefixes 1", alias.buf);
 	r = smoke_passes(extra.buf, json.buf);

@@ -263,3 +263,27 @@ char *t_busybox_image(void)
 	free(dir);
 	return tar;
 }
+
+int t_runtime_image(struct strbuf *alias)
+{
+	struct strbuf out = STRBUF_INIT;
+	char *nl;
+	int ret = -1;
+
+	if (t_sh_capture(&out, "cd '%s' && '%s' image build "
+			 "--packages-file recipes/runtime-packages.txt --command "
+			 "'test -x /usr/sbin/munged && test -r /usr/share/lmod/lmod/init/bash "
+			 "&& ! test -e /usr/bin/cc' 2>/dev/null", t_srcdir(), t_bin()))
+		goto out;
+	while (out.len && out.buf[out.len - 1] == '\n')
+		strbuf_setlen(&out, out.len - 1);
+	nl = strrchr(out.buf, '\n');
+	nl = nl ? nl + 1 : out.buf;
+	if (strncmp(nl, "sf-build-", 9))
+		goto out;
+	strbuf_addstr(alias, nl);
+	ret = 0;
+out:
+	strbuf_release(&out);
+	return ret;
+}

@@ -36,6 +36,12 @@ const char *t_shared(void);
 const char *t_srcdir(void);
 /* mkdir -p */
 int t_mkdirs(const char *path);
+/*
+ * The smoke stage's runtime image (Lmod and munge, no compiler), built by
+ * `image build` once and reused by alias; its alias is appended to `alias`.
+ * 0, or -1 when it cannot be built.
+ */
+int t_runtime_image(struct strbuf *alias);
 
 #endif
 
