@@ -65,28 +65,7 @@
 	X(archive_write_set_filter_option) \
 	X(archive_write_set_format_pax_restricted)
 
-static struct {
-#define X(f) __typeof__(f) *f;
-	ARCHIVE_FUNCS(X)
-#undef X
-} la;
-
-static int archive_load(struct strbuf *err)
-{
-	static int loaded;
-	void *h;
-
-	if (loaded)
-		return 0;
-	h = lazylib_open(SF_LIBARCHIVE_SONAME, "libarchive13", err);
-	if (!h)
-		return -1;
-#define X(f) if (lazylib_sym(h, SF_LIBARCHIVE_SONAME, #f, &la.f, err)) return -1;
-	ARCHIVE_FUNCS(X)
-#undef X
-	loaded = 1;
-	return 0;
-}
+LAZYLIB_DEFINE(la, archive_load, ARCHIVE_FUNCS, SF_LIBARCHIVE_SONAME, "libarchive13")
 
 /* What kind of entry a name in the tree was created as. */
 enum kind { K_DIR = 1, K_FILE, K_SYMLINK };

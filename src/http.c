@@ -25,28 +25,7 @@
 	X(curl_slist_append) \
 	X(curl_slist_free_all)
 
-static struct {
-#define X(f) __typeof__(f) *f;
-	CURL_FUNCS(X)
-#undef X
-} cu;
-
-static int curl_load(struct strbuf *err)
-{
-	static int loaded;
-	void *h;
-
-	if (loaded)
-		return 0;
-	h = lazylib_open(SF_LIBCURL_SONAME, "libcurl4", err);
-	if (!h)
-		return -1;
-#define X(f) if (lazylib_sym(h, SF_LIBCURL_SONAME, #f, &cu.f, err)) return -1;
-	CURL_FUNCS(X)
-#undef X
-	loaded = 1;
-	return 0;
-}
+LAZYLIB_DEFINE(cu, curl_load, CURL_FUNCS, SF_LIBCURL_SONAME, "libcurl4")
 
 void http_response_init(struct http_response *res)
 {

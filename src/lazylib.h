@@ -32,4 +32,33 @@ void *lazylib_open(const char *soname, const char *package, struct strbuf *err);
 int lazylib_sym(void *handle, const char *soname, const char *name, void *fn,
 		struct strbuf *err);
 
+/*
+ * Defines the table and its loader for an X-macro list of function names
+ * FUNCS (`#define FUNCS(X) X(curl_easy_init) X(curl_easy_perform) ...`):
+ *   static struct { <pointer per function, of that function's type> } TABLE;
+ *   static int LOAD(struct strbuf *err);  (0 once every pointer is set)
+ * Calls then go through the table: TABLE.curl_easy_init().
+ */
+#define LAZYLIB_FIELD(f) __typeof__(f) *f;
+#define LAZYLIB_LOOKUP(f) \
+	if (lazylib_sym(lazylib_h, lazylib_soname, #f, &lazylib_table->f, err)) \
+		return -1;
+#define LAZYLIB_DEFINE(TABLE, LOAD, FUNCS, SONAME, PACKAGE) \
+	static struct { FUNCS(LAZYLIB_FIELD) } TABLE; \
+	static int LOAD(struct strbuf *err) \
+	{ \
+		static int loaded; \
+		const char *lazylib_soname = SONAME; \
+		__typeof__(TABLE) *lazylib_table = &TABLE; \
+		void *lazylib_h; \
+		if (loaded) \
+			return 0; \
+		lazylib_h = lazylib_open(lazylib_soname, PACKAGE, err); \
+		if (!lazylib_h) \
+			return -1; \
+		FUNCS(LAZYLIB_LOOKUP) \
+		loaded = 1; \
+		return 0; \
+	}
+
 #endif

@@ -325,23 +325,6 @@ static void assert_nothing_cached(const char *cache)
 	free(bykey);
 }
 
-/* The build image's alias ('image build' reuses it when it exists), or NULL. */
-static char *build_image_alias(void)
-{
-	struct strbuf out = STRBUF_INIT;
-	char *nl;
-
-	if (t_sh_capture(&out, "cd '%s' && '%s' image build 2>/dev/null | tail -1",
-			 t_srcdir(), t_bin()) || strncmp(out.buf, "sf-build-", 9)) {
-		strbuf_release(&out);
-		return NULL;
-	}
-	nl = strchr(out.buf, '\n');
-	if (nl)
-		*nl = '\0';
-	return strbuf_detach(&out);
-}
-
 /* The stage `name`'s "outcome" in a JSON report, or "" when absent. */
 static const char *stage_outcome(struct json_object *r, const char *name)
 {
@@ -369,7 +352,7 @@ static void lxd__daemon_gone_mid_build_exits_2_then_gc_removes_the_container(voi
 {
 	struct fx *f = *state;
 	const char *lxd_dir = getenv("LXD_DIR");
-	char *alias = build_image_alias(), *src = make_source(f), *recipe;
+	char *alias = t_build_image(), *src = make_source(f), *recipe;
 	char *real = xasprintf("%s/unix.socket", lxd_dir && *lxd_dir ? lxd_dir : LXD_DEFAULT_DIR);
 	char *sock = xasprintf("%s/lxd.sock", f->dir), *cache = xasprintf("%s/cache", f->dir);
 	char *pidglob = xasprintf("%s/builds/.tmp-*/out/pid", cache), *said;

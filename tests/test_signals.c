@@ -556,23 +556,6 @@ static double run_signalled_at(struct fx *f, size_t k, int sig, const char *alia
 	return lat;
 }
 
-/* The build image's alias ('image build' reuses it when it exists). */
-static char *build_image_alias(void)
-{
-	struct strbuf out = STRBUF_INIT;
-	char *nl;
-
-	if (t_sh_capture(&out, "cd '%s' && '%s' image build 2>/dev/null | tail -1",
-			 t_srcdir(), t_bin()) || strncmp(out.buf, "sf-build-", 9)) {
-		strbuf_release(&out);
-		return NULL;
-	}
-	nl = strchr(out.buf, '\n');
-	if (nl)
-		*nl = '\0';
-	return strbuf_detach(&out);
-}
-
 static void run__sigint_and_sigterm_at_every_stage_exit_2_leave_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -596,7 +579,7 @@ static void run__sigint_and_sigterm_at_every_stage_exit_2_leave_nothing(void **s
 		worst = lat > worst ? lat : worst;
 	}
 	/* the build stage once more in LXD: the container goes too */
-	alias = build_image_alias();
+	alias = t_build_image();
 	assert_non_null(alias);
 	lxd_recipe = xasprintf("%s/lxd-recipes/build-slurm.sh", f->dir);
 	assert_int_equal(t_sh("mkdir -p '%s/lxd-recipes'", f->dir), 0);

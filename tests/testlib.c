@@ -264,16 +264,14 @@ char *t_busybox_image(void)
 	return tar;
 }
 
-int t_runtime_image(struct strbuf *alias)
+int t_image_build(const char *args, struct strbuf *alias)
 {
 	struct strbuf out = STRBUF_INIT;
 	char *nl;
 	int ret = -1;
 
-	if (t_sh_capture(&out, "cd '%s' && '%s' image build "
-			 "--packages-file recipes/runtime-packages.txt --command "
-			 "'test -x /usr/sbin/munged && test -r /usr/share/lmod/lmod/init/bash "
-			 "&& ! test -e /usr/bin/cc' 2>/dev/null", t_srcdir(), t_bin()))
+	if (t_sh_capture(&out, "cd '%s' && '%s' image build %s 2>/dev/null", t_srcdir(),
+			 t_bin(), args))
 		goto out;
 	while (out.len && out.buf[out.len - 1] == '\n')
 		strbuf_setlen(&out, out.len - 1);
@@ -286,4 +284,22 @@ int t_runtime_image(struct strbuf *alias)
 out:
 	strbuf_release(&out);
 	return ret;
+}
+
+char *t_build_image(void)
+{
+	struct strbuf alias = STRBUF_INIT;
+
+	if (t_image_build("", &alias)) {
+		strbuf_release(&alias);
+		return NULL;
+	}
+	return strbuf_detach(&alias);
+}
+
+int t_runtime_image(struct strbuf *alias)
+{
+	return t_image_build("--packages-file recipes/runtime-packages.txt --command "
+			     "'test -x /usr/sbin/munged && test -r /usr/share/lmod/lmod/init/bash "
+			     "&& ! test -e /usr/bin/cc'", alias);
 }

@@ -37,6 +37,14 @@ const char *t_srcdir(void);
 /* mkdir -p */
 int t_mkdirs(const char *path);
 /*
+ * `slurm-factory image build ARGS` (from the source directory): builds the
+ * image once and reuses it by alias; the alias (its last line of output)
+ * is appended to `alias`. 0, or -1 when it cannot be built.
+ */
+int t_image_build(const char *args, struct strbuf *alias);
+/* The build image's alias (`image build`, reused when it exists), or NULL; caller frees. */
+char *t_build_image(void);
+/*
  * The smoke stage's runtime image (Lmod and munge, no compiler), built by
  * `image build` once and reused by alias; its alias is appended to `alias`.
  * 0, or -1 when it cannot be built.
