@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "lazylib.h"
 #include "signals.h"
@@ -16,11 +17,13 @@
 #define CURL_FUNCS(X) \
 	X(curl_easy_cleanup) \
 	X(curl_easy_getinfo) \
+	X(curl_easy_header) \
 	X(curl_easy_init) \
 	X(curl_easy_perform) \
 	X(curl_easy_reset) \
 	X(curl_easy_setopt) \
 	X(curl_easy_strerror) \
+	X(curl_getdate) \
 	X(curl_global_init) \
 	X(curl_slist_append) \
 	X(curl_slist_free_all)
@@ -168,6 +171,30 @@ static void describe(struct strbuf *err, const struct http_request *req)
 	strbuf_addstr(err, ": ");
 }
 
+/*
+ * Retry-After of the last reply (RFC 9110 10.2.3): delay-seconds, or an
+ * HTTP-date turned into seconds from now. -1 when absent or unreadable.
+ */
+static long retry_after(CURL *h)
+{
+	struct curl_header *hd;
+	unsigned long v;
+	char *end;
+	time_t when;
+
+	if (cu.curl_easy_header(h, "Retry-After", 0, CURLH_HEADER, -1, &hd) != CURLHE_OK ||
+	    !hd->value)
+		return -1;
+	errno = 0;
+	v = strtoul(hd->value, &end, 10);
+	if (end != hd->value && !*end && !errno && hd->value[0] != '-')
+		return v > 86400 ? 86400 : (long)v;
+	when = cu.curl_getdate(hd->value, NULL);
+	if (when == (time_t)-1)
+		return -1;
+	return when <= time(NULL) ? 0 : (long)(when - time(NULL));
+}
+
 int http_request(struct http_client *c, const struct http_request *req,
 		 struct http_response *res, struct strbuf *err)
 {
@@ -185,6 +212,7 @@ int http_request(struct http_client *c, const struct http_request *req,
 	res->interrupted = 0;
 	res->timed_out = 0;
 	res->content_length = -1;
+	res->retry_after = -1;
 	errbuf[0] = '\0';
 	cu.curl_easy_reset(h);
 
@@ -279,6 +307,8 @@ int http_request(struct http_client *c, const struct http_request *req,
 		cu.curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 		res->content_length = (long long)cl;
 	}
+	if (rc == CURLE_OK)
+		res->retry_after = retry_after(h);
 	if (rc != CURLE_OK) {
 		describe(err, req);
 		if (rc == CURLE_ABORTED_BY_CALLBACK) {

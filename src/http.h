@@ -65,6 +65,7 @@ struct http_response {
 	int interrupted;              /* aborted by a signal */
 	int timed_out;
 	long long content_length;     /* Content-Length of the reply, -1 when none */
+	long retry_after;             /* seconds a Retry-After header asked for, -1 when none */
 };
 
 void http_response_init(struct http_response *res);

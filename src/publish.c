@@ -141,6 +141,18 @@ static void backoff_sleep(unsigned long ms)
 	}
 }
 
+unsigned long publish_retry_wait(unsigned long backoff_ms, const struct http_response *res)
+{
+	unsigned long want;
+
+	if (!res || res->retry_after < 0)
+		return backoff_ms;
+	want = (unsigned long)res->retry_after * 1000UL;
+	if (want > PUBLISH_MAX_RETRY_AFTER_MS)
+		want = PUBLISH_MAX_RETRY_AFTER_MS;
+	return want > backoff_ms ? want : backoff_ms;
+}
+
 static int retryable(long status)
 {
 	return status == 0 || status == 429 || status >= 500;
@@ -164,7 +176,7 @@ int publish_request(struct publisher *p, const struct http_request *req,
 
 		if (attempt) {
 			p->retried++;
-			backoff_sleep(delay);
+			backoff_sleep(publish_retry_wait(delay, res));
 			delay = delay * 2 > 30000 ? 30000 : delay * 2;
 			if (before_retry && before_retry(p, ctx))
 				break;

@@ -90,10 +90,21 @@ void publish_redact(const struct publisher *p, struct strbuf *sb);
 /* The environment variable's value when set and not empty, else NULL. */
 const char *publish_env(const char *name);
 
+/* The longest wait a server's Retry-After gets: a CI job does not sleep for an hour. */
+#define PUBLISH_MAX_RETRY_AFTER_MS 60000UL
+
+/*
+ * How long to wait before the next attempt: the backoff, or what the last
+ * reply's Retry-After asked for when that is longer (at most
+ * PUBLISH_MAX_RETRY_AFTER_MS). Pure.
+ */
+unsigned long publish_retry_wait(unsigned long backoff_ms, const struct http_response *res);
+
 /*
  * One HTTP request with the retry policy: a transport failure, a timeout,
  * 5xx and 429 are retried (retries times, backoff doubling from
- * retry_delay_ms, bounded); any other status is returned as is. -1 and
+ * retry_delay_ms, bounded; a longer Retry-After is honoured, see
+ * publish_retry_wait()); any other status is returned as is. -1 and
  * `err` (failure = UNREACHABLE) when no usable response came. Before a
  * retry of a request that may have left something behind, `before_retry`
  * (if set) runs to clean it up.

@@ -172,11 +172,18 @@ struct same_name {
 	int kept;                     /* set when such an asset was found */
 };
 
-/* Deletes every asset called `name` (but one holding the same bytes). */
-static int delete_assets(struct publisher *p, void *ctx)
+/* GitHub lists at most 100 assets a page and a release holds at most 1000. */
+#define ASSETS_PER_PAGE 100
+#define MAX_ASSET_PAGES 10
+
+/*
+ * Appends to `ids` the assets of page `page` called sn->name (but one holding
+ * the same bytes, which sets sn->kept). *more is set when the page was full.
+ */
+static int list_assets_page(struct publisher *p, struct same_name *sn, int page,
+			    long long **ids, size_t *nr, size_t *alloc, int *more)
 {
 	struct github *g = p->state;
-	struct same_name *sn = ctx;
 	struct strbuf url = STRBUF_INIT, err = STRBUF_INIT, want = STRBUF_INIT;
 	struct http_response res;
 	struct json_object *arr = NULL;
@@ -184,9 +191,9 @@ static int delete_assets(struct publisher *p, void *ctx)
 	int ret = -1;
 
 	http_response_init(&res);
-	sn->kept = 0;
-	strbuf_addf(&url, "%s/repos/%s/releases/%lld/assets?per_page=100", g->api.buf,
-		    g->repo.buf, g->release_id);
+	*more = 0;
+	strbuf_addf(&url, "%s/repos/%s/releases/%lld/assets?per_page=%d&page=%d", g->api.buf,
+		    g->repo.buf, g->release_id, ASSETS_PER_PAGE, page);
 	if (call(p, "GET", url.buf, NULL, &res, &err) || res.status != 200)
 		goto out;
 	arr = json_tokener_parse(res.body.buf);
@@ -195,6 +202,7 @@ static int delete_assets(struct publisher *p, void *ctx)
 	if (sn->sha256)
 		strbuf_addf(&want, "sha256:%s", sn->sha256);
 	n = json_object_array_length(arr);
+	*more = n >= ASSETS_PER_PAGE;
 	for (i = 0; i < n; i++) {
 		struct json_object *a = json_object_array_get_idx(arr, i), *v;
 		const char *digest = NULL, *state = NULL;
@@ -213,12 +221,8 @@ static int delete_assets(struct publisher *p, void *ctx)
 		}
 		if (!json_object_object_get_ex(a, "id", &v))
 			continue;
-		strbuf_reset(&url);
-		strbuf_addf(&url, "%s/repos/%s/releases/assets/%lld", g->api.buf,
-			    g->repo.buf, (long long)json_object_get_int64(v));
-		if (call(p, "DELETE", url.buf, NULL, &res, &err) ||
-		    (res.status != 204 && res.status != 404))
-			goto out;
+		xgrow((void **)ids, alloc, *nr + 1, sizeof(**ids));
+		(*ids)[(*nr)++] = (long long)json_object_get_int64(v);
 	}
 	ret = 0;
 out:
@@ -227,6 +231,43 @@ out:
 	strbuf_release(&url);
 	strbuf_release(&err);
 	strbuf_release(&want);
+	return ret;
+}
+
+/*
+ * Deletes every asset called `name` (but one holding the same bytes), on
+ * every page of the release's assets: all pages are read first, since a
+ * deletion moves the later assets up a page.
+ */
+static int delete_assets(struct publisher *p, void *ctx)
+{
+	struct github *g = p->state;
+	struct same_name *sn = ctx;
+	struct strbuf url = STRBUF_INIT, err = STRBUF_INIT;
+	struct http_response res;
+	long long *ids = NULL;
+	size_t nr = 0, alloc = 0, i;
+	int page, more = 1, ret = -1;
+
+	http_response_init(&res);
+	sn->kept = 0;
+	for (page = 1; more && page <= MAX_ASSET_PAGES; page++)
+		if (list_assets_page(p, sn, page, &ids, &nr, &alloc, &more))
+			goto out;
+	for (i = 0; i < nr; i++) {
+		strbuf_reset(&url);
+		strbuf_addf(&url, "%s/repos/%s/releases/assets/%lld", g->api.buf,
+			    g->repo.buf, ids[i]);
+		if (call(p, "DELETE", url.buf, NULL, &res, &err) ||
+		    (res.status != 204 && res.status != 404))
+			goto out;
+	}
+	ret = 0;
+out:
+	free(ids);
+	http_response_release(&res);
+	strbuf_release(&url);
+	strbuf_release(&err);
 	return ret;
 }
 

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
+#include "publish.h"
 #include "sha256.h"
 
 #define TOKEN "ghp_SECRETtokenVALUE1234567890"
@@ -265,6 +267,41 @@ static void faults__500_then_success_is_retried(void **state)
 	assert_non_null(strstr(f->errtext.buf, "2 retried"));
 }
 
+static void publish_retry_wait__honours_retry_after_up_to_a_minute(void **state)
+{
+	struct http_response res;
+
+	(void)state;
+	http_response_init(&res);
+	res.retry_after = -1;
+	assert_int_equal(publish_retry_wait(250, &res), 250);
+	assert_int_equal(publish_retry_wait(250, NULL), 250);
+	res.retry_after = 3;
+	assert_int_equal(publish_retry_wait(250, &res), 3000);
+	assert_int_equal(publish_retry_wait(8000, &res), 8000);   /* the longer wait */
+	res.retry_after = 0;
+	assert_int_equal(publish_retry_wait(250, &res), 250);
+	res.retry_after = 3600;
+	assert_int_equal(publish_retry_wait(250, &res), PUBLISH_MAX_RETRY_AFTER_MS);
+	http_response_release(&res);
+}
+
+/* 503 with "Retry-After: 1": the next attempt waits a second, not the 10 ms backoff */
+static void faults__503_retry_after_is_honoured(void **state)
+{
+	struct fx *f = *state;
+	double t0 = monotonic_now(), took;
+
+	tsrv_fake(&f->srv, f->dir, "faults", "--script 503ra1,ok");
+	assert_int_equal(pub(f, NULL, "--to http://127.0.0.1:%d/a --retries 2 --retry-delay 10",
+			     f->srv.port), 0);
+	took = monotonic_now() - t0;
+	assert_int_equal(tsrv_count(&f->srv, "\"action\": \"503ra1\""), 1);
+	if (took < 1.0)
+		fail_msg("the retry came after %.2f s, before the 1 s Retry-After", took);
+	assert_true(took < 10);
+}
+
 static void faults__403_fails_fast_with_the_servers_message(void **state)
 {
 	struct fx *f = *state;
@@ -341,6 +378,26 @@ static void github__release_made_starter_asset_cleaned_rerun_harmless(void **sta
 			     "--github-api http://127.0.0.1:%d --retry-delay 10", f->srv.port), 0);
 	assert_int_equal(tsrv_count(&f->srv, "\"method\": \"DELETE\""), 3);
 	assert_int_equal(tsrv_count(&f->srv, "violation"), 0);
+	free(env);
+}
+
+/*
+ * A release with 250 other assets and a half-uploaded SHA256SUMS after
+ * them (page 3 of 100): found, deleted, uploaded again.
+ */
+static void github__stale_asset_beyond_the_first_page_is_replaced(void **state)
+{
+	struct fx *f = *state;
+	char *env = xasprintf("GITHUB_TOKEN='%s'", TOKEN);
+
+	tsrv_fake(&f->srv, f->dir, "github", "--token '" TOKEN "' --repo acme/slurm-builds "
+		  "--tag slurm-24-11-5-1 --existing-assets 250 --stale-asset SHA256SUMS");
+	assert_int_equal(pub(f, env, "--to github://acme/slurm-builds@slurm-24-11-5-1 "
+			     "--github-api http://127.0.0.1:%d --retry-delay 10", f->srv.port), 0);
+	assert_int_equal(tsrv_count(&f->srv, "violation"), 0);
+	assert_true(tsrv_count(&f->srv, "\"page\": 3, \"per_page\": 100") >= 1);
+	assert_int_equal(tsrv_count(&f->srv, "\"method\": \"DELETE\""), 1);
+	assert_int_equal(tsrv_count(&f->srv, "\"name\": \"SHA256SUMS\""), 1);
 	free(env);
 }
 
@@ -424,11 +481,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(publish__s3_wrong_secret_is_refused_and_not_printed, setup, teardown),
 		cmocka_unit_test_setup_teardown(publish__s3rver_stores_what_s3cmd_reads_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(faults__500_then_success_is_retried, setup, teardown),
+		cmocka_unit_test(publish_retry_wait__honours_retry_after_up_to_a_minute),
+		cmocka_unit_test_setup_teardown(faults__503_retry_after_is_honoured, setup, teardown),
 		cmocka_unit_test_setup_teardown(faults__403_fails_fast_with_the_servers_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(faults__connection_refused_is_an_environment_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(faults__a_stalled_server_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(faults__a_cut_upload_is_retried_and_confirmed, setup, teardown),
 		cmocka_unit_test_setup_teardown(github__release_made_starter_asset_cleaned_rerun_harmless, setup, teardown),
+		cmocka_unit_test_setup_teardown(github__stale_asset_beyond_the_first_page_is_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(github__missing_token_is_an_environment_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(gitlab__serial_uploads_to_the_encoded_project, setup, teardown),
 		cmocka_unit_test_setup_teardown(secrets__no_token_in_any_output_or_report, setup, teardown),

@@ -39,12 +39,14 @@ class H(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-    def reply(self, code, body=b"", ctype="application/json", length=None):
+    def reply(self, code, body=b"", ctype="application/json", length=None, headers=None):
         if isinstance(body, (dict, list)):
             body = json.dumps(body).encode()
         elif isinstance(body, str):
             body = body.encode()
         self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body) if length is None else length))
         self.end_headers()
@@ -96,6 +98,12 @@ class H(BaseHTTPRequestHandler):
                 self.entry(action=action)
                 self.close_connection = True
                 return
+            m = re.fullmatch(r"(\d{3})ra(\d+)", action)
+            if m:  # e.g. 503ra2: 503 with "Retry-After: 2"
+                self.body()
+                self.entry(action=action)
+                return self.reply(int(m.group(1)), "fake: busy", "text/plain",
+                                  headers={"Retry-After": m.group(2)})
             if action.isdigit():
                 self.body()
                 self.entry(action=action)
@@ -181,9 +189,16 @@ class H(BaseHTTPRequestHandler):
                 rel = GH["release"]
             return self.reply(201, rel)
         if self.command == "GET" and u.path == repo + "/releases/7/assets":
-            self.entry()
+            # pages as GitHub serves them: per_page (default 30, at most 100), page from 1
+            try:
+                per = min(int(q.get("per_page", ["30"])[0]), 100)
+                page = int(q.get("page", ["1"])[0])
+            except ValueError:
+                return self.violation("per_page or page is not a number")
+            self.entry(page=page, per_page=per)
             with LOCK:
-                return self.reply(200, list(GH["assets"].values()))
+                items = list(GH["assets"].values())
+            return self.reply(200, items[(page - 1) * per:page * per])
         m = re.fullmatch(repo + r"/releases/assets/(\d+)", u.path)
         if self.command == "DELETE" and m:
             self.entry()
@@ -270,9 +285,26 @@ def main():
     p.add_argument("--repo", default="")
     p.add_argument("--tag", default="")
     p.add_argument("--lifetime", type=float, default=300)
+    p.add_argument("--existing-assets", type=int, default=0,
+                   help="github: the release exists with this many other assets")
+    p.add_argument("--stale-asset", default="",
+                   help="github: then a half-uploaded (starter) asset of this name")
     A = p.parse_args()
     SCRIPT.extend(s for s in A.script.split(",") if s)
     srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    if A.existing_assets or A.stale_asset:
+        base = "http://127.0.0.1:%d" % srv.server_address[1]
+        GH["release"] = {"id": 7, "tag_name": A.tag, "upload_url": base + "/uploads/repos/"
+                         + A.repo + "/releases/7/assets{?name,label}"}
+        for i in range(A.existing_assets):
+            GH["next"] += 1
+            n = "other-%03d.bin" % i
+            GH["assets"][n] = {"id": GH["next"], "name": n, "size": 1, "state": "uploaded",
+                               "digest": "sha256:" + hashlib.sha256(b"x").hexdigest()}
+        if A.stale_asset:
+            GH["next"] += 1
+            GH["assets"][A.stale_asset] = {"id": GH["next"], "name": A.stale_asset, "size": 0,
+                                           "state": "starter"}
     srv.daemon_threads = True
     tmp = A.port_file + ".tmp"
     with open(tmp, "w") as f:
