@@ -470,9 +470,11 @@ static void build__slurm_22_05_minimal_is_relocatable(void **state)
 	/* minimal: no optional library was found, so none was grafted but munge's */
 	features = xasprintf("%s/builds/22.05.8/logs/features.txt", f->cache);
 	assert_int_equal(t_sh("grep -qx HAVE_HWLOC=no '%s' && grep -qx HAVE_JSON=no '%s' && "
+			      "grep -qx HAVE_LUA=no '%s' && grep -qx HAVE_MYSQL=no '%s' && "
 			      "cut -d' ' -f1 '%s/builds/22.05.8/logs/grafted.txt' | grep -qx libmunge.so.2 && "
-			      "! grep -q libcurl '%s/builds/22.05.8/logs/grafted.txt'",
-			      features, features, f->cache, f->cache), 0);
+			      "! grep -q 'libcurl\\|liblua\\|libmariadb\\|libX11\\|libgtk' "
+			      "'%s/builds/22.05.8/logs/grafted.txt'",
+			      features, features, features, features, f->cache, f->cache), 0);
 	fprintf(stderr, "# slurm 22.05.8 --minimal: cold %.1f s\n", t);
 
 	/*
