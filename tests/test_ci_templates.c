@@ -14,6 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The action and the GitLab job build the tool with make: not with the
+ * variables of the make running this test. check-asan's command-line BUILD,
+ * CC, CFLAGS and LDFLAGS reach the environment of everything it runs, not
+ * only MAKEFLAGS.
+ */
+#define CLEAN_MAKE_ENV "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES " \
+	"-u BUILD -u CC -u CFLAGS -u LDFLAGS "
+
 static char *npm_bin(const char *name)
 {
 	char *p = xasprintf("%s/tests/node_modules/.bin/%s", t_srcdir(), name);
@@ -93,8 +102,7 @@ static void action__steps_run_locally_and_write_outputs_summary_and_env(void **s
 
 	(void)state;
 	assert_non_null(dir);
-	assert_int_equal(t_sh_capture(&out, "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "
-				      "/usr/bin/python3 '%s/tests/action-runner.py' "
+	assert_int_equal(t_sh_capture(&out, CLEAN_MAKE_ENV "/usr/bin/python3 '%s/tests/action-runner.py' "
 				      "'%s/actions/slurm-factory/action.yml' '%s' slurm-version=24.11 "
 				      "repo='%s' 'extra-args=--until fetch' json-report='%s/r.json' "
 				      "junit-report='%s/r.xml' cache-dir='%s/cache'",
@@ -170,8 +178,7 @@ static void gitlab__example_pipeline_passes_and_leaves_reports(void **state)
 	 * same checkout (a real runner gives each job its own), where two
 	 * builds of the tool would race.
 	 */
-	/* the job builds the tool with make: not with this make's variables (check-asan) */
-	rc = t_sh_capture(&out, "cd '%s/p' && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "
+	rc = t_sh_capture(&out, "cd '%s/p' && " CLEAN_MAKE_ENV
 			  "timeout 900 '%s' --concurrency 1 "
 			  "--shell-isolation --variable GITLAB_CI=true "
 			  "--variable SLURM_FACTORY_REPO='%s' "
