@@ -225,22 +225,12 @@ static void md_escape(struct strbuf *out, const char *s)
 	strbuf_release(&clean);
 }
 
-static const char *stopped_by(const struct report *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->nr_props; i++)
-		if (!strcmp(r->props[i].name, "stopped_by"))
-			return r->props[i].value;
-	return NULL;
-}
-
 void ci_github_summary(const struct report *r, struct strbuf *out, size_t max)
 {
 	static const char cut[] = "\n\n*Summary cut at GitHub's size limit; the full "
 				  "report is in the JSON file.*\n";
 	size_t start = out->len, i, j, k, listed = 0, more = 0, shown;
-	const char *gate = stopped_by(r);
+	const char *gate = report_get_prop(r, "stopped_by");
 
 	strbuf_addf(out, "## slurm-factory %s: %s (exit %d)\n\n", r->command,
 		    r->exit_code == 0 ? "passed" : r->exit_code == 1 ? "FAILED" :
@@ -314,18 +304,15 @@ void ci_github_summary(const struct report *r, struct strbuf *out, size_t max)
 
 /* --- outputs ----------------------------------------------------------- */
 
+/* The run's property `name`, else the first stage's that has it. */
 static const char *find_prop(const struct report *r, const char *name)
 {
-	size_t i, j;
+	const char *v = report_get_prop(r, name);
+	size_t i;
 
-	for (i = 0; i < r->nr_props; i++)
-		if (!strcmp(r->props[i].name, name))
-			return r->props[i].value;
-	for (i = 0; i < r->nr_stages; i++)
-		for (j = 0; j < r->stages[i]->nr_props; j++)
-			if (!strcmp(r->stages[i]->props[j].name, name))
-				return r->stages[i]->props[j].value;
-	return NULL;
+	for (i = 0; !v && i < r->nr_stages; i++)
+		v = stage_get_prop(r->stages[i], name);
+	return v;
 }
 
 /* "sha256  name" lines of what publish (or package) checksummed. */

@@ -57,17 +57,26 @@ static int outcome_rank(enum outcome o)
 	return 3;
 }
 
-static void props_set(struct property **props, size_t *nr, size_t *alloc,
-		      const char *name, const char *value)
+/* The property called `name` of `props`, or NULL (names are unique: props_set). */
+static struct property *props_find(struct property *props, size_t nr, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < *nr; i++) {
-		if (!strcmp((*props)[i].name, name)) {
-			free((*props)[i].value);
-			(*props)[i].value = xstrdup(value ? value : "");
-			return;
-		}
+	for (i = 0; i < nr; i++)
+		if (!strcmp(props[i].name, name))
+			return &props[i];
+	return NULL;
+}
+
+static void props_set(struct property **props, size_t *nr, size_t *alloc,
+		      const char *name, const char *value)
+{
+	struct property *p = props_find(*props, *nr, name);
+
+	if (p) {
+		free(p->value);
+		p->value = xstrdup(value ? value : "");
+		return;
 	}
 	xgrow((void **)props, alloc, *nr + 1, sizeof(**props));
 	(*props)[*nr].name = xstrdup(name);
@@ -143,6 +152,13 @@ void report_set_prop(struct report *r, const char *name, const char *value)
 	props_set(&r->props, &r->nr_props, &r->alloc_props, name, value);
 }
 
+const char *report_get_prop(const struct report *r, const char *name)
+{
+	const struct property *p = props_find(r->props, r->nr_props, name);
+
+	return p ? p->value : NULL;
+}
+
 struct stage_report *report_add_stage(struct report *r, const char *name)
 {
 	struct stage_report *s = xcalloc(1, sizeof(*s));
@@ -158,12 +174,9 @@ struct stage_report *report_add_stage(struct report *r, const char *name)
 
 const char *stage_get_prop(const struct stage_report *s, const char *name)
 {
-	size_t i;
+	const struct property *p = props_find(s->props, s->nr_props, name);
 
-	for (i = 0; i < s->nr_props; i++)
-		if (!strcmp(s->props[i].name, name))
-			return s->props[i].value;
-	return NULL;
+	return p ? p->value : NULL;
 }
 
 void stage_set_prop(struct stage_report *s, const char *name, const char *value)

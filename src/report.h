@@ -98,6 +98,8 @@ struct report {
 void report_init(struct report *r, const char *command);
 void report_release(struct report *r);
 void report_set_prop(struct report *r, const char *name, const char *value);
+/* The value of the run's property `name` (owned by the report), or NULL. */
+const char *report_get_prop(const struct report *r, const char *name);
 
 struct stage_report *report_add_stage(struct report *r, const char *name);
 void stage_set_prop(struct stage_report *s, const char *name, const char *value);

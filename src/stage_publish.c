@@ -155,13 +155,13 @@ static void check_sums(const char *dir, const struct fileset *fs, struct check *
 static const char *pipeline_dir(const struct run *run)
 {
 	const struct report *r = &run->report;
-	const char *dir = NULL;
-	size_t i, j;
+	const char *dir = NULL, *v;
+	size_t i;
 
+	/* the last stage that recorded one */
 	for (i = 0; i < r->nr_stages; i++)
-		for (j = 0; j < r->stages[i]->nr_props; j++)
-			if (!strcmp(r->stages[i]->props[j].name, "artifacts_dir"))
-				dir = r->stages[i]->props[j].value;
+		if ((v = stage_get_prop(r->stages[i], "artifacts_dir")))
+			dir = v;
 	return dir ? dir : cli_get(&run->cli, "output-dir");
 }
 
