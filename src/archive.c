@@ -925,13 +925,12 @@ static int cmp_names(const void *a, const void *b)
 static int pack_error(struct archive *a, const char *what, const char *name,
 		      struct strbuf *err)
 {
+	const char *msg = la.archive_error_string(a);
 	int e = la.archive_errno(a);
 
-	strbuf_addf(err, "cannot write %s %s: %s", what, name,
-		    la.archive_error_string(a) ? la.archive_error_string(a) : "unknown error");
+	strbuf_addf(err, "cannot write %s %s: %s", what, name, msg ? msg : "unknown error");
 	/* "Write error" alone does not say that the disk is full */
-	if (e > 0 && (!la.archive_error_string(a) ||
-		      !strstr(la.archive_error_string(a), strerror(e))))
+	if (e > 0 && (!msg || !strstr(msg, strerror(e))))
 		strbuf_addf(err, " (%s)", strerror(e));
 	return -1;
 }

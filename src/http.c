@@ -307,8 +307,6 @@ int http_request(struct http_client *c, const struct http_request *req,
 		cu.curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 		res->content_length = (long long)cl;
 	}
-	if (rc == CURLE_OK)
-		res->retry_after = retry_after(h);
 	if (rc != CURLE_OK) {
 		describe(err, req);
 		if (rc == CURLE_ABORTED_BY_CALLBACK) {
@@ -325,6 +323,7 @@ int http_request(struct http_client *c, const struct http_request *req,
 		}
 		goto out;
 	}
+	res->retry_after = retry_after(h);
 	if (sink.file && fflush(sink.file)) {
 		strbuf_addf(err, "cannot write %s: %s", req->out_file, strerror(errno));
 		goto out;

@@ -418,9 +418,21 @@ struct build_ctx {
 	int finished;                 /* stage_finish(s) done */
 };
 
-/* Runs the recipe; 0 when it succeeded and out/software exists. */
-static void slurp(const char *path, struct strbuf *out);
+/* Reads a small text file whole ("" when absent). */
+static void slurp(const char *path, struct strbuf *out)
+{
+	FILE *f = fopen(path, "r");
+	char buf[4096];
+	size_t n;
 
+	if (!f)
+		return;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(out, buf, n);
+	fclose(f);
+}
+
+/* Runs the recipe; 0 when it succeeded and out/software exists. */
 static int run_recipe(struct build_ctx *b)
 {
 	const struct bopts *o = b->o;
@@ -554,8 +566,7 @@ static int run_recipe(struct build_ctx *b)
 		/* "hit KEY", "miss KEY" or "off" from the recipe's configure cache */
 		strbuf_addf(&cc, "%s/configure-cache.txt", out.buf);
 		slurp(cc.buf, &state);
-		if (state.len && strchr(state.buf, ' '))
-			*strchr(state.buf, ' ') = '\0';
+		strbuf_setlen(&state, strcspn(state.buf, " \n"));
 		stage_set_prop(b->s, "configure_cache", state.len ? state.buf : "off");
 		check_set_message(c, "%s, make -j%lu, install and relocation in %.1f s",
 				  !strcmp(state.buf, "hit") ? "configured tree from the configure cache"
@@ -619,20 +630,6 @@ out:
 	strbuf_release(&tail);
 	strbuf_release(&line);
 	return ret;
-}
-
-/* Reads a small text file whole ("" when absent). */
-static void slurp(const char *path, struct strbuf *out)
-{
-	FILE *f = fopen(path, "r");
-	char buf[4096];
-	size_t n;
-
-	if (!f)
-		return;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_add(out, buf, n);
-	fclose(f);
 }
 
 /* Moves out/{build,make,install}.log etc. into <tmp>/logs and packs. */
