@@ -384,6 +384,25 @@ static void build__sigint_in_lxd_deletes_the_container(void **state)
 	free(args);
 }
 
+/*
+ * A real build exited `rc`: 0, and verify passed at 3 prefixes with no
+ * RPATH or unresolved-library finding. Returns the report (caller puts it).
+ */
+static struct json_object *expect_relocatable(struct fx *f, int rc)
+{
+	struct json_object *r;
+
+	if (rc)
+		t_sh("cat '%s' >&2; tail -n 30 '%s'/logs/*.log >&2", f->json, f->cache);
+	assert_int_equal(rc, 0);
+	r = t_report_load(f->json);
+	assert_non_null(r);
+	assert_int_equal(t_report_checks(r, "rpath [prefix", "pass"), 3);
+	assert_int_equal(t_report_checks(r, "needed [prefix", "pass"), 3);
+	assert_int_equal(count_rules(r, "rpath-") + count_rules(r, "needed-"), 0);
+	return r;
+}
+
 /* The real thing: Slurm 24.11 from the Debian-derived repository, in LXD. */
 static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **state)
 {
@@ -400,14 +419,7 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 	cold = now();
 	rc = t_sh("cd '%s' && '%s' %s", t_srcdir(), t_bin(), cmd);
 	cold = now() - cold;
-	if (rc)
-		t_sh("cat '%s' >&2; tail -n 30 '%s'/logs/*.log >&2", f->json, f->cache);
-	assert_int_equal(rc, 0);
-	r = t_report_load(f->json);
-	assert_non_null(r);
-	assert_int_equal(t_report_checks(r, "rpath [prefix", "pass"), 3);
-	assert_int_equal(t_report_checks(r, "needed [prefix", "pass"), 3);
-	assert_int_equal(count_rules(r, "rpath-") + count_rules(r, "needed-"), 0);
+	r = expect_relocatable(f, rc);
 	cold_sha = stage_prop(r, "package", "sha256");
 	json_object_put(r);
 	assert_int_equal(t_sh("cd '%s/builds/24.11.5' && sha256sum -c --quiet SHA256SUMS && "
@@ -458,14 +470,7 @@ static void build__slurm_22_05_minimal_is_relocatable(void **state)
 		  "--cache-dir '%s' --json '%s' --quiet", t_srcdir(), t_bin(), repo, f->cache,
 		  f->json);
 	t = now() - t;
-	if (rc)
-		t_sh("cat '%s' >&2; tail -n 30 '%s'/logs/*.log >&2", f->json, f->cache);
-	assert_int_equal(rc, 0);
-	r = t_report_load(f->json);
-	assert_non_null(r);
-	assert_int_equal(t_report_checks(r, "rpath [prefix", "pass"), 3);
-	assert_int_equal(t_report_checks(r, "needed [prefix", "pass"), 3);
-	assert_int_equal(count_rules(r, "rpath-") + count_rules(r, "needed-"), 0);
+	r = expect_relocatable(f, rc);
 	json_object_put(r);
 	/* minimal: no optional library was found, so none was grafted but munge's */
 	features = xasprintf("%s/builds/22.05.8/logs/features.txt", f->cache);
