@@ -47,7 +47,7 @@
 	X(archive_read_new) \
 	X(archive_read_next_header) \
 	X(archive_read_open) \
-	X(archive_read_open_filename) \
+	X(archive_read_open_fd) \
 	X(archive_read_support_filter_all) \
 	X(archive_read_support_filter_none) \
 	X(archive_read_support_format_gnutar) \
@@ -61,7 +61,7 @@
 	X(archive_write_free) \
 	X(archive_write_header) \
 	X(archive_write_new) \
-	X(archive_write_open_filename) \
+	X(archive_write_open_fd) \
 	X(archive_write_set_filter_option) \
 	X(archive_write_set_format_pax_restricted)
 
@@ -103,19 +103,18 @@ static void finding(struct extractor *x, const char *rule, const char *entry,
 	strbuf_release(&msg);
 }
 
-/* 1 when s holds only well-formed UTF-8 without control characters. */
+/*
+ * 1 when s holds only well-formed UTF-8 without control characters: a name
+ * that prints as itself (strbuf_add_console leaves it alone).
+ */
 static int clean_name(const char *s)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t len = strlen(s), i;
 	int ok;
 
-	utf8_sanitize(&sb, s, len, 0);
-	ok = sb.len == len && !memcmp(sb.buf, s, len);
+	strbuf_add_console(&sb, s);
+	ok = !strcmp(sb.buf, s);
 	strbuf_release(&sb);
-	for (i = 0; ok && i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			ok = 0;
 	return ok;
 }
 
@@ -458,6 +457,13 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 			ret = 1;
 			goto out;
 		}
+		if (x->limits->room_bytes &&
+		    x->stats->bytes + (unsigned long long)size > x->limits->room_bytes) {
+			x->stats->out_of_room = 1;
+			x->stats->stopped = 1;
+			ret = 1;
+			goto out;
+		}
 		if (x->stats->bytes + (unsigned long long)size > x->limits->max_total_bytes) {
 			finding(x, "extract-too-large", name,
 				"the tree grows past the limit of %llu bytes",
@@ -606,7 +612,7 @@ struct ring {
 	int eof, cancel, failed;
 	int held;                 /* the reader holds the slot at head */
 	char errmsg[512];
-	const char *path;
+	int fd;                   /* the archive, open; the caller's */
 };
 
 static void ring_fail(struct ring *r, const char *msg)
@@ -633,7 +639,7 @@ static void *ring_decoder(void *arg)
 	}
 	la.archive_read_support_filter_all(a);
 	la.archive_read_support_format_raw(a);
-	if (la.archive_read_open_filename(a, r->path, RING_BUF) != ARCHIVE_OK ||
+	if (la.archive_read_open_fd(a, r->fd, RING_BUF) != ARCHIVE_OK ||
 	    la.archive_read_next_header(a, &e) != ARCHIVE_OK) {
 		ring_fail(r, la.archive_error_string(a));
 		la.archive_read_free(a);
@@ -701,7 +707,7 @@ static la_ssize_t ring_read(struct archive *a, void *arg, const void **out)
 	return n;
 }
 
-static int ring_start(struct ring *r, pthread_t *th, const char *path)
+static int ring_start(struct ring *r, pthread_t *th, int fd)
 {
 	unsigned i;
 
@@ -710,7 +716,7 @@ static int ring_start(struct ring *r, pthread_t *th, const char *path)
 	pthread_cond_init(&r->changed, NULL);
 	for (i = 0; i < RING_SLOTS; i++)
 		r->buf[i] = xmalloc(RING_BUF);
-	r->path = path;
+	r->fd = fd;
 	return pthread_create(th, NULL, ring_decoder, r);
 }
 
@@ -738,7 +744,7 @@ int archive_extract_secure(const char *tarball, const char *dest,
 	struct archive_entry *e;
 	struct ring ring;
 	pthread_t decoder;
-	int ring_running = 0;
+	int ring_running = 0, in_fd = -1;
 	struct strbuf rel = STRBUF_INIT;
 	int ret = -1, r;
 	size_t i;
@@ -761,24 +767,23 @@ int archive_extract_secure(const char *tarball, const char *dest,
 		goto out;
 	}
 	{
+		/* O_NONBLOCK: a FIFO swapped in for the file must not hang the open */
 		struct stat st;
-		int fd = open(tarball, O_RDONLY | O_CLOEXEC);
 
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		in_fd = open(tarball, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (in_fd < 0 || fstat(in_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			strbuf_addf(err, "cannot read '%s': %s", tarball,
-				    fd < 0 ? strerror(errno) : "not a regular file");
-			if (fd >= 0)
-				close(fd);
+				    in_fd < 0 ? strerror(errno) : "not a regular file");
 			goto out;
 		}
-		close(fd);
+		fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) & ~O_NONBLOCK);
 	}
 	x.a = la.archive_read_new();
 	if (!x.a) {
 		strbuf_addstr(err, "out of memory");
 		goto out;
 	}
-	if (ring_start(&ring, &decoder, tarball)) {
+	if (ring_start(&ring, &decoder, in_fd)) {
 		strbuf_addstr(err, "cannot start the decompression thread");
 		goto out;
 	}
@@ -863,6 +868,8 @@ out:
 		la.archive_read_free(x.a);
 	if (ring_running)
 		ring_stop(&ring, decoder);
+	if (in_fd >= 0)
+		close(in_fd);
 	for (i = 0; i < x.nr_symlinks; i++)
 		free(x.symlinks[i]);
 	free(x.symlinks);
@@ -982,15 +989,15 @@ static int pack_file(struct archive *a, const char *path, struct pack_entry *pe,
 	return ret;
 }
 
-int archive_pack_tree(const char *dir, const char *out, const struct pack_opts *opts,
-		      struct strbuf *err)
+int archive_pack_tree(const char *dir, int fd, const char *out,
+		      const struct pack_opts *opts, struct strbuf *err)
 {
 	struct pack_list l = { NULL, 0, 0 };
 	struct archive *a = NULL;
 	struct archive_entry *e = NULL;
 	struct strbuf path = STRBUF_INIT, name = STRBUF_INIT, target = STRBUF_INIT;
 	size_t i;
-	int ret = -1, opened = 0;
+	int ret = -1;
 
 	if (archive_load(err) || pack_collect(dir, "", &l, err))
 		goto out;
@@ -1009,11 +1016,10 @@ int archive_pack_tree(const char *dir, const char *out, const struct pack_opts *
 		pack_error(a, "format of", out, err);
 		goto out;
 	}
-	if (la.archive_write_open_filename(a, out) != ARCHIVE_OK) {
+	if (la.archive_write_open_fd(a, fd) != ARCHIVE_OK) {
 		pack_error(a, "", out, err);
 		goto out;
 	}
-	opened = 1;
 	for (i = 0; i <= l.nr; i++) {
 		/* i == 0 is the top directory itself, when there is one */
 		const char *rel = i ? l.names[i - 1] : "";
@@ -1090,8 +1096,6 @@ out:
 		la.archive_write_free(a);
 	if (e)
 		la.archive_entry_free(e);
-	if (ret && opened)
-		unlink(out);
 	for (i = 0; i < l.nr; i++)
 		free(l.names[i]);
 	free(l.names);

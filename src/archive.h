@@ -23,14 +23,22 @@ struct extract_limits {
 	unsigned long long max_entries;
 	unsigned long long max_total_bytes;   /* sum of entry sizes */
 	unsigned long long max_entry_bytes;
+	/*
+	 * Room the destination has (0: not limited). Not a verdict on the
+	 * archive: a tree that would grow past it stops the extraction with
+	 * stats->out_of_room set and no finding, so that the caller can start
+	 * again somewhere with more room.
+	 */
+	unsigned long long room_bytes;
 };
 
-#define EXTRACT_LIMITS_DEFAULT { 1000000ULL, 64ULL << 30, 16ULL << 30 }
+#define EXTRACT_LIMITS_DEFAULT { 1000000ULL, 64ULL << 30, 16ULL << 30, 0 }
 
 struct extract_stats {
 	size_t entries, files, dirs, symlinks, hardlinks, refused;
 	unsigned long long bytes;
 	int stopped;            /* a limit, damage or SIGINT/SIGTERM stopped it early */
+	int out_of_room;        /* stopped at limits->room_bytes (no finding) */
 };
 
 struct extract_sink {
@@ -77,18 +85,18 @@ struct pack_opts {
 };
 
 /*
- * Packs the tree `dir` into the new file `out` so that the same tree gives
- * the same bytes: entries sorted by name (byte order, a directory before
- * its contents), mtime opts->mtime, uid/gid 0 without user or group names,
- * no atime/ctime/xattrs/ACLs, permissions normalised (directories and
- * files with any execute bit 0755, other files 0644), symlinks kept as
- * symlinks (never dereferenced), hard links written as separate files.
- * Sockets, FIFOs and devices in the tree are an error. POSIX pax format
- * (extended headers only for long names). `out` is written in place: the
- * caller writes into a temporary directory and renames. -1 with `err` on
- * any failure (a partial `out` is removed).
+ * Packs the tree `dir` into the open file `fd` (named `out` in messages)
+ * so that the same tree gives the same bytes: entries sorted by name (byte
+ * order, a directory before its contents), mtime opts->mtime, uid/gid 0
+ * without user or group names, no atime/ctime/xattrs/ACLs, permissions
+ * normalised (directories and files with any execute bit 0755, other files
+ * 0644), symlinks kept as symlinks (never dereferenced), hard links written
+ * as separate files. Sockets, FIFOs and devices in the tree are an error.
+ * POSIX pax format (extended headers only for long names). `fd` stays open
+ * and is the caller's, also on failure (-1 with `err`): the caller writes
+ * into a temporary file (fsutil.h) and renames it.
  */
-int archive_pack_tree(const char *dir, const char *out, const struct pack_opts *opts,
-		      struct strbuf *err);
+int archive_pack_tree(const char *dir, int fd, const char *out,
+		      const struct pack_opts *opts, struct strbuf *err);
 
 #endif

@@ -405,56 +405,6 @@ out:
 	return ret;
 }
 
-static int copy_file(const char *from, const char *to, unsigned mode,
-		     struct strbuf *err)
-{
-	char buf[65536];
-	int in = -1, out = -1, ret = -1;
-	ssize_t n;
-
-	in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		strbuf_addf(err, "cannot read %s: %s", from, strerror(errno));
-		goto out;
-	}
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode ? mode : 0644);
-	if (out < 0) {
-		strbuf_addf(err, "cannot create %s: %s", to, strerror(errno));
-		goto out;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		char *p = buf;
-		while (n > 0) {
-			ssize_t w = write(out, p, (size_t)n);
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				strbuf_addf(err, "cannot write %s: %s", to, strerror(errno));
-				goto out;
-			}
-			p += w;
-			n -= w;
-		}
-	}
-	if (n < 0) {
-		strbuf_addf(err, "cannot read %s: %s", from, strerror(errno));
-		goto out;
-	}
-	if (mode && fchmod(out, mode)) {
-		strbuf_addf(err, "cannot chmod %s: %s", to, strerror(errno));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (in >= 0)
-		close(in);
-	if (out >= 0 && close(out) && !ret) {
-		strbuf_addf(err, "cannot write %s: %s", to, strerror(errno));
-		ret = -1;
-	}
-	return ret;
-}
-
 static int host_push(struct backend *b, const char *local, const char *path,
 		     unsigned mode, struct strbuf *err)
 {
@@ -462,7 +412,7 @@ static int host_push(struct backend *b, const char *local, const char *path,
 	int ret;
 
 	host_path(b, path, &p);
-	ret = copy_file(local, p.buf, mode, err);
+	ret = fs_copy_file(local, p.buf, (mode_t)mode, 0, err);
 	strbuf_release(&p);
 	return ret;
 }
@@ -474,7 +424,7 @@ static int host_pull(struct backend *b, const char *path, const char *local,
 	int ret;
 
 	host_path(b, path, &p);
-	ret = copy_file(p.buf, local, 0, err);
+	ret = fs_copy_file(p.buf, local, 0, 0, err);
 	strbuf_release(&p);
 	return ret;
 }

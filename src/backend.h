@@ -121,9 +121,9 @@ void backend_lxd_opts_from_cli(const struct cli *cli, struct lxd_opts *o);
 #define BACKEND_LXD_OPTS \
 	{ "lxd-remote", OPT_VALUE, "URL", "LXD server https://HOST:PORT (default: local socket)" }, \
 	{ "lxd-socket", OPT_VALUE, "PATH", "LXD unix socket (default $LXD_DIR/unix.socket)" }, \
-	{ "lxd-client-cert", OPT_VALUE, "FILE", "client certificate (PEM) for --lxd-remote" }, \
-	{ "lxd-client-key", OPT_VALUE, "FILE", "client key (PEM) for --lxd-remote" }, \
-	{ "lxd-server-cert", OPT_VALUE, "FILE", "the remote server's certificate (PEM), pinned" }, \
+	{ "lxd-client-cert", OPT_VALUE | OPTF_INPUT, "FILE", "client certificate (PEM) for --lxd-remote" }, \
+	{ "lxd-client-key", OPT_VALUE | OPTF_INPUT, "FILE", "client key (PEM) for --lxd-remote" }, \
+	{ "lxd-server-cert", OPT_VALUE | OPTF_INPUT, "FILE", "the remote server's certificate (PEM), pinned" }, \
 	{ "lxd-pool", OPT_VALUE, "NAME", "storage pool for container root disks (default: default)" }
 
 #endif

@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "fsutil.h"
-#include "report_write.h"
 
 #define GITHUB_MAX_ANNOTATIONS 10
 #define GITHUB_SUMMARY_CAP (1024 * 1024)
@@ -28,15 +27,22 @@ enum ci_kind ci_detect(void)
 
 void ci_escape_data(struct strbuf *out, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '%')
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (*p == '%')
 			strbuf_addstr(out, "%25");
-		else if (*s == '\r')
+		else if (*p == '\r')
 			strbuf_addstr(out, "%0D");
-		else if (*s == '\n')
+		else if (*p == '\n')
 			strbuf_addstr(out, "%0A");
+		else if (*p < 0x20 || *p == 0x7F)
+			/* ESC and friends would act on the log viewer */
+			strbuf_addf(out, "\\x%02x", *p);
+		else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+			strbuf_addf(out, "\\u{%04X}", *++p);   /* C1 controls */
 		else
-			strbuf_addch(out, *s);
+			strbuf_addch(out, (char)*p);
 	}
 }
 
@@ -460,7 +466,7 @@ int ci_finish(const struct report *r, const struct ci_paths *paths, struct strbu
 		path = paths && paths->dotenv ? paths->dotenv : "slurm-factory.env";
 		ci_results(r, paths, 0, &sb);
 		/* a fresh file: downstream jobs read exactly this run's values */
-		if (write_file_atomic(path, sb.buf, sb.len, err))
+		if (fs_write_output(path, sb.buf, sb.len, err))
 			ret = -1;
 		break;
 	case CI_NONE:

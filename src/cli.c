@@ -3,10 +3,13 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "fsutil.h"
 
 const struct opt common_opts[] = {
-	{ "json", OPT_VALUE, "FILE", "write the report as JSON to FILE" },
-	{ "junit", OPT_VALUE, "FILE", "write the report as JUnit XML to FILE" },
+	{ "json", OPT_VALUE | OPTF_OUTPUT, "FILE", "write the report as JSON to FILE" },
+	{ "junit", OPT_VALUE | OPTF_OUTPUT, "FILE", "write the report as JUnit XML to FILE" },
 	{ "output-dir", OPT_VALUE, "DIR", "where artifacts and logs go" },
 	{ "cache-dir", OPT_VALUE, "DIR", "caches (default ~/.slurm-factory)" },
 	{ "verbose", OPT_FLAG, NULL, "say more on stderr" },
@@ -39,7 +42,7 @@ static void set_value(struct opt_value *v, const char *value)
 {
 	size_t i;
 
-	if (v->opt->kind != OPT_LIST) {
+	if (OPT_KIND(v->opt) != OPT_LIST) {
 		for (i = 0; i < v->nr; i++)
 			free(v->values[i]);
 		v->nr = 0;
@@ -101,7 +104,7 @@ int cli_parse(struct cli *cli, const struct opt *opts, int argc, char **argv,
 			v->nr = 0;
 			v->from_env = 0;
 		}
-		if (v->opt->kind == OPT_FLAG) {
+		if (OPT_KIND(v->opt) == OPT_FLAG) {
 			if (eq) {
 				strbuf_addf(err, "option '--%s' takes no value", v->opt->name);
 				return -1;
@@ -109,10 +112,14 @@ int cli_parse(struct cli *cli, const struct opt *opts, int argc, char **argv,
 			set_value(v, "1");
 			continue;
 		}
-		if (eq) {
-			set_value(v, eq + 1);
-		} else if (a + 1 < argc) {
-			set_value(v, argv[++a]);
+		if (eq || a + 1 < argc) {
+			const char *value = eq ? eq + 1 : argv[++a];
+			if (!*value) {
+				strbuf_addf(err, "option '--%s' was given an empty value (an unset "
+					    "variable?)", v->opt->name);
+				return -1;
+			}
+			set_value(v, value);
 		} else {
 			strbuf_addf(err, "option '--%s' needs a value (%s)", v->opt->name,
 				    v->opt->arg ? v->opt->arg : "VALUE");
@@ -131,7 +138,7 @@ int cli_parse(struct cli *cli, const struct opt *opts, int argc, char **argv,
 		env_name(&name, v->opt->name);
 		e = getenv(name.buf);
 		if (e && *e) {
-			if (v->opt->kind == OPT_FLAG) {
+			if (OPT_KIND(v->opt) == OPT_FLAG) {
 				if (strcmp(e, "0") && strcasecmp(e, "false") &&
 				    strcasecmp(e, "no"))
 					set_value(v, "1");
@@ -206,7 +213,106 @@ void cli_usage_opts(struct strbuf *out, const struct opt *opts)
 		strbuf_addf(&left, "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
 			    opts[i].arg ? opts[i].arg : "");
 		strbuf_addf(out, "  %-28s %s%s\n", left.buf, opts[i].help,
-			    opts[i].kind == OPT_LIST ? " (repeatable)" : "");
+			    OPT_KIND(&opts[i]) == OPT_LIST ? " (repeatable)" : "");
 		strbuf_release(&left);
 	}
+}
+
+void cli_describe(const struct cli *cli, const char *name, struct strbuf *out)
+{
+	struct opt_value *v = find(cli, name, strlen(name));
+
+	strbuf_addf(out, "--%s", name);
+	if (v && v->from_env) {
+		strbuf_addstr(out, " (from ");
+		env_name(out, name);
+		strbuf_addch(out, ')');
+	}
+}
+
+struct named_path {
+	const char *path;
+	const char *opt;     /* option name, or NULL for a positional argument */
+};
+
+static void describe_path(const struct cli *cli, const struct named_path *p,
+			  struct strbuf *out)
+{
+	if (p->opt)
+		cli_describe(cli, p->opt, out);
+	else
+		strbuf_addf(out, "argument '%s'", p->path);
+}
+
+int cli_check_paths(const struct cli *cli, int args_are_inputs, struct strbuf *err)
+{
+	struct named_path *in = NULL, *out = NULL;
+	size_t nr_in = 0, alloc_in = 0, nr_out = 0, alloc_out = 0, i, j;
+	int ret = -1;
+
+	for (i = 0; i < cli->nr_vals; i++) {
+		const struct opt_value *v = &cli->vals[i];
+		for (j = 0; j < v->nr; j++) {
+			if (v->opt->kind & OPTF_INPUT) {
+				xgrow((void **)&in, &alloc_in, nr_in + 1, sizeof(*in));
+				in[nr_in].path = v->values[j];
+				in[nr_in++].opt = v->opt->name;
+			}
+			if (v->opt->kind & OPTF_OUTPUT) {
+				xgrow((void **)&out, &alloc_out, nr_out + 1, sizeof(*out));
+				out[nr_out].path = v->values[j];
+				out[nr_out++].opt = v->opt->name;
+			}
+		}
+	}
+	for (i = 0; args_are_inputs && i < cli->nr_args; i++) {
+		xgrow((void **)&in, &alloc_in, nr_in + 1, sizeof(*in));
+		in[nr_in].path = cli->args[i];
+		in[nr_in++].opt = NULL;
+	}
+	for (i = 0; i < nr_in; i++) {
+		struct strbuf why = STRBUF_INIT;
+		if (fs_check_input(in[i].path, &why)) {
+			if (in[i].opt) {
+				cli_describe(cli, in[i].opt, err);
+				strbuf_addstr(err, ": ");
+			}
+			strbuf_add(err, why.buf, why.len);
+			strbuf_release(&why);
+			goto out;
+		}
+		strbuf_release(&why);
+	}
+	for (i = 0; i < nr_out; i++) {
+		struct stat st;
+		if (!stat(out[i].path, &st) && S_ISDIR(st.st_mode)) {
+			describe_path(cli, &out[i], err);
+			strbuf_addf(err, ": '%s' is a directory, not a file", out[i].path);
+			goto out;
+		}
+		for (j = 0; j < nr_in; j++) {
+			if (!fs_same_file(out[i].path, in[j].path))
+				continue;
+			describe_path(cli, &out[i], err);
+			strbuf_addf(err, " '%s' names the input ", out[i].path);
+			describe_path(cli, &in[j], err);
+			strbuf_addstr(err, ": writing it would destroy the input");
+			goto out;
+		}
+		for (j = i + 1; j < nr_out; j++) {
+			if (!fs_same_file(out[i].path, out[j].path))
+				continue;
+			describe_path(cli, &out[i], err);
+			strbuf_addstr(err, " and ");
+			describe_path(cli, &out[j], err);
+			strbuf_addf(err, " name the same file ('%s'): give each its own",
+				    out[i].path);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(in);
+	free(out);
+	return ret;
 }

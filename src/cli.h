@@ -19,9 +19,16 @@ enum opt_kind {
 	OPT_LIST,     /* --build-prefix PATH (may repeat) */
 };
 
+/* What an option's value names, for the checks of cli_check_paths; or'ed into kind. */
+enum opt_flag {
+	OPTF_INPUT = 0x100,    /* a file or directory the tool reads */
+	OPTF_OUTPUT = 0x200,   /* a file the tool writes (a report) */
+};
+#define OPT_KIND(o) ((enum opt_kind)((o)->kind & 0xff))
+
 struct opt {
 	const char *name;      /* long name without the dashes */
-	enum opt_kind kind;
+	unsigned kind;         /* an enum opt_kind, | enum opt_flag bits */
 	const char *arg;       /* "FILE", for help */
 	const char *help;
 };
@@ -46,7 +53,8 @@ struct cli {
 /*
  * Parses argv (after the command word) against `opts` plus common_opts.
  * "--" ends options; "--opt=value" and "--opt value" both work; unknown
- * options and missing values are errors.
+ * options, missing values and empty values (--output-dir "" from an unset
+ * shell variable) are errors. An empty environment variable counts as unset.
  */
 int cli_parse(struct cli *cli, const struct opt *opts, int argc, char **argv,
 	      struct strbuf *err);
@@ -61,6 +69,19 @@ int cli_flag(const struct cli *cli, const char *name);
 int cli_get_ulong(const struct cli *cli, const char *name, unsigned long min,
 		  unsigned long max, unsigned long def, unsigned long *out,
 		  struct strbuf *err);
+
+/*
+ * The path checks every command gets before it runs: no input (an
+ * OPTF_INPUT option, and the positional arguments when `args_are_inputs`)
+ * is a FIFO, socket or device; no output (OPTF_OUTPUT) is a directory, and
+ * no output names the same file as an input or as another output. -1 with
+ * `err` naming the options (and the environment variable a value came
+ * from) otherwise.
+ */
+int cli_check_paths(const struct cli *cli, int args_are_inputs, struct strbuf *err);
+
+/* "--json" or "--json (from SLURM_FACTORY_JSON)": where a value came from. */
+void cli_describe(const struct cli *cli, const char *name, struct strbuf *out);
 
 /* Prints "  --name ARG   help" lines for `opts` into `out`. */
 void cli_usage_opts(struct strbuf *out, const struct opt *opts);

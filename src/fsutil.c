@@ -1,7 +1,10 @@
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -9,47 +12,165 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-static int make_writable(const char *path, const struct stat *st, int flag,
-			 struct FTW *ftw)
-{
-	(void)ftw;
-	if ((flag == FTW_D || flag == FTW_DNR) && (st->st_mode & 0700) != 0700)
-		chmod(path, (st->st_mode & 07777) | 0700);
-	return 0;
-}
+/* --- removal ---------------------------------------------------------- */
 
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
+/* One directory on the way down: who it is, and its name in its parent. */
+struct rm_level {
+	dev_t dev;
+	ino_t ino;
+	char *name;
+};
+
+/*
+ * Empties the directory open at *fd by descending into the first
+ * subdirectory found (returning 1 with *fd moved there and the level
+ * pushed), or, when only non-directories are left, removes them (0).
+ */
+static int rm_step(int *fd, struct rm_level **stack, size_t *nr, size_t *alloc,
+		   const char *root, struct strbuf *err)
 {
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP || flag == FTW_D || flag == FTW_DNR)
-		return rmdir(path) && errno != ENOENT ? -1 : 0;
-	return unlink(path) && errno != ENOENT ? -1 : 0;
+	int dfd = dup(*fd), ret = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (dfd < 0 || !(d = fdopendir(dfd))) {
+		if (dfd >= 0)
+			close(dfd);
+		strbuf_addf(err, "cannot read a directory under '%s': %s", root, strerror(errno));
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		int child;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(*fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			strbuf_addf(err, "cannot stat '%s' under '%s': %s", de->d_name, root,
+				    strerror(errno));
+			ret = -1;
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			if (unlinkat(*fd, de->d_name, 0) < 0 && errno != ENOENT) {
+				strbuf_addf(err, "cannot remove '%s' under '%s': %s", de->d_name,
+					    root, strerror(errno));
+				ret = -1;
+				break;
+			}
+			continue;
+		}
+		/* a directory we cannot read or enter: make it ours to empty */
+		if ((st.st_mode & 0700) != 0700)
+			fchmodat(*fd, de->d_name, (st.st_mode & 07777) | 0700, 0);
+		child = openat(*fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (child < 0 || fstat(child, &st) < 0) {
+			strbuf_addf(err, "cannot open '%s' under '%s': %s", de->d_name, root,
+				    strerror(errno));
+			if (child >= 0)
+				close(child);
+			ret = -1;
+			break;
+		}
+		xgrow((void **)stack, alloc, *nr + 1, sizeof(**stack));
+		(*stack)[*nr].dev = st.st_dev;
+		(*stack)[*nr].ino = st.st_ino;
+		(*stack)[*nr].name = xstrdup(de->d_name);
+		(*nr)++;
+		close(*fd);
+		*fd = child;
+		ret = 1;
+		break;
+	}
+	closedir(d);
+	return ret;
 }
 
 int fs_rmtree(const char *path, struct strbuf *err)
 {
+	struct strbuf local = STRBUF_INIT;
+	struct rm_level *stack = NULL;
+	size_t nr = 0, alloc = 0, i;
 	struct stat st;
+	int fd = -1, ret = -1;
 
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
+	if (!err)
+		err = &local;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		strbuf_addf(err, "cannot remove '%s': %s", path, strerror(errno));
+		goto out;
+	}
 	if (!S_ISDIR(st.st_mode)) {
-		if (unlink(path) < 0) {
-			if (err)
-				strbuf_addf(err, "cannot remove '%s': %s", path, strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	nftw(path, make_writable, 64, FTW_PHYS);
-	if (nftw(path, remove_one, 64, FTW_DEPTH | FTW_PHYS) != 0) {
-		if (err)
+		if (unlink(path) < 0 && errno != ENOENT) {
 			strbuf_addf(err, "cannot remove '%s': %s", path, strerror(errno));
-		return -1;
+			goto out;
+		}
+		ret = 0;
+		goto out;
 	}
-	return 0;
+	if ((st.st_mode & 0700) != 0700)
+		chmod(path, (st.st_mode & 07777) | 0700);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	xgrow((void **)&stack, &alloc, 1, sizeof(*stack));
+	stack[0].dev = st.st_dev;
+	stack[0].ino = st.st_ino;
+	stack[0].name = NULL;
+	nr = 1;
+	for (;;) {
+		int r = rm_step(&fd, &stack, &nr, &alloc, path, err), up;
+
+		if (r < 0)
+			goto out;
+		if (r > 0)
+			continue;
+		if (nr == 1)
+			break;
+		/* empty: climb back by "..", which must be the directory we left */
+		up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (up < 0 || fstat(up, &st) < 0 || st.st_dev != stack[nr - 2].dev ||
+		    st.st_ino != stack[nr - 2].ino) {
+			strbuf_addf(err, "cannot remove '%s': a directory under it was moved "
+				    "while it was being removed", path);
+			if (up >= 0)
+				close(up);
+			goto out;
+		}
+		close(fd);
+		fd = up;
+		if (unlinkat(fd, stack[nr - 1].name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+			strbuf_addf(err, "cannot remove a directory under '%s': %s", path,
+				    strerror(errno));
+			goto out;
+		}
+		free(stack[--nr].name);
+	}
+	close(fd);
+	fd = -1;
+	if (rmdir(path) < 0 && errno != ENOENT) {
+		strbuf_addf(err, "cannot remove '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < nr; i++)
+		free(stack[i].name);
+	free(stack);
+	strbuf_release(&local);
+	return ret;
 }
+
+/* --- small helpers ---------------------------------------------------- */
 
 int fs_mkdirs(const char *path, struct strbuf *err)
 {
@@ -104,6 +225,20 @@ const char *fs_tmpdir(void)
 	return t && *t ? t : "/tmp";
 }
 
+int fs_is_file(const char *path)
+{
+	struct stat st;
+
+	return path && !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+int fs_is_dir(const char *path)
+{
+	struct stat st;
+
+	return path && !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
 int fs_is_full(const char *path, struct strbuf *why)
 {
 	struct statvfs st;
@@ -119,4 +254,343 @@ int fs_is_full(const char *path, struct strbuf *why)
 		strbuf_addf(why, "%llu KiB free%s", avail / 1024,
 			    st.f_files && !st.f_favail ? ", no inode free" : "");
 	return 1;
+}
+
+/* --- outputs ---------------------------------------------------------- */
+
+#define TEMP_SUFFIX_LEN 7       /* ".XXXXXX" */
+
+int fs_create_temp(const char *path, mode_t mode, struct strbuf *tmp, struct strbuf *err)
+{
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+	size_t room = NAME_MAX - 1 - TEMP_SUFFIX_LEN, namelen = strlen(name);
+	int tries, fd = -1;
+
+	if (!*name) {
+		strbuf_addf(err, "'%s' names a directory, not a file", path);
+		return -1;
+	}
+	for (tries = 0; tries < 100 && fd < 0; tries++) {
+		strbuf_reset(tmp);
+		strbuf_add(tmp, path, dirlen);
+		strbuf_addch(tmp, '.');
+		strbuf_add(tmp, name, namelen < room ? namelen : room);
+		strbuf_addch(tmp, '.');
+		fs_random_name(tmp, TEMP_SUFFIX_LEN - 1);
+		fd = open(tmp->buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0)
+		strbuf_addf(err, "cannot create a temporary file beside '%s': %s", path,
+			    strerror(errno));
+	return fd;
+}
+
+int fs_commit_temp(int fd, const char *tmp, const char *path, struct strbuf *err)
+{
+	if (fsync(fd) < 0 && errno != EINVAL) {
+		strbuf_addf(err, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, path) < 0) {
+		strbuf_addf(err, "cannot replace '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	unlink(tmp);
+	return -1;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* A character device or FIFO: written through, never replaced. */
+static int write_through(const char *path, const struct stat *st, const char *data,
+			 size_t len, struct strbuf *err)
+{
+	/* O_NONBLOCK: a FIFO without a reader fails with ENXIO instead of hanging */
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), flags;
+
+	if (fd < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", path,
+			    errno == ENXIO && S_ISFIFO(st->st_mode) ?
+			    "a FIFO with no reader" : strerror(errno));
+		return -1;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	if (write_all(fd, data, len) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static const char *kind_of(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISSOCK(m) ? "a socket" :
+	       S_ISBLK(m) ? "a block device" : S_ISCHR(m) ? "a character device" :
+	       S_ISFIFO(m) ? "a FIFO" : "not a regular file";
+}
+
+int fs_replace_target(const char *path, struct strbuf *target, struct strbuf *err)
+{
+	struct stat st;
+	char *real;
+
+	strbuf_reset(target);
+	if (!path || !*path) {
+		strbuf_addstr(err, "an empty path is not an output");
+		return -1;
+	}
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT) {
+			strbuf_addf(err, "cannot write '%s': %s", path, strerror(errno));
+			return -1;
+		}
+		strbuf_addstr(target, path);
+		return 0;
+	}
+	if (S_ISREG(st.st_mode)) {
+		strbuf_addstr(target, path);
+		return 0;
+	}
+	if (!S_ISLNK(st.st_mode)) {
+		strbuf_addf(err, "'%s' is %s: not replacing it", path, kind_of(st.st_mode));
+		return -1;
+	}
+	if (stat(path, &st) < 0) {
+		strbuf_addf(err, "'%s' is a symlink to nothing that exists: not creating a "
+			    "file through it", path);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		strbuf_addf(err, "'%s' points at %s: not replacing it", path, kind_of(st.st_mode));
+		return -1;
+	}
+	real = realpath(path, NULL);
+	if (!real) {
+		strbuf_addf(err, "cannot resolve '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	strbuf_addstr(target, real);
+	free(real);
+	return 0;
+}
+
+int fs_write_output(const char *path, const char *data, size_t len, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT, target = STRBUF_INIT;
+	struct stat st;
+	int fd, ret = -1;
+
+	if (path && !strcmp(path, "-")) {
+		if (write_all(STDOUT_FILENO, data, len) < 0) {
+			strbuf_addf(err, "cannot write to standard output: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	/* /dev/null, /dev/stdout, a FIFO: written through, never replaced */
+	if (path && *path && !stat(path, &st) && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)))
+		return write_through(path, &st, data, len, err);
+	if (fs_replace_target(path, &target, err))
+		goto out;
+	fd = fs_create_temp(target.buf, 0644, &tmp, err);
+	if (fd < 0)
+		goto out;
+	if (write_all(fd, data, len) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", tmp.buf, strerror(errno));
+		close(fd);
+		unlink(tmp.buf);
+		goto out;
+	}
+	/* a report being replaced keeps its mode and, when we may, its owner */
+	if (!lstat(target.buf, &st) && S_ISREG(st.st_mode)) {
+		fchmod(fd, st.st_mode & 07777);
+		if (geteuid() == 0)
+			(void)!fchown(fd, st.st_uid, st.st_gid);
+	}
+	ret = fs_commit_temp(fd, tmp.buf, target.buf, err);
+out:
+	strbuf_release(&tmp);
+	strbuf_release(&target);
+	return ret;
+}
+
+int fs_put_file(const char *path, const char *data, size_t len, mode_t mode,
+		struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int fd = fs_create_temp(path, mode, &tmp, err), ret = -1;
+
+	if (fd < 0)
+		goto out;
+	if (write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", tmp.buf, strerror(errno));
+		close(fd);
+		unlink(tmp.buf);
+		goto out;
+	}
+	ret = fs_commit_temp(fd, tmp.buf, path, err);
+out:
+	strbuf_release(&tmp);
+	return ret;
+}
+
+static int copy_fd(int in, int out, const char *from, const char *to, struct strbuf *err)
+{
+	char buf[1 << 16];
+	ssize_t n;
+
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			strbuf_addf(err, "cannot read '%s': %s", from, strerror(errno));
+			return -1;
+		}
+		if (write_all(out, buf, (size_t)n) < 0) {
+			strbuf_addf(err, "cannot write '%s': %s", to, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int fs_copy_file(const char *from, const char *to, mode_t mode, int link_ok,
+		 struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT, target = STRBUF_INIT;
+	struct stat st;
+	int in = -1, out = -1, ret = -1;
+
+	in = open(from, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		strbuf_addf(err, "cannot read '%s': %s", from,
+			    in < 0 ? strerror(errno) : "not a regular file");
+		goto out;
+	}
+	if (!mode)
+		mode = st.st_mode & 0777;
+	if (fs_replace_target(to, &target, err))
+		goto out;
+	if (link_ok && (st.st_mode & 0777) == mode) {
+		const char *slash = strrchr(target.buf, '/');
+		int tries;
+
+		for (tries = 0; tries < 100; tries++) {
+			strbuf_reset(&tmp);
+			strbuf_add(&tmp, target.buf, slash ? (size_t)(slash - target.buf) + 1 : 0);
+			strbuf_addstr(&tmp, ".sf-link.");
+			fs_random_name(&tmp, 12);
+			/* link() creates the name exclusively and never follows one */
+			if (!link(from, tmp.buf)) {
+				if (rename(tmp.buf, target.buf) < 0) {
+					strbuf_addf(err, "cannot replace '%s': %s", target.buf,
+						    strerror(errno));
+					unlink(tmp.buf);
+					goto out;
+				}
+				ret = 0;
+				goto out;
+			}
+			if (errno != EEXIST)
+				break;
+		}
+	}
+	out = fs_create_temp(target.buf, mode, &tmp, err);
+	if (out < 0)
+		goto out;
+	if (copy_fd(in, out, from, tmp.buf, err) || fchmod(out, mode) < 0) {
+		if (!err->len)
+			strbuf_addf(err, "cannot chmod '%s': %s", tmp.buf, strerror(errno));
+		close(out);
+		unlink(tmp.buf);
+		goto out;
+	}
+	ret = fs_commit_temp(out, tmp.buf, target.buf, err);
+out:
+	if (in >= 0)
+		close(in);
+	strbuf_release(&tmp);
+	strbuf_release(&target);
+	return ret;
+}
+
+/* --- inputs ----------------------------------------------------------- */
+
+int fs_check_input(const char *path, struct strbuf *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+		return 0;
+	strbuf_addf(err, "'%s' is %s, not a regular file: refused as an input", path,
+		    S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket" :
+		    S_ISCHR(st.st_mode) ? "a character device" :
+		    S_ISBLK(st.st_mode) ? "a block device" : "a special file");
+	return -1;
+}
+
+/* `path` with its directory part resolved (the file itself need not exist). */
+static char *resolve_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *real, *out;
+
+	if (!slash)
+		dir = xstrdup(".");
+	else if (slash == path)
+		dir = xstrdup("/");
+	else
+		dir = xstrndup(path, (size_t)(slash - path));
+	real = realpath(dir, NULL);
+	free(dir);
+	if (!real)
+		return NULL;
+	out = xasprintf("%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : path);
+	free(real);
+	return out;
+}
+
+int fs_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	char *ra, *rb;
+	int same;
+
+	if (!strcmp(a, "-") || !strcmp(b, "-"))
+		return !strcmp(a, b);
+	if (!stat(a, &sa) && !stat(b, &sb))
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	ra = resolve_parent(a);
+	rb = resolve_parent(b);
+	same = ra && rb && !strcmp(ra, rb);
+	free(ra);
+	free(rb);
+	return same;
 }

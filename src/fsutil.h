@@ -1,15 +1,27 @@
 /*
- * Small file-system helpers shared by the stages: recursive removal that
- * never follows symlinks, mkdir -p, random names.
+ * File-system helpers shared by the stages. Everything the tool writes,
+ * replaces or removes goes through here, under three rules:
+ *   - an output replaces only a regular file (or creates a new one), through
+ *     a temporary file with a random name opened O_EXCL|O_NOFOLLOW beside
+ *     it; devices and FIFOs are written through, never replaced;
+ *   - removal never follows a symlink and has no depth or length limit;
+ *   - nothing is created through a link planted at a predictable name.
  */
 #ifndef SF_FSUTIL_H
 #define SF_FSUTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "strbuf.h"
 
-/* rm -rf `path` without following symlinks; makes directories writable first. */
+/*
+ * rm -rf `path` without following symlinks, with openat/unlinkat one level
+ * at a time: no PATH_MAX limit, no file descriptor per level. Directories
+ * without write permission are made writable first. A directory that is
+ * moved while it is being removed stops the removal (-1). 0 when `path`
+ * does not exist.
+ */
 int fs_rmtree(const char *path, struct strbuf *err);
 /* mkdir -p with mode 0755. */
 int fs_mkdirs(const char *path, struct strbuf *err);
@@ -17,6 +29,9 @@ int fs_mkdirs(const char *path, struct strbuf *err);
 void fs_random_name(struct strbuf *out, size_t len);
 /* $TMPDIR, or /tmp. */
 const char *fs_tmpdir(void);
+/* 1 when `path` is a regular file / a directory (following symlinks). */
+int fs_is_file(const char *path);
+int fs_is_dir(const char *path);
 /*
  * 1 when the file system holding `path` is out of space: less than
  * FS_FULL_BYTES left, or no inode left. Fills `why` (may be NULL) with the
@@ -24,5 +39,79 @@ const char *fs_tmpdir(void);
  */
 #define FS_FULL_BYTES (1024ULL * 1024ULL)
 int fs_is_full(const char *path, struct strbuf *why);
+
+/*
+ * Creates a new, empty file beside `path`, named ".<name of path>.XXXXXX"
+ * (the name shortened so the result fits NAME_MAX), with O_CREAT|O_EXCL|
+ * O_NOFOLLOW and `mode`: a link planted there is never opened. Its path is
+ * written to `tmp` (reset first). Returns the open descriptor, or -1 with
+ * `err` filled.
+ */
+int fs_create_temp(const char *path, mode_t mode, struct strbuf *tmp, struct strbuf *err);
+
+/*
+ * Moves the finished temporary file `tmp` (from fs_create_temp, fd still
+ * open) over `path`: fsync, close, rename. `fd` is closed in
+ * every case; `tmp` is removed on failure.
+ */
+int fs_commit_temp(int fd, const char *tmp, const char *path, struct strbuf *err);
+
+/*
+ * The file a replacing write of `path` replaces, into `target` (reset
+ * first): `path` itself when it is a regular file or does not exist, the
+ * file a symlink points at when that is a regular file. -1 with `err` for
+ * anything else (a directory, a device, a FIFO, a dangling symlink).
+ */
+int fs_replace_target(const char *path, struct strbuf *target, struct strbuf *err);
+
+/*
+ * Puts a copy of the regular file `from` at `to` by the rules of
+ * fs_replace_target: a hard link under a random temporary name when
+ * `link_ok` and both are on one file system, else a copy into
+ * fs_create_temp; then rename. `mode` 0 keeps `from`'s permission bits.
+ */
+int fs_copy_file(const char *from, const char *to, mode_t mode, int link_ok,
+		 struct strbuf *err);
+
+/*
+ * Writes `len` bytes to the output `path` the way every output of the tool
+ * is written:
+ *   "-"                     standard output;
+ *   new path, regular file  fs_create_temp + fs_commit_temp: a reader never
+ *                           sees half a file; a replaced file keeps its
+ *                           mode (and, as root, its owner);
+ *   symlink                 followed to its target, which must exist, and
+ *                           the target is written by these rules;
+ *   character device, FIFO  written through, never replaced (a FIFO with no
+ *                           reader is an error, not a hang);
+ *   anything else           an error (a directory, a socket, a block device).
+ * -1 with `err` filled on failure; nothing but a temporary file was touched.
+ */
+int fs_write_output(const char *path, const char *data, size_t len, struct strbuf *err);
+
+/*
+ * For files inside directories the tool made itself (an image's root file
+ * system, a cache entry): replaces the name `path`, whatever it is, with a
+ * new regular file of `mode` holding `data`, through fs_create_temp and
+ * rename(). Never follows a symlink at `path` (one planted in an image
+ * pointing at the host is replaced, not written through).
+ */
+int fs_put_file(const char *path, const char *data, size_t len, mode_t mode,
+		struct strbuf *err);
+
+/*
+ * What kind of input `path` is: 0 a regular file or a directory (or a
+ * path that does not exist: the caller reports that), -1 with `err` for
+ * anything that cannot be read safely as an input (FIFO, socket, device).
+ * Symlinks are followed. Never blocks.
+ */
+int fs_check_input(const char *path, struct strbuf *err);
+
+/*
+ * 1 when `a` and `b` name the same file: the same device and inode when
+ * both exist, else the same path once the directory part is resolved.
+ * "-" (standard output) is the same only as "-".
+ */
+int fs_same_file(const char *a, const char *b);
 
 #endif

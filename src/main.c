@@ -53,7 +53,11 @@ static void print_stage_help(FILE *f, const struct stage *s)
 
 static int usage_error(const char *command, const char *msg)
 {
-	fprintf(stderr, "%s: %s\n", prog, msg);
+	struct strbuf line = STRBUF_INIT;
+
+	/* the message quotes the command line, which may come from anywhere */
+	fprintf(stderr, "%s: %s\n", prog, console_str(&line, msg));
+	strbuf_release(&line);
 	if (command)
 		fprintf(stderr, "hint: see '%s help %s'\n", prog, command);
 	else
@@ -85,15 +89,38 @@ static int kind_listed(const struct stage_report *s, size_t upto, const char *na
 	return 0;
 }
 
+/* One finding as a console line; every field from an input escaped. */
+static void print_finding(const struct finding *f)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	strbuf_addf(&line, "    %s [%s] ", severity_name(f->severity), f->rule);
+	strbuf_add_console(&line, f->file ? f->file : "-");
+	strbuf_addstr(&line, ": ");
+	strbuf_add_console(&line, f->message);
+	if (f->entry) {
+		strbuf_addstr(&line, ": ");
+		strbuf_add_console(&line, f->entry);
+	}
+	strbuf_addch(&line, '\n');
+	fputs(line.buf, stderr);
+	strbuf_release(&line);
+}
+
 static void print_summary(const struct run *run)
 {
 	const struct report *r = &run->report;
+	struct strbuf line = STRBUF_INIT;
 	size_t i, j, k;
 
 	for (i = 0; i < r->nr_stages; i++) {
 		const struct stage_report *s = r->stages[i];
-		if (s->skip_reason && !run->quiet)
-			fprintf(stderr, "%s: skipped: %s\n", s->name, s->skip_reason);
+		if (s->skip_reason && !run->quiet) {
+			strbuf_reset(&line);
+			strbuf_addf(&line, "%s: skipped: ", s->name);
+			strbuf_add_console(&line, s->skip_reason);
+			fprintf(stderr, "%s\n", line.buf);
+		}
 		for (j = 0; j < s->nr_checks; j++) {
 			const struct check *c = s->checks[j];
 			size_t shown = 0;
@@ -101,14 +128,19 @@ static void print_summary(const struct run *run)
 
 			if (run->quiet && !bad)
 				continue;
-			fprintf(stderr, "%s: %-5s %s (%.2fs)%s%s", s->name,
-				outcome_name(c->outcome), c->name, c->duration,
-				c->message ? ": " : "", c->message ? c->message : "");
+			strbuf_reset(&line);
+			strbuf_addf(&line, "%s: %-5s ", s->name, outcome_name(c->outcome));
+			strbuf_add_console(&line, c->name);
+			strbuf_addf(&line, " (%.2fs)", c->duration);
+			if (c->message) {
+				strbuf_addstr(&line, ": ");
+				strbuf_add_console(&line, c->message);
+			}
 			if (c->nr_by_severity[SEV_ERROR] || c->nr_by_severity[SEV_WARNING])
-				fprintf(stderr, " [%zu errors, %zu warnings]",
-					c->nr_by_severity[SEV_ERROR],
-					c->nr_by_severity[SEV_WARNING]);
-			fputc('\n', stderr);
+				strbuf_addf(&line, " [%zu errors, %zu warnings]",
+					    c->nr_by_severity[SEV_ERROR],
+					    c->nr_by_severity[SEV_WARNING]);
+			fprintf(stderr, "%s\n", line.buf);
 			if (!run->verbose && kind_listed(s, j, c->name)) {
 				if (c->nr_findings)
 					fprintf(stderr, "    (the same kind of check as above; "
@@ -125,13 +157,11 @@ static void print_summary(const struct run *run)
 					fprintf(stderr, "    ... more in the report\n");
 					break;
 				}
-				fprintf(stderr, "    %s [%s] %s: %s%s%s\n",
-					severity_name(f->severity), f->rule,
-					f->file ? f->file : "-", f->message,
-					f->entry ? ": " : "", f->entry ? f->entry : "");
+				print_finding(f);
 			}
 		}
 	}
+	strbuf_release(&line);
 	if (!run->quiet || r->exit_code)
 		fprintf(stderr, "%s: %s (exit %d)%s\n", r->command,
 			r->exit_code == 0 ? "passed" :
@@ -174,6 +204,10 @@ static int run_stage_command(const struct stage *s, int argc, char **argv)
 	}
 	if (run.cli.nr_args < s->min_args || run.cli.nr_args > s->max_args) {
 		strbuf_addf(&err, "%s takes %s", s->name, s->usage);
+		code = usage_error(s->name, err.buf);
+		goto out;
+	}
+	if (cli_check_paths(&run.cli, (s->flags & STAGE_PATH_ARGS) != 0, &err)) {
 		code = usage_error(s->name, err.buf);
 		goto out;
 	}

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "fsutil.h"
-#include "report_write.h"
 
 #define DEFAULT_DESCRIPTION "Slurm workload manager (relocatable build; no LD_LIBRARY_PATH)"
 
@@ -308,7 +307,7 @@ int modulefile_write_tree(const struct modulefile_spec *s, const char *dir,
 		case 1: strbuf_addf(&path, "%s/slurm/%s", dir, s->version); break;
 		default: strbuf_addf(&path, "%s/slurm/.modulerc.lua", dir); break;
 		}
-		if (write_file_atomic(path.buf, text.buf, text.len, err))
+		if (fs_write_output(path.buf, text.buf, text.len, err))
 			goto out;
 	}
 	ret = 0;

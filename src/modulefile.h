@@ -71,7 +71,7 @@ void tcl_quote(struct strbuf *out, const char *s);
 
 /*
  * Writes the three files above into `dir`/slurm/ (created), each with
- * write_file_atomic. `dir` is then a MODULEPATH entry.
+ * fs_write_output. `dir` is then a MODULEPATH entry.
  */
 int modulefile_write_tree(const struct modulefile_spec *s, const char *dir,
 			  struct strbuf *err);

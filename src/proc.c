@@ -49,6 +49,8 @@ static int spawn(char *const argv[], const struct proc_opts *opts, int out_fd,
 	sigaddset(&dfl, SIGPIPE);
 	sigaddset(&dfl, SIGINT);
 	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGHUP);
+	sigaddset(&dfl, SIGQUIT);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &dfl);
 	posix_spawnattr_setpgroup(&at, 0);
@@ -71,7 +73,7 @@ int proc_spawn_bg(char *const argv[], const struct proc_opts *opts, pid_t *pid,
 	int fd = -1, ret;
 
 	if (opts && opts->log_path) {
-		fd = open(opts->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		fd = open(opts->log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0) {
 			strbuf_addf(err, "cannot open '%s': %s", opts->log_path,
 				    strerror(errno));
@@ -140,7 +142,7 @@ int proc_run(char *const argv[], const struct proc_opts *opts,
 		return -1;
 	}
 	if (opts && opts->log_path) {
-		logfd = open(opts->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		logfd = open(opts->log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (logfd < 0) {
 			strbuf_addf(err, "cannot open '%s': %s", opts->log_path,
 				    strerror(errno));

@@ -115,6 +115,8 @@ struct check *stage_add_check(struct stage_report *s, const char *name);
 /* Adds a finding; an ERROR finding turns a passing check into FAIL. */
 void check_add_finding(struct check *c, const char *rule, enum severity sev,
 		       const char *file, const char *entry, const char *message);
+/* Forgets the findings of `c` (an attempt started again): outcome pass. */
+void check_drop_findings(struct check *c);
 void check_set_message(struct check *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Marks the check failed (`outcome` FAIL or ERROR) with a message. */

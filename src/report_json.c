@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fsutil.h"
+
 static json_object *jstr(const char *s)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -140,7 +142,7 @@ int report_write_json(const struct report *r, const char *path, struct strbuf *e
 	int ret;
 
 	report_json_string(r, &sb);
-	ret = write_file_atomic(path, sb.buf, sb.len, err);
+	ret = fs_write_output(path, sb.buf, sb.len, err);
 	strbuf_release(&sb);
 	return ret;
 }

@@ -1,4 +1,4 @@
-/* The JUnit XML writer of the report, and the atomic file writer. */
+/* The JUnit XML writer of the report. */
 #include "report_write.h"
 
 #include <errno.h>
@@ -8,51 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "xml.h"
-
-int write_file_atomic(const char *path, const char *data, size_t len,
-		      struct strbuf *err)
-{
-	struct strbuf tmp = STRBUF_INIT;
-	int fd = -1, ret = -1;
-	size_t off = 0;
-
-	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		strbuf_addf(err, "cannot create '%s': %s", tmp.buf, strerror(errno));
-		goto out;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			strbuf_addf(err, "cannot write '%s': %s", tmp.buf, strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		strbuf_addf(err, "cannot write '%s': %s", tmp.buf, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp.buf, path) < 0) {
-		strbuf_addf(err, "cannot rename '%s' to '%s': %s", tmp.buf, path,
-			    strerror(errno));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (ret)
-		unlink(tmp.buf);
-	strbuf_release(&tmp);
-	return ret;
-}
 
 static void attr(struct strbuf *out, const char *name, const char *value)
 {
@@ -232,7 +189,7 @@ int report_write_junit(const struct report *r, const char *path, struct strbuf *
 	int ret;
 
 	report_junit_string(r, &sb);
-	ret = write_file_atomic(path, sb.buf, sb.len, err);
+	ret = fs_write_output(path, sb.buf, sb.len, err);
 	strbuf_release(&sb);
 	return ret;
 }

@@ -1,7 +1,7 @@
 /*
  * Writers of the run report. Each writes the whole report to `path`
- * atomically (a temporary file in the same directory, then rename), so a
- * reader never sees half a report. Return 0, or -1 with `err` filled.
+ * with fs_write_output (fsutil.h): a regular file is replaced atomically,
+ * a device or FIFO written through, "-" is standard output. Return 0, or -1 with `err` filled.
  * Strings are sanitised on the way out: the files are valid JSON / XML 1.0
  * for any bytes in names, messages and logs.
  */
@@ -17,8 +17,4 @@ int report_write_junit(const struct report *r, const char *path, struct strbuf *
 void report_junit_string(const struct report *r, struct strbuf *out);
 /* JSON into a buffer. */
 void report_json_string(const struct report *r, struct strbuf *out);
-/* Writes `len` bytes to `path` through a temporary file and rename(). */
-int write_file_atomic(const char *path, const char *data, size_t len,
-		      struct strbuf *err);
-
 #endif

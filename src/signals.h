@@ -1,5 +1,5 @@
 /*
- * SIGINT/SIGTERM handling. The first signal sets a flag that long loops
+ * SIGINT/SIGTERM/SIGHUP/SIGQUIT handling. The first signal sets a flag that long loops
  * poll (signals_interrupted) so the stage can clean up and the report is
  * still written; a second signal restores the default action and re-raises,
  * ending the process at once. SIGPIPE is ignored: writes return EPIPE.

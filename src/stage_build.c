@@ -43,11 +43,11 @@
 
 const struct opt build_opts[] = {
 	{ "slurm-version", OPT_VALUE, "SPEC", "latest, 24.11, 24.11.5 or a tag (default latest)" },
-	{ "repo", OPT_VALUE, "URL", "Slurm git repository, any URL or path "
+	{ "repo", OPT_VALUE | OPTF_INPUT, "URL", "Slurm git repository, any URL or path "
 	  "(default " SOURCE_DEFAULT_REPO ")" },
 	{ "pre", OPT_FLAG, NULL, "let latest and MAJ.MIN[.MICRO] pick pre-releases" },
 	{ "commit", OPT_VALUE, "ID", "the commit an earlier resolve printed for the tag SPEC" },
-	{ "source", OPT_VALUE, "TARBALL", "build a source tarball instead of a git tag" },
+	{ "source", OPT_VALUE | OPTF_INPUT, "TARBALL", "build a source tarball instead of a git tag" },
 	{ "timeout", OPT_VALUE, "SECONDS", "network silence limit for fetch (default 60)" },
 	{ "gpu", OPT_FLAG, NULL, "GPU plugins Debian main allows (ROCm SMI; NVML is not there)" },
 	{ "minimal", OPT_FLAG, NULL, "no optional plugins (munge and the toolchain only)" },
@@ -58,7 +58,7 @@ const struct opt build_opts[] = {
 	{ "backend", OPT_VALUE, "KIND", "where the recipe runs: lxd (default) or host" },
 	{ "image", OPT_VALUE, "ALIAS", "build image (default: the alias 'image build' makes)" },
 	{ "release", OPT_VALUE, "NAME", "Debian release of the default image (default bookworm)" },
-	{ "recipe", OPT_VALUE, "FILE", "the build recipe (default recipes/" RECIPE_NAME ")" },
+	{ "recipe", OPT_VALUE | OPTF_INPUT, "FILE", "the build recipe (default recipes/" RECIPE_NAME ")" },
 	{ "format", OPT_VALUE, "FMT", "tarball compression: gz (default) or zst" },
 	{ "source-date-epoch", OPT_VALUE, "SECONDS",
 	  "mtime in the tarballs (default $SOURCE_DATE_EPOCH, else the commit's time)" },
@@ -331,29 +331,6 @@ static void last_line(const char *text, struct strbuf *out)
 	strbuf_add(out, text + len, end - len);
 }
 
-static int copy_file(const char *from, const char *to)
-{
-	FILE *in = fopen(from, "rb"), *out = NULL;
-	char buf[65536];
-	size_t n;
-	int ret = -1;
-
-	if (!in)
-		return -1;
-	out = fopen(to, "wb");
-	if (!out)
-		goto out;
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		if (fwrite(buf, 1, n, out) != n)
-			goto out;
-	ret = 0;
-out:
-	if (out && fclose(out))
-		ret = -1;
-	fclose(in);
-	return ret;
-}
-
 /* Points builds/<version> at by-key/<key> in one rename(). */
 static int link_version(const char *builds, const char *version, const char *key,
 			struct strbuf *err)
@@ -592,7 +569,7 @@ static int run_recipe(struct build_ctx *b)
 		if (!fs_mkdirs(keep.buf, &e2)) {
 			strbuf_addf(&keep, "/build-%s-%.16s-%s.log", b->src->version, b->key,
 				    be.run_id);
-			if (!copy_file(logp.buf, keep.buf))
+			if (!fs_copy_file(logp.buf, keep.buf, 0644, 0, &e2))
 				check_attach_log(c, keep.buf);
 		}
 		strbuf_release(&keep);
@@ -779,16 +756,10 @@ static int export_artifacts(const char *entry, const char *version, enum pack_fo
 		ret = -1;
 	for (i = 0; i < 4 && !ret; i++) {
 		char *from = xasprintf("%s/%s", entry, names[i]);
-		char *tmp = xasprintf("%s/.%s.tmp", dir, names[i]);
 		char *to = xasprintf("%s/%s", dir, names[i]);
-		unlink(tmp);
-		if ((link(from, tmp) && copy_file(from, tmp)) || rename(tmp, to)) {
-			strbuf_addf(err, "cannot put %s into %s: %s", names[i], dir, strerror(errno));
-			unlink(tmp);
+		if (fs_copy_file(from, to, 0, 1, err))
 			ret = -1;
-		}
 		free(from);
-		free(tmp);
 		free(to);
 	}
 	for (i = 0; i < 4; i++)

@@ -23,14 +23,14 @@
 #include "tags.h"
 
 const struct opt fetch_opts[] = {
-	{ "repo", OPT_VALUE, "URL", "Slurm git repository, any URL or path "
+	{ "repo", OPT_VALUE | OPTF_INPUT, "URL", "Slurm git repository, any URL or path "
 	  "(default " SOURCE_DEFAULT_REPO ")" },
 	{ "pre", OPT_FLAG, NULL, "let latest and MAJ.MIN[.MICRO] pick pre-releases" },
 	{ "timeout", OPT_VALUE, "SECONDS", "give up on a silent server after this "
 	  "long (default 60)" },
 	{ "commit", OPT_VALUE, "ID", "the commit an earlier resolve printed for the "
 	  "tag SPEC: no resolving, and no network at all on a cache hit" },
-	{ "source", OPT_VALUE, "TARBALL", "take the source from a tarball instead of "
+	{ "source", OPT_VALUE | OPTF_INPUT, "TARBALL", "take the source from a tarball instead of "
 	  "git (cached by sha256)" },
 	{ NULL, 0, NULL, NULL },
 };
@@ -93,31 +93,16 @@ static char *source_file_get(const char *entry, const char *key)
 
 static int write_source_file(const char *dir, const char *text, struct strbuf *err)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, body = STRBUF_INIT;
 	char *ts = utc_timestamp();
-	FILE *f;
-	int ret = -1;
+	int ret;
 
 	strbuf_addf(&path, "%s/SOURCE", dir);
-	f = fopen(path.buf, "w");
-	if (!f) {
-		strbuf_addf(err, "cannot write %s: %s", path.buf, strerror(errno));
-		goto out;
-	}
-	fprintf(f, "%sfetched=%s\n", text, ts);
-	if (fflush(f) || fsync(fileno(f))) {
-		strbuf_addf(err, "cannot write %s: %s", path.buf, strerror(errno));
-		fclose(f);
-		goto out;
-	}
-	if (fclose(f)) {
-		strbuf_addf(err, "cannot write %s: %s", path.buf, strerror(errno));
-		goto out;
-	}
-	ret = 0;
-out:
+	strbuf_addf(&body, "%sfetched=%s\n", text, ts);
+	ret = fs_put_file(path.buf, body.buf, body.len, 0644, err);
 	free(ts);
 	strbuf_release(&path);
+	strbuf_release(&body);
 	return ret;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "fsutil.h"
 #include "lxd.h"
 #include "proc.h"
 #include "signals.h"
@@ -22,7 +23,7 @@
 
 const struct opt image_opts[] = {
 	{ "release", OPT_VALUE, "NAME", "Debian release of the image (default bookworm)" },
-	{ "packages-file", OPT_VALUE, "FILE",
+	{ "packages-file", OPT_VALUE | OPTF_INPUT, "FILE",
 	  "packages baked into the image (default recipes/build-packages.txt)" },
 	{ "mirror", OPT_VALUE, "URL", "Debian mirror for debootstrap (default: debootstrap's)" },
 	{ "image", OPT_VALUE, "ALIAS", "image check: the image (instead of ALIAS)" },
@@ -91,44 +92,6 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&d);
 	return ret;
-}
-
-static int mkdirs(const char *path, struct strbuf *err)
-{
-	struct strbuf p = STRBUF_INIT;
-	size_t i;
-	int ret = 0;
-
-	strbuf_addstr(&p, path);
-	for (i = 1; i <= p.len; i++) {
-		if (p.buf[i] != '/' && p.buf[i] != '\0')
-			continue;
-		p.buf[i] = '\0';
-		if (mkdir(p.buf, 0755) && errno != EEXIST) {
-			strbuf_addf(err, "cannot create %s: %s", p.buf, strerror(errno));
-			ret = -1;
-			break;
-		}
-		if (i < p.len)
-			p.buf[i] = '/';
-	}
-	strbuf_release(&p);
-	return ret;
-}
-
-static int write_file(const char *path, const char *data, int mode, struct strbuf *err)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f || fputs(data, f) < 0 || fclose(f)) {
-		strbuf_addf(err, "cannot write %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (chmod(path, (mode_t)mode)) {
-		strbuf_addf(err, "cannot chmod %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 /* Reads a package list: one or more names a line, '#' starts a comment. */
@@ -318,7 +281,7 @@ static int image_build(struct run *run, struct stage_report *s, struct strbuf *u
 		char *rm[] = { "rm", "-rf", dir.buf, NULL };
 		c = stage_add_check(s, "debootstrap");
 		if (run_cmd(rm, 600, NULL, c, "cleaning the work directory") ||
-		    mkdirs(dir.buf, &err)) {
+		    fs_mkdirs(dir.buf, &err)) {
 			if (err.len)
 				check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 			check_finish(c);
@@ -353,8 +316,8 @@ static int image_build(struct run *run, struct stage_report *s, struct strbuf *u
 		char *tar[] = { "tar", "--numeric-owner", "--xattrs", "-C", dir.buf, "-czf",
 				tarball.buf, "metadata.yaml", "rootfs", NULL };
 		strbuf_addf(&mp, "%s/metadata.yaml", dir.buf);
-		if (write_file(path.buf, init_script, 0755, &err) ||
-		    write_file(mp.buf, meta.buf, 0644, &err)) {
+		if (fs_put_file(path.buf, init_script, strlen(init_script), 0755, &err) ||
+		    fs_put_file(mp.buf, meta.buf, meta.len, 0644, &err)) {
 			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 			strbuf_release(&mp);
 			check_finish(c);

@@ -9,17 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "report_write.h"
 #include "sha256.h"
 #include "signals.h"
 
 const struct opt package_opts[] = {
 	{ "slurm-version", OPT_VALUE, "VERSION", "version that names the files (required)" },
-	{ "module-dir", OPT_VALUE, "DIR", "modulefiles root holding slurm/<version>.lua" },
+	{ "module-dir", OPT_VALUE | OPTF_INPUT, "DIR", "modulefiles root holding slurm/<version>.lua" },
 	{ "format", OPT_VALUE, "FMT", "compression: gz (default) or zst" },
 	{ "source-date-epoch", OPT_VALUE, "SECONDS",
 	  "mtime of every entry (default $SOURCE_DATE_EPOCH, else 0)" },
@@ -113,20 +114,113 @@ static void add_lists(struct json_object *obj, char *const *kv)
 	}
 }
 
-static int is_dir(const char *p)
+/*
+ * The files of one package run, each first written to a temporary file of
+ * its own beside its final name: nothing in the output directory is
+ * touched until all of them are complete, and a failure removes only these
+ * temporary files, never a file this run did not make.
+ */
+enum { P_SOFTWARE, P_MODULE, P_MANIFEST, P_SUMS, P_COUNT };
+
+struct pending {
+	int fd;
+	struct strbuf tmp;
+	const char *path;     /* final name (borrowed from package_output) */
+};
+
+static void pending_init(struct pending *p)
 {
-	struct stat st;
-	return p && !stat(p, &st) && S_ISDIR(st.st_mode);
+	size_t i;
+
+	for (i = 0; i < P_COUNT; i++) {
+		p[i].fd = -1;
+		strbuf_init(&p[i].tmp);
+		p[i].path = NULL;
+	}
 }
 
-/* Packs `dir` into `path` through `path`.tmp and rename. */
-static int pack_one(const char *dir, const char *top, const char *path,
+/* Removes every temporary file not yet committed. */
+static void pending_release(struct pending *p)
+{
+	size_t i;
+
+	for (i = 0; i < P_COUNT; i++) {
+		if (p[i].fd >= 0) {
+			close(p[i].fd);
+			unlink(p[i].tmp.buf);
+		}
+		strbuf_release(&p[i].tmp);
+	}
+}
+
+static int pending_open(struct pending *p, const char *path, struct strbuf *err)
+{
+	struct strbuf target = STRBUF_INIT;
+	int ret = -1;
+
+	/* the final name must be one we may replace: a file, or nothing yet */
+	if (fs_replace_target(path, &target, err))
+		goto out;
+	p->path = path;
+	p->fd = fs_create_temp(path, 0644, &p->tmp, err);
+	ret = p->fd < 0 ? -1 : 0;
+out:
+	strbuf_release(&target);
+	return ret;
+}
+
+static int pending_write(struct pending *p, const char *path, const char *data, size_t len,
+			 struct strbuf *err)
+{
+	size_t off = 0;
+
+	if (pending_open(p, path, err))
+		return -1;
+	while (off < len) {
+		ssize_t n = write(p->fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			strbuf_addf(err, "cannot write '%s': %s", p->tmp.buf, strerror(errno));
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Tarballs first, SHA256SUMS last: a reader that sees the sums sees the files. */
+static int pending_commit(struct pending *p, struct strbuf *err)
+{
+	struct strbuf target = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < P_COUNT && !ret; i++) {
+		int fd = p[i].fd;
+
+		p[i].fd = -1;
+		if (fs_replace_target(p[i].path, &target, err)) {
+			close(fd);
+			unlink(p[i].tmp.buf);
+			ret = -1;
+		} else {
+			ret = fs_commit_temp(fd, p[i].tmp.buf, target.buf, err);
+		}
+	}
+	strbuf_release(&target);
+	return ret;
+}
+
+/*
+ * Packs `dir` into a new temporary file beside `path` (kept open in `p`),
+ * hashing it as it is written.
+ */
+static int pack_one(struct pending *p, const char *dir, const char *top, const char *path,
 		    const struct package_input *in, struct json_object *files,
 		    char hex[65], unsigned long long *size, struct strbuf *err)
 {
 	struct pack_opts po;
-	char *tmp = xasprintf("%s.tmp", path);
-	int ret = -1;
 
 	memset(&po, 0, sizeof(po));
 	po.format = in->format;
@@ -134,18 +228,33 @@ static int pack_one(const char *dir, const char *top, const char *path,
 	po.top = top;
 	po.on_entry = files ? on_entry : NULL;
 	po.ctx = files;
-	if (archive_pack_tree(dir, tmp, &po, err))
-		goto out;
-	if (sha256_file(tmp, hex, size, err) || rename(tmp, path)) {
-		if (!err->len)
-			strbuf_addf(err, "cannot rename %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		goto out;
+	if (pending_open(p, path, err) || archive_pack_tree(dir, p->fd, path, &po, err))
+		return -1;
+	return sha256_file(p->tmp.buf, hex, size, err);
+}
+
+/*
+ * Holds an exclusive lock on the output directory itself (flock on the
+ * directory: no lock file is left behind) so that two package runs into
+ * one directory take turns and both succeed. -1 when it cannot be opened.
+ */
+static int lock_dir(const char *dir, struct strbuf *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		strbuf_addf(err, "cannot open the output directory '%s': %s", dir,
+			    strerror(errno));
+		return -1;
 	}
-	ret = 0;
-out:
-	free(tmp);
-	return ret;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR || signals_interrupted()) {
+			strbuf_addf(err, "cannot lock '%s': %s", dir, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
 }
 
 int package_tree(struct stage_report *s, const struct package_input *in,
@@ -153,17 +262,25 @@ int package_tree(struct stage_report *s, const struct package_input *in,
 {
 	struct json_object *man = json_object_new_object(), *files = json_object_new_array();
 	struct json_object *arts = json_object_new_array(), *build = json_object_new_object();
-	struct strbuf err = STRBUF_INIT, sums = STRBUF_INIT, empty = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, sums = STRBUF_INIT, body = STRBUF_INIT;
 	const char *ext = package_format_ext(in->format);
 	char *sw_name = NULL, *mod_name = NULL, *empty_dir = NULL;
 	const char *module_root;
+	struct pending p[P_COUNT];
 	struct check *c;
-	int ret = -1;
+	int ret = -1, lock = -1;
 
 	memset(out, 0, sizeof(*out));
+	pending_init(p);
 	c = stage_add_check(s, "software tarball");
-	if (!is_dir(in->tree)) {
+	if (!fs_is_dir(in->tree)) {
 		check_fail(c, OUTCOME_ERROR, "no install tree at %s", in->tree);
+		check_finish(c);
+		goto out;
+	}
+	lock = lock_dir(in->out_dir, &err);
+	if (lock < 0) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
 		goto out;
 	}
@@ -173,8 +290,8 @@ int package_tree(struct stage_report *s, const struct package_input *in,
 	out->module = xasprintf("%s/%s", in->out_dir, mod_name);
 	out->sums = xasprintf("%s/SHA256SUMS", in->out_dir);
 	out->manifest = xasprintf("%s/manifest.json", in->out_dir);
-	if (pack_one(in->tree, "software", out->software, in, files, out->software_sha256,
-		     &out->software_size, &err)) {
+	if (pack_one(&p[P_SOFTWARE], in->tree, "software", out->software, in, files,
+		     out->software_sha256, &out->software_size, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
 		goto out;
@@ -186,19 +303,25 @@ int package_tree(struct stage_report *s, const struct package_input *in,
 
 	c = stage_add_check(s, "module tarball");
 	module_root = in->module_dir;
-	if (!is_dir(module_root)) {
+	if (!fs_is_dir(module_root)) {
 		/* nothing to pack yet: an empty slurm/ directory keeps the layout */
-		empty_dir = xasprintf("%s/.module-empty", in->out_dir);
+		struct strbuf empty = STRBUF_INIT;
+		strbuf_addf(&empty, "%s/.module-empty-", fs_tmpdir());
+		fs_random_name(&empty, 12);
+		empty_dir = strbuf_detach(&empty);
 		strbuf_addf(&empty, "%s/slurm", empty_dir);
-		if (fs_mkdirs(empty.buf, &err)) {
-			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		if (mkdir(empty_dir, 0700) < 0 || mkdir(empty.buf, 0755) < 0) {
+			check_fail(c, OUTCOME_ERROR, "cannot create '%s': %s", empty.buf,
+				   strerror(errno));
 			check_finish(c);
+			strbuf_release(&empty);
 			goto out;
 		}
+		strbuf_release(&empty);
 		module_root = empty_dir;
 	}
-	if (pack_one(module_root, NULL, out->module, in, NULL, out->module_sha256,
-		     &out->module_size, &err)) {
+	if (pack_one(&p[P_MODULE], module_root, NULL, out->module, in, NULL,
+		     out->module_sha256, &out->module_size, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
 		goto out;
@@ -244,20 +367,15 @@ int package_tree(struct stage_report *s, const struct package_input *in,
 	arts = NULL;
 	json_object_object_add(man, "files", files);
 	files = NULL;
-	{
-		const char *text = json_object_to_json_string_ext(man, JSON_C_TO_STRING_PRETTY |
-								  JSON_C_TO_STRING_SPACED |
-								  JSON_C_TO_STRING_NOSLASHESCAPE);
-		struct strbuf body = STRBUF_INIT;
-		strbuf_addf(&body, "%s\n", text);
-		if (write_file_atomic(out->manifest, body.buf, body.len, &err) ||
-		    write_file_atomic(out->sums, sums.buf, sums.len, &err)) {
-			strbuf_release(&body);
-			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-			check_finish(c);
-			goto out;
-		}
-		strbuf_release(&body);
+	strbuf_addf(&body, "%s\n", json_object_to_json_string_ext(man, JSON_C_TO_STRING_PRETTY |
+								   JSON_C_TO_STRING_SPACED |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (pending_write(&p[P_MANIFEST], out->manifest, body.buf, body.len, &err) ||
+	    pending_write(&p[P_SUMS], out->sums, sums.buf, sums.len, &err) ||
+	    signals_interrupted() || pending_commit(p, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.len ? err.buf : "interrupted");
+		check_finish(c);
+		goto out;
 	}
 	check_set_message(c, "manifest.json (%zu files) and SHA256SUMS", out->nr_files);
 	check_finish(c);
@@ -273,12 +391,9 @@ int package_tree(struct stage_report *s, const struct package_input *in,
 	stage_set_prop(s, "manifest", out->manifest);
 	ret = 0;
 out:
-	if (ret) {
-		if (out->software)
-			unlink(out->software);
-		if (out->module)
-			unlink(out->module);
-	}
+	pending_release(p);
+	if (lock >= 0)
+		close(lock);
 	if (empty_dir)
 		fs_rmtree(empty_dir, NULL);
 	json_object_put(man);
@@ -290,7 +405,7 @@ out:
 	free(empty_dir);
 	strbuf_release(&err);
 	strbuf_release(&sums);
-	strbuf_release(&empty);
+	strbuf_release(&body);
 	return ret;
 }
 

@@ -15,6 +15,7 @@
 
 #include "ci_output.h"
 #include "publish.h"
+#include "fsutil.h"
 #include "report_write.h"
 #include "signals.h"
 #include "stages.h"
@@ -202,9 +203,15 @@ static void publish_to(struct run *run, struct stage_report *s, const char *url,
 	}
 	ci_mask_secrets((const char *const *)p.secrets, p.nr_secrets);
 	for (i = 0; i < fs->nr && !signals_interrupted(); i++) {
-		if (!run->quiet)
-			fprintf(stderr, "publish: %s (%llu bytes) -> %s\n", fs->v[i].name,
-				fs->v[i].size, name.buf + 7);
+		if (!run->quiet) {
+			struct strbuf line = STRBUF_INIT;
+			strbuf_addstr(&line, "publish: ");
+			strbuf_add_console(&line, fs->v[i].name);
+			strbuf_addf(&line, " (%llu bytes) -> ", fs->v[i].size);
+			strbuf_add_console(&line, name.buf + 7);
+			fprintf(stderr, "%s\n", line.buf);
+			strbuf_release(&line);
+		}
 		if (p.backend->upload(&p, &fs->v[i], &err)) {
 			publish_redact(&p, &err);
 			check_fail(c, OUTCOME_ERROR, "%s: %s", fs->v[i].name, err.buf);
@@ -272,7 +279,7 @@ int stage_publish(struct run *run, struct strbuf *err)
 		struct strbuf path = STRBUF_INIT, json = STRBUF_INIT;
 		strbuf_addf(&path, "%s/%s", dir, PIPELINE_REPORT);
 		report_json_string(&run->report, &json);
-		if (write_file_atomic(path.buf, json.buf, json.len, &e))
+		if (fs_write_output(path.buf, json.buf, json.len, &e))
 			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
 		strbuf_release(&path);
 		strbuf_release(&json);

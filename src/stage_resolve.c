@@ -11,7 +11,7 @@
 #include "tags.h"
 
 const struct opt resolve_opts[] = {
-	{ "repo", OPT_VALUE, "URL", "Slurm git repository, any URL or path "
+	{ "repo", OPT_VALUE | OPTF_INPUT, "URL", "Slurm git repository, any URL or path "
 	  "(default " SOURCE_DEFAULT_REPO ")" },
 	{ "pre", OPT_FLAG, NULL, "let latest and MAJ.MIN[.MICRO] pick pre-releases" },
 	{ "timeout", OPT_VALUE, "SECONDS", "give up on a silent server after this "

@@ -25,7 +25,7 @@ const struct opt run_opts[] = {
 	  "gate (verify, smoke), so skipping one of them keeps it from publishing" },
 	{ "dry-run", OPT_FLAG, NULL, "print the plan (stages, version, backend, prefixes, "
 	  "targets) and stop: no side effects, no network" },
-	{ "dotenv", OPT_VALUE, "FILE", "GitLab CI: the dotenv file for later jobs "
+	{ "dotenv", OPT_VALUE | OPTF_OUTPUT, "FILE", "GitLab CI: the dotenv file for later jobs "
 	  "(default slurm-factory.env)" },
 	{ NULL, 0, NULL, NULL },
 };
@@ -91,7 +91,7 @@ static const struct stage *pipeline_stage(const char *name)
 {
 	const struct stage *s = stage_find(name);
 
-	return s && s->in_pipeline ? s : NULL;
+	return s && (s->flags & STAGE_PIPELINE) ? s : NULL;
 }
 
 static void print_plan(const struct run *run, const char *spec, char *const *skip,
@@ -106,7 +106,7 @@ static void print_plan(const struct run *run, const char *spec, char *const *ski
 
 	printf("plan:\n");
 	for (s = stages; s->name; s++) {
-		if (!s->in_pipeline)
+		if (!(s->flags & STAGE_PIPELINE))
 			continue;
 		if (after_until)
 			printf("  -  %-8s (after --until %s)\n", s->name, until);
@@ -275,7 +275,7 @@ int stage_run(struct run *run, struct strbuf *err)
 	}
 	report_set_prop(&run->report, "spec", spec);
 	for (s = stages; s->name; s++) {
-		if (!s->in_pipeline || listed(skip, nr_skip, s->name) || after_until)
+		if (!(s->flags & STAGE_PIPELINE) || listed(skip, nr_skip, s->name) || after_until)
 			continue;
 		total++;
 		if (until && !strcmp(s->name, until))
@@ -286,7 +286,7 @@ int stage_run(struct run *run, struct strbuf *err)
 		struct stage_report *sr;
 		size_t before;
 
-		if (!s->in_pipeline)
+		if (!(s->flags & STAGE_PIPELINE))
 			continue;
 		if (plan.len)
 			strbuf_addch(&plan, ' ');

@@ -24,7 +24,6 @@
 #include "backend.h"
 #include "fsutil.h"
 #include "modulefile.h"
-#include "report_write.h"
 #include "signals.h"
 #include "stages.h"
 
@@ -44,7 +43,7 @@ const struct opt smoke_opts[] = {
 	{ "build-prefix", OPT_VALUE, "PATH", "the tree's build prefix, the modules' fallback "
 	  "(default " DEFAULT_BUILD_PREFIX ")" },
 	{ "work-dir", OPT_VALUE, "DIR", "where to extract (default $TMPDIR or /tmp)" },
-	{ "script", OPT_VALUE, "FILE", "the per-prefix script (default recipes/smoke.sh)" },
+	{ "script", OPT_VALUE | OPTF_INPUT, "FILE", "the per-prefix script (default recipes/smoke.sh)" },
 	BACKEND_LXD_OPTS,
 	{ NULL, 0, NULL, NULL },
 };
@@ -619,7 +618,7 @@ int stage_smoke(struct run *run, struct strbuf *err)
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/%s.lua", sm.refmods.buf, sm.version);
 	if (fs_mkdirs(sm.refmods.buf, &e) || modulefile_reference_lua(&spec, &text, &e) ||
-	    write_file_atomic(path.buf, text.buf, text.len, &e)) {
+	    fs_write_output(path.buf, text.buf, text.len, &e)) {
 		fail_check(sm.s, "reference-form module", OUTCOME_ERROR, e.buf);
 		goto done;
 	}

@@ -39,9 +39,10 @@ const struct opt verify_opts[] = {
 	  "also treat libraries matching PATTERN (fnmatch) as provided by the system" },
 	{ "build-prefix", OPT_LIST, "PATH",
 	  "where the tree was built/installed (default " DEFAULT_BUILD_PREFIX ")" },
-	{ "tree", OPT_VALUE, "DIR", "check DIR in place instead of tarballs (no relocation)" },
+	{ "tree", OPT_VALUE | OPTF_INPUT, "DIR", "check DIR in place instead of tarballs (no relocation)" },
 	{ "work-dir", OPT_VALUE, "DIR",
-	  "where to extract (default $TMPDIR, else /dev/shm when it has room, else /tmp)" },
+	  "where to extract (default $TMPDIR; else /dev/shm while the tree fits in half "
+	  "of its free room and of free memory, moving to /var/tmp when it does not)" },
 	{ "max-entries", OPT_VALUE, "N", "refuse archives with more entries (default 1000000)" },
 	{ "max-bytes", OPT_VALUE, "SIZE", "refuse trees larger than SIZE (default 64G)" },
 	{ "max-entry-bytes", OPT_VALUE, "SIZE", "refuse single entries larger than SIZE (default 16G)" },
@@ -64,6 +65,7 @@ struct vopts {
 	unsigned long nr_prefixes;
 	struct extract_limits limits;
 	const char *work_dir;
+	const char *disk_dir;         /* where to start again when work_dir (RAM) is full */
 	int leak_scan;
 	int keep;
 };
@@ -723,7 +725,8 @@ static void verify_tarball(struct stage_report *s, const struct vopts *o,
 	struct check *xcheck;
 	struct tree t;
 	unsigned long i;
-	int have_base = 0;
+	int have_base = 0, moved = 0;
+	const char *work_dir = o->work_dir;
 
 	tree_init(&t, o);
 	strbuf_addf(&name, "%s: extract", label);
@@ -732,29 +735,63 @@ static void verify_tarball(struct stage_report *s, const struct vopts *o,
 	strbuf_addf(&key, "tarball.%u", idx);
 	stage_set_prop(s, key.buf, tarball);
 
-	strbuf_addf(&base, "%s/sf-verify-XXXXXX", o->work_dir);
-	if (!mkdtemp(base.buf)) {
-		check_fail(xcheck, OUTCOME_ERROR, "cannot create a work directory in '%s': %s",
-			   o->work_dir, strerror(errno));
-		goto out;
-	}
-	have_base = 1;
-	strbuf_addf(&cur, "%s/extract", base.buf);
-	if (mkdir(cur.buf, 0755) < 0) {
-		check_fail(xcheck, OUTCOME_ERROR, "cannot create '%s': %s", cur.buf,
-			   strerror(errno));
-		goto out;
-	}
-	if (archive_extract_secure(tarball, cur.buf, &o->limits, &st, &sink, &err)) {
-		check_fail(xcheck, OUTCOME_ERROR, "%s", err.buf);
-		goto out;
+	for (;;) {
+		struct extract_limits lim = o->limits;
+		int r;
+
+		if (!o->disk_dir || work_dir == o->disk_dir)
+			lim.room_bytes = 0;
+		strbuf_reset(&base);
+		strbuf_addf(&base, "%s/sf-verify-XXXXXX", work_dir);
+		if (!mkdtemp(base.buf)) {
+			check_fail(xcheck, OUTCOME_ERROR, "cannot create a work directory in "
+				   "'%s': %s", work_dir, strerror(errno));
+			goto out;
+		}
+		have_base = 1;
+		strbuf_reset(&cur);
+		strbuf_addf(&cur, "%s/extract", base.buf);
+		if (mkdir(cur.buf, 0755) < 0) {
+			check_fail(xcheck, OUTCOME_ERROR, "cannot create '%s': %s", cur.buf,
+				   strerror(errno));
+			goto out;
+		}
+		strbuf_reset(&err);
+		r = archive_extract_secure(tarball, cur.buf, &lim, &st, &sink, &err);
+		/* memory was the wrong place for this tree: start again on disk */
+		if (o->disk_dir && work_dir != o->disk_dir && !signals_interrupted() &&
+		    (st.out_of_room || (r && fs_is_full(work_dir, NULL)))) {
+			strbuf_reset(&err);
+			if (fs_rmtree(base.buf, &err)) {
+				check_fail(xcheck, OUTCOME_ERROR, "%s", err.buf);
+				goto out;
+			}
+			have_base = 0;
+			/* findings of the first attempt would be reported twice */
+			check_drop_findings(xcheck);
+			moved = 1;
+			work_dir = o->disk_dir;
+			continue;
+		}
+		if (r || st.out_of_room) {
+			check_fail(xcheck, OUTCOME_ERROR, "%s", r ? err.buf :
+				   "the work directory has no room for the tree");
+			goto out;
+		}
+		break;
 	}
 	check_finish(xcheck);
 	strbuf_reset(&name);
 	strbuf_addf(&name, "%zu entries: %zu files, %zu directories, %zu symlinks, "
 		    "%zu hard links, %llu bytes", st.entries, st.files, st.dirs, st.symlinks,
 		    st.hardlinks, st.bytes);
+	if (moved)
+		strbuf_addf(&name, "; extracted in %s: the tree did not fit in %s", work_dir,
+			    o->work_dir);
 	summarize(xcheck, name.buf);
+	strbuf_reset(&key);
+	strbuf_addf(&key, "work_dir.%u", idx);
+	stage_set_prop(s, key.buf, work_dir);
 	if (st.stopped || signals_interrupted())
 		goto out;
 
@@ -816,29 +853,53 @@ out:
 }
 
 /*
- * Where to extract when --work-dir is not given: $TMPDIR when set, else
- * /dev/shm when it is a tmpfs with room to spare (8x the tarballs plus
- * 256 MiB), else /tmp. On disk file systems creating the files costs as
- * much as inflating them; in memory the extraction is decompression-bound.
+ * Where to extract when --work-dir is not given: $TMPDIR when set; else
+ * /dev/shm when it is a writable tmpfs, with room for half of what it and
+ * memory have free (on disk creating the files costs as much as inflating
+ * them, in memory the extraction is decompression-bound). The expanded
+ * size of a compressed tarball is not known before it is extracted: the
+ * extraction counts it and, at the room given, starts again on disk
+ * (/var/tmp, else /tmp) instead of filling memory or failing with ENOSPC.
  */
-static const char *default_work_dir(char **tarballs, size_t nr)
-{
-	unsigned long long need = 256ULL << 20;
-	struct statfs fs;
-	size_t i;
+#define MIN_RAM_ROOM (64ULL << 20)
 
-	if (getenv("TMPDIR") && *getenv("TMPDIR"))
-		return fs_tmpdir();
-	for (i = 0; i < nr; i++) {
-		struct stat st;
-		if (stat(tarballs[i], &st) == 0)
-			need += 8ULL * (unsigned long long)st.st_size;
+static unsigned long long mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024ULL;
+}
+
+static void default_work_dir(struct vopts *o)
+{
+	unsigned long long shm, mem;
+	struct statfs fs;
+
+	if (getenv("TMPDIR") && *getenv("TMPDIR")) {
+		o->work_dir = fs_tmpdir();
+		return;
 	}
-	if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
-	    access("/dev/shm", W_OK) == 0 &&
-	    (unsigned long long)fs.f_bavail * (unsigned long long)fs.f_bsize > need)
-		return "/dev/shm";
-	return fs_tmpdir();
+	o->disk_dir = access("/var/tmp", W_OK) == 0 ? "/var/tmp" : "/tmp";
+	o->work_dir = o->disk_dir;
+	if (statfs("/dev/shm", &fs) != 0 || fs.f_type != TMPFS_MAGIC ||
+	    access("/dev/shm", W_OK) != 0)
+		return;
+	shm = (unsigned long long)fs.f_bavail * (unsigned long long)fs.f_bsize;
+	mem = mem_available();
+	if (mem && mem < shm)
+		shm = mem;
+	if (shm / 2 < MIN_RAM_ROOM)
+		return;
+	o->work_dir = "/dev/shm";
+	o->limits.room_bytes = shm / 2;
 }
 
 static int parse_opts(struct run *run, struct vopts *o, struct strbuf *err)
@@ -893,7 +954,7 @@ static int parse_opts(struct run *run, struct vopts *o, struct strbuf *err)
 		o->allow[o->nr_allow++] = v[i];
 	o->work_dir = cli_get(&run->cli, "work-dir");
 	if (!o->work_dir)
-		o->work_dir = default_work_dir(run->cli.args, run->cli.nr_args);
+		default_work_dir(o);
 	o->leak_scan = !cli_flag(&run->cli, "no-leak-scan");
 	o->keep = cli_flag(&run->cli, "keep");
 	return 0;

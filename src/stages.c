@@ -4,7 +4,7 @@
 
 /* Pipeline stages in pipeline order, then tool commands. */
 const struct stage stages[] = {
-	{ "resolve", 1, "turn a version spec into one Slurm tag and commit",
+	{ "resolve", STAGE_PIPELINE, "turn a version spec into one Slurm tag and commit",
 	  "SPEC [--repo URL] [--pre] [options]",
 	  "Lists the tags of Slurm's git repository without cloning it and picks\n"
 	  "one: SPEC is latest, MAJ.MIN (newest micro), MAJ.MIN.MICRO, a\n"
@@ -13,7 +13,7 @@ const struct stage stages[] = {
 	  "fails (exit 1) with the nearest versions; an unreachable repository\n"
 	  "is an environment error (exit 2).",
 	  resolve_opts, 1, 1, stage_resolve },
-	{ "fetch", 1, "get the source of a resolved commit into the source cache",
+	{ "fetch", STAGE_PIPELINE, "get the source of a resolved commit into the source cache",
 	  "SPEC [--repo URL] [--pre] [--commit ID] [options]  |  --source TARBALL [options]",
 	  "Resolves SPEC (or takes the tag and --commit an earlier resolve\n"
 	  "printed) and writes that commit's tree to\n"
@@ -21,7 +21,7 @@ const struct stage stages[] = {
 	  "opens no network connection. --source TARBALL caches a tarball by its\n"
 	  "sha256 instead.",
 	  fetch_opts, 0, 1, stage_fetch },
-	{ "build", 1, "build a relocatable Slurm in a fresh container, package and verify it",
+	{ "build", STAGE_PIPELINE, "build a relocatable Slurm in a fresh container, package and verify it",
 	  "[--slurm-version SPEC] [--gpu] [--minimal] [--backend lxd|host] [options]",
 	  "Fetches SPEC (default latest), builds it with recipes/build-slurm.sh in\n"
 	  "an ephemeral LXD container from the build image (or on this machine\n"
@@ -33,7 +33,7 @@ const struct stage stages[] = {
 	  "(commit, recipe, image, options): an unchanged build is a cache hit\n"
 	  "that starts no container. ccache persists in <cache>/ccache.",
 	  build_opts, 0, 0, stage_build },
-	{ "package", 1, "pack an install tree into deterministic tarballs",
+	{ "package", STAGE_PIPELINE | STAGE_PATH_ARGS, "pack an install tree into deterministic tarballs",
 	  "TREE --slurm-version VERSION [--module-dir DIR] [options]",
 	  "Packs TREE (an installed Slurm prefix) as software/ into\n"
 	  "slurm-<version>-software.tar.gz, and the modulefiles of --module-dir\n"
@@ -42,7 +42,7 @@ const struct stage stages[] = {
 	  "tree gives the same bytes. Writes SHA256SUMS and manifest.json into\n"
 	  "--output-dir (default .).",
 	  package_opts, 1, 1, stage_package },
-	{ "verify", 1, "prove a tarball's tree works when unpacked anywhere",
+	{ "verify", STAGE_PIPELINE | STAGE_PATH_ARGS, "prove a tarball's tree works when unpacked anywhere",
 	  "TARBALL... [options]  |  --tree DIR [options]",
 	  "Extracts each TARBALL once in secure mode, moves the tree to N random\n"
 	  "prefixes by rename(), and at each prefix checks every ELF file's\n"
@@ -50,7 +50,7 @@ const struct stage stages[] = {
 	  "Build-prefix strings left in files are graded by where they sit.\n"
 	  "Nothing from the tarball is executed.",
 	  verify_opts, 0, (size_t)-1, stage_verify },
-	{ "smoke", 1, "run the relocated package: Lmod module + a real cluster at random prefixes",
+	{ "smoke", STAGE_PIPELINE | STAGE_PATH_ARGS, "run the relocated package: Lmod module + a real cluster at random prefixes",
 	  "SOFTWARE_TARBALL [MODULE_TARBALL] [--prefixes N] [--image ALIAS | --backend host]",
 	  "Extracts the tree once and moves it to N random prefixes by rename().\n"
 	  "At each, in a fresh container of the runtime image (or, with the host\n"
@@ -63,7 +63,7 @@ const struct stage stages[] = {
 	  "modules are generated. A module in the reference tool's\n"
 	  "${SLURM_INSTALL_PREFIX:-...} form must be caught at the first prefix.",
 	  smoke_opts, 0, 2, stage_smoke },
-	{ "publish", 1, "upload artifacts to a directory, HTTP, S3, GitHub or GitLab",
+	{ "publish", STAGE_PIPELINE | STAGE_PATH_ARGS, "upload artifacts to a directory, HTTP, S3, GitHub or GitLab",
 	  "DIR --to URL [--to URL...] [options]",
 	  "Uploads every file of DIR (artifacts first, then the manifest and the\n"
 	  "reports, SHA256SUMS last) to each --to target: a directory or file://,\n"
@@ -129,7 +129,7 @@ const struct opt *stage_options(const struct stage *s, struct opt **owned)
 	memset(all, 0, sizeof(*all));
 	add_opts(&all, &nr, &alloc, s->opts);
 	for (p = stages; p->name; p++)
-		if (p->in_pipeline)
+		if (p->flags & STAGE_PIPELINE)
 			add_opts(&all, &nr, &alloc, p->opts);
 	*owned = all;
 	return all;

@@ -2,7 +2,7 @@
  * The one command table. main.c dispatches commands from it, `help` lists
  * it, and the pipeline walks its pipeline stages in order. A new stage is
  * one file (src/stage_<name>.c) and one line in stages.c; tool commands
- * that are not pipeline stages (image, gc) are rows with in_pipeline = 0.
+ * that are not pipeline stages (image, gc) are rows without STAGE_PIPELINE.
  */
 #ifndef SF_STAGES_H
 #define SF_STAGES_H
@@ -22,9 +22,15 @@ struct run {
 	int quiet;
 };
 
+/* What a row of the table is and takes. */
+enum stage_flag {
+	STAGE_PIPELINE = 1,      /* a pipeline stage (run walks it); else a tool command */
+	STAGE_PATH_ARGS = 2,     /* its positional arguments are input files/directories */
+};
+
 struct stage {
 	const char *name;        /* CLI word, JUnit suite, JSON key */
-	int in_pipeline;         /* 1: a pipeline stage, 0: a tool command (gc) */
+	unsigned flags;          /* enum stage_flag */
 	const char *summary;     /* one line for help */
 	const char *usage;       /* arguments after the command word */
 	const char *description; /* paragraph for `help NAME` */

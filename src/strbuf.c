@@ -288,6 +288,54 @@ void utf8_sanitize(struct strbuf *out, const char *s, size_t len, int xml)
 	}
 }
 
+void strbuf_add_console(struct strbuf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t len = strlen((const char *)p), i = 0, lead;
+	struct strbuf sb = STRBUF_INIT;
+
+	while (i < len) {
+		unsigned cp;
+		size_t n = utf8_seq(p + i, len - i, &cp);
+
+		if (!n) {
+			strbuf_addf(&sb, "\\x%02X", p[i]);
+			i++;
+			continue;
+		}
+		if (cp == '\n')
+			strbuf_addstr(&sb, "\\n");
+		else if (cp == '\r')
+			strbuf_addstr(&sb, "\\r");
+		else if (cp == '\t')
+			strbuf_addstr(&sb, "\\t");
+		else if (cp < 0x20 || cp == 0x7F)
+			strbuf_addf(&sb, "\\x%02x", cp);
+		else if ((cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029)
+			strbuf_addf(&sb, "\\u{%04X}", cp);   /* C1 controls (CSI), line separators */
+		else
+			strbuf_add(&sb, p + i, n);
+		i += n;
+	}
+	/* printed at the start of a line, it must not read as a CI workflow command */
+	lead = strspn(sb.buf, " ");
+	if (!strncmp(sb.buf + lead, "::", 2) || !strncmp(sb.buf + lead, "##[", 3)) {
+		strbuf_add(out, sb.buf, lead);
+		strbuf_addch(out, '\\');
+		strbuf_addstr(out, sb.buf + lead);
+	} else {
+		strbuf_add(out, sb.buf, sb.len);
+	}
+	strbuf_release(&sb);
+}
+
+const char *console_str(struct strbuf *tmp, const char *s)
+{
+	strbuf_reset(tmp);
+	strbuf_add_console(tmp, s);
+	return tmp->buf;
+}
+
 /* The user[:password] of `url`: *start and length, 0 when it has none. */
 static size_t url_userinfo(const char *url, const char **start)
 {

@@ -65,6 +65,18 @@ int parse_size(const char *s, unsigned long long *out);
 void utf8_sanitize(struct strbuf *out, const char *s, size_t len, int xml);
 
 /*
+ * Appends `s` (text that came from an input: an entry or file name, an ELF
+ * string, a log line, a server reply) as it may appear on a console or in
+ * a CI log: one line of valid UTF-8, control characters shown as \n, \r,
+ * \t, \x1b, C1 controls and line separators as \u{009B}, invalid bytes as
+ * \xFF; and when the result would start (after spaces) with a GitHub or
+ * Azure workflow command ("::", "##["), a backslash goes first.
+ */
+void strbuf_add_console(struct strbuf *out, const char *s);
+/* strbuf_add_console into `tmp` (reset first); returns tmp->buf. For printf. */
+const char *console_str(struct strbuf *tmp, const char *s);
+
+/*
  * Credentials in URLs are never printed or written to reports. Appends
  * `url` to `out` with the user[:password] part of its authority replaced
  * by "***" (user:token@host becomes ***@host); anything else is appended as is.

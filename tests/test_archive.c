@@ -793,7 +793,7 @@ static void h_entry_too_large(struct fx *f)
 	tb_close(f);
 }
 
-#define NO_LIMITS { 0, 0, 0 }
+#define NO_LIMITS { 0, 0, 0, 0 }
 
 static const struct hcase corpus[] = {
 	{ "dotdot", h_dotdot, "extract-path-traversal", "../pwned", NO_LIMITS },
@@ -820,13 +820,13 @@ static const struct hcase corpus[] = {
 	/* the finding names the entry as written: "a/" for a directory */
 	{ "duplicate-file-then-dir", h_duplicate_file_then_dir, "extract-duplicate-entry", NULL, NO_LIMITS },
 	{ "gzip-bomb-one", h_bomb_one, "extract-too-large", "zeros",
-	  { 1000, BOMB_LIMIT, 16ULL << 20 } },
+	  { 1000, BOMB_LIMIT, 16ULL << 20, 0 } },
 	{ "gzip-bomb-many", h_bomb_many, "extract-too-large", NULL,
-	  { 1000, BOMB_LIMIT, 16ULL << 20 } },
+	  { 1000, BOMB_LIMIT, 16ULL << 20, 0 } },
 	{ "entry-too-large", h_entry_too_large, "extract-too-large", "big",
-	  { 1000, 64ULL << 20, 1ULL << 20 } },
+	  { 1000, 64ULL << 20, 1ULL << 20, 0 } },
 	{ "too-many-entries", h_many_entries, "extract-too-many-entries", NULL,
-	  { 5, 1ULL << 30, 1ULL << 30 } },
+	  { 5, 1ULL << 30, 1ULL << 30, 0 } },
 	{ "data-longer-than-size", h_data_longer_than_size, "extract-damaged", NULL, NO_LIMITS },
 	{ "truncated-gzip", h_truncated, "extract-damaged", NULL, NO_LIMITS },
 	{ "truncated-tar", h_truncated_plain, "extract-damaged", NULL, NO_LIMITS },
@@ -1262,7 +1262,7 @@ static void extract__normal_tree_tar_bz2_extracts_exactly(void **s) { extract_fo
 static void extract__limits_exactly_met_pass(void **state)
 {
 	struct fx *f = *state;
-	struct extract_limits lim = { 3, 12, 4 };
+	struct extract_limits lim = { 3, 12, 4, 0 };
 
 	tb_open(f, FMT_PAX, F_NONE);
 	tb_file(f, "a", "aaaa", 0644);

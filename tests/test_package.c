@@ -5,11 +5,14 @@
  */
 #include "testlib.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "archive.h"
 #include "package.h"
@@ -54,13 +57,18 @@ static void pack(const char *tree, const char *out, enum pack_format fmt, long l
 {
 	struct pack_opts po;
 	struct strbuf err = STRBUF_INIT;
+	int fd;
 
 	memset(&po, 0, sizeof(po));
 	po.format = fmt;
 	po.mtime = mtime;
 	po.top = top;
-	if (archive_pack_tree(tree, out, &po, &err))
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fail_msg("create %s: %s", out, strerror(errno));
+	if (archive_pack_tree(tree, fd, out, &po, &err))
 		fail_msg("pack %s: %s", tree, err.buf);
+	close(fd);
 	strbuf_release(&err);
 }
 
@@ -172,18 +180,20 @@ static void pack_tree__zst_round_trips_through_the_secure_extractor(void **state
 	free(x);
 }
 
-static void pack_tree__fifo_in_the_tree_is_an_error_and_leaves_no_file(void **state)
+static void pack_tree__fifo_in_the_tree_is_an_error(void **state)
 {
 	struct fx *f = *state;
 	char *a = xasprintf("%s/a.tar.gz", f->dir);
 	struct pack_opts po;
 	struct strbuf err = STRBUF_INIT;
+	int fd = open(a, O_WRONLY | O_CREAT | O_EXCL, 0644);
 
+	assert_true(fd >= 0);
 	assert_int_equal(t_sh("mkfifo '%s/tree/lib/pipe'", f->dir), 0);
 	memset(&po, 0, sizeof(po));
-	assert_int_equal(archive_pack_tree(f->tree, a, &po, &err), -1);
+	assert_int_equal(archive_pack_tree(f->tree, fd, a, &po, &err), -1);
 	assert_non_null(strstr(err.buf, "lib/pipe"));
-	assert_false(t_exists(a));
+	close(fd);
 	strbuf_release(&err);
 	free(a);
 }
@@ -276,15 +286,102 @@ static void package_command__needs_a_version_and_a_known_format(void **state)
 			       "2>/dev/null", f->dir, f->dir), 2);
 }
 
+/* `package` of f->tree as version 1.0 into `out`; the exit code. */
+static int package_cmd(struct fx *f, const char *out)
+{
+	return t_run("package '%s' --slurm-version 1.0 --output-dir '%s' --quiet "
+		     "--source-date-epoch 5 2>/dev/null", f->tree, out);
+}
+
+static void package_command__failure_keeps_the_good_package_it_did_not_make(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf before = STRBUF_INIT, after = STRBUF_INIT;
+
+	assert_int_equal(package_cmd(f, f->dir), 0);
+	assert_int_equal(t_sh_capture(&before, "cd '%s' && sha256sum slurm-1.0-* SHA256SUMS "
+				      "manifest.json", f->dir), 0);
+	/* the next run cannot pack the tree: it must leave the good package alone */
+	assert_int_equal(t_sh("mkfifo '%s/tree/lib/pipe'", f->dir), 0);
+	assert_int_equal(package_cmd(f, f->dir), 2);
+	assert_int_equal(t_sh_capture(&after, "cd '%s' && sha256sum slurm-1.0-* SHA256SUMS "
+				      "manifest.json", f->dir), 0);
+	assert_string_equal(before.buf, after.buf);
+	assert_int_equal(t_sh("cd '%s' && sha256sum -c --quiet SHA256SUMS", f->dir), 0);
+	/* and no temporary file of its own is left */
+	assert_int_equal(t_sh("test -z \"$(ls -A '%s' | grep -v -x -e tree "
+			      "-e slurm-1.0-software.tar.gz -e slurm-1.0-module.tar.gz "
+			      "-e SHA256SUMS -e manifest.json)\"", f->dir), 0);
+	strbuf_release(&before);
+	strbuf_release(&after);
+}
+
+static void package_command__concurrent_runs_into_one_directory_both_succeed(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf out = STRBUF_INIT;
+	int i;
+
+	/* a bigger tree so that the two runs overlap */
+	assert_int_equal(t_sh("head -c 20000000 /dev/urandom > '%s/tree/share/big2'", f->dir), 0);
+	for (i = 0; i < 3; i++) {
+		strbuf_reset(&out);
+		assert_int_equal(t_sh_capture(&out, "cd '%s' || exit 1; "
+			"'%s' package tree --slurm-version 1.0 --output-dir . --quiet & a=$!; "
+			"'%s' package tree --slurm-version 1.0 --output-dir . --quiet & b=$!; "
+			"wait $a; ra=$?; wait $b; rb=$?; echo \"$ra $rb\"",
+			f->dir, t_bin(), t_bin()), 0);
+		assert_string_equal(out.buf, "0 0\n");
+		assert_int_equal(t_sh("cd '%s' && sha256sum -c --quiet SHA256SUMS && "
+				      "test \"$(ls -A | wc -l)\" = 5", f->dir), 0);
+	}
+	strbuf_release(&out);
+}
+
+static void package_command__never_writes_through_a_planted_link(void **state)
+{
+	struct fx *f = *state;
+	char *out = xasprintf("%s/out", f->dir), *victim = xasprintf("%s/victim", f->dir);
+	struct strbuf v = STRBUF_INIT;
+
+	assert_int_equal(t_sh("mkdir '%s' && echo precious > '%s' && "
+			      /* the old predictable temporary names, as symlinks and a hard link */
+			      "ln -s '%s' '%s/slurm-1.0-software.tar.gz.tmp' && "
+			      "ln '%s' '%s/slurm-1.0-module.tar.gz.tmp' && "
+			      "ln -s '%s' '%s/SHA256SUMS.tmp.1'",
+			      out, victim, victim, out, victim, out, victim, out), 0);
+	assert_int_equal(package_cmd(f, out), 0);
+	assert_int_equal(t_read(victim, &v), 0);
+	assert_string_equal(v.buf, "precious\n");
+	/* a dangling link at a final name is refused: nothing is created through it */
+	assert_int_equal(t_sh("rm -f '%s'/slurm-1.0-software.tar.gz && "
+			      "ln -s '%s/created-through-link' '%s/slurm-1.0-software.tar.gz'",
+			      out, f->dir, out), 0);
+	assert_int_equal(package_cmd(f, out), 2);
+	assert_false(t_exists(victim) == 0);
+	assert_int_equal(t_sh("test ! -e '%s/created-through-link'", f->dir), 0);
+	/* a device at a final name is refused, not replaced */
+	assert_int_equal(t_sh("rm -f '%s'/slurm-1.0-software.tar.gz && "
+			      "mknod '%s/slurm-1.0-software.tar.gz' c 1 3", out, out), 0);
+	assert_int_equal(package_cmd(f, out), 2);
+	assert_int_equal(t_sh("test -c '%s/slurm-1.0-software.tar.gz'", out), 0);
+	strbuf_release(&v);
+	free(out);
+	free(victim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(pack_tree__same_tree_gives_same_bytes_whatever_the_disk_says, setup, teardown),
 		cmocka_unit_test_setup_teardown(pack_tree__entries_sorted_owned_by_root_without_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(pack_tree__zst_round_trips_through_the_secure_extractor, setup, teardown),
-		cmocka_unit_test_setup_teardown(pack_tree__fifo_in_the_tree_is_an_error_and_leaves_no_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(pack_tree__fifo_in_the_tree_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(package_tree__writes_tarballs_sums_and_manifest, setup, teardown),
 		cmocka_unit_test_setup_teardown(package_command__needs_a_version_and_a_known_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(package_command__failure_keeps_the_good_package_it_did_not_make, setup, teardown),
+		cmocka_unit_test_setup_teardown(package_command__concurrent_runs_into_one_directory_both_succeed, setup, teardown),
+		cmocka_unit_test_setup_teardown(package_command__never_writes_through_a_planted_link, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /*
  * The report model (report.c) and its writers (report_json.c,
  * report_junit.c), fed hostile content, plus the helpers they stand on:
- * utf8_sanitize, xml_escape, parse_ulong/parse_size, write_file_atomic.
+ * utf8_sanitize, strbuf_add_console, xml_escape, parse_ulong/parse_size.
  *
  * The written files are checked by independent consumers: xmllint, Python's
  * json + jsonschema against docs/report.schema.json, Python's ElementTree,
@@ -964,113 +964,39 @@ static void parse_size__refuses_junk_and_overflow(void **state)
 	assert_int_equal(parse_size(NULL, &v), -1);
 }
 
-/* ---- write_file_atomic ----------------------------------------------- */
-
-static size_t dir_entries(const char *dir)
+static void strbuf_add_console__control_characters_are_shown_not_sent(void **state)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t n = 0;
+	struct strbuf sb = STRBUF_INIT;
 
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
-static void write_file_atomic__creates_the_file_and_leaves_no_temp(void **state)
-{
-	struct fx *f = *state;
-	char *sub = xasprintf("%s/w", f->dir), *p = xasprintf("%s/w/out", f->dir);
-	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
-
-	assert_int_equal(mkdir(sub, 0755), 0);
-	assert_int_equal(write_file_atomic(p, "hello\0world", 11, &err), 0);
-	assert_int_equal(err.len, 0);
-	assert_int_equal(t_read(p, &sb), 0);
-	assert_int_equal(sb.len, 11);
-	assert_memory_equal(sb.buf, "hello\0world", 11);
-	assert_int_equal(dir_entries(sub), 1);
-	/* an empty file too */
-	assert_int_equal(write_file_atomic(p, "", 0, &err), 0);
+	(void)state;
+	strbuf_add_console(&sb, "a\nb\x1b[31mred\r\t\x7f\x01");
+	assert_string_equal(sb.buf, "a\\nb\\x1b[31mred\\r\\t\\x7f\\x01");
 	strbuf_reset(&sb);
-	assert_int_equal(t_read(p, &sb), 0);
-	assert_int_equal(sb.len, 0);
-	assert_int_equal(dir_entries(sub), 1);
-	strbuf_release(&err);
-	strbuf_release(&sb);
-	free(sub);
-	free(p);
-}
-
-static void write_file_atomic__replaces_the_target_by_rename(void **state)
-{
-	struct fx *f = *state;
-	char *sub = xasprintf("%s/w", f->dir), *p = xasprintf("%s/w/out", f->dir);
-	char *old = xasprintf("%s/old-link", f->dir);
-	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
-	struct stat before, after;
-	char buf[64];
-	ssize_t n;
-	int fd;
-
-	assert_int_equal(mkdir(sub, 0755), 0);
-	assert_int_equal(t_writestr(p, "old content\n"), 0);
-	assert_int_equal(link(p, old), 0);
-	assert_int_equal(stat(p, &before), 0);
-	fd = open(p, O_RDONLY);
-	assert_true(fd >= 0);
-	assert_int_equal(write_file_atomic(p, "new\n", 4, &err), 0);
-	assert_int_equal(stat(p, &after), 0);
-	/* a new inode took the name; the old file was never written in place */
-	assert_true(before.st_ino != after.st_ino);
-	n = pread(fd, buf, sizeof(buf), 0);
-	close(fd);
-	assert_int_equal(n, 12);
-	assert_memory_equal(buf, "old content\n", 12);
-	assert_int_equal(t_read(old, &sb), 0);
-	assert_string_equal(sb.buf, "old content\n");
+	/* C1 CSI, a line separator, an invalid byte */
+	strbuf_add_console(&sb, "x\xc2\x9b" "2J\xe2\x80\xa8y\xff");
+	assert_string_equal(sb.buf, "x\\u{009B}2J\\u{2028}y\\xFF");
 	strbuf_reset(&sb);
-	assert_int_equal(t_read(p, &sb), 0);
-	assert_string_equal(sb.buf, "new\n");
-	assert_int_equal(dir_entries(sub), 1);
-	strbuf_release(&err);
+	strbuf_add_console(&sb, "plain UTF-8: \xc3\xa9t\xc3\xa9 std::string");
+	assert_string_equal(sb.buf, "plain UTF-8: \xc3\xa9t\xc3\xa9 std::string");
 	strbuf_release(&sb);
-	free(sub);
-	free(p);
-	free(old);
 }
 
-static void write_file_atomic__failure_leaves_no_temp_and_target_intact(void **state)
+static void strbuf_add_console__never_starts_a_workflow_command(void **state)
 {
-	struct fx *f = *state;
-	char *sub = xasprintf("%s/w", f->dir), *target = xasprintf("%s/w/isdir", f->dir);
-	char *inside = xasprintf("%s/w/isdir/keep", f->dir);
-	char *missing = xasprintf("%s/w/nodir/out", f->dir);
-	struct strbuf err = STRBUF_INIT;
-	struct stat st;
+	static const char *const in[] = { "::error file=x::pwned", "  ::add-mask::x",
+					  "##[error]x", "\n::warning::x", NULL };
+	static const char *const want[] = { "\\::error file=x::pwned", "  \\::add-mask::x",
+					    "\\##[error]x", "\\n::warning::x" };
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
 
-	assert_int_equal(mkdir(sub, 0755), 0);
-	assert_int_equal(mkdir(target, 0755), 0);
-	assert_int_equal(t_writestr(inside, "x"), 0);
-	/* rename() over a non-empty directory fails */
-	assert_int_equal(write_file_atomic(target, "data", 4, &err), -1);
-	assert_true(err.len > 0);
-	assert_int_equal(stat(target, &st), 0);
-	assert_true(S_ISDIR(st.st_mode));
-	assert_true(t_exists(inside));
-	assert_int_equal(dir_entries(sub), 1);
-	strbuf_reset(&err);
-	assert_int_equal(write_file_atomic(missing, "data", 4, &err), -1);
-	assert_true(err.len > 0);
-	assert_int_equal(dir_entries(sub), 1);
-	strbuf_release(&err);
-	free(sub);
-	free(target);
-	free(inside);
-	free(missing);
+	(void)state;
+	for (i = 0; in[i]; i++) {
+		strbuf_reset(&sb);
+		assert_string_equal(console_str(&sb, in[i]), want[i]);
+		assert_null(strchr(sb.buf, '\n'));
+	}
+	strbuf_release(&sb);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1078,6 +1004,8 @@ static void write_file_atomic__failure_leaves_no_temp_and_target_intact(void **s
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(strbuf_add_console__control_characters_are_shown_not_sent),
+		T(strbuf_add_console__never_starts_a_workflow_command),
 		T(report_finish__empty_report_passes),
 		T(report_finish__passing_checks_exit_0),
 		T(report_finish__error_finding_exits_1),
@@ -1101,9 +1029,6 @@ int main(void)
 		T(parse_ulong__refuses_junk_overflow_and_range),
 		T(parse_size__accepts_suffixes),
 		T(parse_size__refuses_junk_and_overflow),
-		T(write_file_atomic__creates_the_file_and_leaves_no_temp),
-		T(write_file_atomic__replaces_the_target_by_rename),
-		T(write_file_atomic__failure_leaves_no_temp_and_target_intact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,7 +134,7 @@ static void run__dry_run_prints_the_plan_and_touches_nothing(void **state)
 			     "--cache-dir '%s/cache' --to 'https://user:pa55word@127.0.0.1:1/x' "
 			     "--to '%s'", f->dir, f->dest), 0);
 	for (s = stages; s->name; s++)
-		if (s->in_pipeline)
+		if ((s->flags & STAGE_PIPELINE))
 			assert_non_null(strstr(f->out.buf, s->name));
 	assert_non_null(strstr(f->out.buf, "version spec: 24.11"));
 	assert_non_null(strstr(f->out.buf, "backend: lxd"));
