@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* expansion and normalisation on their own */
 		if (e->rpath) {
 			strbuf_reset(&out);
-			ldso_expand(e->rpath, ROOT "/o", e->cls, e->machine, &out);
+			ldso_expand(e->rpath, ROOT "/o", e->cls, e->machine, NULL, &out);
 			strbuf_reset(&out);
 			(void)path_normalize(e->rpath, &out);
 		}

@@ -25,30 +25,43 @@ int ldso_allowed(const struct ldso_env *env, const char *name)
 	return 0;
 }
 
-static void platform_of(int cls, unsigned machine, const char **lib,
-			const char **platform)
+static const char *lib_of(int cls, unsigned machine)
 {
 	switch (machine) {
 	case EM_X86_64:
-		*lib = cls == ELFCLASS32 ? "lib/x86_64-linux-gnux32" : "lib/x86_64-linux-gnu";
-		*platform = "x86_64";
-		break;
+		return cls == ELFCLASS32 ? "lib/x86_64-linux-gnux32" : "lib/x86_64-linux-gnu";
 	case EM_386:
-		*lib = "lib/i386-linux-gnu";
-		*platform = "i686";
-		break;
+		return "lib/i386-linux-gnu";
 	case EM_AARCH64:
-		*lib = "lib/aarch64-linux-gnu";
-		*platform = "aarch64";
-		break;
+		return "lib/aarch64-linux-gnu";
 	case EM_PPC64:
-		*lib = "lib/powerpc64le-linux-gnu";
-		*platform = "ppc64le";
-		break;
+		return "lib/powerpc64le-linux-gnu";
 	default:
-		*lib = "lib";
-		*platform = "unknown";
-		break;
+		return "lib";
+	}
+}
+
+/*
+ * glibc: the kernel's AT_PLATFORM, which sysdeps/x86/cpu-features.c
+ * replaces by "haswell" (AVX2, BMI1/2, LZCNT, MOVBE, POPCNT) or "xeon_phi"
+ * (AVX512ER) on x86-64; i386 kernels report i386 to i686; POWER reports
+ * the processor generation.
+ */
+const char *const *ldso_platforms(int cls, unsigned machine)
+{
+	static const char *const x86_64[] = { "x86_64", "haswell", "xeon_phi", NULL };
+	static const char *const i386[] = { "i686", "i586", "i486", "i386", NULL };
+	static const char *const aarch64[] = { "aarch64", NULL };
+	static const char *const ppc64[] = { "power8", "power9", "power10", NULL };
+	static const char *const unknown[] = { "unknown", NULL };
+
+	(void)cls;
+	switch (machine) {
+	case EM_X86_64: return x86_64;
+	case EM_386: return i386;
+	case EM_AARCH64: return aarch64;
+	case EM_PPC64: return ppc64;
+	default: return unknown;
 	}
 }
 
@@ -76,12 +89,13 @@ static int token(const char *p, const char *name, size_t *len)
 }
 
 int ldso_expand(const char *entry, const char *origin, int cls, unsigned machine,
-		struct strbuf *out)
+		const char *platform, struct strbuf *out)
 {
-	const char *lib, *platform, *p;
+	const char *lib = lib_of(cls, machine), *p;
 	int flags = 0;
 
-	platform_of(cls, machine, &lib, &platform);
+	if (!platform)
+		platform = ldso_platforms(cls, machine)[0];
 	strbuf_reset(out);
 	for (p = entry; *p; p++) {
 		size_t len;
@@ -92,14 +106,15 @@ int ldso_expand(const char *entry, const char *origin, int cls, unsigned machine
 		}
 		if (token(p + 1, "ORIGIN", &len)) {
 			strbuf_addstr(out, origin);
-			flags |= 1;
+			flags |= LDSO_USES_ORIGIN;
 		} else if (token(p + 1, "LIB", &len)) {
 			strbuf_addstr(out, lib);
 		} else if (token(p + 1, "PLATFORM", &len)) {
 			strbuf_addstr(out, platform);
+			flags |= LDSO_USES_PLATFORM;
 		} else {
 			strbuf_addch(out, '$');
-			flags |= 2;
+			flags |= LDSO_UNKNOWN_TOKEN;
 			continue;
 		}
 		p += len;
@@ -194,7 +209,7 @@ static const struct ldso_object *try_list(struct walk *w, const char *list,
 		char *entry = xstrndup(p, n);
 		enum ldso_miss why = LDSO_MISSING;
 
-		ldso_expand(entry, origin, req->cls, req->machine, &dir);
+		ldso_expand(entry, origin, req->cls, req->machine, w->env->platform, &dir);
 		if (tried->len)
 			strbuf_addstr(tried, ", ");
 		strbuf_addf(tried, "%s %s", tag, n ? entry : "(empty)");

@@ -17,7 +17,9 @@
  * an object was found under; for the root it is its directory in the tree.
  * Entries that are empty, relative or outside the tree are not searched
  * (they cannot be relied on at an unknown prefix); the RPATH checks report
- * them.
+ * them. $PLATFORM depends on the CPU the tree will run on (glibc sets it
+ * from the CPU's features: x86_64, haswell or xeon_phi on x86-64): the
+ * caller resolves once per value of ldso_platforms() when an entry uses it.
  */
 #ifndef SF_LDSO_H
 #define SF_LDSO_H
@@ -53,6 +55,8 @@ struct ldso_env {
 	const struct ldso_object *(*lookup)(void *ctx, const char *path, int cls,
 					    unsigned machine, enum ldso_miss *why);
 	void *ctx;
+	/* The value of $PLATFORM for this resolution; NULL: the baseline value. */
+	const char *platform;
 	/* Called once per (requester, name) that does not resolve. */
 	void (*unresolved)(void *ctx, const struct ldso_object *requester,
 			   const char *needed, const char *rule, const char *why,
@@ -66,12 +70,22 @@ extern const char *const ldso_default_allow[];
 int ldso_allowed(const struct ldso_env *env, const char *name);
 
 /*
- * Expands $ORIGIN/${ORIGIN}, $LIB and $PLATFORM in `entry` into `out`.
- * Returns a bit set: 1 when $ORIGIN was used, 2 when an unknown $TOKEN
- * was left as it is.
+ * Every value glibc can give $PLATFORM for objects of `cls` and `machine`,
+ * NULL-terminated; the first is the baseline (AT_PLATFORM of the kernel).
  */
+const char *const *ldso_platforms(int cls, unsigned machine);
+
+/*
+ * Expands $ORIGIN/${ORIGIN}, $LIB and $PLATFORM in `entry` into `out`, with
+ * `platform` as $PLATFORM (NULL: the baseline value). Returns a bit set:
+ * 1 when $ORIGIN was used, 2 when an unknown $TOKEN was left as it is,
+ * 4 when $PLATFORM was used (the result depends on the CPU).
+ */
+#define LDSO_USES_ORIGIN 1
+#define LDSO_UNKNOWN_TOKEN 2
+#define LDSO_USES_PLATFORM 4
 int ldso_expand(const char *entry, const char *origin, int cls, unsigned machine,
-		struct strbuf *out);
+		const char *platform, struct strbuf *out);
 
 /*
  * Lexically normalises an absolute or relative path (collapses "//", "."

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,9 @@ struct tree {
 	struct strmap by_rel;
 	size_t nr_files, nr_symlinks, nr_dirs;
 	unsigned long long bytes;
+	int uses_platform;            /* an RPATH/RUNPATH entry names $PLATFORM */
+	int cls;                      /* of the first dynamic ELF file: $PLATFORM values */
+	unsigned machine;
 	struct check *elf_check;      /* malformed ELF, PT_INTERP */
 	struct check *leak_check;     /* build-prefix strings */
 	const struct vopts *opts;
@@ -240,6 +244,13 @@ static void add_elf(struct tree *t, const char *rel, const char *buf, size_t len
 	}
 	f->obj.rel = f->rel;
 	f->obj.elf = &f->elf;
+	if ((f->elf.rpath && strstr(f->elf.rpath, "PLATFORM")) ||
+	    (f->elf.runpath && strstr(f->elf.runpath, "PLATFORM")))
+		t->uses_platform = 1;
+	if (!t->machine && f->elf.dynamic) {
+		t->cls = f->elf.cls;
+		t->machine = f->elf.machine;
+	}
 	xgrow((void **)&t->elfs, &t->alloc_elfs, t->nr_elfs + 1, sizeof(*t->elfs));
 	t->elfs[t->nr_elfs++] = f;
 	strmap_put(&t->by_rel, f->rel, f);
@@ -372,12 +383,23 @@ static int scan_tree(struct tree *t, const char *root, struct strbuf *err)
 
 /* --- checks at one prefix ------------------------------------------- */
 
+/* A library that did not resolve, for which values of $PLATFORM. */
+struct miss_rec {
+	const struct ldso_object *req, *root;
+	char *needed, *rule, *why;
+	unsigned mask;               /* bit i: missed when $PLATFORM is platforms[i] */
+};
+
 struct at_prefix {
 	struct tree *tree;
 	char *root;                  /* realpath of the tree root here */
 	size_t rootlen;
 	struct strmap cache;         /* candidate -> vfile or a sentinel */
 	struct check *needed;
+	unsigned platform_bit;       /* the $PLATFORM value being resolved */
+	struct strmap by_miss;       /* "req\nname" -> index + 1 in misses */
+	struct miss_rec *misses;
+	size_t nr_misses, alloc_misses;
 };
 
 static char miss_missing, miss_outside, miss_notelf;
@@ -433,18 +455,90 @@ static const struct ldso_object *lookup(void *ctx, const char *path, int cls,
 	return &f->obj;
 }
 
+/* Collects a miss of the current $PLATFORM run; reported by report_misses(). */
 static void unresolved(void *ctx, const struct ldso_object *req, const char *needed,
 		       const char *rule, const char *why, const struct ldso_object *root)
 {
 	struct at_prefix *p = ctx;
-	struct strbuf msg = STRBUF_INIT;
+	struct strbuf key = STRBUF_INIT;
+	uintptr_t idx;
 
-	strbuf_addf(&msg, "'%s' cannot be found", needed);
-	if (root != req)
-		strbuf_addf(&msg, " (loaded through %s)", root->rel);
-	strbuf_addf(&msg, "; searched: %s", why);
-	rule_report(p->needed, rule, req->rel, needed, msg.buf);
+	strbuf_addf(&key, "%s\n%s", req->rel, needed);
+	idx = (uintptr_t)strmap_get(&p->by_miss, key.buf);
+	if (!idx) {
+		struct miss_rec *m;
+		xgrow((void **)&p->misses, &p->alloc_misses, p->nr_misses + 1,
+		      sizeof(*p->misses));
+		m = &p->misses[p->nr_misses++];
+		memset(m, 0, sizeof(*m));
+		m->req = req;
+		m->root = root;
+		m->needed = xstrdup(needed);
+		m->rule = xstrdup(rule);
+		m->why = xstrdup(why);
+		idx = p->nr_misses;
+		strmap_put(&p->by_miss, key.buf, (void *)idx);
+	}
+	p->misses[idx - 1].mask |= p->platform_bit;
+	strbuf_release(&key);
+}
+
+/* Names of the platforms in `mask`, "a, b". */
+static void platform_names(const char *const *plats, unsigned mask, struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; plats[i]; i++)
+		if (mask & (1u << i))
+			strbuf_addf(out, "%s%s", out->len ? ", " : "", plats[i]);
+}
+
+/*
+ * One finding per library that did not resolve: for every value of
+ * $PLATFORM (or when nothing depends on it) under the loader's own rule,
+ * for some values only as needed-cpu-dependent: it loads on some CPUs and
+ * not on others.
+ */
+static void report_misses(struct at_prefix *p, const char *const *plats, unsigned all)
+{
+	struct strbuf msg = STRBUF_INIT, names = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < p->nr_misses; i++) {
+		struct miss_rec *m = &p->misses[i];
+		int some = m->mask != all;
+
+		strbuf_reset(&msg);
+		strbuf_addf(&msg, "'%s' cannot be found", m->needed);
+		if (some) {
+			strbuf_reset(&names);
+			platform_names(plats, m->mask, &names);
+			strbuf_addf(&msg, " when $PLATFORM is %s (the CPU decides)", names.buf);
+		}
+		if (m->root != m->req)
+			strbuf_addf(&msg, " (loaded through %s)", m->root->rel);
+		strbuf_addf(&msg, "; searched: %s", m->why);
+		rule_report(p->needed, some ? "needed-cpu-dependent" : m->rule, m->req->rel,
+			    m->needed, msg.buf);
+		free(m->needed);
+		free(m->rule);
+		free(m->why);
+	}
+	free(p->misses);
+	p->misses = NULL;
+	p->nr_misses = p->alloc_misses = 0;
 	strbuf_release(&msg);
+	strbuf_release(&names);
+}
+
+/* 1 when the expanded, normalised `dir` is a directory of the tree here. */
+static int tree_has_dir(struct at_prefix *p, const char *dir)
+{
+	void *hit = probe(p, dir);
+	struct stat st;
+
+	return hit != &miss_missing && hit != &miss_outside && !stat(dir, &st) &&
+	       S_ISDIR(st.st_mode);
 }
 
 static void check_entries(struct at_prefix *p, struct check *c, const struct vfile *f,
@@ -473,8 +567,8 @@ static void check_entries(struct at_prefix *p, struct check *c, const struct vfi
 			rule_report(c, "rpath-empty-entry", f->rel, list, msg.buf);
 			goto next;
 		}
-		flags = ldso_expand(entry, origin.buf, f->elf.cls, f->elf.machine, &exp);
-		if (flags & 2) {
+		flags = ldso_expand(entry, origin.buf, f->elf.cls, f->elf.machine, NULL, &exp);
+		if (flags & LDSO_UNKNOWN_TOKEN) {
 			strbuf_addf(&msg, "%s entry has a $TOKEN the loader does not expand", tag);
 			rule_report(c, "rpath-unknown-token", f->rel, entry, msg.buf);
 		}
@@ -484,7 +578,7 @@ static void check_entries(struct at_prefix *p, struct check *c, const struct vfi
 			rule_report(c, "rpath-relative", f->rel, entry, msg.buf);
 			goto next;
 		}
-		if (!(flags & 1)) {
+		if (!(flags & LDSO_USES_ORIGIN)) {
 			const char *bp = NULL;
 			for (i = 0; i < p->tree->opts->nr_bp; i++)
 				if (strstr(entry, p->tree->opts->prefixes_bp[i]))
@@ -502,15 +596,36 @@ static void check_entries(struct at_prefix *p, struct check *c, const struct vfi
 			rule_report(c, "rpath-origin-escape", f->rel, entry, msg.buf);
 			goto next;
 		}
-		{
-			void *hit = probe(p, norm.buf);
-			struct stat st;
-			if (hit == &miss_missing || hit == &miss_outside ||
-			    stat(norm.buf, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (!(flags & LDSO_USES_PLATFORM)) {
+			if (!tree_has_dir(p, norm.buf)) {
 				strbuf_addf(&msg, "%s entry names a directory the tree does not "
 					    "have (%s)", tag, norm.buf + p->rootlen);
 				rule_report(c, "rpath-missing-dir", f->rel, entry, msg.buf);
 			}
+		} else {
+			/* the CPU picks $PLATFORM: look at every value it can take */
+			const char *const *plats = ldso_platforms(f->elf.cls, f->elf.machine);
+			struct strbuf names = STRBUF_INIT;
+			unsigned mask = 0, all = 0;
+
+			for (i = 0; plats[i]; i++) {
+				all |= 1u << i;
+				ldso_expand(entry, origin.buf, f->elf.cls, f->elf.machine,
+					    plats[i], &exp);
+				if (path_normalize(exp.buf, &norm) || !tree_has_dir(p, norm.buf))
+					mask |= 1u << i;
+			}
+			platform_names(plats, mask, &names);
+			if (mask == all) {
+				strbuf_addf(&msg, "%s entry names a directory the tree does not "
+					    "have for any $PLATFORM (%s)", tag, names.buf);
+				rule_report(c, "rpath-missing-dir", f->rel, entry, msg.buf);
+			} else if (mask) {
+				strbuf_addf(&msg, "%s entry has no directory when $PLATFORM is %s: "
+					    "what it provides depends on the CPU", tag, names.buf);
+				rule_report(c, "rpath-cpu-dependent", f->rel, entry, msg.buf);
+			}
+			strbuf_release(&names);
 		}
 next:
 		free(entry);
@@ -557,11 +672,14 @@ static void check_at_prefix(struct stage_report *s, struct tree *t, const char *
 	struct strbuf name = STRBUF_INIT;
 	struct strmap seen;
 	struct check *rc;
-	size_t i, found = 0, roots = 0;
+	const char *const *plats;
+	size_t i, k, found = 0, roots = 0;
+	unsigned all = 0;
 
 	memset(&p, 0, sizeof(p));
 	p.tree = t;
 	strmap_init(&p.cache);
+	strmap_init(&p.by_miss);
 	strmap_init(&seen);
 	strbuf_addf(&name, "%s: rpath [%s]", label, prefix_name);
 	rc = stage_add_check(s, name.buf);
@@ -600,13 +718,24 @@ static void check_at_prefix(struct stage_report *s, struct tree *t, const char *
 	env.lookup = lookup;
 	env.unresolved = unresolved;
 	env.ctx = &p;
-	for (i = 0; i < t->nr_elfs && !signals_interrupted(); i++) {
-		const struct vfile *f = t->elfs[i];
-		if (!f->elf.dynamic || (f->elf.type != ET_EXEC && f->elf.type != ET_DYN))
-			continue;
-		roots++;
-		found += ldso_resolve(&env, &f->obj, &seen);
+	/* once per value of $PLATFORM when an entry of the tree uses it, else once */
+	plats = ldso_platforms(t->cls, t->machine);
+	for (k = 0; plats[k] && (k == 0 || t->uses_platform); k++) {
+		all |= 1u << k;
+		env.platform = plats[k];
+		p.platform_bit = 1u << k;
+		strmap_release(&seen);
+		strmap_init(&seen);
+		roots = found = 0;
+		for (i = 0; i < t->nr_elfs && !signals_interrupted(); i++) {
+			const struct vfile *f = t->elfs[i];
+			if (!f->elf.dynamic || (f->elf.type != ET_EXEC && f->elf.type != ET_DYN))
+				continue;
+			roots++;
+			found += ldso_resolve(&env, &f->obj, &seen);
+		}
 	}
+	report_misses(&p, plats, all);
 	check_finish(p.needed);
 	strbuf_reset(&name);
 	strbuf_addf(&name, "%zu dynamic ELF files, %zu in-tree library loads resolved at %s",
@@ -615,6 +744,7 @@ static void check_at_prefix(struct stage_report *s, struct tree *t, const char *
 out:
 	free(p.root);
 	strmap_release(&p.cache);
+	strmap_release(&p.by_miss);
 	strmap_release(&seen);
 	strbuf_release(&name);
 }

@@ -194,6 +194,77 @@ static void verify__rpath_of_the_loader_is_inherited(void **state)
 	assert_int_equal(t_sh("'%s/bin/app'", f->tree), 0);
 }
 
+/* The value this machine's loader gives $PLATFORM (haswell on a CPU with AVX2). */
+static void cpu_platform(struct fx *f, struct strbuf *out)
+{
+	char *p, *end;
+
+	assert_int_equal(t_sh("cd '%s' && printf 'int gone(void); int main(void){return gone();}' "
+			      "> probe.c && printf 'int gone(void){return 0;}' > gone.c && "
+			      "cc -shared -fPIC -o libgone.so gone.c && cc -o probe probe.c -L. -lgone "
+			      "-Wl,--disable-new-dtags,-rpath,/nonexistent-sf/'$PLATFORM' && "
+			      "rm libgone.so", f->dir), 0);
+	t_sh_capture(out, "cd '%s' && LD_DEBUG=libs ./probe", f->dir);
+	p = strstr(out->buf, "/nonexistent-sf/");
+	assert_non_null(p);
+	p += strlen("/nonexistent-sf/");
+	end = p + strcspn(p, ":/ \t\n");
+	memmove(out->buf, p, (size_t)(end - p));
+	strbuf_setlen(out, (size_t)(end - p));
+}
+
+/* libbar only under lib/<each of dirs>, found by libfoo's RPATH $ORIGIN/$PLATFORM. */
+static void build_platform_tree(struct fx *f, const char *dirs)
+{
+	assert_int_equal(t_sh("cd '%s' && for d in %s; do mkdir -p software/lib/$d && "
+			      "cc -shared -fPIC -o software/lib/$d/libbar.so.1 -Wl,-soname,libbar.so.1 "
+			      "bar.c; done && "
+			      "cc -shared -fPIC -o software/lib/libfoo.so.1 -Wl,-soname,libfoo.so.1 foo.c "
+			      "software/lib/x86_64/libbar.so.1 -Wl,--disable-new-dtags,-rpath,'$ORIGIN/$PLATFORM' && "
+			      "cc -o software/bin/app main.c software/lib/libfoo.so.1 "
+			      "-Wl,-rpath-link,software/lib/x86_64 -Wl,--enable-new-dtags " ORIGIN_LIB,
+			      f->dir, dirs), 0);
+}
+
+static void verify__platform_dir_for_some_cpus_only_is_cpu_dependent(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf cpu = STRBUF_INIT;
+	const char *missing[] = { "haswell", "xeon_phi" };
+	int fails_here = 0;
+	size_t i;
+
+	cpu_platform(f, &cpu);
+	build_platform_tree(f, "x86_64");
+	pack_and_verify(f, "--prefixes 2");
+	assert_int_equal(f->rc, 1);
+	/* once per prefix each */
+	assert_int_equal(t_report_count(f->report, "needed-cpu-dependent",
+					"software/lib/libfoo.so.1"), 2);
+	assert_int_equal(t_report_count(f->report, "rpath-cpu-dependent",
+					"software/lib/libfoo.so.1"), 2);
+	assert_int_equal(t_report_count(f->report, "needed-unresolved", NULL), 0);
+	/* the real loader agrees for this CPU: it fails exactly where verify says */
+	for (i = 0; i < 2; i++)
+		if (!strcmp(cpu.buf, missing[i]))
+			fails_here = 1;
+	assert_true(!strcmp(cpu.buf, "x86_64") || fails_here);
+	assert_int_equal(t_sh("'%s/bin/app' 2>/dev/null", f->tree) != 0, fails_here);
+	strbuf_release(&cpu);
+}
+
+static void verify__platform_dir_for_every_cpu_passes(void **state)
+{
+	struct fx *f = *state;
+
+	build_platform_tree(f, "x86_64 haswell xeon_phi");
+	pack_and_verify(f, "--prefixes 2");
+	assert_int_equal(f->rc, 0);
+	assert_int_equal(t_report_count(f->report, "needed-cpu-dependent", NULL), 0);
+	assert_int_equal(t_report_count(f->report, "rpath-cpu-dependent", NULL), 0);
+	assert_int_equal(t_sh("'%s/bin/app'", f->tree), 0);
+}
+
 static void verify__missing_library_fails(void **state)
 {
 	struct fx *f = *state;
@@ -376,6 +447,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(verify__runpath_is_not_inherited_by_dependencies, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__rpath_of_the_loader_is_inherited, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__missing_library_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__platform_dir_for_some_cpus_only_is_cpu_dependent, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__platform_dir_for_every_cpu_passes, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__origin_escape_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__leaked_prefix_in_pc_and_script_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__rodata_leak_only_warns, setup, teardown),
