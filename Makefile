@@ -15,13 +15,13 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-LIBS_PC   := libarchive libelf json-c libcurl libgit2
+LIBS_PC   := libarchive libelf json-c libcurl libgit2 libcrypto
 missing   := $(foreach p,$(LIBS_PC) cmocka,$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo y),,$(p)))
 # check, setup and run install the libraries first: do not insist on them yet
 NEEDS_LIBS := $(if $(MAKECMDGOALS),$(filter-out check setup run clean,$(MAKECMDGOALS)),all)
 ifneq ($(NEEDS_LIBS),)
 ifneq ($(filter-out cmocka,$(missing)),)
-$(error missing libraries: $(filter-out cmocka,$(missing)) — run 'scripts/setup.sh' (or apt-get install libarchive-dev libelf-dev libjson-c-dev libcurl4-openssl-dev libgit2-dev))
+$(error missing libraries: $(filter-out cmocka,$(missing)) — run 'scripts/setup.sh' (or apt-get install libarchive-dev libelf-dev libjson-c-dev libcurl4-openssl-dev libgit2-dev libssl-dev))
 endif
 endif
 

@@ -6,7 +6,7 @@
 set -eu
 
 build_pkgs="build-essential pkg-config libarchive-dev libelf-dev libjson-c-dev
- libcurl4-openssl-dev libgit2-dev zstd xz-utils gzip ca-certificates git"
+ libcurl4-openssl-dev libgit2-dev libssl-dev zstd xz-utils gzip ca-certificates git"
 test_pkgs="libcmocka-dev libxml2-utils python3-jsonschema pax-utils binutils
  dpkg-dev clang valgrind cppcheck shellcheck file libxml2-dev zlib1g-dev
  lmod munge libmunge-dev patchelf iproute2 util-linux

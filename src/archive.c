@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "lazylib.h"
-#include "sha256.h"
+#include "crypto.h"
 #include "signals.h"
 #include "strmap.h"
 

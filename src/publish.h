@@ -19,7 +19,7 @@
 #include <stddef.h>
 
 #include "http.h"
-#include "sha256.h"
+#include "crypto.h"
 #include "strbuf.h"
 
 struct publish_file {

@@ -30,7 +30,7 @@
 #include "ldso.h"
 #include "modulefile.h"
 #include "package.h"
-#include "sha256.h"
+#include "crypto.h"
 #include "signals.h"
 #include "source.h"
 #include "stages.h"

@@ -16,7 +16,7 @@
 #include "fsutil.h"
 #include "git.h"
 #include "proc.h"
-#include "sha256.h"
+#include "crypto.h"
 #include "signals.h"
 #include "source.h"
 #include "stages.h"

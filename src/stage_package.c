@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "sha256.h"
+#include "crypto.h"
 #include "signals.h"
 
 const struct opt package_opts[] = {

@@ -14,7 +14,7 @@
 
 #include "http.h"
 #include "publish.h"
-#include "sha256.h"
+#include "crypto.h"
 
 #define TOKEN "ghp_SECRETtokenVALUE1234567890"
 #define AWS_SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"

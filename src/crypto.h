@@ -1,30 +1,19 @@
 /*
- * sha256: SHA-256 (FIPS 180-4) in plain C, no library. Used for checksums
- * of artifacts (publish's x-amz-content-sha256 and upload confirmation).
- * Nothing is allocated; a struct sha256 lives on the caller's stack.
+ * The libcrypto (OpenSSL) adapter: SHA-256 of artifacts (checksums,
+ * publish's x-amz-content-sha256, upload confirmation, cache keys). The
+ * rest of the project never includes OpenSSL's headers. OpenSSL picks the
+ * fastest implementation of the machine (SHA-NI, AVX2).
  */
-#ifndef SF_SHA256_H
-#define SF_SHA256_H
+#ifndef SF_CRYPTO_H
+#define SF_CRYPTO_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "strbuf.h"
 
 #define SHA256_DIGEST_SIZE 32
 #define SHA256_HEX_SIZE 65   /* 64 hex digits and the NUL */
 
-struct sha256 {
-	uint32_t h[8];
-	uint64_t bytes;           /* total length so far */
-	unsigned char block[64];
-	size_t fill;              /* bytes waiting in block */
-};
-
-void sha256_init(struct sha256 *c);
-void sha256_update(struct sha256 *c, const void *data, size_t len);
-/* Writes the 32-byte digest; `c` must be re-initialised before reuse. */
-void sha256_final(struct sha256 *c, unsigned char digest[SHA256_DIGEST_SIZE]);
 /* Lower-case hex of a digest into `hex` (65 bytes with the NUL). */
 void sha256_hex(const unsigned char digest[SHA256_DIGEST_SIZE], char hex[SHA256_HEX_SIZE]);
 /* Digest of `len` bytes in memory, as hex. */

@@ -1,14 +1,16 @@
 /*
- * sha256: FIPS 180-4 vectors, every split of the input into two updates,
- * and files made at test time compared with sha256sum(1).
+ * crypto (libcrypto): SHA-256 FIPS 180-4 vectors, descriptors hashed while
+ * a sink sees every chunk, files made at test time compared with sha256sum(1).
  */
 #include "testlib.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "sha256.h"
+#include "crypto.h"
 
 static void hex_of__known_vectors(void **state)
 {
@@ -29,28 +31,66 @@ static void hex_of__known_vectors(void **state)
 	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
-static void update__any_split_gives_the_same_digest(void **state)
+struct chunks {
+	struct strbuf seen;
+	size_t calls;
+	int fail_at;          /* the call that fails, 0: none */
+};
+
+static int sink(void *ctx, const void *buf, size_t len, struct strbuf *err)
 {
-	unsigned char data[200], d[SHA256_DIGEST_SIZE];
-	char whole[SHA256_HEX_SIZE], split[SHA256_HEX_SIZE];
-	size_t len, cut;
+	struct chunks *c = ctx;
+
+	strbuf_add(&c->seen, buf, len);
+	if (++c->calls == (size_t)c->fail_at) {
+		strbuf_addstr(err, "sink stops");
+		return -1;
+	}
+	return 0;
+}
+
+static void fd__sink_sees_every_byte_and_can_stop(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 64, 262143, 262144, 262145, 1048579 };
+	char *dir = t_mkdtemp("crypto");
+	size_t i;
 
 	(void)state;
-	for (len = 0; len < sizeof(data); len++)
-		data[len] = (unsigned char)(len * 7 + 3);
-	for (len = 0; len <= 150; len++) {
-		sha256_hex_of(data, len, whole);
-		for (cut = 0; cut <= len; cut++) {
-			struct sha256 c;
-			sha256_init(&c);
-			sha256_update(&c, data, cut);
-			sha256_update(&c, data + cut, len - cut);
-			sha256_final(&c, d);
-			sha256_hex(d, split);
-			if (strcmp(whole, split))
-				fail_msg("len %zu cut %zu: %s != %s", len, cut, split, whole);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct chunks c = { STRBUF_INIT, 0, 0 };
+		struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
+		char *path = xasprintf("%s/f%zu", dir, i);
+		char a[SHA256_HEX_SIZE], b[SHA256_HEX_SIZE];
+		unsigned long long size = 7;
+		int fd;
+
+		assert_int_equal(t_sh("head -c %zu /dev/urandom > '%s'", sizes[i], path), 0);
+		assert_int_equal(t_read(path, &data), 0);
+		fd = open(path, O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(sha256_fd(fd, path, a, &size, sink, &c, &err), 0);
+		close(fd);
+		sha256_hex_of(data.buf, data.len, b);
+		assert_string_equal(a, b);
+		assert_int_equal(size, sizes[i]);
+		assert_int_equal(c.seen.len, data.len);
+		assert_memory_equal(c.seen.buf, data.buf, data.len);
+		/* a sink that fails stops the digest with its message */
+		if (sizes[i] > 262144) {
+			struct chunks stop = { STRBUF_INIT, 0, 1 };
+			fd = open(path, O_RDONLY);
+			assert_int_equal(sha256_fd(fd, path, a, NULL, sink, &stop, &err), -1);
+			close(fd);
+			assert_non_null(strstr(err.buf, "sink stops"));
+			strbuf_release(&stop.seen);
 		}
+		strbuf_release(&c.seen);
+		strbuf_release(&data);
+		strbuf_release(&err);
+		free(path);
 	}
+	t_rmtree(dir);
+	free(dir);
 }
 
 static void file__matches_sha256sum(void **state)
@@ -97,7 +137,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hex_of__known_vectors),
-		cmocka_unit_test(update__any_split_gives_the_same_digest),
+		cmocka_unit_test(fd__sink_sees_every_byte_and_can_stop),
 		cmocka_unit_test(file__matches_sha256sum),
 		cmocka_unit_test(file__missing_file_is_an_error_naming_it),
 	};
