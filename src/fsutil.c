@@ -218,6 +218,20 @@ void fs_random_name(struct strbuf *out, size_t len)
 	}
 }
 
+void fs_random_prefix(struct strbuf *out, const char *base, unsigned long i)
+{
+	static const unsigned depths[] = { 1, 3, 6, 2, 4 };
+	static const unsigned lens[] = { 6, 11, 40, 3, 23 };
+	unsigned d = depths[i % 5], k;
+
+	strbuf_reset(out);
+	strbuf_addf(out, "%s/p%lu", base, i + 1);
+	for (k = 0; k < d; k++) {
+		strbuf_addch(out, '/');
+		fs_random_name(out, lens[(i + k) % 5]);
+	}
+}
+
 const char *fs_tmpdir(void)
 {
 	const char *t = getenv("TMPDIR");

@@ -27,6 +27,13 @@ int fs_rmtree(const char *path, struct strbuf *err);
 int fs_mkdirs(const char *path, struct strbuf *err);
 /* Appends `len` random characters from [a-z0-9] to `out`. */
 void fs_random_name(struct strbuf *out, size_t len);
+/*
+ * The i-th random prefix under `base` into `out` (reset first):
+ * "<base>/p<i+1>/" then 1 to 6 random components of 3 to 40 characters,
+ * depth and lengths varying with i, so short and long, shallow and deep
+ * paths are tried. verify and smoke move trees the same way.
+ */
+void fs_random_prefix(struct strbuf *out, const char *base, unsigned long i);
 /* $TMPDIR, or /tmp. */
 const char *fs_tmpdir(void);
 /* 1 when `path` is a regular file / a directory (following symlinks). */

@@ -14,7 +14,7 @@
 #include <git2.h>
 #include <git2/sys/stream.h>
 
-#include "report.h"
+#include "clock.h"
 #include "signals.h"
 
 #define DEFAULT_TIMEOUT 60

@@ -89,29 +89,6 @@ void http_client_release(struct http_client *c)
 	memset(c, 0, sizeof(*c));
 }
 
-void http_redact_url(struct strbuf *out, const char *url)
-{
-	const char *scheme = strstr(url, "://");
-	const char *host = scheme ? scheme + 3 : url;
-	const char *end = host + strcspn(host, "/?#");
-	const char *at = NULL, *p;
-	size_t pathlen;
-
-	for (p = host; p < end; p++)
-		if (*p == '@')
-			at = p;
-	strbuf_add(out, url, (size_t)(host - url));
-	if (at) {
-		strbuf_addstr(out, "***@");
-		host = at + 1;
-	}
-	strbuf_add(out, host, (size_t)(end - host));
-	pathlen = strcspn(end, "?#");
-	strbuf_add(out, end, pathlen);
-	if (end[pathlen] == '?')
-		strbuf_addstr(out, "?...");
-}
-
 void http_escape(struct strbuf *out, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -167,7 +144,7 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 static void describe(struct strbuf *err, const struct http_request *req)
 {
 	strbuf_addf(err, "%s ", req->method);
-	http_redact_url(err, req->url);
+	url_redact(err, req->url);
 	strbuf_addstr(err, ": ");
 }
 

@@ -85,9 +85,6 @@ void http_client_release(struct http_client *c);
 int http_request(struct http_client *c, const struct http_request *req,
 		 struct http_response *res, struct strbuf *err);
 
-/* Appends `url` without user:password and without the query string. */
-void http_redact_url(struct strbuf *out, const char *url);
-
 /* Appends `s` percent-encoded for a query value or a path segment. */
 void http_escape(struct strbuf *out, const char *s);
 

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "clock.h"
 #include "signals.h"
 
 static void strbuf_addbuf_compat(struct strbuf *to, const struct strbuf *from)

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "clock.h"
 #include "signals.h"
 
 extern char **environ;

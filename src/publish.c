@@ -91,7 +91,7 @@ int publisher_open(struct publisher *p, const char *url,
 	p->backend = backend_for(url);
 	if (!p->backend) {
 		strbuf_addstr(err, "unknown publish target '");
-		http_redact_url(err, url);
+		url_redact(err, url);
 		strbuf_addstr(err, "' (file://, a path, http(s)://, s3://, github://, "
 			      "gitlab://)");
 		return -1;
@@ -195,7 +195,7 @@ int publish_request(struct publisher *p, const struct http_request *req,
 		}
 		if (!rc) {
 			strbuf_addf(&last, "%s ", r.method);
-			http_redact_url(&last, r.url);
+			url_redact(&last, r.url);
 			strbuf_addf(&last, ": HTTP %ld", res->status);
 		}
 	}
@@ -224,7 +224,7 @@ void publish_http_error(struct publisher *p, const char *what, const struct http
 
 	if (what) {
 		strbuf_addf(err, "%s: %s ", what, req->method);
-		http_redact_url(err, req->url);
+		url_redact(err, req->url);
 		strbuf_addf(err, ": HTTP %ld", res->status);
 	}
 	utf8_sanitize(&body, res->body.buf, n, 1);

@@ -170,7 +170,7 @@ static int put_upload(struct publisher *p, const struct publish_file *f, struct 
 	if (res.content_length != (long long)f->size) {
 		p->failure = PUBLISH_REJECTED;
 		strbuf_addf(err, "HEAD ");
-		http_redact_url(err, url.buf);
+		url_redact(err, url.buf);
 		strbuf_addf(err, ": the server holds %lld bytes, %llu were uploaded",
 			    res.content_length, f->size);
 		goto out;

@@ -130,9 +130,5 @@ int report_finish(struct report *r);
 
 const char *outcome_name(enum outcome o);
 const char *severity_name(enum severity s);
-/* Seconds on the monotonic clock. */
-double monotonic_now(void);
-/* Current UTC time as "2026-11-29T07:53:56Z"; caller frees. */
-char *utc_timestamp(void);
 
 #endif

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "ldso.h"
 #include "modulefile.h"
@@ -319,18 +320,6 @@ static void log_tail(const char *path, size_t lines, struct strbuf *out)
 	strbuf_release(&all);
 }
 
-static void last_line(const char *text, struct strbuf *out)
-{
-	size_t len = strlen(text), end;
-
-	while (len > 0 && text[len - 1] == '\n')
-		len--;
-	end = len;
-	while (len > 0 && text[len - 1] != '\n')
-		len--;
-	strbuf_add(out, text + len, end - len);
-}
-
 /* Points builds/<version> at by-key/<key> in one rename(). */
 static int link_version(const char *builds, const char *version, const char *key,
 			struct strbuf *err)
@@ -531,7 +520,7 @@ static int run_recipe(struct build_ctx *b)
 		check_fail(c, OUTCOME_ERROR, "interrupted by signal %d", signals_interrupted());
 	} else if (res.exit_code) {
 		log_tail(logp.buf, 40, &tail);
-		last_line(tail.buf, &line);
+		strbuf_last_line(&line, tail.buf, 300);
 		check_fail(c, OUTCOME_FAIL, "recipe failed (exit %d%s) after %.0f s: %s",
 			   res.exit_code, res.timed_out ? ", timed out" : "", res.duration,
 			   line.len ? line.buf : "(empty log)");

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fsutil.h"
 #include "git.h"
 #include "proc.h"
@@ -41,32 +42,6 @@ struct fetched {
 	struct strbuf path;       /* .../src */
 	int hit;
 };
-
-static int mkdirs(const char *path)
-{
-	char *p = xstrdup(path), *s;
-	int ret = 0;
-
-	for (s = p + 1; *s && !ret; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			ret = -1;
-		*s = '/';
-	}
-	if (!ret && mkdir(p, 0755) && errno != EEXIST)
-		ret = -1;
-	free(p);
-	return ret;
-}
-
-static int is_file(const char *path)
-{
-	struct stat st;
-
-	return !stat(path, &st) && S_ISREG(st.st_mode);
-}
 
 /* Value of `key` in a SOURCE file, or NULL; caller frees. */
 static char *source_file_get(const char *entry, const char *key)
@@ -118,7 +93,7 @@ static int cache_lookup(const char *cache, const char *key, struct fetched *fe)
 	strbuf_addf(&fe->entry, "%s/sources/%s", cache, key);
 	strbuf_addf(&fe->path, "%s/src", fe->entry.buf);
 	strbuf_addf(&marker, "%s/SOURCE", fe->entry.buf);
-	hit = is_file(marker.buf);
+	hit = fs_is_file(marker.buf);
 	strbuf_release(&marker);
 	fe->hit = hit;
 	return hit;
@@ -133,10 +108,8 @@ static int cache_tmpdirs(const char *cache, const char *key, char **tmp, char **
 
 	*tmp = *scratch = NULL;
 	strbuf_addf(&dir, "%s/sources", cache);
-	if (mkdirs(dir.buf)) {
-		strbuf_addf(err, "cannot create %s: %s", dir.buf, strerror(errno));
+	if (fs_mkdirs(dir.buf, err))
 		goto out;
-	}
 	*tmp = xasprintf("%s/.tmp-%s-XXXXXX", dir.buf, key);
 	*scratch = xasprintf("%s/.tmp-scratch-XXXXXX", dir.buf);
 	if (!mkdtemp(*tmp) || !mkdtemp(*scratch)) {
@@ -204,10 +177,10 @@ static int cache_commit(const char *tmp, struct fetched *fe, struct strbuf *err)
 	int ret = 0;
 
 	strbuf_addf(&marker, "%s/SOURCE", fe->entry.buf);
-	if (!is_file(marker.buf) && !access(fe->entry.buf, F_OK))
+	if (!fs_is_file(marker.buf) && !access(fe->entry.buf, F_OK))
 		fs_rmtree(fe->entry.buf, NULL);
 	if (rename(tmp, fe->entry.buf)) {
-		if ((errno == EEXIST || errno == ENOTEMPTY) && is_file(marker.buf)) {
+		if ((errno == EEXIST || errno == ENOTEMPTY) && fs_is_file(marker.buf)) {
 			fs_rmtree(tmp, NULL);
 		} else {
 			strbuf_addf(err, "cannot move %s to %s: %s", tmp, fe->entry.buf,

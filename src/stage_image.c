@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "clock.h"
+#include "crypto.h"
 #include "fsutil.h"
 #include "lxd.h"
 #include "proc.h"
@@ -52,17 +54,6 @@ static const char init_script[] =
 #define IMAGE_FORMAT "1"
 #define DEFAULT_CHECK "for t in sh timeout cc make pkg-config; do " \
 	"command -v $t >/dev/null || { echo missing: $t; exit 1; }; done; echo ok"
-
-static unsigned long long fnv1a(unsigned long long h, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 static int run_cmd(char *const argv[], double timeout, const char *log,
 		   struct check *c, const char *what)
@@ -129,8 +120,8 @@ static int read_packages(const char *path, struct strbuf *list, struct strbuf *e
 int image_alias(const char *release, const char *pkgfile, struct strbuf *alias,
 		struct strbuf *pkgs, struct strbuf *err)
 {
-	struct strbuf list = STRBUF_INIT;
-	unsigned long long h = 14695981039346656037ULL;
+	struct strbuf list = STRBUF_INIT, inputs = STRBUF_INIT;
+	char hex[SHA256_HEX_SIZE];
 
 	if (!pkgs)
 		pkgs = &list;
@@ -139,11 +130,12 @@ int image_alias(const char *release, const char *pkgfile, struct strbuf *alias,
 		return -1;
 	}
 	/* the alias names a hash of everything that goes into the image */
-	h = fnv1a(h, IMAGE_FORMAT, 1);
-	h = fnv1a(h, release, strlen(release) + 1);
-	h = fnv1a(h, pkgs->buf, pkgs->len + 1);
-	h = fnv1a(h, init_script, sizeof(init_script));
-	strbuf_addf(alias, "sf-build-%s-%016llx", release, h);
+	strbuf_addf(&inputs, "format=%s\nrelease=%s\npackages=%s\ninit=", IMAGE_FORMAT, release,
+		    pkgs->buf);
+	strbuf_addstr(&inputs, init_script);
+	sha256_hex_of(inputs.buf, inputs.len, hex);
+	strbuf_addf(alias, "sf-build-%s-%.16s", release, hex);
+	strbuf_release(&inputs);
 	strbuf_release(&list);
 	return 0;
 }

@@ -194,7 +194,7 @@ static void publish_to(struct run *run, struct stage_report *s, const char *url,
 	size_t i;
 
 	strbuf_addstr(&name, "upload ");
-	http_redact_url(&name, url);
+	url_redact(&name, url);
 	c = stage_add_check(s, name.buf);
 	if (publisher_open(&p, url, o, &err)) {
 		ci_mask_secrets((const char *const *)p.secrets, p.nr_secrets);
@@ -269,7 +269,7 @@ int stage_publish(struct run *run, struct strbuf *err)
 	for (i = 0; i < nr_to; i++) {
 		if (i)
 			strbuf_addch(&targets, ' ');
-		http_redact_url(&targets, to[i]);
+		url_redact(&targets, to[i]);
 	}
 	stage_set_prop(s, "targets", targets.buf);
 

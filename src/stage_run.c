@@ -125,7 +125,7 @@ static void print_plan(const struct run *run, const char *spec, char *const *ski
 		printf("publish targets: none (--to URL)\n");
 	for (i = 0; i < nr_to; i++) {
 		struct strbuf sb = STRBUF_INIT;
-		http_redact_url(&sb, to[i]);
+		url_redact(&sb, to[i]);
 		printf("publish target: %s\n", sb.buf);
 		strbuf_release(&sb);
 	}

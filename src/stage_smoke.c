@@ -22,6 +22,7 @@
 
 #include "archive.h"
 #include "backend.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "modulefile.h"
 #include "signals.h"
@@ -201,34 +202,6 @@ static int find_script(const struct run *run, struct strbuf *out, struct strbuf 
 	return -1;
 }
 
-/* The i-th prefix: <work>/p<i>/ then 1-4 random components of varied length. */
-static void next_prefix(struct strbuf *out, const char *work, unsigned long i)
-{
-	static const unsigned lens[] = { 5, 17, 9, 31 };
-	unsigned k, depth = (unsigned)(i % 4) + 1;
-
-	strbuf_reset(out);
-	strbuf_addf(out, "%s/p%lu", work, i + 1);
-	for (k = 0; k < depth; k++) {
-		strbuf_addch(out, '/');
-		fs_random_name(out, lens[(i + k) % 4]);
-	}
-}
-
-static const char *last_line(const struct strbuf *sb, struct strbuf *tmp)
-{
-	size_t end = sb->len, start;
-
-	while (end > 0 && sb->buf[end - 1] == '\n')
-		end--;
-	start = end;
-	while (start > 0 && sb->buf[start - 1] != '\n')
-		start--;
-	strbuf_reset(tmp);
-	strbuf_add(tmp, sb->buf + start, end - start > 300 ? 300 : end - start);
-	return tmp->buf;
-}
-
 /* Steps whose failure says the machine, not the package, is wrong. */
 static enum outcome step_failure(const char *step)
 {
@@ -269,11 +242,11 @@ static size_t record_steps(struct stage_report *s, const char *label, const char
 				strbuf_addf(&name, "%s: %s", label, step);
 				c = stage_add_check(s, name.buf);
 				if (rc) {
-					check_fail(c, step_failure(step), "%s", last_line(&body, &tmp));
+					check_fail(c, step_failure(step), "%s", strbuf_last_line(&tmp, body.buf, 300));
 					strbuf_add(&c->details, body.buf, body.len);
 					failed++;
 				} else {
-					check_set_message(c, "%s", last_line(&body, &tmp));
+					check_set_message(c, "%s", strbuf_last_line(&tmp, body.buf, 300));
 				}
 				check_finish(c);
 				c->duration = (double)ms / 1000.0;
@@ -353,7 +326,7 @@ static void smoke_prefix(struct smoke *sm, unsigned long i)
 
 	backend_result_init(&res);
 	strbuf_addf(&label, "prefix %lu", i + 1);
-	next_prefix(&next, sm->work.buf, i);
+	fs_random_prefix(&next, sm->work.buf, i);
 	slash = strrchr(next.buf, '/');
 	*slash = '\0';
 	if (fs_mkdirs(next.buf, &err)) {

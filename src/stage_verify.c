@@ -749,26 +749,6 @@ out:
 	strbuf_release(&name);
 }
 
-/* --- prefixes ------------------------------------------------------- */
-
-/*
- * The i-th random prefix under `base`: depths 1, 3, 6, ... and component
- * lengths that grow, so short and long, shallow and deep paths are tried.
- */
-static void random_prefix(struct strbuf *out, const char *base, unsigned long i)
-{
-	static const unsigned depths[] = { 1, 3, 6, 2, 4 };
-	static const unsigned lens[] = { 6, 11, 40, 3, 23 };
-	unsigned d = depths[i % 5], k;
-
-	strbuf_reset(out);
-	strbuf_addf(out, "%s/p%lu", base, i + 1);
-	for (k = 0; k < d; k++) {
-		strbuf_addch(out, '/');
-		fs_random_name(out, lens[(i + k) % 5]);
-	}
-}
-
 struct extract_ctx {
 	struct check *c;
 };
@@ -937,7 +917,7 @@ static void verify_tarball(struct stage_report *s, const struct vopts *o,
 		struct strbuf pname = STRBUF_INIT;
 		char *slash;
 
-		random_prefix(&next, base.buf, i);
+		fs_random_prefix(&next, base.buf, i);
 		slash = strrchr(next.buf, '/');
 		*slash = '\0';
 		if (fs_mkdirs(next.buf, &err) < 0) {

@@ -288,6 +288,20 @@ void utf8_sanitize(struct strbuf *out, const char *s, size_t len, int xml)
 	}
 }
 
+const char *strbuf_last_line(struct strbuf *out, const char *text, size_t max)
+{
+	size_t end = strlen(text), start;
+
+	while (end > 0 && text[end - 1] == '\n')
+		end--;
+	start = end;
+	while (start > 0 && text[start - 1] != '\n')
+		start--;
+	strbuf_reset(out);
+	strbuf_add(out, text + start, end - start > max ? max : end - start);
+	return out->buf;
+}
+
 void strbuf_add_console(struct strbuf *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
@@ -352,35 +366,73 @@ static size_t url_userinfo(const char *url, const char **start)
 	return (size_t)(at - a);
 }
 
-void url_redact(struct strbuf *out, const char *url)
+/* The query string of a URL ("a=b&c=d", without '?' and fragment): *start and length. */
+static size_t url_query(const char *url, const char **start)
 {
-	const char *u = NULL;
-	size_t n = url_userinfo(url, &u);
+	const char *a = strstr(url, "://"), *q;
 
-	if (!n) {
-		strbuf_addstr(out, url);
-		return;
-	}
-	strbuf_add(out, url, (size_t)(u - url));
-	strbuf_addstr(out, "***");
-	strbuf_addstr(out, u + n);
+	if (!a)
+		return 0;
+	q = strchr(a + 3, '?');
+	if (!q || !q[1])
+		return 0;
+	*start = q + 1;
+	return strcspn(q + 1, "#");
 }
 
-void url_scrub(struct strbuf *sb, const char *url)
+void url_redact(struct strbuf *out, const char *url)
+{
+	const char *u = NULL, *rest = url, *q;
+	size_t n = url_userinfo(url, &u);
+
+	if (n) {
+		strbuf_add(out, url, (size_t)(u - url));
+		strbuf_addstr(out, "***");
+		rest = u + n;
+	}
+	if (!strstr(url, "://")) {
+		/* a local path: nothing more can hide a credential */
+		strbuf_addstr(out, rest);
+		return;
+	}
+	/* a query string or fragment may carry a token or a signature */
+	q = rest + strcspn(rest, "?#");
+	strbuf_add(out, rest, (size_t)(q - rest));
+	if (*q == '?')
+		strbuf_addstr(out, "?...");
+	else if (*q == '#')
+		strbuf_addstr(out, "#...");
+}
+
+/* Replaces every occurrence of `secret` (`n` bytes) in `sb` by `with`. */
+static void scrub(struct strbuf *sb, const char *secret, size_t n, const char *with)
 {
 	struct strbuf res = STRBUF_INIT;
-	const char *u = NULL, *p, *hit;
-	size_t n = url_userinfo(url, &u);
+	const char *p, *hit;
 
 	if (!n || !sb->len)
 		return;
 	p = sb->buf;
-	while ((hit = memmem(p, sb->len - (size_t)(p - sb->buf), u, n))) {
+	while ((hit = memmem(p, sb->len - (size_t)(p - sb->buf), secret, n))) {
 		strbuf_add(&res, p, (size_t)(hit - p));
-		strbuf_addstr(&res, "***");
+		strbuf_addstr(&res, with);
 		p = hit + n;
 	}
 	strbuf_addstr(&res, p);
 	strbuf_release(sb);
 	*sb = res;
+}
+
+void url_scrub(struct strbuf *sb, const char *url)
+{
+	const char *u = NULL, *q = NULL;
+	size_t n = url_userinfo(url, &u), nq = url_query(url, &q);
+	char *user = n ? xstrndup(u, n) : NULL, *query = nq ? xstrndup(q, nq) : NULL;
+
+	if (user)
+		scrub(sb, user, n, "***");
+	if (query)
+		scrub(sb, query, nq, "...");
+	free(user);
+	free(query);
 }

@@ -48,6 +48,13 @@ void xgrow(void **arr, size_t *alloc, size_t need, size_t size);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * The last non-empty line of `text` (trailing newlines skipped), at most
+ * `max` bytes of it, into `out` (reset first); returns out->buf. For a
+ * failed command's one-line message.
+ */
+const char *strbuf_last_line(struct strbuf *out, const char *text, size_t max);
+
+/*
  * Checked number parsing: the whole string must be a number in range.
  * Return 0 on success, -1 (and leave *out alone) otherwise.
  */
@@ -79,10 +86,16 @@ const char *console_str(struct strbuf *tmp, const char *s);
 /*
  * Credentials in URLs are never printed or written to reports. Appends
  * `url` to `out` with the user[:password] part of its authority replaced
- * by "***" (user:token@host becomes ***@host); anything else is appended as is.
+ * by "***" (user:token@host becomes ***@host) and, for a URL with a
+ * scheme, its query string and fragment by "?..." / "#..." (a pre-signed
+ * URL's signature, a ?private_token=). A local path is appended as is but
+ * for the user part.
  */
 void url_redact(struct strbuf *out, const char *url);
-/* Replaces every occurrence of `url`'s user[:password] part in `sb` by "***". */
+/*
+ * Replaces every occurrence of `url`'s user[:password] part in `sb` by
+ * "***" and of its query string by "...".
+ */
 void url_scrub(struct strbuf *sb, const char *url);
 
 #endif

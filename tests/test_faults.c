@@ -8,6 +8,7 @@
  * written, nothing partial cached as good, nothing left running.
  */
 #include "testlib.h"
+#include "clock.h"
 #include "sigtest.h"
 
 #include <json-c/json.h>

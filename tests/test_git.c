@@ -22,6 +22,7 @@
 #include <git2.h>
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "git.h"
 #include "report.h"
 

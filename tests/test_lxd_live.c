@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lxd.h"
 #include "proc.h"
 #include "report.h"

@@ -5,6 +5,7 @@
  * that check the request shape, and a fault server (500, 403, stall, cut).
  */
 #include "testlib.h"
+#include "clock.h"
 #include "testsrv.h"
 
 #include <json-c/json.h>

@@ -39,6 +39,20 @@ static void url_redact__leaves_urls_without_credentials_alone(void **state)
 	redact("", "");
 }
 
+static void url_redact__hides_query_strings_and_fragments_of_urls(void **state)
+{
+	(void)state;
+	/* a pre-signed URL's signature, a GitLab private token */
+	redact("https://bucket.s3.example/x.tar.gz?X-Amz-Signature=abc&X-Amz-Credential=k",
+	       "https://bucket.s3.example/x.tar.gz?...");
+	redact("https://u:p@host/api?private_token=glpat-1#frag", "https://***@host/api?...");
+	redact("https://host/x#token=t", "https://host/x#...");
+	redact("https://user:secret@host:8443/bucket/key?X-Amz-Signature=abc",
+	       "https://***@host:8443/bucket/key?...");
+	/* a local path keeps its '?' and '#': they are file names */
+	redact("/srv/git/a?b#c.git", "/srv/git/a?b#c.git");
+}
+
 static void url_scrub__replaces_every_occurrence(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -52,6 +66,11 @@ static void url_scrub__replaces_every_occurrence(void **state)
 	/* no credentials in the URL: the text is untouched */
 	url_scrub(&sb, "https://host/x.git");
 	assert_string_equal(sb.buf, "cannot reach https://***@host/x.git: auth *** refused");
+	/* a query string is a credential too, wherever a message repeats it */
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "PUT https://h/x?sig=SECRET failed: sig=SECRET expired");
+	url_scrub(&sb, "https://h/x?sig=SECRET");
+	assert_null(strstr(sb.buf, "SECRET"));
 	strbuf_release(&sb);
 }
 
@@ -78,6 +97,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(url_redact__hides_user_and_password),
 		cmocka_unit_test(url_redact__leaves_urls_without_credentials_alone),
+		cmocka_unit_test(url_redact__hides_query_strings_and_fragments_of_urls),
 		cmocka_unit_test(url_scrub__replaces_every_occurrence),
 		cmocka_unit_test(env_is_secret__names_credentials_and_nothing_else),
 	};

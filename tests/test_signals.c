@@ -8,6 +8,7 @@
  * signal ends the process at once; a closed stdout pipe is no crash.
  */
 #include "testlib.h"
+#include "clock.h"
 #include "sigtest.h"
 
 #include <archive.h>
