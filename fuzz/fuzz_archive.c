@@ -162,11 +162,11 @@ static void check_tree(const char *dir, const char *rel, const char *root)
 	closedir(d);
 }
 
-static void on_finding(void *ctx, const char *rule, const char *entry, const char *msg)
+static void on_finding(void *ctx, enum rule_id rule, const char *entry, const char *msg)
 {
 	size_t *n = ctx;
 
-	if (!rule || !*rule || !msg)
+	if (rule >= RULE_COUNT || !msg)
 		die("a finding without a rule or message");
 	(void)entry;
 	(*n)++;

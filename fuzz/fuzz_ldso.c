@@ -52,11 +52,11 @@ out:
 }
 
 static void unresolved(void *ctx, const struct ldso_object *req, const char *needed,
-		       const char *rule, const char *why, const struct ldso_object *root)
+		       enum rule_id rule, const char *why, const struct ldso_object *root)
 {
 	struct tree *t = ctx;
 
-	if (!req || !needed || !rule || !why || !root)
+	if (!req || !needed || rule >= RULE_COUNT || !why || !root)
 		abort();
 	(void)strlen(req->rel);
 	(void)strlen(root->rel);

@@ -85,10 +85,10 @@ struct extractor {
 	int env_error;
 };
 
-static void finding(struct extractor *x, const char *rule, const char *entry,
+static void finding(struct extractor *x, enum rule_id rule, const char *entry,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void finding(struct extractor *x, const char *rule, const char *entry,
+static void finding(struct extractor *x, enum rule_id rule, const char *entry,
 		    const char *fmt, ...)
 {
 	struct strbuf msg = STRBUF_INIT;
@@ -120,28 +120,28 @@ static int clean_name(const char *s)
 
 /*
  * Normalises an entry name into `out`: drops "." components, empty
- * components and a trailing slash. Returns the rule id that refuses it,
- * or NULL when it is acceptable. An empty result is the tree root.
+ * components and a trailing slash. Returns the rule that refuses it, or
+ * RULE_NONE when it is acceptable. An empty result is the tree root.
  */
-static const char *normalize_name(const char *name, struct strbuf *out)
+static enum rule_id normalize_name(const char *name, struct strbuf *out)
 {
 	const char *p = name;
 
 	strbuf_reset(out);
 	if (!*name)
-		return "extract-bad-name";
+		return RULE_EXTRACT_BAD_NAME;
 	if (*name == '/')
-		return "extract-absolute-path";
+		return RULE_EXTRACT_ABSOLUTE_PATH;
 	if (!clean_name(name))
-		return "extract-bad-name";
+		return RULE_EXTRACT_BAD_NAME;
 	while (*p) {
 		const char *end = strchr(p, '/');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 
 		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return "extract-path-traversal";
+			return RULE_EXTRACT_PATH_TRAVERSAL;
 		if (n > 255)
-			return "extract-bad-name";
+			return RULE_EXTRACT_BAD_NAME;
 		if (n && !(n == 1 && p[0] == '.')) {
 			if (out->len)
 				strbuf_addch(out, '/');
@@ -152,8 +152,8 @@ static const char *normalize_name(const char *name, struct strbuf *out)
 			p++;
 	}
 	if (out->len > 4000)
-		return "extract-bad-name";
-	return NULL;
+		return RULE_EXTRACT_BAD_NAME;
+	return RULE_NONE;
 }
 
 /* Lexical check that `target` of a symlink at `link` stays in the tree. */
@@ -281,13 +281,13 @@ static int write_data(struct extractor *x, int fd, const char *name,
 			return 1;
 		}
 		if (r < ARCHIVE_WARN) {
-			finding(x, "extract-damaged", name, "cannot read entry data: %s",
+			finding(x, RULE_EXTRACT_DAMAGED, name, "cannot read entry data: %s",
 				la.archive_error_string(x->a));
 			x->stats->stopped = 1;
 			return 1;
 		}
 		if (off < 0 || (unsigned long long)off + len > x->limits->max_entry_bytes) {
-			finding(x, "extract-too-large", name,
+			finding(x, RULE_EXTRACT_TOO_LARGE, name,
 				"entry data goes past the per-entry limit of %llu bytes",
 				x->limits->max_entry_bytes);
 			x->stats->stopped = 1;
@@ -325,19 +325,20 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 	struct strbuf dir = STRBUF_INIT, tgt = STRBUF_INIT;
 	mode_t type = la.archive_entry_filetype(e);
 	mode_t perm = la.archive_entry_perm(e);
-	const char *hl = la.archive_entry_hardlink(e), *base, *rule;
+	const char *hl = la.archive_entry_hardlink(e), *base;
+	enum rule_id rule;
 	intptr_t prev = (intptr_t)strmap_get(&x->seen, rel);
 	int fd = -1, pfd, ret = 0;
 
 	if (!*rel) /* the "./" entry of the root itself */
 		goto out;
 	if (prev && !(prev == K_DIR && type == AE_IFDIR && !hl)) {
-		finding(x, "extract-duplicate-entry", name,
+		finding(x, RULE_EXTRACT_DUPLICATE_ENTRY, name,
 			"entry appears twice; the second copy would replace the first");
 		goto out;
 	}
 	if ((perm & (S_ISUID | S_ISGID)) && type != AE_IFDIR) {
-		finding(x, "extract-setuid", name, "setuid/setgid bit on %s (mode %04o)",
+		finding(x, RULE_EXTRACT_SETUID, name, "setuid/setgid bit on %s (mode %04o)",
 			type == AE_IFREG ? "a file" : "an entry", (unsigned)perm);
 		goto out;
 	}
@@ -348,15 +349,15 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 			if (io_error(x, "create directory for", name))
 				ret = -1;
 			else
-				finding(x, "extract-through-symlink", name,
+				finding(x, RULE_EXTRACT_THROUGH_SYMLINK, name,
 					"a parent directory is a symlink or a file: "
 					"writing through it could leave the tree (%s)",
 					strerror(errno));
 			goto out;
 		}
 	} else {
-		finding(x, type == AE_IFIFO ? "extract-special-file" :
-			   type == AE_IFSOCK ? "extract-special-file" : "extract-device-node",
+		finding(x, type == AE_IFIFO ? RULE_EXTRACT_SPECIAL_FILE :
+			   type == AE_IFSOCK ? RULE_EXTRACT_SPECIAL_FILE : RULE_EXTRACT_DEVICE_NODE,
 			name, "%s entries are not allowed in an install tree",
 			type == AE_IFCHR ? "character device" :
 			type == AE_IFBLK ? "block device" :
@@ -371,13 +372,13 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 		int tfd;
 
 		rule = normalize_name(hl, &tgt);
-		if (rule || !tgt.len) {
-			finding(x, "extract-hardlink-escape", name,
+		if (rule != RULE_NONE || !tgt.len) {
+			finding(x, RULE_EXTRACT_HARDLINK_ESCAPE, name,
 				"hard link target '%s' is not a path inside the tree", hl);
 			goto out;
 		}
 		if ((intptr_t)strmap_get(&x->seen, tgt.buf) != K_FILE) {
-			finding(x, "extract-hardlink-escape", name,
+			finding(x, RULE_EXTRACT_HARDLINK_ESCAPE, name,
 				"hard link target '%s' is not a file extracted before it", hl);
 			goto out;
 		}
@@ -390,7 +391,7 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 			if (io_error(x, "link", name))
 				ret = -1;
 			else
-				finding(x, "extract-hardlink-escape", name,
+				finding(x, RULE_EXTRACT_HARDLINK_ESCAPE, name,
 					"cannot link to '%s': %s", hl, strerror(errno));
 		} else {
 			strmap_put(&x->seen, rel, (void *)(intptr_t)K_FILE);
@@ -408,13 +409,13 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 			if (io_error(x, "create directory", name))
 				ret = -1;
 			else
-				finding(x, "extract-through-symlink", name, "cannot create: %s",
+				finding(x, RULE_EXTRACT_THROUGH_SYMLINK, name, "cannot create: %s",
 					strerror(errno));
 			goto out;
 		}
 		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
-			finding(x, "extract-through-symlink", name,
+			finding(x, RULE_EXTRACT_THROUGH_SYMLINK, name,
 				"a symlink or file is in the way of this directory");
 			goto out;
 		}
@@ -426,7 +427,7 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 		const char *t = la.archive_entry_symlink(e);
 
 		if (!t || !symlink_target_inside(rel, t) || !clean_name(t)) {
-			finding(x, "extract-symlink-escape", name,
+			finding(x, RULE_EXTRACT_SYMLINK_ESCAPE, name,
 				"symlink target '%s' leaves the tree", t ? t : "");
 			goto out;
 		}
@@ -434,7 +435,7 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 			if (io_error(x, "create symlink", name))
 				ret = -1;
 			else
-				finding(x, "extract-through-symlink", name, "cannot create: %s",
+				finding(x, RULE_EXTRACT_THROUGH_SYMLINK, name, "cannot create: %s",
 					strerror(errno));
 			goto out;
 		}
@@ -450,7 +451,7 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 		int r;
 
 		if (size < 0 || (unsigned long long)size > x->limits->max_entry_bytes) {
-			finding(x, "extract-too-large", name,
+			finding(x, RULE_EXTRACT_TOO_LARGE, name,
 				"entry of %lld bytes is over the per-entry limit of %llu",
 				(long long)size, x->limits->max_entry_bytes);
 			x->stats->stopped = 1;
@@ -465,7 +466,7 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 			goto out;
 		}
 		if (x->stats->bytes + (unsigned long long)size > x->limits->max_total_bytes) {
-			finding(x, "extract-too-large", name,
+			finding(x, RULE_EXTRACT_TOO_LARGE, name,
 				"the tree grows past the limit of %llu bytes",
 				x->limits->max_total_bytes);
 			x->stats->stopped = 1;
@@ -478,7 +479,7 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 			if (io_error(x, "create", name))
 				ret = -1;
 			else
-				finding(x, "extract-through-symlink", name, "cannot create: %s",
+				finding(x, RULE_EXTRACT_THROUGH_SYMLINK, name, "cannot create: %s",
 					strerror(errno));
 			goto out;
 		}
@@ -792,14 +793,15 @@ int archive_extract_secure(const char *tarball, const char *dest,
 	la.archive_read_support_format_tar(x.a);
 	la.archive_read_support_format_gnutar(x.a);
 	if (la.archive_read_open(x.a, &ring, NULL, ring_read, NULL) != ARCHIVE_OK) {
-		finding(&x, "extract-damaged", tarball, "not a readable tar archive: %s",
+		finding(&x, RULE_EXTRACT_DAMAGED, tarball, "not a readable tar archive: %s",
 			la.archive_error_string(x.a));
 		stats->stopped = 1;
 		ret = 0;
 		goto out;
 	}
 	for (;;) {
-		const char *name, *rule;
+		const char *name;
+		enum rule_id rule;
 
 		if (signals_interrupted()) {
 			/* the caller marks the report interrupted and removes dest */
@@ -811,13 +813,13 @@ int archive_extract_secure(const char *tarball, const char *dest,
 			break;
 		/* ARCHIVE_RETRY is a damaged header libarchive would skip: not here */
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			finding(&x, "extract-damaged", tarball, "archive is damaged after %zu entries: %s",
+			finding(&x, RULE_EXTRACT_DAMAGED, tarball, "archive is damaged after %zu entries: %s",
 				stats->entries, la.archive_error_string(x.a));
 			stats->stopped = 1;
 			break;
 		}
 		if (++stats->entries > limits->max_entries) {
-			finding(&x, "extract-too-many-entries", tarball,
+			finding(&x, RULE_EXTRACT_TOO_MANY_ENTRIES, tarball,
 				"more than %llu entries", limits->max_entries);
 			stats->stopped = 1;
 			break;
@@ -826,10 +828,10 @@ int archive_extract_secure(const char *tarball, const char *dest,
 		if (!name)
 			name = "";
 		rule = normalize_name(name, &rel);
-		if (rule) {
+		if (rule != RULE_NONE) {
 			finding(&x, rule, name, "%s",
-				!strcmp(rule, "extract-absolute-path") ? "absolute path" :
-				!strcmp(rule, "extract-path-traversal") ? "'..' in the path" :
+				rule == RULE_EXTRACT_ABSOLUTE_PATH ? "absolute path" :
+				rule == RULE_EXTRACT_PATH_TRAVERSAL ? "'..' in the path" :
 				"name is empty, too long, or has control characters or invalid UTF-8");
 			continue;
 		}
@@ -846,13 +848,13 @@ int archive_extract_secure(const char *tarball, const char *dest,
 		while (!ring.eof)
 			pthread_cond_wait(&ring.changed, &ring.mu);
 		if (ring.failed)
-			finding(&x, "extract-damaged", tarball, "compressed stream is damaged: %s",
+			finding(&x, RULE_EXTRACT_DAMAGED, tarball, "compressed stream is damaged: %s",
 				ring.errmsg);
 		pthread_mutex_unlock(&ring.mu);
 	}
 	for (i = 0; i < x.nr_symlinks; i++) {
 		if (link_escapes(x.root_fd, x.symlinks[i])) {
-			finding(&x, "extract-symlink-escape", x.symlinks[i],
+			finding(&x, RULE_EXTRACT_SYMLINK_ESCAPE, x.symlinks[i],
 				"symlink resolves outside the tree through other links; removed");
 			unlinkat(x.root_fd, x.symlinks[i], 0);
 		}

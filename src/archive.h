@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "rules.h"
 #include "strbuf.h"
 
 struct extract_limits {
@@ -42,7 +43,7 @@ struct extract_stats {
 };
 
 struct extract_sink {
-	void (*finding)(void *ctx, const char *rule, const char *entry,
+	void (*finding)(void *ctx, enum rule_id rule, const char *entry,
 			const char *message);
 	void *ctx;
 };

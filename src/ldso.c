@@ -176,7 +176,7 @@ struct walk {
 };
 
 static void miss(struct walk *w, const struct ldso_object *req, const char *needed,
-		 const char *rule, const char *why)
+		 enum rule_id rule, const char *why)
 {
 	struct strbuf key = STRBUF_INIT;
 
@@ -267,14 +267,14 @@ static void load_needed(struct walk *w, size_t idx, const char *name)
 	if (strchr(name, '/')) {
 		enum ldso_miss why = LDSO_MISSING;
 		if (name[0] != '/') {
-			miss(w, obj, name, "needed-relative-path",
+			miss(w, obj, name, RULE_NEEDED_RELATIVE_PATH,
 			     "a DT_NEEDED path with a slash is opened relative to the "
 			     "current directory");
 			goto out;
 		}
 		hit = w->env->lookup(w->env->ctx, name, e->cls, e->machine, &why);
 		if (!hit) {
-			miss(w, obj, name, "needed-absolute-path",
+			miss(w, obj, name, RULE_NEEDED_ABSOLUTE_PATH,
 			     "absolute DT_NEEDED path does not resolve inside the tree");
 			goto out;
 		}
@@ -302,7 +302,7 @@ static void load_needed(struct walk *w, size_t idx, const char *name)
 		if (!tried.len)
 			strbuf_addstr(&tried, "no RPATH or RUNPATH");
 		strbuf_addstr(&tried, "; not on the system-library allowlist");
-		miss(w, obj, name, "needed-unresolved", tried.buf);
+		miss(w, obj, name, RULE_NEEDED_UNRESOLVED, tried.buf);
 		goto out;
 	}
 	w->found++;

@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "elf.h"
+#include "rules.h"
 #include "strbuf.h"
 #include "strmap.h"
 
@@ -59,7 +60,7 @@ struct ldso_env {
 	const char *platform;
 	/* Called once per (requester, name) that does not resolve. */
 	void (*unresolved)(void *ctx, const struct ldso_object *requester,
-			   const char *needed, const char *rule, const char *why,
+			   const char *needed, enum rule_id rule, const char *why,
 			   const struct ldso_object *root);
 };
 

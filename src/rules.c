@@ -2,119 +2,117 @@
 
 #include <string.h>
 
-const struct rule rules[] = {
+const struct rule rules[RULE_COUNT] = {
 	/* extraction */
-	{ "extract-absolute-path", SEV_ERROR, "entry name is an absolute path",
+	[RULE_EXTRACT_ABSOLUTE_PATH] = { "extract-absolute-path", SEV_ERROR, "entry name is an absolute path",
 	  "create the tarball from inside the tree (tar -C DIR .)" },
-	{ "extract-path-traversal", SEV_ERROR, "entry name contains '..'",
+	[RULE_EXTRACT_PATH_TRAVERSAL] = { "extract-path-traversal", SEV_ERROR, "entry name contains '..'",
 	  "pack paths relative to the tree root without '..'" },
-	{ "extract-bad-name", SEV_ERROR,
+	[RULE_EXTRACT_BAD_NAME] = { "extract-bad-name", SEV_ERROR,
 	  "entry name is empty, too long, or has control characters or invalid UTF-8",
 	  "rename the file" },
-	{ "extract-symlink-escape", SEV_ERROR, "symlink target leaves the tree",
+	[RULE_EXTRACT_SYMLINK_ESCAPE] = { "extract-symlink-escape", SEV_ERROR, "symlink target leaves the tree",
 	  "use relative symlinks that stay inside the tree" },
-	{ "extract-hardlink-escape", SEV_ERROR,
+	[RULE_EXTRACT_HARDLINK_ESCAPE] = { "extract-hardlink-escape", SEV_ERROR,
 	  "hard link target is outside the tree or not a file seen before it",
 	  "pack hard links only to files inside the tree" },
-	{ "extract-through-symlink", SEV_ERROR,
+	[RULE_EXTRACT_THROUGH_SYMLINK] = { "extract-through-symlink", SEV_ERROR,
 	  "entry would be written through a symlink or over another entry",
 	  "do not pack entries below a symlinked directory" },
-	{ "extract-device-node", SEV_ERROR, "device node in the tree",
+	[RULE_EXTRACT_DEVICE_NODE] = { "extract-device-node", SEV_ERROR, "device node in the tree",
 	  "install trees hold no device nodes" },
-	{ "extract-special-file", SEV_ERROR, "FIFO or socket in the tree",
+	[RULE_EXTRACT_SPECIAL_FILE] = { "extract-special-file", SEV_ERROR, "FIFO or socket in the tree",
 	  "install trees hold no FIFOs or sockets" },
-	{ "extract-setuid", SEV_ERROR, "setuid or setgid file",
+	[RULE_EXTRACT_SETUID] = { "extract-setuid", SEV_ERROR, "setuid or setgid file",
 	  "drop the bit; set it at deployment if really needed" },
-	{ "extract-duplicate-entry", SEV_ERROR, "the same path appears twice",
+	[RULE_EXTRACT_DUPLICATE_ENTRY] = { "extract-duplicate-entry", SEV_ERROR, "the same path appears twice",
 	  "pack each path once" },
-	{ "extract-too-many-entries", SEV_ERROR, "more entries than --max-entries",
+	[RULE_EXTRACT_TOO_MANY_ENTRIES] = { "extract-too-many-entries", SEV_ERROR, "more entries than --max-entries",
 	  "raise --max-entries if the tree is really that large" },
-	{ "extract-too-large", SEV_ERROR, "entry or tree larger than the size limits",
+	[RULE_EXTRACT_TOO_LARGE] = { "extract-too-large", SEV_ERROR, "entry or tree larger than the size limits",
 	  "raise --max-bytes if the tree is really that large" },
-	{ "extract-damaged", SEV_ERROR, "the archive is truncated or damaged",
+	[RULE_EXTRACT_DAMAGED] = { "extract-damaged", SEV_ERROR, "the archive is truncated or damaged",
 	  "rebuild the tarball" },
 	/* ELF files */
-	{ "elf-malformed", SEV_ERROR, "a file with the ELF magic cannot be parsed",
+	[RULE_ELF_MALFORMED] = { "elf-malformed", SEV_ERROR, "a file with the ELF magic cannot be parsed",
 	  "rebuild it; a truncated ELF will not load" },
-	{ "elf-interp-leak", SEV_ERROR,
+	[RULE_ELF_INTERP_LEAK] = { "elf-interp-leak", SEV_ERROR,
 	  "PT_INTERP points into the build prefix or is relative",
 	  "link against the system loader (/lib64/ld-linux-x86-64.so.2)" },
 	/* RPATH / RUNPATH */
-	{ "rpath-absolute-outside", SEV_ERROR,
+	[RULE_RPATH_ABSOLUTE_OUTSIDE] = { "rpath-absolute-outside", SEV_ERROR,
 	  "absolute RPATH/RUNPATH entry: it points outside the tree once moved",
 	  "use $ORIGIN-relative entries (-Wl,-rpath,'$ORIGIN/../lib') or patchelf --set-rpath" },
-	{ "rpath-empty-entry", SEV_ERROR,
+	[RULE_RPATH_EMPTY_ENTRY] = { "rpath-empty-entry", SEV_ERROR,
 	  "empty RPATH/RUNPATH entry: searches the current directory",
 	  "remove the stray ':' from the linker flags" },
-	{ "rpath-relative", SEV_ERROR,
+	[RULE_RPATH_RELATIVE] = { "rpath-relative", SEV_ERROR,
 	  "relative RPATH/RUNPATH entry: resolved against the current directory, not the file",
 	  "prefix it with $ORIGIN/" },
-	{ "rpath-origin-escape", SEV_ERROR, "$ORIGIN entry climbs out of the tree",
+	[RULE_RPATH_ORIGIN_ESCAPE] = { "rpath-origin-escape", SEV_ERROR, "$ORIGIN entry climbs out of the tree",
 	  "use fewer '..' so the entry stays inside the tree" },
-	{ "rpath-missing-dir", SEV_WARNING, "$ORIGIN entry names a directory the tree does not have",
+	[RULE_RPATH_MISSING_DIR] = { "rpath-missing-dir", SEV_WARNING, "$ORIGIN entry names a directory the tree does not have",
 	  "drop the entry, or ship the directory" },
-	{ "rpath-cpu-dependent", SEV_WARNING,
+	[RULE_RPATH_CPU_DEPENDENT] = { "rpath-cpu-dependent", SEV_WARNING,
 	  "$PLATFORM entry has a directory for some CPUs only (x86_64, haswell, xeon_phi)",
 	  "ship a directory for every $PLATFORM value, or use $ORIGIN paths without $PLATFORM" },
-	{ "rpath-unknown-token", SEV_WARNING, "entry has a $TOKEN ld.so does not expand",
+	[RULE_RPATH_UNKNOWN_TOKEN] = { "rpath-unknown-token", SEV_WARNING, "entry has a $TOKEN ld.so does not expand",
 	  "use $ORIGIN, $LIB or $PLATFORM only" },
-	{ "rpath-ignored", SEV_INFO, "DT_RPATH is ignored because DT_RUNPATH is present",
+	[RULE_RPATH_IGNORED] = { "rpath-ignored", SEV_INFO, "DT_RPATH is ignored because DT_RUNPATH is present",
 	  "keep one of them" },
 	/* DT_NEEDED */
-	{ "needed-unresolved", SEV_ERROR,
+	[RULE_NEEDED_UNRESOLVED] = { "needed-unresolved", SEV_ERROR,
 	  "a needed library is not found in the tree nor on the system allowlist",
 	  "ship the library in the tree (graft it into lib/ with an $ORIGIN RPATH) or allow it with --allow-system-lib" },
-	{ "needed-cpu-dependent", SEV_ERROR,
+	[RULE_NEEDED_CPU_DEPENDENT] = { "needed-cpu-dependent", SEV_ERROR,
 	  "a needed library resolves only for some values of $PLATFORM: the CPU decides whether it loads",
 	  "put the library where every $PLATFORM finds it (an $ORIGIN entry without $PLATFORM)" },
-	{ "needed-relative-path", SEV_ERROR, "DT_NEEDED is a relative path",
+	[RULE_NEEDED_RELATIVE_PATH] = { "needed-relative-path", SEV_ERROR, "DT_NEEDED is a relative path",
 	  "link by soname, not by path" },
-	{ "needed-absolute-path", SEV_ERROR, "DT_NEEDED is an absolute path outside the tree",
+	[RULE_NEEDED_ABSOLUTE_PATH] = { "needed-absolute-path", SEV_ERROR, "DT_NEEDED is an absolute path outside the tree",
 	  "link by soname, not by path" },
 	/* build-prefix strings */
-	{ "leak-shebang", SEV_ERROR, "a script's #! line names the build prefix",
+	[RULE_LEAK_SHEBANG] = { "leak-shebang", SEV_ERROR, "a script's #! line names the build prefix",
 	  "use #!/usr/bin/env NAME or rewrite the line at install time" },
-	{ "leak-script", SEV_ERROR, "an executable script names the build prefix",
+	[RULE_LEAK_SCRIPT] = { "leak-script", SEV_ERROR, "an executable script names the build prefix",
 	  "compute paths from the script's own location" },
-	{ "leak-pkgconfig", SEV_ERROR, "a .pc file names the build prefix",
+	[RULE_LEAK_PKGCONFIG] = { "leak-pkgconfig", SEV_ERROR, "a .pc file names the build prefix",
 	  "use prefix=${pcfiledir}/../.." },
-	{ "leak-libtool", SEV_ERROR, "a libtool .la file names the build prefix",
+	[RULE_LEAK_LIBTOOL] = { "leak-libtool", SEV_ERROR, "a libtool .la file names the build prefix",
 	  "delete .la files from the install tree" },
-	{ "leak-config", SEV_ERROR, "a configuration file read at run time names the build prefix",
+	[RULE_LEAK_CONFIG] = { "leak-config", SEV_ERROR, "a configuration file read at run time names the build prefix",
 	  "use paths relative to the tree or set them at deployment" },
-	{ "leak-text", SEV_WARNING, "a text file (documentation, headers) names the build prefix",
+	[RULE_LEAK_TEXT] = { "leak-text", SEV_WARNING, "a text file (documentation, headers) names the build prefix",
 	  "harmless at run time; rewrite if users copy from it" },
-	{ "leak-elf-interp", SEV_ERROR, "the ELF interpreter path names the build prefix",
+	[RULE_LEAK_ELF_INTERP] = { "leak-elf-interp", SEV_ERROR, "the ELF interpreter path names the build prefix",
 	  "link against the system loader" },
-	{ "leak-elf-rodata", SEV_WARNING,
+	[RULE_LEAK_ELF_RODATA] = { "leak-elf-rodata", SEV_WARNING,
 	  "a compiled-in string (.rodata/.data) names the build prefix",
 	  "make sure a run-time override exists (a config key, an environment variable)" },
-	{ "leak-elf-dynstr", SEV_INFO, "the dynamic string table names the build prefix",
+	[RULE_LEAK_ELF_DYNSTR] = { "leak-elf-dynstr", SEV_INFO, "the dynamic string table names the build prefix",
 	  "see the RPATH findings of the same file" },
-	{ "leak-elf-other", SEV_WARNING, "an ELF section names the build prefix",
+	[RULE_LEAK_ELF_OTHER] = { "leak-elf-other", SEV_WARNING, "an ELF section names the build prefix",
 	  "check whether the string is used at run time" },
-	{ "leak-elf-debug", SEV_INFO, "debug information names the build prefix",
+	[RULE_LEAK_ELF_DEBUG] = { "leak-elf-debug", SEV_INFO, "debug information names the build prefix",
 	  "information only; strip --strip-debug removes it" },
-	{ "leak-binary", SEV_INFO, "a non-ELF binary file names the build prefix",
+	[RULE_LEAK_BINARY] = { "leak-binary", SEV_INFO, "a non-ELF binary file names the build prefix",
 	  "information only" },
-	{ NULL, 0, NULL, NULL },
 };
 
 const struct rule *rule_find(const char *id)
 {
-	const struct rule *r;
+	size_t i;
 
-	for (r = rules; r->id; r++)
-		if (!strcmp(r->id, id))
-			return r;
+	for (i = 0; i < RULE_COUNT; i++)
+		if (!strcmp(rules[i].id, id))
+			return &rules[i];
 	return NULL;
 }
 
-void rule_report(struct check *c, const char *id, const char *file,
+void rule_report(struct check *c, enum rule_id id, const char *file,
 		 const char *entry, const char *message)
 {
-	const struct rule *r = rule_find(id);
+	const struct rule *r = &rules[id];
 
-	check_add_finding(c, id, r ? r->severity : SEV_ERROR, file, entry,
-			  message ? message : r ? r->summary : id);
+	check_add_finding(c, r->id, r->severity, file, entry, message ? message : r->summary);
 }

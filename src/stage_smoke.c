@@ -78,10 +78,10 @@ struct sink_ctx {
 	struct check *c;
 };
 
-static void on_finding(void *ctx, const char *rule, const char *entry, const char *message)
+static void on_finding(void *ctx, enum rule_id rule, const char *entry, const char *message)
 {
 	struct sink_ctx *x = ctx;
-	check_add_finding(x->c, rule, SEV_ERROR, entry, NULL, message);
+	rule_report(x->c, rule, entry, NULL, message);
 }
 
 /* Extracts `tarball` into `dest` (created); a refused entry fails the check. */

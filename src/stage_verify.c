@@ -113,42 +113,42 @@ static int has_suffix(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
-static const char *text_rule(const char *rel, const char *buf, size_t len,
-			     size_t hit, mode_t mode)
+static enum rule_id text_rule(const char *rel, const char *buf, size_t len,
+			      size_t hit, mode_t mode)
 {
 	const char *nl;
 
 	if (len >= 2 && buf[0] == '#' && buf[1] == '!') {
 		nl = memchr(buf, '\n', len);
 		if (!nl || (size_t)(nl - buf) > hit)
-			return "leak-shebang";
-		return "leak-script";
+			return RULE_LEAK_SHEBANG;
+		return RULE_LEAK_SCRIPT;
 	}
 	if (has_suffix(rel, ".pc"))
-		return "leak-pkgconfig";
+		return RULE_LEAK_PKGCONFIG;
 	if (has_suffix(rel, ".la"))
-		return "leak-libtool";
+		return RULE_LEAK_LIBTOOL;
 	if (mode & 0111)
-		return "leak-script";
+		return RULE_LEAK_SCRIPT;
 	if (!strncmp(rel, "etc/", 4) || strstr(rel, "/etc/") || has_suffix(rel, ".conf") ||
 	    has_suffix(rel, ".cfg") || has_suffix(rel, ".ini") || has_suffix(rel, ".lua") ||
 	    has_suffix(rel, ".tcl") || has_suffix(rel, ".yaml") || has_suffix(rel, ".yml") ||
 	    has_suffix(rel, ".json") || has_suffix(rel, ".sh") || strstr(rel, "modulefiles/"))
-		return "leak-config";
-	return "leak-text";
+		return RULE_LEAK_CONFIG;
+	return RULE_LEAK_TEXT;
 }
 
-static const char *elf_rule(enum elf_region r)
+static enum rule_id elf_rule(enum elf_region r)
 {
 	switch (r) {
-	case REGION_DYNSTR: return "leak-elf-dynstr";
-	case REGION_INTERP: return "leak-elf-interp";
-	case REGION_RODATA: return "leak-elf-rodata";
+	case REGION_DYNSTR: return RULE_LEAK_ELF_DYNSTR;
+	case REGION_INTERP: return RULE_LEAK_ELF_INTERP;
+	case REGION_RODATA: return RULE_LEAK_ELF_RODATA;
 	case REGION_DEBUG:
-	case REGION_SYMTAB: return "leak-elf-debug";
-	case REGION_OTHER: return "leak-elf-other";
+	case REGION_SYMTAB: return RULE_LEAK_ELF_DEBUG;
+	case REGION_OTHER: return RULE_LEAK_ELF_OTHER;
 	}
-	return "leak-elf-other";
+	return RULE_LEAK_ELF_OTHER;
 }
 
 /* The string (ELF) or line (text) around a hit, for the finding's entry. */
@@ -168,7 +168,7 @@ static void context(struct strbuf *out, const char *buf, size_t len, size_t hit,
 static void scan_leaks(struct tree *t, const char *rel, const char *buf, size_t len,
 		       const struct elf_info *elf, mode_t mode)
 {
-	const char *reported[16];
+	enum rule_id reported[16];
 	size_t nr_reported = 0, i, j;
 	int is_text = !elf && !memchr(buf, '\0', len < 8192 ? len : 8192);
 
@@ -180,7 +180,7 @@ static void scan_leaks(struct tree *t, const char *rel, const char *buf, size_t 
 			continue;
 		while (off + bl <= len) {
 			const char *p = memmem(buf + off, len - off, bp, bl);
-			const char *rule;
+			enum rule_id rule;
 			struct strbuf ctx = STRBUF_INIT, msg = STRBUF_INIT;
 			size_t hit;
 			int dup = 0;
@@ -194,7 +194,7 @@ static void scan_leaks(struct tree *t, const char *rel, const char *buf, size_t 
 			else if (is_text)
 				rule = text_rule(rel, buf, len, hit, mode);
 			else
-				rule = "leak-binary";
+				rule = RULE_LEAK_BINARY;
 			for (j = 0; j < nr_reported; j++)
 				if (reported[j] == rule)
 					dup = 1;
@@ -225,7 +225,7 @@ static void add_elf(struct tree *t, const char *rel, const char *buf, size_t len
 
 	f->rel = xstrdup(rel);
 	if ((t->opts->leak_scan ? elf_parse : elf_parse_dynamic)(buf, len, &f->elf, &err)) {
-		rule_report(t->elf_check, "elf-malformed", rel, NULL, err.buf);
+		rule_report(t->elf_check, RULE_ELF_MALFORMED, rel, NULL, err.buf);
 		elf_info_release(&f->elf);
 		free(f->rel);
 		free(f);
@@ -239,7 +239,7 @@ static void add_elf(struct tree *t, const char *rel, const char *buf, size_t len
 			if (strstr(f->elf.interp, t->opts->prefixes_bp[i]))
 				bad = 1;
 		if (bad)
-			rule_report(t->elf_check, "elf-interp-leak", rel, f->elf.interp,
+			rule_report(t->elf_check, RULE_ELF_INTERP_LEAK, rel, f->elf.interp,
 				    "PT_INTERP will not exist at another prefix");
 	}
 	f->obj.rel = f->rel;
@@ -386,7 +386,8 @@ static int scan_tree(struct tree *t, const char *root, struct strbuf *err)
 /* A library that did not resolve, for which values of $PLATFORM. */
 struct miss_rec {
 	const struct ldso_object *req, *root;
-	char *needed, *rule, *why;
+	char *needed, *why;
+	enum rule_id rule;
 	unsigned mask;               /* bit i: missed when $PLATFORM is platforms[i] */
 };
 
@@ -457,7 +458,7 @@ static const struct ldso_object *lookup(void *ctx, const char *path, int cls,
 
 /* Collects a miss of the current $PLATFORM run; reported by report_misses(). */
 static void unresolved(void *ctx, const struct ldso_object *req, const char *needed,
-		       const char *rule, const char *why, const struct ldso_object *root)
+		       enum rule_id rule, const char *why, const struct ldso_object *root)
 {
 	struct at_prefix *p = ctx;
 	struct strbuf key = STRBUF_INIT;
@@ -474,7 +475,7 @@ static void unresolved(void *ctx, const struct ldso_object *req, const char *nee
 		m->req = req;
 		m->root = root;
 		m->needed = xstrdup(needed);
-		m->rule = xstrdup(rule);
+		m->rule = rule;
 		m->why = xstrdup(why);
 		idx = p->nr_misses;
 		strmap_put(&p->by_miss, key.buf, (void *)idx);
@@ -518,10 +519,9 @@ static void report_misses(struct at_prefix *p, const char *const *plats, unsigne
 		if (m->root != m->req)
 			strbuf_addf(&msg, " (loaded through %s)", m->root->rel);
 		strbuf_addf(&msg, "; searched: %s", m->why);
-		rule_report(p->needed, some ? "needed-cpu-dependent" : m->rule, m->req->rel,
+		rule_report(p->needed, some ? RULE_NEEDED_CPU_DEPENDENT : m->rule, m->req->rel,
 			    m->needed, msg.buf);
 		free(m->needed);
-		free(m->rule);
 		free(m->why);
 	}
 	free(p->misses);
@@ -564,18 +564,18 @@ static void check_entries(struct at_prefix *p, struct check *c, const struct vfi
 		if (!n) {
 			strbuf_addf(&msg, "%s '%s' has an empty entry: the loader searches "
 				    "the current directory", tag, list);
-			rule_report(c, "rpath-empty-entry", f->rel, list, msg.buf);
+			rule_report(c, RULE_RPATH_EMPTY_ENTRY, f->rel, list, msg.buf);
 			goto next;
 		}
 		flags = ldso_expand(entry, origin.buf, f->elf.cls, f->elf.machine, NULL, &exp);
 		if (flags & LDSO_UNKNOWN_TOKEN) {
 			strbuf_addf(&msg, "%s entry has a $TOKEN the loader does not expand", tag);
-			rule_report(c, "rpath-unknown-token", f->rel, entry, msg.buf);
+			rule_report(c, RULE_RPATH_UNKNOWN_TOKEN, f->rel, entry, msg.buf);
 		}
 		if (exp.buf[0] != '/') {
 			strbuf_addf(&msg, "%s entry is relative: resolved against the current "
 				    "directory of the process, not the file", tag);
-			rule_report(c, "rpath-relative", f->rel, entry, msg.buf);
+			rule_report(c, RULE_RPATH_RELATIVE, f->rel, entry, msg.buf);
 			goto next;
 		}
 		if (!(flags & LDSO_USES_ORIGIN)) {
@@ -586,21 +586,21 @@ static void check_entries(struct at_prefix *p, struct check *c, const struct vfi
 			strbuf_addf(&msg, "%s entry is absolute%s%s%s: it does not move with the tree",
 				    tag, bp ? " and points into the build prefix '" : "",
 				    bp ? bp : "", bp ? "'" : "");
-			rule_report(c, "rpath-absolute-outside", f->rel, entry, msg.buf);
+			rule_report(c, RULE_RPATH_ABSOLUTE_OUTSIDE, f->rel, entry, msg.buf);
 			goto next;
 		}
 		if (path_normalize(exp.buf, &norm) || strncmp(norm.buf, p->root, p->rootlen) ||
 		    (norm.buf[p->rootlen] != '/' && norm.buf[p->rootlen] != '\0')) {
 			strbuf_addf(&msg, "%s entry climbs out of the tree (to %s)", tag,
 				    norm.len ? norm.buf : "/");
-			rule_report(c, "rpath-origin-escape", f->rel, entry, msg.buf);
+			rule_report(c, RULE_RPATH_ORIGIN_ESCAPE, f->rel, entry, msg.buf);
 			goto next;
 		}
 		if (!(flags & LDSO_USES_PLATFORM)) {
 			if (!tree_has_dir(p, norm.buf)) {
 				strbuf_addf(&msg, "%s entry names a directory the tree does not "
 					    "have (%s)", tag, norm.buf + p->rootlen);
-				rule_report(c, "rpath-missing-dir", f->rel, entry, msg.buf);
+				rule_report(c, RULE_RPATH_MISSING_DIR, f->rel, entry, msg.buf);
 			}
 		} else {
 			/* the CPU picks $PLATFORM: look at every value it can take */
@@ -619,11 +619,11 @@ static void check_entries(struct at_prefix *p, struct check *c, const struct vfi
 			if (mask == all) {
 				strbuf_addf(&msg, "%s entry names a directory the tree does not "
 					    "have for any $PLATFORM (%s)", tag, names.buf);
-				rule_report(c, "rpath-missing-dir", f->rel, entry, msg.buf);
+				rule_report(c, RULE_RPATH_MISSING_DIR, f->rel, entry, msg.buf);
 			} else if (mask) {
 				strbuf_addf(&msg, "%s entry has no directory when $PLATFORM is %s: "
 					    "what it provides depends on the CPU", tag, names.buf);
-				rule_report(c, "rpath-cpu-dependent", f->rel, entry, msg.buf);
+				rule_report(c, RULE_RPATH_CPU_DEPENDENT, f->rel, entry, msg.buf);
 			}
 			strbuf_release(&names);
 		}
@@ -703,7 +703,7 @@ static void check_at_prefix(struct stage_report *s, struct tree *t, const char *
 		if (f->elf.runpath)
 			check_entries(&p, rc, f, f->elf.runpath, "DT_RUNPATH");
 		if (f->elf.rpath && f->elf.runpath)
-			rule_report(rc, "rpath-ignored", f->rel, f->elf.rpath,
+			rule_report(rc, RULE_RPATH_IGNORED, f->rel, f->elf.rpath,
 				    "DT_RPATH is ignored by the loader because DT_RUNPATH is set");
 	}
 	check_finish(rc);
@@ -753,7 +753,7 @@ struct extract_ctx {
 	struct check *c;
 };
 
-static void on_extract_finding(void *ctx, const char *rule, const char *entry,
+static void on_extract_finding(void *ctx, enum rule_id rule, const char *entry,
 			       const char *message)
 {
 	struct extract_ctx *x = ctx;

@@ -69,15 +69,15 @@ struct fx {
 
 /* ---- the finding sink ------------------------------------------------ */
 
-static void sink_finding(void *ctx, const char *rule, const char *entry,
+static void sink_finding(void *ctx, enum rule_id rule, const char *entry,
 			 const char *message)
 {
 	struct fx *f = ctx;
 
-	assert_non_null(rule);
+	assert_true(rule < RULE_COUNT);
 	assert_non_null(message);
 	xgrow((void **)&f->recs, &f->alloc_recs, f->nr_recs + 1, sizeof(*f->recs));
-	f->recs[f->nr_recs].rule = xstrdup(rule);
+	f->recs[f->nr_recs].rule = xstrdup(rules[rule].id);
 	f->recs[f->nr_recs].entry = xstrdup(entry ? entry : "");
 	f->nr_recs++;
 }

@@ -61,16 +61,22 @@ static void docs__every_option_in_help_is_in_the_cli_reference(void **state)
 static void docs__every_verify_rule_is_explained(void **state)
 {
 	struct strbuf doc = STRBUF_INIT;
-	const struct rule *r;
-	size_t n = 0;
+	size_t n;
 
 	(void)state;
 	char *path = xasprintf("%s/docs/relocatability.md", t_srcdir());
 
 	assert_int_equal(t_read(path, &doc), 0);
 	free(path);
-	for (r = rules; r->id; r++, n++) {
-		char *needle = xasprintf("| `%s` | %s |", r->id, severity_name(r->severity));
+	for (n = 0; n < RULE_COUNT; n++) {
+		const struct rule *r = &rules[n];
+		char *needle;
+
+		/* every enum value has its row, with a fix */
+		if (!r->id || !r->summary || !r->fix)
+			fail_msg("rule %zu of enum rule_id has no row in rules.c", n);
+		assert_true(rule_find(r->id) == r);
+		needle = xasprintf("| `%s` | %s |", r->id, severity_name(r->severity));
 		if (!strstr(doc.buf, needle))
 			fail_msg("rule %s (%s) is not in docs/relocatability.md", r->id,
 				 severity_name(r->severity));

@@ -110,7 +110,7 @@ static const struct ldso_object *fake_lookup(void *ctx, const char *path, int cl
 }
 
 static void fake_unresolved(void *ctx, const struct ldso_object *requester,
-			    const char *needed, const char *rule, const char *why,
+			    const char *needed, enum rule_id rule, const char *why,
 			    const struct ldso_object *root)
 {
 	struct world *w = ctx;
@@ -120,7 +120,7 @@ static void fake_unresolved(void *ctx, const struct ldso_object *requester,
 	m = &w->misses[w->nr_misses++];
 	m->req = xstrdup(requester->rel);
 	m->name = xstrdup(needed);
-	m->rule = xstrdup(rule);
+	m->rule = xstrdup(rules[rule].id);
 	m->why = xstrdup(why ? why : "");
 	m->root = xstrdup(root->rel);
 }

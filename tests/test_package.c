@@ -146,7 +146,7 @@ static void pack_tree__entries_sorted_owned_by_root_without_names(void **state)
 	free(a);
 }
 
-static void noop_finding(void *ctx, const char *rule, const char *entry, const char *msg)
+static void noop_finding(void *ctx, enum rule_id rule, const char *entry, const char *msg)
 {
 	(void)rule;
 	(void)entry;
