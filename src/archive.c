@@ -318,197 +318,244 @@ static void remember_symlink(struct extractor *x, const char *rel)
 	x->symlinks[x->nr_symlinks++] = xstrdup(rel);
 }
 
+/* Where one entry goes, and the name its findings give. */
+struct place {
+	const char *name;           /* as the archive spells it */
+	const char *rel;            /* normalised, relative to the root */
+	int dir_fd;                 /* its parent directory, from open_dir() */
+	const char *base;           /* its last component, inside dir_fd */
+};
+
+/* Closes an entry's fd: close() can report a write that failed late. */
+static int close_entry_fd(struct extractor *x, int fd, const char *name, int ret)
+{
+	if (fd >= 0 && close(fd) < 0 && !ret && io_error(x, "close", name))
+		ret = -1;
+	return ret;
+}
+
+/* Devices, FIFOs and sockets are refused, whatever their name. */
+static void refuse_special_file(struct extractor *x, mode_t type, const char *name)
+{
+	finding(x, type == AE_IFIFO ? RULE_EXTRACT_SPECIAL_FILE :
+		   type == AE_IFSOCK ? RULE_EXTRACT_SPECIAL_FILE : RULE_EXTRACT_DEVICE_NODE,
+		name, "%s entries are not allowed in an install tree",
+		type == AE_IFCHR ? "character device" :
+		type == AE_IFBLK ? "block device" :
+		type == AE_IFIFO ? "FIFO" :
+		type == AE_IFSOCK ? "socket" : "unknown-type");
+}
+
+/*
+ * A hard link, only to a regular file this archive extracted before it:
+ * anything else could link to a file outside the tree.
+ */
+static int extract_hardlink(struct extractor *x, const struct place *p, const char *hl)
+{
+	struct strbuf tgt = STRBUF_INIT, tdir = STRBUF_INIT;
+	const char *tbase;
+	enum rule_id rule;
+	int tfd, ret = 0;
+
+	rule = normalize_name(hl, &tgt);
+	if (rule != RULE_NONE || !tgt.len) {
+		finding(x, RULE_EXTRACT_HARDLINK_ESCAPE, p->name,
+			"hard link target '%s' is not a path inside the tree", hl);
+		goto out;
+	}
+	if ((intptr_t)strmap_get(&x->seen, tgt.buf) != K_FILE) {
+		finding(x, RULE_EXTRACT_HARDLINK_ESCAPE, p->name,
+			"hard link target '%s' is not a file extracted before it", hl);
+		goto out;
+	}
+	split(tgt.buf, &tdir, &tbase);
+	/* not open_dir(): keep the parent fd cache for the link's own directory */
+	tfd = openat(x->root_fd, tdir.len ? tdir.buf : ".",
+		     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tfd < 0 || linkat(tfd, tbase, p->dir_fd, p->base, 0) < 0) {
+		if (io_error(x, "link", p->name))
+			ret = -1;
+		else
+			finding(x, RULE_EXTRACT_HARDLINK_ESCAPE, p->name,
+				"cannot link to '%s': %s", hl, strerror(errno));
+	} else {
+		strmap_put(&x->seen, p->rel, (void *)(intptr_t)K_FILE);
+		x->stats->hardlinks++;
+	}
+	if (tfd >= 0)
+		close(tfd);
+out:
+	strbuf_release(&tgt);
+	strbuf_release(&tdir);
+	return ret;
+}
+
+static int extract_dir(struct extractor *x, const struct place *p, mode_t perm)
+{
+	int fd;
+
+	if (mkdirat(p->dir_fd, p->base, 0755) < 0 && errno != EEXIST) {
+		if (io_error(x, "create directory", p->name))
+			return -1;
+		finding(x, RULE_EXTRACT_THROUGH_SYMLINK, p->name, "cannot create: %s",
+			strerror(errno));
+		return 0;
+	}
+	fd = openat(p->dir_fd, p->base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		finding(x, RULE_EXTRACT_THROUGH_SYMLINK, p->name,
+			"a symlink or file is in the way of this directory");
+		return 0;
+	}
+	fchmod(fd, (perm & 07777 & ~(mode_t)(S_ISUID | S_ISGID)) | 0700);
+	strmap_put(&x->seen, p->rel, (void *)(intptr_t)K_DIR);
+	x->stats->dirs++;
+	return close_entry_fd(x, fd, p->name, 0);
+}
+
+/* A symlink whose target stays inside the tree, as far as its text says. */
+static int extract_symlink(struct extractor *x, const struct place *p,
+			   struct archive_entry *e)
+{
+	const char *t = la.archive_entry_symlink(e);
+
+	if (!t || !symlink_target_inside(p->rel, t) || !clean_name(t)) {
+		finding(x, RULE_EXTRACT_SYMLINK_ESCAPE, p->name,
+			"symlink target '%s' leaves the tree", t ? t : "");
+		return 0;
+	}
+	if (symlinkat(t, p->dir_fd, p->base) < 0) {
+		if (io_error(x, "create symlink", p->name))
+			return -1;
+		finding(x, RULE_EXTRACT_THROUGH_SYMLINK, p->name, "cannot create: %s",
+			strerror(errno));
+		return 0;
+	}
+	strmap_put(&x->seen, p->rel, (void *)(intptr_t)K_SYMLINK);
+	remember_symlink(x, p->rel);
+	x->stats->symlinks++;
+	return 0;
+}
+
+/*
+ * 1 when a file of `size` bytes would pass the per-entry limit, the room
+ * left or the total limit: extraction stops there. 0 when it fits.
+ */
+static int file_over_limits(struct extractor *x, const char *name, la_int64_t size)
+{
+	if (size < 0 || (unsigned long long)size > x->limits->max_entry_bytes) {
+		finding(x, RULE_EXTRACT_TOO_LARGE, name,
+			"entry of %lld bytes is over the per-entry limit of %llu",
+			(long long)size, x->limits->max_entry_bytes);
+		x->stats->stopped = 1;
+		return 1;
+	}
+	if (x->limits->room_bytes &&
+	    x->stats->bytes + (unsigned long long)size > x->limits->room_bytes) {
+		x->stats->out_of_room = 1;
+		x->stats->stopped = 1;
+		return 1;
+	}
+	if (x->stats->bytes + (unsigned long long)size > x->limits->max_total_bytes) {
+		finding(x, RULE_EXTRACT_TOO_LARGE, name,
+			"the tree grows past the limit of %llu bytes",
+			x->limits->max_total_bytes);
+		x->stats->stopped = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* A regular file: created new (never through a link), filled, then its mode and mtime. */
+static int extract_file(struct extractor *x, const struct place *p,
+			struct archive_entry *e, mode_t perm)
+{
+	unsigned long long written = 0;
+	la_int64_t size = la.archive_entry_size(e);
+	struct timespec ts[2];
+	int fd, ret;
+
+	if (file_over_limits(x, p->name, size))
+		return 1;
+	fd = openat(p->dir_fd, p->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (fd < 0) {
+		if (io_error(x, "create", p->name))
+			return -1;
+		finding(x, RULE_EXTRACT_THROUGH_SYMLINK, p->name, "cannot create: %s",
+			strerror(errno));
+		return 0;
+	}
+	ret = write_data(x, fd, p->name, &written);
+	if (ret)
+		goto out;
+	/* only sparse entries need it: a truncate makes ext4 allocate at once */
+	if (written < (unsigned long long)size && ftruncate(fd, size) < 0 &&
+	    io_error(x, "truncate", p->name)) {
+		ret = -1;
+		goto out;
+	}
+	fchmod(fd, (perm & 0777) | 0600);
+	ts[0].tv_sec = ts[1].tv_sec = la.archive_entry_mtime(e);
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	futimens(fd, ts);
+	x->stats->bytes += (unsigned long long)size;
+	strmap_put(&x->seen, p->rel, (void *)(intptr_t)K_FILE);
+	x->stats->files++;
+out:
+	return close_entry_fd(x, fd, p->name, ret);
+}
+
 /* Returns -1 on an environment error, 1 when extraction must stop, else 0. */
 static int extract_entry(struct extractor *x, struct archive_entry *e,
 			 const char *name, const char *rel)
 {
-	struct strbuf dir = STRBUF_INIT, tgt = STRBUF_INIT;
+	struct strbuf dir = STRBUF_INIT;
+	struct place p = { name, rel, -1, NULL };
 	mode_t type = la.archive_entry_filetype(e);
 	mode_t perm = la.archive_entry_perm(e);
-	const char *hl = la.archive_entry_hardlink(e), *base;
-	enum rule_id rule;
+	const char *hl = la.archive_entry_hardlink(e);
 	intptr_t prev = (intptr_t)strmap_get(&x->seen, rel);
-	int fd = -1, pfd, ret = 0;
+	int ret = 0;
 
 	if (!*rel) /* the "./" entry of the root itself */
-		goto out;
+		return 0;
 	if (prev && !(prev == K_DIR && type == AE_IFDIR && !hl)) {
 		finding(x, RULE_EXTRACT_DUPLICATE_ENTRY, name,
 			"entry appears twice; the second copy would replace the first");
-		goto out;
+		return 0;
 	}
 	if ((perm & (S_ISUID | S_ISGID)) && type != AE_IFDIR) {
 		finding(x, RULE_EXTRACT_SETUID, name, "setuid/setgid bit on %s (mode %04o)",
 			type == AE_IFREG ? "a file" : "an entry", (unsigned)perm);
+		return 0;
+	}
+	split(rel, &dir, &p.base);
+	if (!hl && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
+		refuse_special_file(x, type, name);
 		goto out;
 	}
-	split(rel, &dir, &base);
-	if (hl || type == AE_IFREG || type == AE_IFDIR || type == AE_IFLNK) {
-		pfd = open_dir(x, dir.buf, 1);
-		if (pfd < 0) {
-			if (io_error(x, "create directory for", name))
-				ret = -1;
-			else
-				finding(x, RULE_EXTRACT_THROUGH_SYMLINK, name,
-					"a parent directory is a symlink or a file: "
-					"writing through it could leave the tree (%s)",
-					strerror(errno));
-			goto out;
-		}
-	} else {
-		finding(x, type == AE_IFIFO ? RULE_EXTRACT_SPECIAL_FILE :
-			   type == AE_IFSOCK ? RULE_EXTRACT_SPECIAL_FILE : RULE_EXTRACT_DEVICE_NODE,
-			name, "%s entries are not allowed in an install tree",
-			type == AE_IFCHR ? "character device" :
-			type == AE_IFBLK ? "block device" :
-			type == AE_IFIFO ? "FIFO" :
-			type == AE_IFSOCK ? "socket" : "unknown-type");
-		goto out;
-	}
-
-	if (hl) {
-		struct strbuf tdir = STRBUF_INIT;
-		const char *tbase;
-		int tfd;
-
-		rule = normalize_name(hl, &tgt);
-		if (rule != RULE_NONE || !tgt.len) {
-			finding(x, RULE_EXTRACT_HARDLINK_ESCAPE, name,
-				"hard link target '%s' is not a path inside the tree", hl);
-			goto out;
-		}
-		if ((intptr_t)strmap_get(&x->seen, tgt.buf) != K_FILE) {
-			finding(x, RULE_EXTRACT_HARDLINK_ESCAPE, name,
-				"hard link target '%s' is not a file extracted before it", hl);
-			goto out;
-		}
-		split(tgt.buf, &tdir, &tbase);
-		/* keep the parent fd cache for the link's own directory */
-		tfd = openat(x->root_fd, tdir.len ? tdir.buf : ".",
-			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		pfd = open_dir(x, dir.buf, 1);
-		if (tfd < 0 || pfd < 0 || linkat(tfd, tbase, pfd, base, 0) < 0) {
-			if (io_error(x, "link", name))
-				ret = -1;
-			else
-				finding(x, RULE_EXTRACT_HARDLINK_ESCAPE, name,
-					"cannot link to '%s': %s", hl, strerror(errno));
-		} else {
-			strmap_put(&x->seen, rel, (void *)(intptr_t)K_FILE);
-			x->stats->hardlinks++;
-		}
-		if (tfd >= 0)
-			close(tfd);
-		strbuf_release(&tdir);
-		goto out;
-	}
-
-	switch (type) {
-	case AE_IFDIR:
-		if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST) {
-			if (io_error(x, "create directory", name))
-				ret = -1;
-			else
-				finding(x, RULE_EXTRACT_THROUGH_SYMLINK, name, "cannot create: %s",
-					strerror(errno));
-			goto out;
-		}
-		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			finding(x, RULE_EXTRACT_THROUGH_SYMLINK, name,
-				"a symlink or file is in the way of this directory");
-			goto out;
-		}
-		fchmod(fd, (perm & 07777 & ~(mode_t)(S_ISUID | S_ISGID)) | 0700);
-		strmap_put(&x->seen, rel, (void *)(intptr_t)K_DIR);
-		x->stats->dirs++;
-		break;
-	case AE_IFLNK: {
-		const char *t = la.archive_entry_symlink(e);
-
-		if (!t || !symlink_target_inside(rel, t) || !clean_name(t)) {
-			finding(x, RULE_EXTRACT_SYMLINK_ESCAPE, name,
-				"symlink target '%s' leaves the tree", t ? t : "");
-			goto out;
-		}
-		if (symlinkat(t, pfd, base) < 0) {
-			if (io_error(x, "create symlink", name))
-				ret = -1;
-			else
-				finding(x, RULE_EXTRACT_THROUGH_SYMLINK, name, "cannot create: %s",
-					strerror(errno));
-			goto out;
-		}
-		strmap_put(&x->seen, rel, (void *)(intptr_t)K_SYMLINK);
-		remember_symlink(x, rel);
-		x->stats->symlinks++;
-		break;
-	}
-	case AE_IFREG: {
-		unsigned long long written = 0;
-		la_int64_t size = la.archive_entry_size(e);
-		struct timespec ts[2];
-		int r;
-
-		if (size < 0 || (unsigned long long)size > x->limits->max_entry_bytes) {
-			finding(x, RULE_EXTRACT_TOO_LARGE, name,
-				"entry of %lld bytes is over the per-entry limit of %llu",
-				(long long)size, x->limits->max_entry_bytes);
-			x->stats->stopped = 1;
-			ret = 1;
-			goto out;
-		}
-		if (x->limits->room_bytes &&
-		    x->stats->bytes + (unsigned long long)size > x->limits->room_bytes) {
-			x->stats->out_of_room = 1;
-			x->stats->stopped = 1;
-			ret = 1;
-			goto out;
-		}
-		if (x->stats->bytes + (unsigned long long)size > x->limits->max_total_bytes) {
-			finding(x, RULE_EXTRACT_TOO_LARGE, name,
-				"the tree grows past the limit of %llu bytes",
-				x->limits->max_total_bytes);
-			x->stats->stopped = 1;
-			ret = 1;
-			goto out;
-		}
-		fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			    0600);
-		if (fd < 0) {
-			if (io_error(x, "create", name))
-				ret = -1;
-			else
-				finding(x, RULE_EXTRACT_THROUGH_SYMLINK, name, "cannot create: %s",
-					strerror(errno));
-			goto out;
-		}
-		r = write_data(x, fd, name, &written);
-		if (r) {
-			ret = r;
-			goto out;
-		}
-		/* only sparse entries need it: a truncate makes ext4 allocate at once */
-		if (written < (unsigned long long)size && ftruncate(fd, size) < 0 &&
-		    io_error(x, "truncate", name)) {
+	p.dir_fd = open_dir(x, dir.buf, 1);
+	if (p.dir_fd < 0) {
+		if (io_error(x, "create directory for", name))
 			ret = -1;
-			goto out;
-		}
-		fchmod(fd, (perm & 0777) | 0600);
-		ts[0].tv_sec = ts[1].tv_sec = la.archive_entry_mtime(e);
-		ts[0].tv_nsec = ts[1].tv_nsec = 0;
-		futimens(fd, ts);
-		x->stats->bytes += (unsigned long long)size;
-		strmap_put(&x->seen, rel, (void *)(intptr_t)K_FILE);
-		x->stats->files++;
-		break;
+		else
+			finding(x, RULE_EXTRACT_THROUGH_SYMLINK, name,
+				"a parent directory is a symlink or a file: "
+				"writing through it could leave the tree (%s)",
+				strerror(errno));
+		goto out;
 	}
-	}
+	if (hl)
+		ret = extract_hardlink(x, &p, hl);
+	else if (type == AE_IFDIR)
+		ret = extract_dir(x, &p, perm);
+	else if (type == AE_IFLNK)
+		ret = extract_symlink(x, &p, e);
+	else
+		ret = extract_file(x, &p, e, perm);
 out:
-	if (fd >= 0 && close(fd) < 0 && !ret && io_error(x, "close", name))
-		ret = -1;
 	strbuf_release(&dir);
-	strbuf_release(&tgt);
 	return ret;
 }
 
@@ -708,6 +755,16 @@ static la_ssize_t ring_read(struct archive *a, void *arg, const void **out)
 	return n;
 }
 
+static void ring_free(struct ring *r)
+{
+	unsigned i;
+
+	for (i = 0; i < RING_SLOTS; i++)
+		free(r->buf[i]);
+	pthread_cond_destroy(&r->changed);
+	pthread_mutex_destroy(&r->mu);
+}
+
 static int ring_start(struct ring *r, pthread_t *th, int fd)
 {
 	unsigned i;
@@ -718,22 +775,157 @@ static int ring_start(struct ring *r, pthread_t *th, int fd)
 	for (i = 0; i < RING_SLOTS; i++)
 		r->buf[i] = xmalloc(RING_BUF);
 	r->fd = fd;
-	return pthread_create(th, NULL, ring_decoder, r);
+	if (pthread_create(th, NULL, ring_decoder, r)) {
+		ring_free(r);
+		return -1;
+	}
+	return 0;
 }
 
 static void ring_stop(struct ring *r, pthread_t th)
 {
-	unsigned i;
-
 	pthread_mutex_lock(&r->mu);
 	r->cancel = 1;
 	pthread_cond_broadcast(&r->changed);
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(th, NULL);
-	for (i = 0; i < RING_SLOTS; i++)
-		free(r->buf[i]);
-	pthread_cond_destroy(&r->changed);
-	pthread_mutex_destroy(&r->mu);
+	ring_free(r);
+}
+
+static void extractor_init(struct extractor *x, const struct extract_limits *limits,
+			   struct extract_stats *stats, const struct extract_sink *sink,
+			   struct strbuf *err)
+{
+	memset(x, 0, sizeof(*x));
+	memset(stats, 0, sizeof(*stats));
+	x->root_fd = x->parent_fd = -1;
+	strbuf_init(&x->parent_path);
+	strmap_init(&x->seen);
+	x->limits = limits;
+	x->stats = stats;
+	x->sink = sink;
+	x->err = err;
+}
+
+/* Frees what the extractor holds in memory; its fds are closed by the caller. */
+static void extractor_release(struct extractor *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nr_symlinks; i++)
+		free(x->symlinks[i]);
+	free(x->symlinks);
+	strmap_release(&x->seen);
+	strbuf_release(&x->parent_path);
+}
+
+/* Opens the tarball into `*fd`, which the caller closes even on failure. */
+static int open_tarball(const char *tarball, int *fd, struct strbuf *err)
+{
+	struct stat st;
+
+	/* O_NONBLOCK: a FIFO swapped in for the file must not hang the open */
+	int flags;
+
+	*fd = open(tarball, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (*fd < 0 || fstat(*fd, &st) < 0) {
+		strbuf_addf(err, "cannot read '%s': %s", tarball, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		strbuf_addf(err, "cannot read '%s': not a regular file", tarball);
+		return -1;
+	}
+	flags = fcntl(*fd, F_GETFL);
+	if (flags < 0 || fcntl(*fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		strbuf_addf(err, "cannot read '%s': %s", tarball, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reads and extracts entries until the archive ends, is damaged, passes a
+ * limit or a signal arrives (stats->stopped says which ended it early).
+ * -1 on an environment error, else 0.
+ */
+static int extract_entries(struct extractor *x, const char *tarball)
+{
+	struct strbuf rel = STRBUF_INIT;
+	struct archive_entry *e;
+	int r, ret = 0;
+
+	for (;;) {
+		const char *name;
+		enum rule_id rule;
+
+		if (signals_interrupted()) {
+			/* the caller marks the report interrupted and removes dest */
+			x->stats->stopped = 1;
+			break;
+		}
+		r = la.archive_read_next_header(x->a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		/* ARCHIVE_RETRY is a damaged header libarchive would skip: not here */
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			finding(x, RULE_EXTRACT_DAMAGED, tarball, "archive is damaged after %zu entries: %s",
+				x->stats->entries, la.archive_error_string(x->a));
+			x->stats->stopped = 1;
+			break;
+		}
+		if (++x->stats->entries > x->limits->max_entries) {
+			finding(x, RULE_EXTRACT_TOO_MANY_ENTRIES, tarball,
+				"more than %llu entries", x->limits->max_entries);
+			x->stats->stopped = 1;
+			break;
+		}
+		name = la.archive_entry_pathname(e);
+		if (!name)
+			name = "";
+		rule = normalize_name(name, &rel);
+		if (rule != RULE_NONE) {
+			finding(x, rule, name, "%s",
+				rule == RULE_EXTRACT_ABSOLUTE_PATH ? "absolute path" :
+				rule == RULE_EXTRACT_PATH_TRAVERSAL ? "'..' in the path" :
+				"name is empty, too long, or has control characters or invalid UTF-8");
+			continue;
+		}
+		r = extract_entry(x, e, name, rel.buf);
+		if (r < 0) {
+			ret = -1;
+			break;
+		}
+		if (r > 0)
+			break;
+	}
+	strbuf_release(&rel);
+	return ret;
+}
+
+/* The tar may end cleanly before the compressed stream does: wait for it. */
+static void check_stream_end(struct extractor *x, struct ring *ring, const char *tarball)
+{
+	pthread_mutex_lock(&ring->mu);
+	while (!ring->eof)
+		pthread_cond_wait(&ring->changed, &ring->mu);
+	if (ring->failed)
+		finding(x, RULE_EXTRACT_DAMAGED, tarball, "compressed stream is damaged: %s",
+			ring->errmsg);
+	pthread_mutex_unlock(&ring->mu);
+}
+
+static void remove_escaping_symlinks(struct extractor *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nr_symlinks; i++) {
+		if (link_escapes(x->root_fd, x->symlinks[i])) {
+			finding(x, RULE_EXTRACT_SYMLINK_ESCAPE, x->symlinks[i],
+				"symlink resolves outside the tree through other links; removed");
+			unlinkat(x->root_fd, x->symlinks[i], 0);
+		}
+	}
 }
 
 int archive_extract_secure(const char *tarball, const char *dest,
@@ -742,24 +934,12 @@ int archive_extract_secure(const char *tarball, const char *dest,
 			   const struct extract_sink *sink, struct strbuf *err)
 {
 	struct extractor x;
-	struct archive_entry *e;
 	struct ring ring;
 	pthread_t decoder;
 	int ring_running = 0, in_fd = -1;
-	struct strbuf rel = STRBUF_INIT;
-	int ret = -1, r;
-	size_t i;
+	int ret = -1;
 
-	memset(&x, 0, sizeof(x));
-	memset(stats, 0, sizeof(*stats));
-	x.root_fd = x.parent_fd = -1;
-	strbuf_init(&x.parent_path);
-	strmap_init(&x.seen);
-	x.limits = limits;
-	x.stats = stats;
-	x.sink = sink;
-	x.err = err;
-
+	extractor_init(&x, limits, stats, sink, err);
 	if (archive_load(err))
 		goto out;
 	x.root_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -767,18 +947,8 @@ int archive_extract_secure(const char *tarball, const char *dest,
 		strbuf_addf(err, "cannot open '%s': %s", dest, strerror(errno));
 		goto out;
 	}
-	{
-		/* O_NONBLOCK: a FIFO swapped in for the file must not hang the open */
-		struct stat st;
-
-		in_fd = open(tarball, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-		if (in_fd < 0 || fstat(in_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			strbuf_addf(err, "cannot read '%s': %s", tarball,
-				    in_fd < 0 ? strerror(errno) : "not a regular file");
-			goto out;
-		}
-		fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) & ~O_NONBLOCK);
-	}
+	if (open_tarball(tarball, &in_fd, err))
+		goto out;
 	x.a = la.archive_read_new();
 	if (!x.a) {
 		strbuf_addstr(err, "out of memory");
@@ -799,66 +969,12 @@ int archive_extract_secure(const char *tarball, const char *dest,
 		ret = 0;
 		goto out;
 	}
-	for (;;) {
-		const char *name;
-		enum rule_id rule;
-
-		if (signals_interrupted()) {
-			/* the caller marks the report interrupted and removes dest */
-			stats->stopped = 1;
-			break;
-		}
-		r = la.archive_read_next_header(x.a, &e);
-		if (r == ARCHIVE_EOF)
-			break;
-		/* ARCHIVE_RETRY is a damaged header libarchive would skip: not here */
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			finding(&x, RULE_EXTRACT_DAMAGED, tarball, "archive is damaged after %zu entries: %s",
-				stats->entries, la.archive_error_string(x.a));
-			stats->stopped = 1;
-			break;
-		}
-		if (++stats->entries > limits->max_entries) {
-			finding(&x, RULE_EXTRACT_TOO_MANY_ENTRIES, tarball,
-				"more than %llu entries", limits->max_entries);
-			stats->stopped = 1;
-			break;
-		}
-		name = la.archive_entry_pathname(e);
-		if (!name)
-			name = "";
-		rule = normalize_name(name, &rel);
-		if (rule != RULE_NONE) {
-			finding(&x, rule, name, "%s",
-				rule == RULE_EXTRACT_ABSOLUTE_PATH ? "absolute path" :
-				rule == RULE_EXTRACT_PATH_TRAVERSAL ? "'..' in the path" :
-				"name is empty, too long, or has control characters or invalid UTF-8");
-			continue;
-		}
-		r = extract_entry(&x, e, name, rel.buf);
-		if (r < 0)
-			goto out;
-		if (r > 0)
-			break;
-	}
+	if (extract_entries(&x, tarball))
+		goto out;
 	close_parent(&x);
-	if (!stats->stopped) {
-		/* the tar may end cleanly before the compressed stream does */
-		pthread_mutex_lock(&ring.mu);
-		while (!ring.eof)
-			pthread_cond_wait(&ring.changed, &ring.mu);
-		if (ring.failed)
-			finding(&x, RULE_EXTRACT_DAMAGED, tarball, "compressed stream is damaged: %s",
-				ring.errmsg);
-		pthread_mutex_unlock(&ring.mu);
-	}
-	for (i = 0; i < x.nr_symlinks; i++) {
-		if (link_escapes(x.root_fd, x.symlinks[i])) {
-			finding(&x, RULE_EXTRACT_SYMLINK_ESCAPE, x.symlinks[i],
-				"symlink resolves outside the tree through other links; removed");
-			unlinkat(x.root_fd, x.symlinks[i], 0);
-		}
-	}
+	if (!stats->stopped)
+		check_stream_end(&x, &ring, tarball);
+	remove_escaping_symlinks(&x);
 	ret = 0;
 out:
 	if (x.env_error)
@@ -872,12 +988,7 @@ out:
 		ring_stop(&ring, decoder);
 	if (in_fd >= 0)
 		close(in_fd);
-	for (i = 0; i < x.nr_symlinks; i++)
-		free(x.symlinks[i]);
-	free(x.symlinks);
-	strmap_release(&x.seen);
-	strbuf_release(&x.parent_path);
-	strbuf_release(&rel);
+	extractor_release(&x);
 	return ret;
 }
 
@@ -991,13 +1102,114 @@ static int pack_file(struct archive *a, const char *path, struct pack_entry *pe,
 	return ret;
 }
 
+/* The pax format and the compression of `opts`, writing to `fd`. */
+static int pack_start(struct archive *a, int fd, const char *out,
+		      const struct pack_opts *opts, struct strbuf *err)
+{
+	if (la.archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    (opts->format == PACK_ZST ? la.archive_write_add_filter_zstd(a) :
+	     la.archive_write_add_filter_gzip(a)) != ARCHIVE_OK ||
+	    (opts->format == PACK_GZ &&
+	     la.archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK))
+		return pack_error(a, "format of", out, err);
+	if (la.archive_write_open_fd(a, fd) != ARCHIVE_OK)
+		return pack_error(a, "", out, err);
+	return 0;
+}
+
+/* The names of the entry being packed, reused from one entry to the next. */
+struct pack_names {
+	struct strbuf path;         /* on disk */
+	struct strbuf name;         /* in the archive */
+	struct strbuf target;       /* of a symlink */
+};
+
+/*
+ * The type and normalised mode of the file `path` described by `st`, into
+ * both `e` and `pe`: its size for a file, its target for a symlink.
+ */
+static int pack_set_type(struct archive_entry *e, const struct stat *st,
+			 const char *path, struct strbuf *target,
+			 struct pack_entry *pe, struct strbuf *err)
+{
+	if (S_ISDIR(st->st_mode)) {
+		pe->type = 'd';
+		pe->mode = 0755;
+		la.archive_entry_set_filetype(e, AE_IFDIR);
+	} else if (S_ISREG(st->st_mode)) {
+		pe->type = 'f';
+		pe->mode = (st->st_mode & 0111) ? 0755 : 0644;
+		pe->size = (unsigned long long)st->st_size;
+		la.archive_entry_set_filetype(e, AE_IFREG);
+		la.archive_entry_set_size(e, st->st_size);
+	} else if (S_ISLNK(st->st_mode)) {
+		char link[PATH_MAX];
+		ssize_t n = readlink(path, link, sizeof(link));
+		if (n < 0 || (size_t)n >= sizeof(link)) {
+			strbuf_addf(err, "cannot read the link %s: %s", path,
+				    n < 0 ? strerror(errno) : "target too long");
+			return -1;
+		}
+		strbuf_reset(target);
+		strbuf_add(target, link, (size_t)n);
+		pe->type = 'l';
+		pe->mode = 0777;
+		pe->target = target->buf;
+		la.archive_entry_set_filetype(e, AE_IFLNK);
+		la.archive_entry_set_symlink(e, target->buf);
+	} else {
+		strbuf_addf(err, "%s is not a file, directory or symlink", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes the entry `rel` of `dir` ("" for the top directory itself). */
+static int pack_one(struct archive *a, struct archive_entry *e, const char *dir,
+		    const char *rel, const struct pack_opts *opts,
+		    struct pack_names *n, struct strbuf *err)
+{
+	struct pack_entry pe;
+	char hex[SHA256_HEX_SIZE];
+	struct stat st;
+
+	memset(&pe, 0, sizeof(pe));
+	strbuf_reset(&n->path);
+	strbuf_addf(&n->path, "%s%s%s", dir, *rel ? "/" : "", rel);
+	strbuf_reset(&n->name);
+	if (opts->top)
+		strbuf_addf(&n->name, "%s%s%s", opts->top, *rel ? "/" : "", rel);
+	else
+		strbuf_addstr(&n->name, rel);
+	if (lstat(n->path.buf, &st)) {
+		strbuf_addf(err, "cannot stat %s: %s", n->path.buf, strerror(errno));
+		return -1;
+	}
+	la.archive_entry_clear(e);
+	la.archive_entry_set_pathname(e, n->name.buf);
+	la.archive_entry_set_mtime(e, (time_t)opts->mtime, 0);
+	la.archive_entry_set_uid(e, 0);
+	la.archive_entry_set_gid(e, 0);
+	pe.name = n->name.buf;
+	if (pack_set_type(e, &st, n->path.buf, &n->target, &pe, err))
+		return -1;
+	la.archive_entry_set_perm(e, pe.mode);
+	if (la.archive_write_header(a, e) != ARCHIVE_OK)
+		return pack_error(a, "the header of", n->name.buf, err);
+	if (pe.type == 'f' && pack_file(a, n->path.buf, &pe, hex, err))
+		return -1;
+	if (opts->on_entry)
+		opts->on_entry(opts->ctx, &pe);
+	return 0;
+}
+
 int archive_pack_tree(const char *dir, int fd, const char *out,
 		      const struct pack_opts *opts, struct strbuf *err)
 {
 	struct pack_list l = { NULL, 0, 0 };
+	struct pack_names n = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT };
 	struct archive *a = NULL;
 	struct archive_entry *e = NULL;
-	struct strbuf path = STRBUF_INIT, name = STRBUF_INIT, target = STRBUF_INIT;
 	size_t i;
 	int ret = -1;
 
@@ -1010,84 +1222,14 @@ int archive_pack_tree(const char *dir, int fd, const char *out,
 		strbuf_addstr(err, "out of memory");
 		goto out;
 	}
-	if (la.archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    (opts->format == PACK_ZST ? la.archive_write_add_filter_zstd(a) :
-	     la.archive_write_add_filter_gzip(a)) != ARCHIVE_OK ||
-	    (opts->format == PACK_GZ &&
-	     la.archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK)) {
-		pack_error(a, "format of", out, err);
+	if (pack_start(a, fd, out, opts, err))
 		goto out;
-	}
-	if (la.archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-		pack_error(a, "", out, err);
+	/* the top directory itself first, when there is one */
+	if (opts->top && pack_one(a, e, dir, "", opts, &n, err))
 		goto out;
-	}
-	for (i = 0; i <= l.nr; i++) {
-		/* i == 0 is the top directory itself, when there is one */
-		const char *rel = i ? l.names[i - 1] : "";
-		struct pack_entry pe;
-		char hex[SHA256_HEX_SIZE];
-		struct stat st;
-
-		if (!i && !opts->top)
-			continue;
-		memset(&pe, 0, sizeof(pe));
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s%s%s", dir, *rel ? "/" : "", rel);
-		strbuf_reset(&name);
-		if (opts->top)
-			strbuf_addf(&name, "%s%s%s", opts->top, *rel ? "/" : "", rel);
-		else
-			strbuf_addstr(&name, rel);
-		if (lstat(path.buf, &st)) {
-			strbuf_addf(err, "cannot stat %s: %s", path.buf, strerror(errno));
+	for (i = 0; i < l.nr; i++)
+		if (pack_one(a, e, dir, l.names[i], opts, &n, err))
 			goto out;
-		}
-		la.archive_entry_clear(e);
-		la.archive_entry_set_pathname(e, name.buf);
-		la.archive_entry_set_mtime(e, (time_t)opts->mtime, 0);
-		la.archive_entry_set_uid(e, 0);
-		la.archive_entry_set_gid(e, 0);
-		pe.name = name.buf;
-		if (S_ISDIR(st.st_mode)) {
-			pe.type = 'd';
-			pe.mode = 0755;
-			la.archive_entry_set_filetype(e, AE_IFDIR);
-		} else if (S_ISREG(st.st_mode)) {
-			pe.type = 'f';
-			pe.mode = (st.st_mode & 0111) ? 0755 : 0644;
-			pe.size = (unsigned long long)st.st_size;
-			la.archive_entry_set_filetype(e, AE_IFREG);
-			la.archive_entry_set_size(e, st.st_size);
-		} else if (S_ISLNK(st.st_mode)) {
-			char link[PATH_MAX];
-			ssize_t n = readlink(path.buf, link, sizeof(link));
-			if (n < 0 || (size_t)n >= sizeof(link)) {
-				strbuf_addf(err, "cannot read the link %s: %s", path.buf,
-					    n < 0 ? strerror(errno) : "target too long");
-				goto out;
-			}
-			strbuf_reset(&target);
-			strbuf_add(&target, link, (size_t)n);
-			pe.type = 'l';
-			pe.mode = 0777;
-			pe.target = target.buf;
-			la.archive_entry_set_filetype(e, AE_IFLNK);
-			la.archive_entry_set_symlink(e, target.buf);
-		} else {
-			strbuf_addf(err, "%s is not a file, directory or symlink", path.buf);
-			goto out;
-		}
-		la.archive_entry_set_perm(e, pe.mode);
-		if (la.archive_write_header(a, e) != ARCHIVE_OK) {
-			pack_error(a, "the header of", name.buf, err);
-			goto out;
-		}
-		if (pe.type == 'f' && pack_file(a, path.buf, &pe, hex, err))
-			goto out;
-		if (opts->on_entry)
-			opts->on_entry(opts->ctx, &pe);
-	}
 	if (la.archive_write_close(a) != ARCHIVE_OK) {
 		pack_error(a, "", out, err);
 		goto out;
@@ -1101,8 +1243,8 @@ out:
 	for (i = 0; i < l.nr; i++)
 		free(l.names[i]);
 	free(l.names);
-	strbuf_release(&path);
-	strbuf_release(&name);
-	strbuf_release(&target);
+	strbuf_release(&n.path);
+	strbuf_release(&n.name);
+	strbuf_release(&n.target);
 	return ret;
 }

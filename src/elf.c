@@ -118,21 +118,271 @@ enum elf_region elf_region_at(const struct elf_info *info, uint64_t off)
 	return REGION_OTHER;
 }
 
+/*
+ * 1 when [off, off + size) lies inside a file of `len` bytes. Written so
+ * that nothing can wrap: `off` and `size` come from the file.
+ */
+static int range_in_file(uint64_t off, uint64_t size, size_t len)
+{
+	return off <= len && size <= len - off;
+}
+
+/* The program headers parse() keeps: the loadable segments and PT_DYNAMIC. */
+struct segments {
+	GElf_Phdr *loads;
+	size_t nr_loads, alloc_loads;
+	GElf_Phdr dyn;
+	int have_dyn;
+};
+
+/* What the dynamic section names, as indexes into its string table. */
+struct dyn_refs {
+	uint64_t strtab_vaddr, strsz, rpath, runpath, soname;
+	int has_strtab, has_strsz, has_rpath, has_runpath, has_soname;
+	uint64_t *needed;
+	size_t nr_needed, alloc_needed;
+};
+
+/* The ELF header into `eh` and `info`, and the number of program headers. */
+static int read_header(Elf *e, GElf_Ehdr *eh, size_t *phnum,
+		       struct elf_info *info, struct strbuf *err)
+{
+	if (!gelf_getehdr(e, eh)) {
+		strbuf_addf(err, "bad ELF header: %s", elf_errmsg(-1));
+		return -1;
+	}
+	info->cls = eh->e_ident[EI_CLASS];
+	info->data = eh->e_ident[EI_DATA];
+	info->machine = eh->e_machine;
+	info->type = eh->e_type;
+	if (elf_getphdrnum(e, phnum) != 0) {
+		strbuf_addf(err, "bad program headers: %s", elf_errmsg(-1));
+		return -1;
+	}
+	return 0;
+}
+
+/* Both header tables inside the file, and program headers where ld.so needs them. */
+static int check_header_tables(const GElf_Ehdr *eh, size_t len, struct strbuf *err)
+{
+	/* libelf quietly clamps a table that does not fit: say it is truncated */
+	if (eh->e_phnum && (eh->e_phentsize == 0 ||
+			    !range_in_file(eh->e_phoff,
+					   (uint64_t)eh->e_phnum * eh->e_phentsize, len))) {
+		strbuf_addf(err, "truncated: the program header table (%u entries at "
+			    "offset %llu) goes past the end of the file (%zu bytes)",
+			    (unsigned)eh->e_phnum, (unsigned long long)eh->e_phoff, len);
+		return -1;
+	}
+	if (eh->e_shnum &&
+	    !range_in_file(eh->e_shoff, (uint64_t)eh->e_shnum * eh->e_shentsize, len)) {
+		strbuf_addf(err, "truncated: the section header table goes past the end "
+			    "of the file (%zu bytes)", len);
+		return -1;
+	}
+	if ((eh->e_type == ET_EXEC || eh->e_type == ET_DYN) && !eh->e_phnum) {
+		strbuf_addstr(err, "an executable or shared object without program headers");
+		return -1;
+	}
+	return 0;
+}
+
+/* PT_INTERP: a NUL-terminated path inside the file. */
+static int read_interp(const void *data, size_t len, const GElf_Phdr *ph,
+		       struct elf_info *info, struct strbuf *err)
+{
+	if (!range_in_file(ph->p_offset, ph->p_filesz, len) || ph->p_filesz == 0) {
+		strbuf_addstr(err, "PT_INTERP lies outside the file");
+		return -1;
+	}
+	info->interp = strtab_dup((const char *)data + ph->p_offset, ph->p_filesz, 0);
+	if (!info->interp) {
+		strbuf_addstr(err, "PT_INTERP is not a terminated string");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Walks the program headers: collects the PT_LOAD segments (each inside
+ * the file), the first PT_DYNAMIC and the first PT_INTERP.
+ */
+static int read_program_headers(Elf *e, const void *data, size_t len, size_t phnum,
+				struct segments *seg, struct elf_info *info,
+				struct strbuf *err)
+{
+	size_t i;
+
+	for (i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, (int)i, &ph)) {
+			strbuf_addf(err, "program header %zu is truncated: %s", i,
+				    elf_errmsg(-1));
+			return -1;
+		}
+		if (ph.p_type == PT_LOAD && !range_in_file(ph.p_offset, ph.p_filesz, len)) {
+			strbuf_addf(err, "truncated: a loadable segment ends at %llu, past the "
+				    "end of the file (%zu bytes)",
+				    (unsigned long long)(ph.p_offset + ph.p_filesz), len);
+			return -1;
+		}
+		if (ph.p_type == PT_LOAD) {
+			xgrow((void **)&seg->loads, &seg->alloc_loads, seg->nr_loads + 1,
+			      sizeof(*seg->loads));
+			seg->loads[seg->nr_loads++] = ph;
+		} else if (ph.p_type == PT_DYNAMIC && !seg->have_dyn) {
+			seg->dyn = ph;
+			seg->have_dyn = 1;
+		} else if (ph.p_type == PT_INTERP && !info->interp) {
+			if (read_interp(data, len, &ph, info, err))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Notes one dynamic entry; the strings are read once the table is known. */
+static void note_dynamic_entry(const GElf_Dyn *d, struct dyn_refs *refs,
+			       struct elf_info *info)
+{
+	switch (d->d_tag) {
+	case DT_STRTAB: refs->strtab_vaddr = d->d_un.d_ptr; refs->has_strtab = 1; break;
+	case DT_STRSZ: refs->strsz = d->d_un.d_val; refs->has_strsz = 1; break;
+	case DT_RPATH: refs->rpath = d->d_un.d_val; refs->has_rpath = 1; break;
+	case DT_RUNPATH: refs->runpath = d->d_un.d_val; refs->has_runpath = 1; break;
+	case DT_SONAME: refs->soname = d->d_un.d_val; refs->has_soname = 1; break;
+	case DT_FLAGS_1:
+		if (d->d_un.d_val & DF_1_NODEFLIB)
+			info->nodeflib = 1;
+		break;
+	case DT_NEEDED:
+		xgrow((void **)&refs->needed, &refs->alloc_needed, refs->nr_needed + 1,
+		      sizeof(*refs->needed));
+		refs->needed[refs->nr_needed++] = d->d_un.d_val;
+		break;
+	}
+}
+
+/* The entries of PT_DYNAMIC up to DT_NULL (libelf checks it is in the file). */
+static int read_dynamic_section(Elf *e, const GElf_Phdr *dyn, struct dyn_refs *refs,
+				struct elf_info *info, struct strbuf *err)
+{
+	Elf_Data *dd;
+	size_t i;
+
+	dd = elf_getdata_rawchunk(e, (int64_t)dyn->p_offset, dyn->p_filesz, ELF_T_DYN);
+	if (!dd) {
+		strbuf_addf(err, "PT_DYNAMIC lies outside the file: %s", elf_errmsg(-1));
+		return -1;
+	}
+	for (i = 0;; i++) {
+		GElf_Dyn d;
+
+		if (!gelf_getdyn(dd, (int)i, &d))
+			break; /* ran off the end without DT_NULL: tolerated as ld.so would not */
+		if (d.d_tag == DT_NULL)
+			break;
+		note_dynamic_entry(&d, refs, info);
+		if (i > 100000) {
+			strbuf_addstr(err, "dynamic section is absurdly long");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The dynamic string table, found as ld.so finds it: DT_STRTAB is an
+ * address, mapped to a file offset through the loadable segments; libelf
+ * checks that DT_STRSZ bytes from there are inside the file.
+ */
+static int map_dynstr(Elf *e, const struct segments *seg, const struct dyn_refs *refs,
+		      const char **str, size_t *strsz, struct strbuf *err)
+{
+	uint64_t off;
+	Elf_Data *sd;
+
+	if (vaddr_to_offset(seg->loads, seg->nr_loads, refs->strtab_vaddr, &off)) {
+		strbuf_addf(err, "DT_STRTAB address 0x%llx is in no loaded segment",
+			    (unsigned long long)refs->strtab_vaddr);
+		return -1;
+	}
+	sd = elf_getdata_rawchunk(e, (int64_t)off, refs->strsz, ELF_T_BYTE);
+	if (!sd || !sd->d_buf) {
+		strbuf_addf(err, "dynamic string table lies outside the file: %s",
+			    elf_errmsg(-1));
+		return -1;
+	}
+	*str = sd->d_buf;
+	*strsz = sd->d_size;
+	return 0;
+}
+
+/* A copy of the string at `idx` of the table into `dst`, or -1 naming `what`. */
+static int dup_dynstr(char **dst, const char *str, size_t strsz, uint64_t idx,
+		      const char *what, struct strbuf *err)
+{
+	*dst = strtab_dup(str, strsz, idx);
+	if (!*dst) {
+		strbuf_addf(err, "%s string at index %llu is outside the string table",
+			    what, (unsigned long long)idx);
+		return -1;
+	}
+	return 0;
+}
+
+/* DT_RPATH, DT_RUNPATH, DT_SONAME and every DT_NEEDED, copied into `info`. */
+static int read_dynamic_strings(Elf *e, const struct segments *seg,
+				const struct dyn_refs *refs, struct elf_info *info,
+				struct strbuf *err)
+{
+	const char *str;
+	size_t strsz, i, alloc_needed = 0;
+
+	if (!refs->has_strtab || !refs->has_strsz) {
+		if (refs->nr_needed || refs->has_rpath || refs->has_runpath ||
+		    refs->has_soname) {
+			strbuf_addstr(err, "dynamic section has strings but no DT_STRTAB/DT_STRSZ");
+			return -1;
+		}
+		return 0;
+	}
+	if (map_dynstr(e, seg, refs, &str, &strsz, err))
+		return -1;
+	if (refs->has_rpath &&
+	    dup_dynstr(&info->rpath, str, strsz, refs->rpath, "DT_RPATH", err))
+		return -1;
+	if (refs->has_runpath &&
+	    dup_dynstr(&info->runpath, str, strsz, refs->runpath, "DT_RUNPATH", err))
+		return -1;
+	if (refs->has_soname &&
+	    dup_dynstr(&info->soname, str, strsz, refs->soname, "DT_SONAME", err))
+		return -1;
+	for (i = 0; i < refs->nr_needed; i++) {
+		xgrow((void **)&info->needed, &alloc_needed, info->nr_needed + 1,
+		      sizeof(*info->needed));
+		if (dup_dynstr(&info->needed[info->nr_needed], str, strsz,
+			       refs->needed[i], "DT_NEEDED", err))
+			return -1;
+		info->nr_needed++;
+	}
+	return 0;
+}
+
 static int parse(const void *data, size_t len, struct elf_info *info,
 		 int sections, struct strbuf *err)
 {
+	struct segments seg;
+	struct dyn_refs refs;
 	Elf *e = NULL;
 	GElf_Ehdr eh;
-	GElf_Phdr *loads = NULL, dyn_ph;
-	size_t phnum = 0, i, nr_loads = 0, alloc_loads = 0, alloc_needed = 0;
-	int have_dyn = 0, ret = -1;
-	uint64_t strtab_vaddr = 0, strsz = 0, rpath_i = 0, runpath_i = 0, soname_i = 0;
-	int has_strtab = 0, has_strsz = 0, has_rpath = 0, has_runpath = 0, has_soname = 0;
-	uint64_t *needed_i = NULL;
-	size_t nr_needed_i = 0, alloc_needed_i = 0;
-	Elf_Data *dd;
+	size_t phnum = 0;
+	int ret = -1;
 
 	elf_info_init(info);
+	memset(&seg, 0, sizeof(seg));
+	memset(&refs, 0, sizeof(refs));
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		strbuf_addstr(err, "libelf is unusable");
 		return -1;
@@ -146,162 +396,24 @@ static int parse(const void *data, size_t len, struct elf_info *info,
 		strbuf_addf(err, "unreadable ELF: %s", elf_errmsg(-1));
 		goto out;
 	}
-	if (!gelf_getehdr(e, &eh)) {
-		strbuf_addf(err, "bad ELF header: %s", elf_errmsg(-1));
+	if (read_header(e, &eh, &phnum, info, err) ||
+	    check_header_tables(&eh, len, err) ||
+	    read_program_headers(e, data, len, phnum, &seg, info, err))
 		goto out;
-	}
-	info->cls = eh.e_ident[EI_CLASS];
-	info->data = eh.e_ident[EI_DATA];
-	info->machine = eh.e_machine;
-	info->type = eh.e_type;
-	if (elf_getphdrnum(e, &phnum) != 0) {
-		strbuf_addf(err, "bad program headers: %s", elf_errmsg(-1));
-		goto out;
-	}
-	/* libelf quietly clamps a table that does not fit: say it is truncated */
-	if (eh.e_phnum && (eh.e_phoff > len || eh.e_phentsize == 0 ||
-			   (uint64_t)eh.e_phnum * eh.e_phentsize > len - eh.e_phoff)) {
-		strbuf_addf(err, "truncated: the program header table (%u entries at "
-			    "offset %llu) goes past the end of the file (%zu bytes)",
-			    (unsigned)eh.e_phnum, (unsigned long long)eh.e_phoff, len);
-		goto out;
-	}
-	if (eh.e_shnum && (eh.e_shoff > len ||
-			   (uint64_t)eh.e_shnum * eh.e_shentsize > len - eh.e_shoff)) {
-		strbuf_addf(err, "truncated: the section header table goes past the end "
-			    "of the file (%zu bytes)", len);
-		goto out;
-	}
-	if ((eh.e_type == ET_EXEC || eh.e_type == ET_DYN) && !eh.e_phnum) {
-		strbuf_addstr(err, "an executable or shared object without program headers");
-		goto out;
-	}
-	for (i = 0; i < phnum; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(e, (int)i, &ph)) {
-			strbuf_addf(err, "program header %zu is truncated: %s", i,
-				    elf_errmsg(-1));
-			goto out;
-		}
-		if (ph.p_type == PT_LOAD && (ph.p_offset > len || ph.p_filesz > len - ph.p_offset)) {
-			strbuf_addf(err, "truncated: a loadable segment ends at %llu, past the "
-				    "end of the file (%zu bytes)",
-				    (unsigned long long)(ph.p_offset + ph.p_filesz), len);
-			goto out;
-		}
-		if (ph.p_type == PT_LOAD) {
-			xgrow((void **)&loads, &alloc_loads, nr_loads + 1, sizeof(*loads));
-			loads[nr_loads++] = ph;
-		} else if (ph.p_type == PT_DYNAMIC && !have_dyn) {
-			dyn_ph = ph;
-			have_dyn = 1;
-		} else if (ph.p_type == PT_INTERP && !info->interp) {
-			if (ph.p_offset > len || ph.p_filesz > len - ph.p_offset ||
-			    ph.p_filesz == 0) {
-				strbuf_addstr(err, "PT_INTERP lies outside the file");
-				goto out;
-			}
-			info->interp = strtab_dup((const char *)data + ph.p_offset,
-						  ph.p_filesz, 0);
-			if (!info->interp) {
-				strbuf_addstr(err, "PT_INTERP is not a terminated string");
-				goto out;
-			}
-		}
-	}
 	if (sections)
 		read_sections(e, info);
-	if (!have_dyn) {
+	if (!seg.have_dyn) {
 		ret = 0;
 		goto out;
 	}
 	info->dynamic = 1;
-	dd = elf_getdata_rawchunk(e, (int64_t)dyn_ph.p_offset, dyn_ph.p_filesz, ELF_T_DYN);
-	if (!dd) {
-		strbuf_addf(err, "PT_DYNAMIC lies outside the file: %s", elf_errmsg(-1));
+	if (read_dynamic_section(e, &seg.dyn, &refs, info, err) ||
+	    read_dynamic_strings(e, &seg, &refs, info, err))
 		goto out;
-	}
-	for (i = 0;; i++) {
-		GElf_Dyn d;
-
-		if (!gelf_getdyn(dd, (int)i, &d))
-			break; /* ran off the end without DT_NULL: tolerated as ld.so would not */
-		if (d.d_tag == DT_NULL)
-			break;
-		switch (d.d_tag) {
-		case DT_STRTAB: strtab_vaddr = d.d_un.d_ptr; has_strtab = 1; break;
-		case DT_STRSZ: strsz = d.d_un.d_val; has_strsz = 1; break;
-		case DT_RPATH: rpath_i = d.d_un.d_val; has_rpath = 1; break;
-		case DT_RUNPATH: runpath_i = d.d_un.d_val; has_runpath = 1; break;
-		case DT_SONAME: soname_i = d.d_un.d_val; has_soname = 1; break;
-		case DT_FLAGS_1:
-			if (d.d_un.d_val & DF_1_NODEFLIB)
-				info->nodeflib = 1;
-			break;
-		case DT_NEEDED:
-			xgrow((void **)&needed_i, &alloc_needed_i, nr_needed_i + 1,
-			      sizeof(*needed_i));
-			needed_i[nr_needed_i++] = d.d_un.d_val;
-			break;
-		}
-		if (i > 100000) {
-			strbuf_addstr(err, "dynamic section is absurdly long");
-			goto out;
-		}
-	}
-	if (!has_strtab || !has_strsz) {
-		if (nr_needed_i || has_rpath || has_runpath || has_soname) {
-			strbuf_addstr(err, "dynamic section has strings but no DT_STRTAB/DT_STRSZ");
-			goto out;
-		}
-		ret = 0;
-		goto out;
-	} else {
-		uint64_t off;
-		Elf_Data *sd;
-		const char *str;
-
-		if (vaddr_to_offset(loads, nr_loads, strtab_vaddr, &off)) {
-			strbuf_addf(err, "DT_STRTAB address 0x%llx is in no loaded segment",
-				    (unsigned long long)strtab_vaddr);
-			goto out;
-		}
-		sd = elf_getdata_rawchunk(e, (int64_t)off, strsz, ELF_T_BYTE);
-		if (!sd || !sd->d_buf) {
-			strbuf_addf(err, "dynamic string table lies outside the file: %s",
-				    elf_errmsg(-1));
-			goto out;
-		}
-		str = sd->d_buf;
-		strsz = sd->d_size;
-#define GETSTR(dst, idx, what)                                                   \
-	do {                                                                     \
-		(dst) = strtab_dup(str, strsz, (idx));                           \
-		if (!(dst)) {                                                    \
-			strbuf_addf(err, "%s string at index %llu is outside the " \
-				    "string table", what, (unsigned long long)(idx)); \
-			goto out;                                                \
-		}                                                                \
-	} while (0)
-		if (has_rpath)
-			GETSTR(info->rpath, rpath_i, "DT_RPATH");
-		if (has_runpath)
-			GETSTR(info->runpath, runpath_i, "DT_RUNPATH");
-		if (has_soname)
-			GETSTR(info->soname, soname_i, "DT_SONAME");
-		for (i = 0; i < nr_needed_i; i++) {
-			xgrow((void **)&info->needed, &alloc_needed, info->nr_needed + 1,
-			      sizeof(*info->needed));
-			GETSTR(info->needed[info->nr_needed], needed_i[i], "DT_NEEDED");
-			info->nr_needed++;
-		}
-#undef GETSTR
-	}
 	ret = 0;
 out:
-	free(loads);
-	free(needed_i);
+	free(seg.loads);
+	free(refs.needed);
 	if (e)
 		elf_end(e);
 	return ret;

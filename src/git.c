@@ -543,37 +543,20 @@ out:
 	return ret;
 }
 
-int remote_fetch_tree(const char *url, const char *tag, const char *commit,
-		      const char *scratch, const char *dest,
-		      const struct remote_opts *opts, struct remote_fetch_stats *stats,
-		      struct strbuf *err)
+/*
+ * A bare repository in `scratch` and a remote for `url` in it; both are
+ * set in `*repo` and `*remote` as soon as they exist, for the caller to free.
+ */
+static int create_fetch_remote(const char *url, const char *scratch,
+			       git_repository **repo, git_remote **remote,
+			       struct strbuf *err)
 {
-	struct cb_state cs = { opts };
-	struct remote_tags now;
-	struct strbuf repo_path = STRBUF_INIT, refspec = STRBUF_INIT;
-	git_repository *repo = NULL;
-	git_remote *remote = NULL;
-	git_commit *c = NULL;
-	git_tree *tree = NULL;
-	git_fetch_options fo;
-	git_checkout_options co;
+	struct strbuf repo_path = STRBUF_INIT;
 	git_remote_create_options rco;
-	git_strarray specs;
-	char *spec_str;
-	const git_indexer_progress *ip;
-	git_oid oid;
-	size_t i;
-	int ret = -1, found = 0;
+	int ret = -1;
 
-	remote_tags_init(&now);
-	if (git_start(opts, err))
-		return -1;
-	if (git_oid_fromstr(&oid, commit)) {
-		strbuf_addf(err, "'%s' is not a commit id", commit);
-		goto out;
-	}
 	strbuf_addf(&repo_path, "%s/repo.git", scratch);
-	if (git_repository_init(&repo, repo_path.buf, 1)) {
+	if (git_repository_init(repo, repo_path.buf, 1)) {
 		strbuf_addf(err, "cannot create a repository in %s: ", repo_path.buf);
 		add_git_error(err);
 		goto out;
@@ -584,16 +567,29 @@ int remote_fetch_tree(const char *url, const char *tag, const char *commit,
 	 * 1.5's insteadOf lookup leaks its pcre2 match data).
 	 */
 	git_remote_create_options_init(&rco, GIT_REMOTE_CREATE_OPTIONS_VERSION);
-	rco.repository = repo;
+	rco.repository = *repo;
 	rco.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
 		    GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
-	if (git_remote_create_with_opts(&remote, url, &rco)) {
+	if (git_remote_create_with_opts(remote, url, &rco)) {
 		strbuf_addf(err, "'%s' is not a repository URL: ", url);
 		add_git_error(err);
 		goto out;
 	}
-	if (connect_remote(remote, &cs, url, err))
-		goto out;
+	ret = 0;
+out:
+	strbuf_release(&repo_path);
+	return ret;
+}
+
+/* The connected remote still has `tag`, still at `commit`, as when it was resolved. */
+static int check_tag_unmoved(git_remote *remote, const char *url, const char *tag,
+			     const char *commit, struct strbuf *err)
+{
+	struct remote_tags now;
+	size_t i;
+	int ret = -1, found = 0;
+
+	remote_tags_init(&now);
 	if (collect_tags(remote, &now, err))
 		goto out;
 	for (i = 0; i < now.nr; i++) {
@@ -612,9 +608,26 @@ int remote_fetch_tree(const char *url, const char *tag, const char *commit,
 			    "when it was resolved)", tag, url, commit);
 		goto out;
 	}
+	ret = 0;
+out:
+	remote_tags_release(&now);
+	return ret;
+}
+
+/* Downloads the objects of refs/tags/`tag` only, no other tag. */
+static int download_tag(git_remote *remote, struct cb_state *cs, const char *url,
+			const char *tag, struct remote_fetch_stats *stats,
+			struct strbuf *err)
+{
+	struct strbuf refspec = STRBUF_INIT;
+	git_fetch_options fo;
+	git_strarray specs;
+	char *spec_str;
+	const git_indexer_progress *ip;
+	int ret = -1;
 
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	init_callbacks(&fo.callbacks, &cs);
+	init_callbacks(&fo.callbacks, cs);
 	fo.proxy_opts.type = GIT_PROXY_AUTO;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
@@ -632,6 +645,57 @@ int remote_fetch_tree(const char *url, const char *tag, const char *commit,
 		stats->received_bytes = ip->received_bytes;
 		stats->received_objects = ip->received_objects;
 	}
+	ret = 0;
+out:
+	strbuf_release(&refspec);
+	return ret;
+}
+
+/* Writes `tree` into the new directory `dest`, leaving the index alone. */
+static int checkout_to(git_repository *repo, git_tree *tree, const char *commit,
+		       const char *dest, struct strbuf *err)
+{
+	git_checkout_options co;
+
+	if (mkdir(dest, 0755)) {
+		strbuf_addf(err, "cannot create %s: %s", dest, strerror(errno));
+		return -1;
+	}
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+	co.target_directory = dest;
+	if (git_checkout_tree(repo, (const git_object *)tree, &co)) {
+		strbuf_addf(err, "cannot write the tree of %s to %s: ", commit, dest);
+		add_git_error(err);
+		return -1;
+	}
+	return 0;
+}
+
+int remote_fetch_tree(const char *url, const char *tag, const char *commit,
+		      const char *scratch, const char *dest,
+		      const struct remote_opts *opts, struct remote_fetch_stats *stats,
+		      struct strbuf *err)
+{
+	struct cb_state cs = { opts };
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_oid oid;
+	int ret = -1;
+
+	if (git_start(opts, err))
+		return -1;
+	if (git_oid_fromstr(&oid, commit)) {
+		strbuf_addf(err, "'%s' is not a commit id", commit);
+		goto out;
+	}
+	if (create_fetch_remote(url, scratch, &repo, &remote, err) ||
+	    connect_remote(remote, &cs, url, err) ||
+	    check_tag_unmoved(remote, url, tag, commit, err) ||
+	    download_tag(remote, &cs, url, tag, stats, err))
+		goto out;
 	if (git_commit_lookup(&c, repo, &oid)) {
 		strbuf_addf(err, "commit %s of tag %s is not in what %s sent: ", commit,
 			    tag, url);
@@ -645,18 +709,8 @@ int remote_fetch_tree(const char *url, const char *tag, const char *commit,
 		add_git_error(err);
 		goto out;
 	}
-	if (mkdir(dest, 0755)) {
-		strbuf_addf(err, "cannot create %s: %s", dest, strerror(errno));
+	if (checkout_to(repo, tree, commit, dest, err))
 		goto out;
-	}
-	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
-	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
-	co.target_directory = dest;
-	if (git_checkout_tree(repo, (const git_object *)tree, &co)) {
-		strbuf_addf(err, "cannot write the tree of %s to %s: ", commit, dest);
-		add_git_error(err);
-		goto out;
-	}
 	ret = 0;
 out:
 	if (stats)
@@ -669,8 +723,5 @@ out:
 	}
 	git_repository_free(repo);
 	git_libgit2_shutdown();
-	remote_tags_release(&now);
-	strbuf_release(&repo_path);
-	strbuf_release(&refspec);
 	return ret;
 }

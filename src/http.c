@@ -172,35 +172,21 @@ static long retry_after(CURL *h)
 	return when <= time(NULL) ? 0 : (long)(when - time(NULL));
 }
 
-int http_request(struct http_client *c, const struct http_request *req,
-		 struct http_response *res, struct strbuf *err)
+static void response_reset(struct http_response *res)
 {
-	CURL *h = c->curl;
-	struct curl_slist *hdrs = NULL;
-	struct sink sink = { &res->body, NULL, 0 };
-	FILE *in = NULL;
-	const char *const *hp;
-	char errbuf[CURL_ERROR_SIZE];
-	CURLcode rc;
-	int ret = -1;
-
 	strbuf_reset(&res->body);
 	res->status = 0;
 	res->interrupted = 0;
 	res->timed_out = 0;
 	res->content_length = -1;
 	res->retry_after = -1;
-	errbuf[0] = '\0';
-	cu.curl_easy_reset(h);
+}
 
-	if (req->out_file) {
-		sink.file = fopen(req->out_file, "wb");
-		if (!sink.file) {
-			strbuf_addf(err, "cannot create %s: %s", req->out_file,
-				    strerror(errno));
-			goto out;
-		}
-	}
+static struct curl_slist *request_headers(const struct http_request *req)
+{
+	struct curl_slist *hdrs = NULL;
+	const char *const *hp;
+
 	for (hp = req->headers; hp && *hp; hp++)
 		hdrs = cu.curl_slist_append(hdrs, *hp);
 	/*
@@ -209,13 +195,20 @@ int http_request(struct http_client *c, const struct http_request *req,
 	 */
 	if (!req->aws_sigv4)
 		hdrs = cu.curl_slist_append(hdrs, "Expect:");
+	return hdrs;
+}
 
+/* What every request sets: where to, the callbacks, time limits, no proxy, SigV4. */
+static void set_transfer_options(CURL *h, const struct http_client *c,
+				 const struct http_request *req,
+				 struct curl_slist *hdrs, char *errbuf, struct sink *sink)
+{
 	cu.curl_easy_setopt(h, CURLOPT_URL, req->url);
 	cu.curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	cu.curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	cu.curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	cu.curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	cu.curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+	cu.curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
 	cu.curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	cu.curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	cu.curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)req);
@@ -233,38 +226,51 @@ int http_request(struct http_client *c, const struct http_request *req,
 		cu.curl_easy_setopt(h, CURLOPT_USERNAME, req->username ? req->username : "");
 		cu.curl_easy_setopt(h, CURLOPT_PASSWORD, req->password ? req->password : "");
 	}
-	if (c->opts.client_cert) {
-		cu.curl_easy_setopt(h, CURLOPT_SSLCERT, c->opts.client_cert);
+}
+
+/* The client certificate and the server pinning of `opts` (see http.h). */
+static void set_tls_options(CURL *h, const struct http_client_opts *opts)
+{
+	if (opts->client_cert) {
+		cu.curl_easy_setopt(h, CURLOPT_SSLCERT, opts->client_cert);
 		cu.curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
 	}
-	if (c->opts.client_key) {
-		cu.curl_easy_setopt(h, CURLOPT_SSLKEY, c->opts.client_key);
+	if (opts->client_key) {
+		cu.curl_easy_setopt(h, CURLOPT_SSLKEY, opts->client_key);
 		cu.curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
 	}
-	if (c->opts.ca_file) {
-		cu.curl_easy_setopt(h, CURLOPT_CAINFO, c->opts.ca_file);
+	if (opts->ca_file) {
+		cu.curl_easy_setopt(h, CURLOPT_CAINFO, opts->ca_file);
 		cu.curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 		cu.curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 		/* the anchor is the exact certificate: its names do not matter */
 		cu.curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	if (c->opts.pinned_pubkey)
-		cu.curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->opts.pinned_pubkey);
-	if (c->opts.insecure && c->opts.pinned_pubkey) {
+	if (opts->pinned_pubkey)
+		cu.curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, opts->pinned_pubkey);
+	if (opts->insecure && opts->pinned_pubkey) {
 		cu.curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		cu.curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+}
 
+/*
+ * The method and the body: streamed from body_file (opened into `*in`,
+ * which the caller closes), from memory, or none.
+ */
+static int set_method_and_body(CURL *h, const struct http_request *req, FILE **in,
+			       struct strbuf *err)
+{
 	if (req->body_file) {
 		struct stat st;
-		in = fopen(req->body_file, "rb");
-		if (!in || fstat(fileno(in), &st)) {
+		*in = fopen(req->body_file, "rb");
+		if (!*in || fstat(fileno(*in), &st)) {
 			strbuf_addf(err, "cannot read %s: %s", req->body_file,
 				    strerror(errno));
-			goto out;
+			return -1;
 		}
 		cu.curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		cu.curl_easy_setopt(h, CURLOPT_READDATA, in);
+		cu.curl_easy_setopt(h, CURLOPT_READDATA, *in);
 		cu.curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
 		cu.curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	} else if (req->body) {
@@ -276,28 +282,65 @@ int http_request(struct http_client *c, const struct http_request *req,
 	} else if (strcmp(req->method, "GET")) {
 		cu.curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	}
+	return 0;
+}
+
+/* Why curl_easy_perform() failed, into `err` and the flags of `res`. */
+static void describe_failure(struct strbuf *err, const struct http_request *req,
+			     CURLcode rc, const char *errbuf, const struct sink *sink,
+			     struct http_response *res)
+{
+	describe(err, req);
+	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		res->interrupted = 1;
+		strbuf_addstr(err, "interrupted by a signal");
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+		res->timed_out = 1;
+		strbuf_addf(err, "timed out (%s)", errbuf[0] ? errbuf :
+			    cu.curl_easy_strerror(rc));
+	} else if (sink->write_failed) {
+		strbuf_addf(err, "cannot write %s", req->out_file);
+	} else {
+		strbuf_addstr(err, errbuf[0] ? errbuf : cu.curl_easy_strerror(rc));
+	}
+}
+
+int http_request(struct http_client *c, const struct http_request *req,
+		 struct http_response *res, struct strbuf *err)
+{
+	CURL *h = c->curl;
+	struct curl_slist *hdrs = NULL;
+	struct sink sink = { &res->body, NULL, 0 };
+	FILE *in = NULL;
+	char errbuf[CURL_ERROR_SIZE];
+	curl_off_t cl = -1;
+	CURLcode rc;
+	int ret = -1;
+
+	response_reset(res);
+	errbuf[0] = '\0';
+	cu.curl_easy_reset(h);
+
+	if (req->out_file) {
+		sink.file = fopen(req->out_file, "wb");
+		if (!sink.file) {
+			strbuf_addf(err, "cannot create %s: %s", req->out_file,
+				    strerror(errno));
+			goto out;
+		}
+	}
+	hdrs = request_headers(req);
+	set_transfer_options(h, c, req, hdrs, errbuf, &sink);
+	set_tls_options(h, &c->opts);
+	if (set_method_and_body(h, req, &in, err))
+		goto out;
 
 	rc = cu.curl_easy_perform(h);
 	cu.curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
-	{
-		curl_off_t cl = -1;
-		cu.curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
-		res->content_length = (long long)cl;
-	}
+	cu.curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+	res->content_length = (long long)cl;
 	if (rc != CURLE_OK) {
-		describe(err, req);
-		if (rc == CURLE_ABORTED_BY_CALLBACK) {
-			res->interrupted = 1;
-			strbuf_addstr(err, "interrupted by a signal");
-		} else if (rc == CURLE_OPERATION_TIMEDOUT) {
-			res->timed_out = 1;
-			strbuf_addf(err, "timed out (%s)", errbuf[0] ? errbuf :
-				    cu.curl_easy_strerror(rc));
-		} else if (sink.write_failed) {
-			strbuf_addf(err, "cannot write %s", req->out_file);
-		} else {
-			strbuf_addstr(err, errbuf[0] ? errbuf : cu.curl_easy_strerror(rc));
-		}
+		describe_failure(err, req, rc, errbuf, &sink, res);
 		goto out;
 	}
 	res->retry_after = retry_after(h);
