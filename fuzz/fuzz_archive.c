@@ -175,7 +175,7 @@ static void on_finding(void *ctx, enum rule_id rule, const char *entry, const ch
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* small limits: a bomb stops early instead of slowing the fuzzer */
-	struct extract_limits lim = { 2000, 8ULL << 20, 4ULL << 20 };
+	struct extract_limits lim = { 2000, 8ULL << 20, 4ULL << 20, 0 };
 	struct extract_stats st;
 	size_t findings = 0;
 	struct extract_sink sink = { on_finding, &findings };

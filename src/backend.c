@@ -102,6 +102,7 @@ int backend_exec(struct backend *b, const struct backend_cmd *cmd,
 			    "exit %d is the machine's failure, not a verdict", m->source,
 			    why.buf, res->exit_code);
 		strbuf_release(&why);
+		res->no_space = 1;
 		return -1;
 	}
 	return 0;
@@ -381,7 +382,7 @@ static int host_exec(struct backend *b, const struct backend_cmd *cmd,
 	}
 	po.timeout = cmd->timeout;
 	if (proc_run(cmd->argv, &po, &pr, err)) {
-		if (errno == ENOENT || strstr(err->buf, "No such file")) {
+		if (pr.spawn_error == ENOENT) {
 			/* as a shell or LXD would say it: exit 127 */
 			strbuf_reset(err);
 			res->exit_code = 127;

@@ -48,6 +48,7 @@ struct backend_cmd {
 struct backend_result {
 	int exit_code;           /* 127: not found; -1: killed by a signal (host) */
 	int timed_out;
+	int no_space;            /* backend_exec failed: a writable mount is full */
 	struct strbuf out;       /* stdout (host: stdout and stderr together) */
 	struct strbuf errout;    /* stderr (lxd) */
 	double duration;

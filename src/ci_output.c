@@ -25,7 +25,12 @@ enum ci_kind ci_detect(void)
 	return CI_NONE;
 }
 
-void ci_escape_data(struct strbuf *out, const char *s)
+/*
+ * Workflow-command escaping: %, CR and LF as GitHub decodes them (and, in a
+ * property, ':' and ','); other control characters, which would act on the
+ * log viewer, shown as text.
+ */
+static void escape(struct strbuf *out, const char *s, int property)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -36,8 +41,11 @@ void ci_escape_data(struct strbuf *out, const char *s)
 			strbuf_addstr(out, "%0D");
 		else if (*p == '\n')
 			strbuf_addstr(out, "%0A");
+		else if (property && *p == ':')
+			strbuf_addstr(out, "%3A");
+		else if (property && *p == ',')
+			strbuf_addstr(out, "%2C");
 		else if (*p < 0x20 || *p == 0x7F)
-			/* ESC and friends would act on the log viewer */
 			strbuf_addf(out, "\\x%02x", *p);
 		else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
 			strbuf_addf(out, "\\u{%04X}", *++p);   /* C1 controls */
@@ -46,18 +54,14 @@ void ci_escape_data(struct strbuf *out, const char *s)
 	}
 }
 
+void ci_escape_data(struct strbuf *out, const char *s)
+{
+	escape(out, s, 0);
+}
+
 void ci_escape_property(struct strbuf *out, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == ':')
-			strbuf_addstr(out, "%3A");
-		else if (*s == ',')
-			strbuf_addstr(out, "%2C");
-		else {
-			char one[2] = { *s, '\0' };
-			ci_escape_data(out, one);
-		}
-	}
+	escape(out, s, 1);
 }
 
 /* GitLab section names: [A-Za-z0-9_.-] only. */
@@ -69,7 +73,8 @@ static void section_name(struct strbuf *out, const char *stage)
 					 "0123456789_.-", *stage) ? *stage : '_');
 }
 
-void ci_stage_begin(const char *name, size_t index, size_t total, int quiet)
+void ci_stage_begin(const char *command, const char *name, size_t index, size_t total,
+		    int quiet)
 {
 	struct strbuf sb = STRBUF_INIT;
 
@@ -89,16 +94,16 @@ void ci_stage_begin(const char *name, size_t index, size_t total, int quiet)
 	}
 	fflush(stdout);
 	if (!quiet)
-		fprintf(stderr, "run: [%zu/%zu] %s started\n", index, total, name);
+		fprintf(stderr, "%s: [%zu/%zu] %s started\n", command, index, total, name);
 	strbuf_release(&sb);
 }
 
-void ci_stage_end(const struct stage_report *s, int quiet)
+void ci_stage_end(const char *command, const struct stage_report *s, int quiet)
 {
 	struct strbuf sb = STRBUF_INIT;
 
 	if (!quiet || s->outcome == OUTCOME_FAIL || s->outcome == OUTCOME_ERROR)
-		fprintf(stderr, "run: %s %s in %.2fs\n", s->name, outcome_name(s->outcome),
+		fprintf(stderr, "%s: %s %s in %.2fs\n", command, s->name, outcome_name(s->outcome),
 			s->duration);
 	switch (ci_detect()) {
 	case CI_GITHUB:
@@ -236,7 +241,7 @@ void ci_github_summary(const struct report *r, struct strbuf *out, size_t max)
 	static const char cut[] = "\n\n*Summary cut at GitHub's size limit; the full "
 				  "report is in the JSON file.*\n";
 	size_t start = out->len, i, j, k, listed = 0, more = 0, shown;
-	const char *gate = report_get_prop(r, "stopped_by");
+	const char *gate = report_get_prop(r, "stopped_by");   /* written by the runner */
 
 	strbuf_addf(out, "## slurm-factory %s: %s (exit %d)\n\n", r->command,
 		    r->exit_code == 0 ? "passed" : r->exit_code == 1 ? "FAILED" :
@@ -310,32 +315,6 @@ void ci_github_summary(const struct report *r, struct strbuf *out, size_t max)
 
 /* --- outputs ----------------------------------------------------------- */
 
-/* The run's property `name`, else the first stage's that has it. */
-static const char *find_prop(const struct report *r, const char *name)
-{
-	const char *v = report_get_prop(r, name);
-	size_t i;
-
-	for (i = 0; !v && i < r->nr_stages; i++)
-		v = stage_get_prop(r->stages[i], name);
-	return v;
-}
-
-/* "sha256  name" lines of what publish (or package) checksummed. */
-static void checksums(const struct report *r, struct strbuf *out)
-{
-	size_t i, j;
-
-	for (i = 0; i < r->nr_stages; i++)
-		for (j = 0; j < r->stages[i]->nr_props; j++) {
-			const struct property *p = &r->stages[i]->props[j];
-			if (!strncmp(p->name, "sha256:", 7))
-				strbuf_addf(out, "%s  %s\n", p->value, p->name + 7);
-		}
-	if (out->len)
-		strbuf_setlen(out, out->len - 1);
-}
-
 static void add_line(struct strbuf *out, const char *key, const char *value, int multiline)
 {
 	struct strbuf v = STRBUF_INIT;
@@ -363,33 +342,35 @@ static void add_line(struct strbuf *out, const char *key, const char *value, int
 	strbuf_release(&v);
 }
 
-void ci_results(const struct report *r, const struct ci_paths *paths, int multiline,
-		struct strbuf *out)
+void ci_results(const struct report *r, const struct ci_values *v,
+		const struct ci_paths *paths, int multiline, struct strbuf *out)
 {
-	static const char *const props[] = { "version", "tag", "commit", "artifacts_dir",
-					     "software", "module", "sha256", "manifest",
-					     "stopped_by", NULL };
+	const struct { const char *name, *value; } vals[] = {
+		{ "version", v->version }, { "tag", v->tag }, { "commit", v->commit },
+		{ "artifacts_dir", v->artifacts_dir }, { "software", v->software },
+		{ "module", v->module }, { "sha256", v->sha256 }, { "manifest", v->manifest },
+		{ "stopped_by", v->stopped_by },
+	};
 	struct strbuf sb = STRBUF_INIT, key = STRBUF_INIT;
-	const char *const *p;
-	size_t i;
+	size_t i, k;
 
 	strbuf_addf(&sb, "%d", r->exit_code);
 	/* GitHub outputs are lower-case-hyphen; environment variables upper case */
 	add_line(out, multiline ? "exit-code" : "SLURM_FACTORY_EXIT_CODE", sb.buf, 0);
-	for (p = props; *p; p++) {
+	for (k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
+		const char *p = vals[k].name;
 		strbuf_reset(&key);
 		if (multiline) {
-			strbuf_addstr(&key, *p);
+			strbuf_addstr(&key, p);
 			for (i = 0; i < key.len; i++)
 				if (key.buf[i] == '_')
 					key.buf[i] = '-';
 		} else {
 			strbuf_addstr(&key, "SLURM_FACTORY_");
-			for (i = 0; (*p)[i]; i++)
-				strbuf_addch(&key, (char)((*p)[i] >= 'a' && (*p)[i] <= 'z' ?
-							  (*p)[i] - 32 : (*p)[i]));
+			for (i = 0; p[i]; i++)
+				strbuf_addch(&key, (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 : p[i]));
 		}
-		add_line(out, key.buf, find_prop(r, *p), multiline);
+		add_line(out, key.buf, vals[k].value, multiline);
 	}
 	if (paths) {
 		add_line(out, multiline ? "report-json" : "SLURM_FACTORY_REPORT_JSON",
@@ -397,12 +378,8 @@ void ci_results(const struct report *r, const struct ci_paths *paths, int multil
 		add_line(out, multiline ? "report-junit" : "SLURM_FACTORY_REPORT_JUNIT",
 			 paths->junit, 0);
 	}
-	if (multiline) {
-		strbuf_reset(&sb);
-		checksums(r, &sb);
-		if (sb.len)
-			add_line(out, "checksums", sb.buf, 1);
-	}
+	if (multiline && v->checksums)
+		add_line(out, "checksums", v->checksums, 1);
 	strbuf_release(&sb);
 	strbuf_release(&key);
 }
@@ -429,7 +406,8 @@ static long long file_size(const char *path)
 	return stat(path, &st) ? 0 : (long long)st.st_size;
 }
 
-int ci_finish(const struct report *r, const struct ci_paths *paths, struct strbuf *err)
+int ci_finish(const struct report *r, const struct ci_values *v,
+	      const struct ci_paths *paths, struct strbuf *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const char *path;
@@ -452,19 +430,22 @@ int ci_finish(const struct report *r, const struct ci_paths *paths, struct strbu
 		path = getenv("GITHUB_OUTPUT");
 		if (path && *path) {
 			strbuf_reset(&sb);
-			ci_results(r, paths, 1, &sb);
+			ci_results(r, v, paths, 1, &sb);
 			ret |= append_file(path, sb.buf, sb.len, err);
 		}
 		path = getenv("GITHUB_ENV");
 		if (path && *path) {
 			strbuf_reset(&sb);
-			ci_results(r, paths, 0, &sb);
+			ci_results(r, v, paths, 0, &sb);
 			ret |= append_file(path, sb.buf, sb.len, err);
 		}
 		break;
 	case CI_GITLAB:
-		path = paths && paths->dotenv ? paths->dotenv : "slurm-factory.env";
-		ci_results(r, paths, 0, &sb);
+		/* only where asked for (run writes one by default) */
+		path = paths ? paths->dotenv : NULL;
+		if (!path)
+			break;
+		ci_results(r, v, paths, 0, &sb);
 		/* a fresh file: downstream jobs read exactly this run's values */
 		if (fs_write_output(path, sb.buf, sb.len, err))
 			ret = -1;

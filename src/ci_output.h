@@ -29,24 +29,34 @@ enum ci_kind {
 
 enum ci_kind ci_detect(void);
 
-/* Stage start: "run: [i/n] NAME ..." on stderr (unless quiet), group open. */
-void ci_stage_begin(const char *name, size_t index, size_t total, int quiet);
-/* Stage end: "run: NAME OUTCOME in 1.23s" on stderr, group closed. */
-void ci_stage_end(const struct stage_report *s, int quiet);
+/* Stage start: "COMMAND: [i/n] NAME started" on stderr (unless quiet), group open. */
+void ci_stage_begin(const char *command, const char *name, size_t index, size_t total,
+		    int quiet);
+/* Stage end: "COMMAND: NAME OUTCOME in 1.23s" on stderr, group closed. */
+void ci_stage_end(const char *command, const struct stage_report *s, int quiet);
 /* "::add-mask::VALUE" for each value under GitHub Actions; nothing elsewhere. */
 void ci_mask_secrets(const char *const *values, size_t n);
 
 struct ci_paths {
 	const char *json;             /* report paths, or NULL */
 	const char *junit;
-	const char *dotenv;           /* GitLab dotenv file (default slurm-factory.env) */
+	const char *dotenv;           /* GitLab dotenv file, or NULL: none */
+};
+
+/* The run's results, as the pipeline holds them (any may be NULL). */
+struct ci_values {
+	const char *version, *tag, *commit;
+	const char *artifacts_dir, *software, *module, *sha256, *manifest;
+	const char *stopped_by;
+	const char *checksums;        /* "sha256  name" lines of what was published */
 };
 
 /*
  * After the run: annotations, step summary, outputs and environment
  * (GitHub), or the dotenv file (GitLab). `r` must be finished.
  */
-int ci_finish(const struct report *r, const struct ci_paths *paths, struct strbuf *err);
+int ci_finish(const struct report *r, const struct ci_values *v,
+	      const struct ci_paths *paths, struct strbuf *err);
 
 /* Workflow-command escaping: data (%, CR, LF) and properties (also : and ,). */
 void ci_escape_data(struct strbuf *out, const char *s);
@@ -57,7 +67,7 @@ void ci_github_annotations(const struct report *r, const char *json_path,
 /* The Markdown summary, at most `max` bytes. */
 void ci_github_summary(const struct report *r, struct strbuf *out, size_t max);
 /* "NAME=value" lines of the run's results (version, tag, ...), one per line. */
-void ci_results(const struct report *r, const struct ci_paths *paths, int multiline,
-		struct strbuf *out);
+void ci_results(const struct report *r, const struct ci_values *v,
+		const struct ci_paths *paths, int multiline, struct strbuf *out);
 
 #endif

@@ -23,6 +23,7 @@ enum opt_kind {
 enum opt_flag {
 	OPTF_INPUT = 0x100,    /* a file or directory the tool reads */
 	OPTF_OUTPUT = 0x200,   /* a file the tool writes (a report) */
+	OPTF_ALONE = 0x400,    /* only for the stage run as its own command (package TREE) */
 };
 #define OPT_KIND(o) ((enum opt_kind)((o)->kind & 0xff))
 

@@ -232,6 +232,49 @@ void fs_random_prefix(struct strbuf *out, const char *base, unsigned long i)
 	}
 }
 
+int fs_data_file(const char *rel, struct strbuf *out, struct strbuf *err)
+{
+	struct strbuf tried = STRBUF_INIT;
+	char exe[PATH_MAX], *slash, *real;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *forms[] = { "%s/../share/slurm-factory/%s", "%s/../%s" };
+	size_t i;
+
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		for (i = 0; slash && i < 2; i++) {
+			strbuf_reset(out);
+			strbuf_addf(out, forms[i], exe, rel);
+			real = realpath(out->buf, NULL);
+			if (real && fs_is_file(real)) {
+				strbuf_reset(out);
+				strbuf_addstr(out, real);
+				free(real);
+				strbuf_release(&tried);
+				return 0;
+			}
+			free(real);
+			strbuf_addf(&tried, "%s%s", tried.len ? ", " : "", out->buf);
+		}
+	}
+	strbuf_reset(out);
+	real = realpath(rel, NULL);
+	if (real && fs_is_file(real)) {
+		strbuf_addstr(out, real);
+		free(real);
+		strbuf_release(&tried);
+		return 0;
+	}
+	free(real);
+	strbuf_addf(err, "cannot find %s (looked at %s%s./%s)", rel, tried.buf,
+		    tried.len ? ", " : "", rel);
+	strbuf_release(&tried);
+	return -1;
+}
+
 const char *fs_tmpdir(void)
 {
 	const char *t = getenv("TMPDIR");

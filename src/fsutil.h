@@ -34,6 +34,14 @@ void fs_random_name(struct strbuf *out, size_t len);
  * paths are tried. verify and smoke move trees the same way.
  */
 void fs_random_prefix(struct strbuf *out, const char *base, unsigned long i);
+/*
+ * A file the program reads at run time (recipes/build-slurm.sh): the
+ * installed copy beside the executable (<exe>/../share/slurm-factory/REL),
+ * else the source tree's (<exe>/../REL, for build/slurm-factory), else
+ * ./REL. Its absolute path into `out` (reset first); -1 with `err` naming
+ * every place looked at.
+ */
+int fs_data_file(const char *rel, struct strbuf *out, struct strbuf *err);
 /* $TMPDIR, or /tmp. */
 const char *fs_tmpdir(void);
 /* 1 when `path` is a regular file / a directory (following symlinks). */

@@ -3,9 +3,11 @@
  * main() is the only place that exits; commands come from the stage table
  * plus the two built-ins below.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "report.h"
@@ -172,20 +174,64 @@ static void print_summary(const struct run *run)
 static int write_reports(struct run *run)
 {
 	struct strbuf err = STRBUF_INIT;
-	const char *json = cli_get(&run->cli, "json");
-	const char *junit = cli_get(&run->cli, "junit");
 	int ret = 0;
 
-	if (json && report_write_json(&run->report, json, &err)) {
+	if (run->common.json && report_write_json(&run->report, run->common.json, &err)) {
 		fprintf(stderr, "%s: cannot write the JSON report: %s\n", prog, err.buf);
 		ret = -1;
 	}
 	strbuf_reset(&err);
-	if (junit && report_write_junit(&run->report, junit, &err)) {
+	if (run->common.junit && report_write_junit(&run->report, run->common.junit, &err)) {
 		fprintf(stderr, "%s: cannot write the JUnit report: %s\n", prog, err.buf);
 		ret = -1;
 	}
 	strbuf_release(&err);
+	return ret;
+}
+
+/* The common options, once: the cache directory made absolute. */
+static int common_parse(struct run *run, struct strbuf *err)
+{
+	struct common_opts *c = &run->common;
+	const char *dir = cli_get(&run->cli, "cache-dir"), *home = getenv("HOME");
+
+	c->json = cli_get(&run->cli, "json");
+	c->junit = cli_get(&run->cli, "junit");
+	c->output_dir = cli_get(&run->cli, "output-dir");
+	c->verbose = run->verbose = cli_flag(&run->cli, "verbose");
+	c->quiet = run->quiet = cli_flag(&run->cli, "quiet");
+	if (dir && dir[0] != '/') {
+		/* libgit2 resolves a relative checkout target against the
+		 * repository, not the process: always hand out absolute paths */
+		char *cwd = getcwd(NULL, 0);
+		if (!cwd) {
+			strbuf_addf(err, "cannot resolve --cache-dir '%s': %s", dir,
+				    strerror(errno));
+			return -1;
+		}
+		c->cache_dir = xasprintf("%s/%s", cwd, dir);
+		free(cwd);
+	} else if (dir) {
+		c->cache_dir = xstrdup(dir);
+	} else if (home && *home) {
+		c->cache_dir = xasprintf("%s/.slurm-factory", home);
+	}
+	return 0;
+}
+
+/* A tool command (image, gc): its options, then the command. */
+static int run_tool(struct run *run, const struct stage *s, struct strbuf *err)
+{
+	void *opts = NULL;
+	int ret;
+
+	if (s->parse && s->parse(run, &opts, err))
+		return -1;
+	ret = s->run(run, opts, err);
+	if (s->release)
+		s->release(opts);
+	else
+		free(opts);
 	return ret;
 }
 
@@ -194,10 +240,11 @@ static int run_stage_command(const struct stage *s, int argc, char **argv)
 	struct run run;
 	struct strbuf err = STRBUF_INIT;
 	struct opt *owned = NULL;
-	int code;
+	int code, ret;
 
 	memset(&run, 0, sizeof(run));
 	run.command = s->name;
+	pipeline_init(&run.pipe);
 	if (cli_parse(&run.cli, stage_options(s, &owned), argc, argv, &err)) {
 		code = usage_error(s->name, err.buf);
 		goto out;
@@ -207,15 +254,18 @@ static int run_stage_command(const struct stage *s, int argc, char **argv)
 		code = usage_error(s->name, err.buf);
 		goto out;
 	}
-	if (cli_check_paths(&run.cli, (s->flags & STAGE_PATH_ARGS) != 0, &err)) {
+	if (cli_check_paths(&run.cli, (s->flags & STAGE_PATH_ARGS) != 0, &err) ||
+	    common_parse(&run, &err)) {
 		code = usage_error(s->name, err.buf);
 		goto out;
 	}
-	run.verbose = cli_flag(&run.cli, "verbose");
-	run.quiet = cli_flag(&run.cli, "quiet");
 	report_init(&run.report, s->name);
 	signals_install();
-	if (s->run(&run, &err)) {
+	if ((s->flags & STAGE_PIPELINE) || s->first)
+		ret = pipeline_command(&run, s, &err);
+	else
+		ret = run_tool(&run, s, &err);
+	if (ret) {
 		code = usage_error(s->name, err.buf);
 		report_release(&run.report);
 		goto out;
@@ -228,6 +278,8 @@ static int run_stage_command(const struct stage *s, int argc, char **argv)
 	print_summary(&run);
 	report_release(&run.report);
 out:
+	pipeline_release(&run.pipe);
+	free(run.common.cache_dir);
 	cli_release(&run.cli);
 	free(owned);
 	strbuf_release(&err);

@@ -41,10 +41,10 @@ struct package_output {
 void package_output_release(struct package_output *o);
 
 /*
- * Packs into in->out_dir and records a "package" check set in stage `s`
- * (stage properties: software, module, sha256, module_sha256, manifest,
- * sums, version, tag). Returns 0 when everything was written, -1 when not
- * (the checks say why; partial files are removed).
+ * Packs into in->out_dir and records its checks in stage `s` (software
+ * tarball, module tarball, manifest). Returns 0 when everything was
+ * written, -1 when not (the checks say why; nothing but this run's own
+ * temporary files is ever removed, and they are).
  */
 int package_tree(struct stage_report *s, const struct package_input *in,
 		 struct package_output *out);

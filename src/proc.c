@@ -26,8 +26,9 @@ void proc_result_release(struct proc_result *r)
 	strbuf_release(&r->out);
 }
 
+/* Starts the child; -1 with `err` and *error (the errno) when it cannot. */
 static int spawn(char *const argv[], const struct proc_opts *opts, int out_fd,
-		 pid_t *pid, struct strbuf *err)
+		 pid_t *pid, int *error, struct strbuf *err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -62,6 +63,7 @@ static int spawn(char *const argv[], const struct proc_opts *opts, int out_fd,
 	posix_spawnattr_destroy(&at);
 	if (rc) {
 		strbuf_addf(err, "cannot run '%s': %s", argv[0], strerror(rc));
+		*error = rc;
 		return -1;
 	}
 	return 0;
@@ -80,7 +82,10 @@ int proc_spawn_bg(char *const argv[], const struct proc_opts *opts, pid_t *pid,
 			return -1;
 		}
 	}
-	ret = spawn(argv, opts, fd, pid, err);
+	{
+		int error = 0;
+		ret = spawn(argv, opts, fd, pid, &error, err);
+	}
 	if (fd >= 0)
 		close(fd);
 	return ret;
@@ -149,7 +154,7 @@ int proc_run(char *const argv[], const struct proc_opts *opts,
 			goto out;
 		}
 	}
-	if (spawn(argv, opts, pipefd[1], &pid, err))
+	if (spawn(argv, opts, pipefd[1], &pid, &res->spawn_error, err))
 		goto out;
 	close(pipefd[1]);
 	pipefd[1] = -1;

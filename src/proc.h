@@ -24,6 +24,7 @@ struct proc_result {
 	int status;               /* exit code, or the signal that ended it */
 	int timed_out;
 	int interrupted;          /* stopped because we got SIGINT/SIGTERM */
+	int spawn_error;          /* the errno when it could not be started (ENOENT), else 0 */
 	struct strbuf out;        /* stdout and stderr interleaved (tail) */
 	double duration;
 };

@@ -14,27 +14,41 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "crypto.h"
 #include "fsutil.h"
 #include "git.h"
 #include "proc.h"
-#include "crypto.h"
 #include "signals.h"
-#include "source.h"
 #include "stages.h"
 #include "tags.h"
 
 const struct opt fetch_opts[] = {
-	{ "repo", OPT_VALUE | OPTF_INPUT, "URL", "Slurm git repository, any URL or path "
-	  "(default " SOURCE_DEFAULT_REPO ")" },
-	{ "pre", OPT_FLAG, NULL, "let latest and MAJ.MIN[.MICRO] pick pre-releases" },
 	{ "timeout", OPT_VALUE, "SECONDS", "give up on a silent server after this "
 	  "long (default 60)" },
-	{ "commit", OPT_VALUE, "ID", "the commit an earlier resolve printed for the "
-	  "tag SPEC: no resolving, and no network at all on a cache hit" },
 	{ "source", OPT_VALUE | OPTF_INPUT, "TARBALL", "take the source from a tarball instead of "
 	  "git (cached by sha256)" },
 	{ NULL, 0, NULL, NULL },
 };
+
+struct fetch_opts {
+	const char *cache;           /* the cache directory */
+	const char *tarball;         /* --source */
+	unsigned timeout;
+};
+
+int fetch_parse(const struct run *run, void **opts, struct strbuf *err)
+{
+	struct fetch_opts *o = xcalloc(1, sizeof(*o));
+	unsigned long t;
+
+	*opts = o;
+	o->tarball = cli_get(&run->cli, "source");
+	if (cli_get_ulong(&run->cli, "timeout", 1, 86400, 60, &t, err) ||
+	    run_cache_dir(run, &o->cache, err))
+		return -1;
+	o->timeout = (unsigned)t;
+	return 0;
+}
 
 /* What one fetch produced, for the report and stdout. */
 struct fetched {
@@ -221,35 +235,46 @@ static void set_uint_prop(struct stage_report *s, const char *name, size_t v)
 	strbuf_release(&sb);
 }
 
-/* The result on stdout: always for `fetch` itself, within build/run unless --quiet. */
-static void print_result(const struct run *run, const struct source_ref *ref,
-			 const struct fetched *fe)
+/* The result on stdout (the fetch command's). */
+void fetch_print(const struct run *run)
 {
-	if (run->quiet && strcmp(run->command, "fetch"))
+	const struct pipeline *p = &run->pipe;
+
+	if (!p->source_dir)
 		return;
-	if (ref->tag)
-		printf("tag: %s\n", ref->tag);
-	if (ref->version)
-		printf("version: %s\n", ref->version);
-	if (ref->commit)
-		printf("commit: %s\n", ref->commit);
-	if (ref->repo) {
+	if (p->src.tag)
+		printf("tag: %s\n", p->src.tag);
+	if (p->src.version)
+		printf("version: %s\n", p->src.version);
+	if (p->src.commit)
+		printf("commit: %s\n", p->src.commit);
+	if (p->src.repo) {
 		struct strbuf shown = STRBUF_INIT;
-		url_redact(&shown, ref->repo);
+		url_redact(&shown, p->src.repo);
 		printf("repo: %s\n", shown.buf);
 		strbuf_release(&shown);
 	}
-	printf("path: %s\ncache: %s\n", fe->path.buf, fe->hit ? "hit" : "miss");
+	printf("path: %s\ncache: %s\n", p->source_dir, p->source_cached ? "hit" : "miss");
 	fflush(stdout);
 }
 
-static void fetch_git(struct run *run, const struct source_ref *ref, const char *cache,
-		      unsigned timeout)
+/* What fetch leaves in the pipeline: the source tree and its key. */
+static void set_source(struct pipeline *p, const struct fetched *fe, const char *key)
 {
-	struct stage_report *stage = report_add_stage(&run->report, "fetch");
+	free(p->source_dir);
+	free(p->source_key);
+	p->source_dir = xstrdup(fe->path.buf);
+	p->source_key = xstrdup(key);
+	p->source_cached = fe->hit;
+}
+
+static void fetch_git(struct run *run, const struct fetch_opts *o, struct stage_report *stage)
+{
+	const struct source_ref *ref = &run->pipe.src;
+	const char *cache = o->cache;
 	struct fetched fe = { STRBUF_INIT, STRBUF_INIT, 0 };
 	struct progress_state ps = { 0, 0 };
-	struct remote_opts ro = { timeout, NULL, NULL };
+	struct remote_opts ro = { o->timeout, NULL, NULL };
 	struct remote_fetch_stats stats = { 0, 0, 0, 0 };
 	struct strbuf err = STRBUF_INIT, meta = STRBUF_INIT, dest = STRBUF_INIT,
 		      shown = STRBUF_INIT;
@@ -272,8 +297,12 @@ static void fetch_git(struct run *run, const struct source_ref *ref, const char 
 	}
 	if (cache_lookup(cache, ref->commit, &fe)) {
 		char *ct = source_file_get(fe.entry.buf, "commit_time");
-		if (ct)
+		unsigned long v;
+		if (ct) {
 			stage_set_prop(stage, "commit_time", ct);
+			if (!parse_ulong(ct, 0, 253402300799UL, &v))
+				run->pipe.commit_time = (long long)v;
+		}
 		free(ct);
 		stage_set_prop(stage, "cache", "hit");
 		stage_set_prop(stage, "transport", "none");
@@ -319,6 +348,7 @@ static void fetch_git(struct run *run, const struct source_ref *ref, const char 
 	strbuf_reset(&dest);
 	strbuf_addf(&dest, "%lld", stats.commit_time);
 	stage_set_prop(stage, "commit_time", dest.buf);
+	run->pipe.commit_time = stats.commit_time;
 	if (write_source_file(tmp, meta.buf, &err) || cache_commit(tmp, &fe, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
@@ -333,9 +363,8 @@ static void fetch_git(struct run *run, const struct source_ref *ref, const char 
 out:
 	if (lock >= 0)
 		close(lock);   /* releases the cache lock */
-	stage_finish(stage);
 	if (ok)
-		print_result(run, ref, &fe);
+		set_source(&run->pipe, &fe, ref->commit);
 	if (tmp)
 		fs_rmtree(tmp, NULL);
 	if (scratch)
@@ -439,10 +468,10 @@ out:
 	return ret;
 }
 
-static void fetch_tarball(struct run *run, const char *tarball, const char *spec,
-			  const char *cache)
+static void fetch_tarball(struct run *run, const struct fetch_opts *o,
+			  struct stage_report *stage)
 {
-	struct stage_report *stage = report_add_stage(&run->report, "fetch");
+	const char *tarball = o->tarball, *spec = run->pipe.spec, *cache = o->cache;
 	struct fetched fe = { STRBUF_INIT, STRBUF_INIT, 0 };
 	struct source_ref ref = { NULL, NULL, NULL, NULL };
 	struct strbuf err = STRBUF_INIT, key = STRBUF_INIT, meta = STRBUF_INIT,
@@ -520,9 +549,14 @@ done:
 out:
 	if (lock >= 0)
 		close(lock);   /* releases the cache lock */
-	stage_finish(stage);
-	if (ok)
-		print_result(run, &ref, &fe);
+	if (ok) {
+		/* the tarball's own name says the version; a resolved spec does not */
+		set_source(&run->pipe, &fe, key.buf);
+		source_ref_release(&run->pipe.src);
+		run->pipe.src = ref;
+		run->pipe.src.commit = xstrdup(hex);
+		memset(&ref, 0, sizeof(ref));
+	}
 	if (tmp)
 		fs_rmtree(tmp, NULL);
 	if (scratch)
@@ -538,80 +572,23 @@ out:
 	strbuf_release(&dest);
 }
 
-static int is_commit_id(const char *s)
+int stage_fetch(struct run *run, const void *opts, struct strbuf *err)
 {
-	return strlen(s) == 40 && strspn(s, "0123456789abcdef") == 40;
-}
+	const struct fetch_opts *o = opts;
+	struct stage_report *stage;
 
-int stage_fetch(struct run *run, struct strbuf *err)
-{
-	struct source_ref ref = { NULL, NULL, NULL, NULL };
-	struct strbuf cache = STRBUF_INIT, v = STRBUF_INIT;
-	const char *spec = run->cli.nr_args ? run->cli.args[0] : NULL;
-	const char *repo = cli_get(&run->cli, "repo");
-	const char *tarball = cli_get(&run->cli, "source");
-	const char *commit = cli_get(&run->cli, "commit");
-	struct slurm_version sv;
-	unsigned timeout;
-	int ret = -1;
-
-	if (!repo)
-		repo = SOURCE_DEFAULT_REPO;
-	if (source_timeout(run, &timeout, err) || source_cache_dir(run, &cache, err))
-		goto out;
-	if (tarball) {
-		if (commit) {
-			strbuf_addstr(err, "--source and --commit exclude each other");
-			goto out;
-		}
-		fetch_tarball(run, tarball, spec, cache.buf);
-		ret = 0;
-		goto out;
+	if (!o->tarball && !run->pipe.resolved) {
+		strbuf_addstr(err, "fetch needs a resolved version: SPEC (resolve) or --source "
+			      "TARBALL");
+		return -1;
 	}
-	if (commit) {
-		if (!spec || tag_parse(spec, &sv)) {
-			strbuf_addstr(err, "with --commit, SPEC is the exact tag an earlier "
-				      "resolve printed (slurm-MAJ-MIN-MICRO-REL)");
-			goto out;
-		}
-		if (!is_commit_id(commit)) {
-			strbuf_addf(err, "--commit '%s' is not a 40-digit hex commit id",
-				    commit);
-			goto out;
-		}
-		tag_version_string(spec, &v);
-		ref.repo = xstrdup(repo);
-		ref.tag = xstrdup(spec);
-		ref.version = strbuf_detach(&v);
-		ref.commit = xstrdup(commit);
-	} else if (!source_from_report(&run->report, &ref)) {
-		/* the report holds the redacted URL: fetch from the real one */
-		struct strbuf shown = STRBUF_INIT;
-		url_redact(&shown, repo);
-		if (!strcmp(ref.repo, shown.buf)) {
-			free(ref.repo);
-			ref.repo = xstrdup(repo);
-		}
-		strbuf_release(&shown);
-	} else {
-		/* not in a pipeline that resolved already: resolve first */
-		if (!spec) {
-			strbuf_addstr(err, "fetch needs SPEC (or --source TARBALL)");
-			goto out;
-		}
-		if (source_resolve(run, spec, repo, cli_flag(&run->cli, "pre"), timeout,
-				   &ref)) {
-			stage_skip(report_add_stage(&run->report, "fetch"),
-				   "resolve did not pass");
-			ret = 0;
-			goto out;
-		}
-	}
-	fetch_git(run, &ref, cache.buf, timeout);
-	ret = 0;
-out:
-	source_ref_release(&ref);
-	strbuf_release(&cache);
-	strbuf_release(&v);
-	return ret;
+	stage = report_add_stage(&run->report, "fetch");
+	if (o->tarball)
+		fetch_tarball(run, o, stage);
+	else
+		fetch_git(run, o, stage);
+	if (signals_interrupted())
+		stage->interrupted = 1;
+	stage_finish(stage);
+	return 0;
 }

@@ -20,7 +20,6 @@
 #include "lxd.h"
 #include "proc.h"
 #include "signals.h"
-#include "source.h"
 #include "stages.h"
 
 const struct opt image_opts[] = {
@@ -259,11 +258,15 @@ static int image_build(struct run *run, struct stage_report *s, struct strbuf *u
 	check_set_message(c, "%s %s: building", alias.buf, exists ? "rebuilt (--force)" : "absent");
 	check_finish(c);
 
-	if (source_cache_dir(run, &dir, &err)) {
-		c = stage_add_check(s, "debootstrap");
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		check_finish(c);
-		goto out;
+	{
+		const char *cache;
+		if (run_cache_dir(run, &cache, &err)) {
+			c = stage_add_check(s, "debootstrap");
+			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+			check_finish(c);
+			goto out;
+		}
+		strbuf_addstr(&dir, cache);
 	}
 	strbuf_addf(&dir, "/images/%s", alias.buf);
 	strbuf_addf(&rootfs, "%s/rootfs", dir.buf);
@@ -362,8 +365,9 @@ out:
 	return ret;
 }
 
-int stage_image(struct run *run, struct strbuf *err)
+int stage_image(struct run *run, const void *opts, struct strbuf *err)
 {
+	(void)opts;
 	struct stage_report *s;
 	const char *sub = run->cli.nr_args ? run->cli.args[0] : NULL;
 	unsigned long timeout;
@@ -406,8 +410,9 @@ int stage_image(struct run *run, struct strbuf *err)
 	return -1;
 }
 
-int stage_gc(struct run *run, struct strbuf *err)
+int stage_gc(struct run *run, const void *opts, struct strbuf *err)
 {
+	(void)opts;
 	struct stage_report *s = report_add_stage(&run->report, "gc");
 	const char *only = cli_get(&run->cli, "run-id");
 	int all = cli_flag(&run->cli, "all");

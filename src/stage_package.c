@@ -14,18 +14,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buildcache.h"
 #include "fsutil.h"
+#include "modulefile.h"
 #include "crypto.h"
 #include "signals.h"
 
 const struct opt package_opts[] = {
-	{ "slurm-version", OPT_VALUE, "VERSION", "version that names the files (required)" },
-	{ "module-dir", OPT_VALUE | OPTF_INPUT, "DIR", "modulefiles root holding slurm/<version>.lua" },
+	{ "slurm-version", OPT_VALUE | OPTF_ALONE, "VERSION", "version that names the files (required)" },
+	{ "module-dir", OPT_VALUE | OPTF_INPUT | OPTF_ALONE, "DIR",
+	  "modulefiles root holding slurm/<version>.lua" },
 	{ "format", OPT_VALUE, "FMT", "compression: gz (default) or zst" },
 	{ "source-date-epoch", OPT_VALUE, "SECONDS",
 	  "mtime of every entry (default $SOURCE_DATE_EPOCH, else 0)" },
-	{ "tag", OPT_VALUE, "TAG", "Slurm tag, for the manifest" },
-	{ "commit", OPT_VALUE, "ID", "Slurm commit, for the manifest" },
+	{ "tag", OPT_VALUE | OPTF_ALONE, "TAG", "Slurm tag, for the manifest" },
+	{ "commit", OPT_VALUE | OPTF_ALONE, "ID", "Slurm commit, for the manifest" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -257,55 +260,63 @@ static int lock_dir(const char *dir, struct strbuf *err)
 	return fd;
 }
 
-int package_tree(struct stage_report *s, const struct package_input *in,
-		 struct package_output *out)
-{
-	struct json_object *man = json_object_new_object(), *files = json_object_new_array();
-	struct json_object *arts = json_object_new_array(), *build = json_object_new_object();
-	struct strbuf err = STRBUF_INIT, sums = STRBUF_INIT, body = STRBUF_INIT;
-	const char *ext = package_format_ext(in->format);
-	char *sw_name = NULL, *mod_name = NULL, *empty_dir = NULL;
-	const char *module_root;
-	struct pending p[P_COUNT];
-	struct check *c;
-	int ret = -1, lock = -1;
+/* The names of the two tarballs and where the four files go. */
+struct names {
+	char *software, *module;      /* file names */
+};
 
-	memset(out, 0, sizeof(*out));
-	pending_init(p);
-	c = stage_add_check(s, "software tarball");
-	if (!fs_is_dir(in->tree)) {
-		check_fail(c, OUTCOME_ERROR, "no install tree at %s", in->tree);
-		check_finish(c);
-		goto out;
-	}
-	lock = lock_dir(in->out_dir, &err);
-	if (lock < 0) {
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		check_finish(c);
-		goto out;
-	}
-	sw_name = xasprintf("slurm-%s-software%s", in->version, ext);
-	mod_name = xasprintf("slurm-%s-module%s", in->version, ext);
-	out->software = xasprintf("%s/%s", in->out_dir, sw_name);
-	out->module = xasprintf("%s/%s", in->out_dir, mod_name);
+static void names_init(struct names *n, const struct package_input *in,
+		       struct package_output *out)
+{
+	const char *ext = package_format_ext(in->format);
+	struct strbuf sb = STRBUF_INIT;
+
+	buildcache_software_name(&sb, in->version, ext);
+	n->software = strbuf_detach(&sb);
+	buildcache_module_name(&sb, in->version, ext);
+	n->module = strbuf_detach(&sb);
+	out->software = xasprintf("%s/%s", in->out_dir, n->software);
+	out->module = xasprintf("%s/%s", in->out_dir, n->module);
 	out->sums = xasprintf("%s/SHA256SUMS", in->out_dir);
 	out->manifest = xasprintf("%s/manifest.json", in->out_dir);
-	if (pack_one(&p[P_SOFTWARE], in->tree, "software", out->software, in, files,
-		     out->software_sha256, &out->software_size, &err)) {
+}
+
+/* The "software tarball" check: the tree under software/, every entry listed in `files`. */
+static int pack_software(struct stage_report *s, const struct package_input *in,
+			 struct package_output *out, const struct names *n,
+			 struct pending *p, struct json_object *files)
+{
+	struct check *c = stage_add_check(s, "software tarball");
+	struct strbuf err = STRBUF_INIT;
+	int ret = -1;
+
+	if (pack_one(p, in->tree, "software", out->software, in, files, out->software_sha256,
+		     &out->software_size, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		check_finish(c);
 		goto out;
 	}
 	out->nr_files = json_object_array_length(files);
-	check_set_message(c, "%s: %zu entries, %llu bytes, sha256 %s", sw_name,
+	check_set_message(c, "%s: %zu entries, %llu bytes, sha256 %s", n->software,
 			  out->nr_files, out->software_size, out->software_sha256);
+	ret = 0;
+out:
 	check_finish(c);
+	strbuf_release(&err);
+	return ret;
+}
 
-	c = stage_add_check(s, "module tarball");
-	module_root = in->module_dir;
-	if (!fs_is_dir(module_root)) {
+/* The "module tarball" check: the modulefiles (an empty slurm/ when there are none). */
+static int pack_modules(struct stage_report *s, const struct package_input *in,
+			struct package_output *out, const struct names *n, struct pending *p)
+{
+	struct check *c = stage_add_check(s, "module tarball");
+	struct strbuf err = STRBUF_INIT, empty = STRBUF_INIT;
+	const char *root = in->module_dir;
+	char *empty_dir = NULL;
+	int ret = -1;
+
+	if (!fs_is_dir(root)) {
 		/* nothing to pack yet: an empty slurm/ directory keeps the layout */
-		struct strbuf empty = STRBUF_INIT;
 		strbuf_addf(&empty, "%s/.module-empty-", fs_tmpdir());
 		fs_random_name(&empty, 12);
 		empty_dir = strbuf_detach(&empty);
@@ -313,99 +324,135 @@ int package_tree(struct stage_report *s, const struct package_input *in,
 		if (mkdir(empty_dir, 0700) < 0 || mkdir(empty.buf, 0755) < 0) {
 			check_fail(c, OUTCOME_ERROR, "cannot create '%s': %s", empty.buf,
 				   strerror(errno));
-			check_finish(c);
-			strbuf_release(&empty);
 			goto out;
 		}
-		strbuf_release(&empty);
-		module_root = empty_dir;
+		root = empty_dir;
 	}
-	if (pack_one(&p[P_MODULE], module_root, NULL, out->module, in, NULL,
-		     out->module_sha256, &out->module_size, &err)) {
+	if (pack_one(p, root, NULL, out->module, in, NULL, out->module_sha256,
+		     &out->module_size, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		check_finish(c);
 		goto out;
 	}
 	if (empty_dir)
-		check_set_message(c, "%s: no modulefile given: slurm/ is empty", mod_name);
+		check_set_message(c, "%s: no modulefile given: slurm/ is empty", n->module);
 	else
-		check_set_message(c, "%s from %s, sha256 %s", mod_name, module_root,
-				  out->module_sha256);
+		check_set_message(c, "%s from %s, sha256 %s", n->module, root, out->module_sha256);
+	ret = 0;
+out:
 	check_finish(c);
+	if (empty_dir)
+		fs_rmtree(empty_dir, NULL);
+	free(empty_dir);
+	strbuf_release(&err);
+	strbuf_release(&empty);
+	return ret;
+}
 
-	c = stage_add_check(s, "manifest");
-	strbuf_addf(&sums, "%s  %s\n%s  %s\n", out->module_sha256, mod_name,
-		    out->software_sha256, sw_name);
-	if (strcmp(mod_name, sw_name) > 0) {
-		strbuf_reset(&sums);
-		strbuf_addf(&sums, "%s  %s\n%s  %s\n", out->software_sha256, sw_name,
-			    out->module_sha256, mod_name);
-	}
+/* One artifact's row in the manifest. */
+static struct json_object *artifact(const char *name, unsigned long long size, const char *sha)
+{
+	struct json_object *a = json_object_new_object();
+
+	json_object_object_add(a, "name", json_object_new_string(name));
+	json_object_object_add(a, "size", json_object_new_int64((int64_t)size));
+	json_object_object_add(a, "sha256", json_object_new_string(sha));
+	return a;
+}
+
+/* manifest.json's text: what was built from what, and every file (`files` is taken). */
+static void manifest_text(const struct package_input *in, const struct package_output *out,
+			  const struct names *n, struct json_object *files, struct strbuf *body)
+{
+	struct json_object *man = json_object_new_object(), *arts = json_object_new_array();
+	struct json_object *build = json_object_new_object();
+
 	json_object_object_add(man, "schema", json_object_new_string("slurm-factory-manifest/1"));
 	json_object_object_add(man, "version", json_object_new_string(in->version));
 	json_object_object_add(man, "tag", string_or_null(in->tag));
 	json_object_object_add(man, "commit", string_or_null(in->commit));
 	json_object_object_add(man, "source_date_epoch", json_object_new_int64(in->mtime));
-	json_object_object_add(man, "format", json_object_new_string(ext + 1));
+	json_object_object_add(man, "format", json_object_new_string(
+		package_format_ext(in->format) + 1));
 	add_pairs(build, in->build_meta);
 	add_lists(build, in->lists);
 	json_object_object_add(man, "build", build);
-	build = NULL;
-	{
-		struct json_object *a = json_object_new_object();
-		json_object_object_add(a, "name", json_object_new_string(sw_name));
-		json_object_object_add(a, "size", json_object_new_int64((int64_t)out->software_size));
-		json_object_object_add(a, "sha256", json_object_new_string(out->software_sha256));
-		json_object_array_add(arts, a);
-		a = json_object_new_object();
-		json_object_object_add(a, "name", json_object_new_string(mod_name));
-		json_object_object_add(a, "size", json_object_new_int64((int64_t)out->module_size));
-		json_object_object_add(a, "sha256", json_object_new_string(out->module_sha256));
-		json_object_array_add(arts, a);
-	}
+	json_object_array_add(arts, artifact(n->software, out->software_size,
+					     out->software_sha256));
+	json_object_array_add(arts, artifact(n->module, out->module_size, out->module_sha256));
 	json_object_object_add(man, "artifacts", arts);
-	arts = NULL;
 	json_object_object_add(man, "files", files);
-	files = NULL;
-	strbuf_addf(&body, "%s\n", json_object_to_json_string_ext(man, JSON_C_TO_STRING_PRETTY |
-								   JSON_C_TO_STRING_SPACED |
-								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	strbuf_addf(body, "%s\n", json_object_to_json_string_ext(man, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_SPACED |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(man);
+}
+
+/* The "manifest" check: manifest.json and SHA256SUMS, then all four files in place. */
+static int write_manifest(struct stage_report *s, const struct package_input *in,
+			  struct package_output *out, const struct names *n,
+			  struct pending *p, struct json_object *files)
+{
+	struct check *c = stage_add_check(s, "manifest");
+	struct strbuf err = STRBUF_INIT, sums = STRBUF_INIT, body = STRBUF_INIT;
+	int sw_first = strcmp(n->module, n->software) > 0, ret = -1;
+
+	/* sha256sum's order: by name */
+	strbuf_addf(&sums, "%s  %s\n%s  %s\n",
+		    sw_first ? out->software_sha256 : out->module_sha256,
+		    sw_first ? n->software : n->module,
+		    sw_first ? out->module_sha256 : out->software_sha256,
+		    sw_first ? n->module : n->software);
+	manifest_text(in, out, n, files, &body);
 	if (pending_write(&p[P_MANIFEST], out->manifest, body.buf, body.len, &err) ||
 	    pending_write(&p[P_SUMS], out->sums, sums.buf, sums.len, &err) ||
 	    signals_interrupted() || pending_commit(p, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.len ? err.buf : "interrupted");
-		check_finish(c);
 		goto out;
 	}
 	check_set_message(c, "manifest.json (%zu files) and SHA256SUMS", out->nr_files);
-	check_finish(c);
-
-	stage_set_prop(s, "version", in->version);
-	if (in->tag)
-		stage_set_prop(s, "tag", in->tag);
-	stage_set_prop(s, "software", out->software);
-	stage_set_prop(s, "sha256", out->software_sha256);
-	stage_set_prop(s, "module", out->module);
-	stage_set_prop(s, "module_sha256", out->module_sha256);
-	stage_set_prop(s, "sums", out->sums);
-	stage_set_prop(s, "manifest", out->manifest);
 	ret = 0;
+out:
+	check_finish(c);
+	strbuf_release(&err);
+	strbuf_release(&sums);
+	strbuf_release(&body);
+	return ret;
+}
+
+int package_tree(struct stage_report *s, const struct package_input *in,
+		 struct package_output *out)
+{
+	struct json_object *files = json_object_new_array();
+	struct strbuf err = STRBUF_INIT;
+	struct pending p[P_COUNT];
+	struct names n = { NULL, NULL };
+	int ret = -1, lock = -1;
+
+	memset(out, 0, sizeof(*out));
+	pending_init(p);
+	if (!fs_is_dir(in->tree) || (lock = lock_dir(in->out_dir, &err)) < 0) {
+		struct check *c = stage_add_check(s, "software tarball");
+		if (err.len)
+			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		else
+			check_fail(c, OUTCOME_ERROR, "no install tree at %s", in->tree);
+		check_finish(c);
+		goto out;
+	}
+	names_init(&n, in, out);
+	if (pack_software(s, in, out, &n, &p[P_SOFTWARE], files) ||
+	    pack_modules(s, in, out, &n, &p[P_MODULE]))
+		goto out;
+	ret = write_manifest(s, in, out, &n, p, files);
+	files = NULL;   /* the manifest took it */
 out:
 	pending_release(p);
 	if (lock >= 0)
 		close(lock);
-	if (empty_dir)
-		fs_rmtree(empty_dir, NULL);
-	json_object_put(man);
 	json_object_put(files);
-	json_object_put(arts);
-	json_object_put(build);
-	free(sw_name);
-	free(mod_name);
-	free(empty_dir);
+	free(n.software);
+	free(n.module);
 	strbuf_release(&err);
-	strbuf_release(&sums);
-	strbuf_release(&body);
 	return ret;
 }
 
@@ -420,44 +467,289 @@ int package_parse_epoch(const char *s, long long *out)
 	return 0;
 }
 
-int stage_package(struct run *run, struct strbuf *err)
+struct package_opts {
+	const char *version, *module_dir, *out_dir, *tag, *commit;
+	enum pack_format format;
+	long long epoch;
+};
+
+int package_parse(const struct run *run, void **opts, struct strbuf *err)
 {
-	struct package_input in;
-	struct package_output out;
-	struct stage_report *s;
+	struct package_opts *o = xcalloc(1, sizeof(*o));
 	const char *fmt = cli_get(&run->cli, "format");
 	const char *epoch = cli_get(&run->cli, "source-date-epoch");
 
-	memset(&in, 0, sizeof(in));
-	in.tree = run->cli.args[0];
-	in.version = cli_get(&run->cli, "slurm-version");
-	in.module_dir = cli_get(&run->cli, "module-dir");
-	in.out_dir = cli_get(&run->cli, "output-dir");
-	in.tag = cli_get(&run->cli, "tag");
-	in.commit = cli_get(&run->cli, "commit");
-	if (!in.out_dir)
-		in.out_dir = ".";
-	if (!in.version || !*in.version || strchr(in.version, '/')) {
-		strbuf_addstr(err, "package needs --slurm-version VERSION (no '/')");
+	*opts = o;
+	o->module_dir = cli_get(&run->cli, "module-dir");
+	o->out_dir = run->common.output_dir ? run->common.output_dir : ".";
+	o->tag = cli_get(&run->cli, "tag");
+	o->commit = cli_get(&run->cli, "commit");
+	if (package_format_parse(fmt ? fmt : "gz", &o->format)) {
+		strbuf_addf(err, "--format: '%s' is not gz or zst", fmt);
 		return -1;
 	}
-	if (package_format_parse(fmt ? fmt : "gz", &in.format)) {
-		strbuf_addf(err, "--format: '%s' is not gz or zst", fmt);
+	if (!run->pipe.nr_args)
+		return 0;     /* in a pipeline: what build made names and dates the files */
+	o->version = cli_get(&run->cli, "slurm-version");
+	if (!o->version || strchr(o->version, '/')) {
+		strbuf_addstr(err, "package needs --slurm-version VERSION (no '/')");
 		return -1;
 	}
 	if (!epoch)
 		epoch = getenv("SOURCE_DATE_EPOCH");
-	if (epoch && package_parse_epoch(epoch, &in.mtime)) {
+	if (epoch && *epoch && package_parse_epoch(epoch, &o->epoch)) {
 		strbuf_addf(err, "source date epoch '%s' is not a number of seconds", epoch);
 		return -1;
 	}
+	return 0;
+}
+
+/* What was packed, into the pipeline (for verify, smoke, publish) and the report. */
+static void set_artifacts(struct pipeline *p, struct stage_report *s, const char *dir,
+			  const char *version, const struct package_output *out)
+{
+	struct artifacts *a = &p->art;
+
+	free(a->dir);
+	free(a->version);
+	free(a->software);
+	free(a->module);
+	free(a->sums);
+	free(a->manifest);
+	a->dir = xstrdup(dir);
+	a->version = xstrdup(version);
+	a->software = xstrdup(out->software);
+	a->module = xstrdup(out->module);
+	a->sums = xstrdup(out->sums);
+	a->manifest = xstrdup(out->manifest);
+	memcpy(a->software_sha256, out->software_sha256, SHA256_HEX_SIZE);
+	memcpy(a->module_sha256, out->module_sha256, SHA256_HEX_SIZE);
+	p->packaged = 1;
+	stage_set_prop(s, "version", version);
+	if (p->src.tag)
+		stage_set_prop(s, "tag", p->src.tag);
+	stage_set_prop(s, "software", a->software);
+	stage_set_prop(s, "sha256", a->software_sha256);
+	stage_set_prop(s, "module", a->module);
+	stage_set_prop(s, "module_sha256", a->module_sha256);
+	stage_set_prop(s, "sums", a->sums);
+	stage_set_prop(s, "manifest", a->manifest);
+	stage_set_prop(s, "artifacts_dir", a->dir);
+}
+
+/* `package TREE`: the tree named on the command line into --output-dir. */
+static void package_alone(struct run *run, const struct package_opts *o,
+			  struct stage_report *s)
+{
+	struct package_input in;
+	struct package_output out;
+
+	memset(&in, 0, sizeof(in));
+	in.tree = run->pipe.args[0];
+	in.version = o->version;
+	in.module_dir = o->module_dir;
+	in.out_dir = o->out_dir;
+	in.tag = o->tag;
+	in.commit = o->commit;
+	in.format = o->format;
+	in.mtime = o->epoch;
+	if (!package_tree(s, &in, &out))
+		set_artifacts(&run->pipe, s, o->out_dir, o->version, &out);
+	package_output_release(&out);
+}
+
+/* The paths and checksums of a complete cache entry. */
+static int entry_output(const char *entry, const char *version, enum pack_format f,
+			struct package_output *out, struct strbuf *err)
+{
+	struct strbuf name = STRBUF_INIT;
+	const char *ext = package_format_ext(f);
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	buildcache_software_name(&name, version, ext);
+	out->software = xasprintf("%s/%s", entry, name.buf);
+	strbuf_reset(&name);
+	buildcache_module_name(&name, version, ext);
+	out->module = xasprintf("%s/%s", entry, name.buf);
+	out->sums = xasprintf("%s/SHA256SUMS", entry);
+	out->manifest = xasprintf("%s/manifest.json", entry);
+	ret = sha256_file(out->software, out->software_sha256, &out->software_size, err) ||
+	      sha256_file(out->module, out->module_sha256, &out->module_size, err) ? -1 : 0;
+	strbuf_release(&name);
+	return ret;
+}
+
+/* Attaches the build's logs (in the entry now) to `c`. */
+static void attach_logs(struct check *c, const char *logs)
+{
+	static const char *const names[] = { "build.log", "make.log", "install.log", NULL };
+	size_t i;
+
+	for (i = 0; names[i]; i++) {
+		char *path = xasprintf("%s/%s", logs, names[i]);
+		if (fs_is_file(path))
+			check_attach_log(c, path);
+		free(path);
+	}
+}
+
+/* A cache hit: the entry build found is the package. */
+static void reuse_entry(struct run *run, struct stage_report *s)
+{
+	const struct build_result *b = &run->pipe.build;
+	struct check *c = stage_add_check(s, "cache");
+	struct package_output out;
+	struct strbuf err = STRBUF_INIT;
+
+	if (entry_output(b->entry, run->pipe.src.version, (enum pack_format)b->format, &out,
+			 &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+	} else {
+		set_artifacts(&run->pipe, s, b->entry, run->pipe.src.version, &out);
+		check_set_message(c, "reused %s (sha256 %s)", out.software, out.software_sha256);
+		attach_logs(c, b->logs);
+	}
+	check_finish(c);
+	package_output_release(&out);
+	strbuf_release(&err);
+}
+
+/* The modulefiles of the build: slurm/<version>.lua, Tcl, .modulerc.lua. */
+static int write_modules(struct stage_report *s, const char *dir, const char *version,
+			 const char *prefix)
+{
+	struct modulefile_spec ms = { version, prefix, NULL };
+	struct check *c = stage_add_check(s, "modulefiles");
+	struct strbuf err = STRBUF_INIT;
+	int ret = modulefile_write_tree(&ms, dir, &err);
+
+	if (ret)
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+	else
+		check_set_message(c, "slurm/%s.lua, slurm/%s, slurm/.modulerc.lua "
+				  "(root: $SLURM_INSTALL_PREFIX, else %s)", version, version, prefix);
+	check_finish(c);
+	strbuf_release(&err);
+	return ret;
+}
+
+/*
+ * What build made: the tree and its modulefiles packed into the build's
+ * work directory, which becomes the cache entry in one rename(); then the
+ * artifacts also go to --output-dir.
+ */
+static void package_build(struct run *run, const struct package_opts *o,
+			  struct stage_report *s)
+{
+	struct pipeline *p = &run->pipe;
+	struct build_result *b = &p->build;
+	struct package_input in;
+	struct package_output out;
+	struct strbuf mod = STRBUF_INIT, outdir = STRBUF_INIT, err = STRBUF_INIT;
+	struct check *c;
+
+	memset(&out, 0, sizeof(out));
+	strbuf_addf(&outdir, "%s/out", b->work);
+	strbuf_addf(&mod, "%s/module", outdir.buf);
+	if (write_modules(s, mod.buf, p->src.version, b->prefix))
+		goto out;
+	memset(&in, 0, sizeof(in));
+	in.tree = b->tree;
+	in.module_dir = mod.buf;
+	in.out_dir = b->work;
+	in.version = p->src.version;
+	in.tag = p->src.tag;
+	in.commit = p->src.commit;
+	in.mtime = b->epoch;
+	in.format = (enum pack_format)b->format;
+	in.build_meta = b->meta;
+	in.lists = b->lists;
+	if (package_tree(s, &in, &out) || signals_interrupted())
+		goto out;
+	/* the tree is in the tarball now; the entry keeps artifacts and logs */
+	fs_rmtree(outdir.buf, NULL);
+	c = stage_add_check(s, "cache entry");
+	if (buildcache_commit(b->builds, b->work, b->entry, b->key, p->src.version, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
+	free(b->work);
+	b->work = NULL;
+	free(b->logs);
+	b->logs = xasprintf("%s/logs", b->entry);
+	package_output_release(&out);
+	if (entry_output(b->entry, p->src.version, in.format, &out, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
+	set_artifacts(p, s, b->entry, p->src.version, &out);
+	check_set_message(c, "%s/%s -> by-key/%s", b->builds, p->src.version, b->key);
+	attach_logs(c, b->logs);
+	check_finish(c);
+out:
+	(void)o;
+	package_output_release(&out);
+	strbuf_release(&mod);
+	strbuf_release(&outdir);
+	strbuf_release(&err);
+}
+
+/* --output-dir in a pipeline: the artifacts there too (hard links where possible). */
+static void export(struct run *run, struct stage_report *s)
+{
+	const struct pipeline *p = &run->pipe;
+	const char *dir = run->common.output_dir;
+	struct check *c;
+	struct strbuf err = STRBUF_INIT;
+
+	if (!dir || !p->packaged)
+		return;
+	c = stage_add_check(s, "output-dir");
+	if (buildcache_export(p->art.dir, p->art.version,
+			      package_format_ext((enum pack_format)p->build.format), dir, &err))
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+	else
+		check_set_message(c, "artifacts also in %s", dir);
+	check_finish(c);
+	strbuf_release(&err);
+}
+
+int stage_package(struct run *run, const void *opts, struct strbuf *err)
+{
+	const struct package_opts *o = opts;
+	struct pipeline *p = &run->pipe;
+	struct stage_report *s;
+
+	if (!p->nr_args && !p->built) {
+		strbuf_addstr(err, "package needs an install tree: TREE, or a build before it");
+		return -1;
+	}
 	s = report_add_stage(&run->report, "package");
-	if (!package_tree(s, &in, &out) && !run->quiet)
-		printf("software: %s\nsha256: %s\nmodule: %s\nmanifest: %s\n", out.software,
-		       out.software_sha256, out.module, out.manifest);
+	if (p->nr_args) {
+		package_alone(run, o, s);
+	} else {
+		if (p->build.cache_hit)
+			reuse_entry(run, s);
+		else
+			package_build(run, o, s);
+		export(run, s);
+	}
 	if (signals_interrupted())
 		s->interrupted = 1;
 	stage_finish(s);
-	package_output_release(&out);
 	return 0;
+}
+
+void package_print(const struct run *run)
+{
+	const struct artifacts *a = &run->pipe.art;
+
+	if (run->quiet || !run->pipe.packaged)
+		return;
+	printf("software: %s\nsha256: %s\nmodule: %s\nmanifest: %s\n", a->software,
+	       a->software_sha256, a->module, a->manifest);
+	fflush(stdout);
 }

@@ -77,6 +77,22 @@ static void fileset_release(struct fileset *fs)
 	free(fs->v);
 }
 
+/* Adds the file `path` as `name`, hashed. */
+static int add_file(struct fileset *fs, const char *name, const char *path, struct strbuf *err)
+{
+	struct publish_file f;
+	int ret;
+
+	memset(&f, 0, sizeof(f));
+	f.path = xstrdup(path);
+	f.name = xstrdup(name);
+	ret = sha256_file(f.path, f.sha256, &f.size, err);
+	xgrow((void **)&fs->v, &fs->alloc, fs->nr + 1, sizeof(*fs->v));
+	fs->v[fs->nr++] = f;
+	fs->bytes += f.size;
+	return ret;
+}
+
 /* Every visible regular file of `dir` (not recursive), hashed, in upload order. */
 static int collect(const char *dir, struct fileset *fs, struct strbuf *err)
 {
@@ -89,26 +105,17 @@ static int collect(const char *dir, struct fileset *fs, struct strbuf *err)
 		return -1;
 	}
 	while (!ret && (de = readdir(d))) {
-		struct publish_file f;
 		struct stat st;
+		char *path;
 
 		if (de->d_name[0] == '.')
 			continue;
-		memset(&f, 0, sizeof(f));
-		f.path = xasprintf("%s/%s", dir, de->d_name);
-		if (lstat(f.path, &st) || !S_ISREG(st.st_mode)) {
-			free(f.path);
-			continue;
-		}
-		f.name = xstrdup(de->d_name);
-		ret = sha256_file(f.path, f.sha256, &f.size, err);
-		xgrow((void **)&fs->v, &fs->alloc, fs->nr + 1, sizeof(*fs->v));
-		fs->v[fs->nr++] = f;
-		fs->bytes += f.size;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (!lstat(path, &st) && S_ISREG(st.st_mode))
+			ret = add_file(fs, de->d_name, path, err);
+		free(path);
 	}
 	closedir(d);
-	if (fs->nr)
-		qsort(fs->v, fs->nr, sizeof(*fs->v), cmp_files);
 	return ret;
 }
 
@@ -152,25 +159,24 @@ static void check_sums(const char *dir, const struct fileset *fs, struct check *
 	check_set_message(c, "%zu files; %zu checked against SHA256SUMS", fs->nr, listed);
 }
 
-/* The directory to publish in a pipeline: what an earlier stage produced. */
-static const char *pipeline_dir(const struct run *run)
-{
-	const struct report *r = &run->report;
-	const char *dir = NULL, *v;
-	size_t i;
+struct publish_stage_opts {
+	char *const *to;
+	size_t nr_to;
+	struct publish_opts po;
+};
 
-	/* the last stage that recorded one */
-	for (i = 0; i < r->nr_stages; i++)
-		if ((v = stage_get_prop(r->stages[i], "artifacts_dir")))
-			dir = v;
-	return dir ? dir : cli_get(&run->cli, "output-dir");
-}
-
-static int parse_popts(const struct run *run, struct publish_opts *o, struct strbuf *err)
+int publish_parse(const struct run *run, void **opts, struct strbuf *err)
 {
+	struct publish_stage_opts *so = xcalloc(1, sizeof(*so));
+	struct publish_opts *o = &so->po;
 	unsigned long retries, delay, timeout;
 
-	memset(o, 0, sizeof(*o));
+	*opts = so;
+	so->to = cli_get_all(&run->cli, "to", &so->nr_to);
+	if (!so->nr_to && run->pipe.nr_args) {
+		strbuf_addstr(err, "publish needs at least one --to URL");
+		return -1;
+	}
 	if (cli_get_ulong(&run->cli, "retries", 0, 20, 4, &retries, err) ||
 	    cli_get_ulong(&run->cli, "retry-delay", 0, 600000, 1000, &delay, err) ||
 	    cli_get_ulong(&run->cli, "upload-timeout", 1, 86400, 600, &timeout, err))
@@ -237,59 +243,86 @@ out:
 	strbuf_release(&name);
 }
 
-int stage_publish(struct run *run, struct strbuf *err)
+/* In a pipeline, the run's report travels with the artifacts (not into the cache entry). */
+static int add_report(struct run *run, struct fileset *fs, char **tmpdir, struct strbuf *err)
 {
-	struct publish_opts o;
+	struct strbuf path = STRBUF_INIT, json = STRBUF_INIT;
+	int ret = -1;
+
+	*tmpdir = xasprintf("%s/sf-publish-XXXXXX", fs_tmpdir());
+	if (!mkdtemp(*tmpdir)) {
+		strbuf_addf(err, "cannot create a directory in %s: %s", fs_tmpdir(),
+			    strerror(errno));
+		free(*tmpdir);
+		*tmpdir = NULL;
+		goto out;
+	}
+	strbuf_addf(&path, "%s/%s", *tmpdir, PIPELINE_REPORT);
+	report_json_string(&run->report, &json);
+	if (fs_write_output(path.buf, json.buf, json.len, err))
+		goto out;
+	ret = add_file(fs, PIPELINE_REPORT, path.buf, err);
+out:
+	strbuf_release(&path);
+	strbuf_release(&json);
+	return ret;
+}
+
+/* What was published, for the CI outputs. */
+static void record_published(struct pipeline *p, const struct fileset *fs)
+{
+	size_t i;
+
+	p->published = xcalloc(fs->nr + 1, sizeof(*p->published));
+	for (i = 0; i < fs->nr; i++) {
+		p->published[i].name = xstrdup(fs->v[i].name);
+		memcpy(p->published[i].sha256, fs->v[i].sha256, SHA256_HEX_SIZE);
+	}
+	p->nr_published = fs->nr;
+}
+
+int stage_publish(struct run *run, const void *opts, struct strbuf *err)
+{
+	const struct publish_stage_opts *o = opts;
 	struct fileset fs = { NULL, 0, 0, 0 };
 	struct stage_report *s;
 	struct check *c;
 	struct strbuf e = STRBUF_INIT, targets = STRBUF_INIT;
-	char *const *to;
-	const char *dir;
-	size_t nr_to, i;
-	int in_pipeline = strcmp(run->command, "publish") != 0;
-	int ret = -1;
+	const char *dir = run->pipe.nr_args ? run->pipe.args[0] :
+			  run->pipe.packaged ? run->pipe.art.dir : NULL;
+	char *tmpdir = NULL;
+	size_t i;
+	int in_pipeline = !run->pipe.nr_args, ok = 1;
 
-	to = cli_get_all(&run->cli, "to", &nr_to);
-	dir = run->cli.nr_args ? run->cli.args[0] : in_pipeline ? pipeline_dir(run) : NULL;
-	if (!nr_to) {
-		strbuf_addstr(err, "publish needs at least one --to URL");
-		goto out;
-	}
 	if (!dir) {
-		strbuf_addstr(err, in_pipeline ? "nothing to publish: no earlier stage made "
-				     "an artifacts directory, and no --output-dir"
-				   : "publish needs DIR");
-		goto out;
+		strbuf_addstr(err, "nothing to publish: no earlier stage packaged artifacts");
+		return -1;
 	}
-	if (parse_popts(run, &o, err))
-		goto out;
 	s = report_add_stage(&run->report, "publish");
+	if (!o->nr_to) {
+		stage_skip(s, "no --to URL: nothing is published");
+		return 0;
+	}
 	stage_set_prop(s, "dir", dir);
-	for (i = 0; i < nr_to; i++) {
+	for (i = 0; i < o->nr_to; i++) {
 		if (i)
 			strbuf_addch(&targets, ' ');
-		url_redact(&targets, to[i]);
+		url_redact(&targets, o->to[i]);
 	}
 	stage_set_prop(s, "targets", targets.buf);
 
 	c = stage_add_check(s, "artifacts");
-	if (in_pipeline) {
-		/* the reports of the gates that passed travel with the artifacts */
-		struct strbuf path = STRBUF_INIT, json = STRBUF_INIT;
-		strbuf_addf(&path, "%s/%s", dir, PIPELINE_REPORT);
-		report_json_string(&run->report, &json);
-		if (fs_write_output(path.buf, json.buf, json.len, &e))
-			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
-		strbuf_release(&path);
-		strbuf_release(&json);
-	}
-	if (c->outcome == OUTCOME_PASS && collect(dir, &fs, &e))
+	if (collect(dir, &fs, &e) || (in_pipeline && add_report(run, &fs, &tmpdir, &e))) {
 		check_fail(c, OUTCOME_ERROR, "%s", e.buf);
-	else if (c->outcome == OUTCOME_PASS && !fs.nr)
+		ok = 0;
+	} else if (!fs.nr) {
 		check_fail(c, OUTCOME_FAIL, "%s holds no file to publish", dir);
-	else if (c->outcome == OUTCOME_PASS)
+		ok = 0;
+	} else {
+		qsort(fs.v, fs.nr, sizeof(*fs.v), cmp_files);
 		check_sums(dir, &fs, c);
+		ok = c->outcome == OUTCOME_PASS;
+	}
 	check_finish(c);
 	for (i = 0; i < fs.nr; i++) {
 		struct strbuf k = STRBUF_INIT;
@@ -298,16 +331,18 @@ int stage_publish(struct run *run, struct strbuf *err)
 		strbuf_release(&k);
 	}
 	/* nothing leaves when the files are not what SHA256SUMS says */
-	if (c->outcome == OUTCOME_PASS)
-		for (i = 0; i < nr_to && !signals_interrupted(); i++)
-			publish_to(run, s, to[i], &o, &fs);
+	for (i = 0; ok && i < o->nr_to && !signals_interrupted(); i++)
+		publish_to(run, s, o->to[i], &o->po, &fs);
+	if (ok)
+		record_published(&run->pipe, &fs);
 	if (signals_interrupted())
 		s->interrupted = 1;
 	stage_finish(s);
-	ret = 0;
-out:
+	if (tmpdir)
+		fs_rmtree(tmpdir, NULL);
+	free(tmpdir);
 	fileset_release(&fs);
 	strbuf_release(&e);
 	strbuf_release(&targets);
-	return ret;
+	return 0;
 }

@@ -28,7 +28,6 @@
 #include "signals.h"
 #include "stages.h"
 
-#define DEFAULT_BUILD_PREFIX "/opt/slurm/software"
 #define SCRIPT_TIMEOUT 300.0
 
 const struct opt smoke_opts[] = {
@@ -38,11 +37,12 @@ const struct opt smoke_opts[] = {
 	  "mount/pid namespace" },
 	{ "runtime-image", OPT_VALUE, "ALIAS", "the runtime image (default: the alias "
 	  "'image build --packages-file recipes/runtime-packages.txt' makes)" },
-	{ "release", OPT_VALUE, "NAME", "Debian release of the default images (default bookworm)" },
-	{ "slurm-version", OPT_VALUE, "VERSION",
+	{ "release", OPT_VALUE, "NAME", "Debian release of the default images (default "
+	  SF_DEFAULT_RELEASE ")" },
+	{ "slurm-version", OPT_VALUE | OPTF_ALONE, "VERSION",
 	  "the version --version must report (default: from the module tarball or the name)" },
 	{ "build-prefix", OPT_VALUE, "PATH", "the tree's build prefix, the modules' fallback "
-	  "(default " DEFAULT_BUILD_PREFIX ")" },
+	  "(default " SF_DEFAULT_PREFIX ")" },
 	{ "work-dir", OPT_VALUE, "DIR", "where to extract (default $TMPDIR or /tmp)" },
 	{ "script", OPT_VALUE | OPTF_INPUT, "FILE", "the per-prefix script (default recipes/smoke.sh)" },
 	BACKEND_LXD_OPTS,
@@ -116,12 +116,6 @@ out:
 	return ret;
 }
 
-static int is_dir(const char *path)
-{
-	struct stat st;
-	return !stat(path, &st) && S_ISDIR(st.st_mode);
-}
-
 /* The version of the only slurm/<v>.lua under `dir`, or NULL; caller frees. */
 static char *module_version(const char *dir)
 {
@@ -164,42 +158,6 @@ static char *version_from_name(const char *tarball)
 	if (!end || end == b)
 		return NULL;
 	return xstrndup(b, (size_t)(end - b));
-}
-
-/* The script: --script, ./recipes/smoke.sh, or <exe>/../../recipes/smoke.sh. */
-static int find_script(const struct run *run, struct strbuf *out, struct strbuf *err)
-{
-	const char *opt = cli_get(&run->cli, "script");
-	char exe[PATH_MAX];
-	ssize_t n;
-	char *slash;
-
-	if (opt) {
-		strbuf_addstr(out, opt);
-		if (access(opt, R_OK)) {
-			strbuf_addf(err, "cannot read the smoke script %s: %s", opt, strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	if (!access("recipes/smoke.sh", R_OK)) {
-		strbuf_addstr(out, "recipes/smoke.sh");
-		return 0;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			strbuf_addf(out, "%s/../recipes/smoke.sh", exe);
-			if (!access(out->buf, R_OK))
-				return 0;
-			strbuf_reset(out);
-		}
-	}
-	strbuf_addstr(err, "cannot find recipes/smoke.sh: give --script FILE");
-	return -1;
 }
 
 /* Steps whose failure says the machine, not the package, is wrong. */
@@ -435,228 +393,298 @@ static void check_nothing_left(struct smoke *sm)
 	strbuf_release(&left);
 }
 
-/* In a pipeline: the tarball a `build` or `package` stage recorded
- * (properties "software" and "module", the newest stage first). */
-static const char *from_pipeline(const struct report *r, const char *prop)
-{
-	size_t i, j;
+struct smoke_opts {
+	unsigned long nr_prefixes;
+	const char *backend;
+	struct strbuf image;          /* the runtime image's alias (lxd) */
+	const char *version;          /* --slurm-version (alone) */
+	const char *build_prefix;     /* --build-prefix, or NULL */
+	const char *work_dir;
+	struct strbuf script;         /* absolute path of smoke.sh */
+	struct lxd_opts lxd;
+};
 
-	for (i = r->nr_stages; i-- > 0;) {
-		const struct stage_report *s = r->stages[i];
-		if (strcmp(s->name, "package") && strcmp(s->name, "build"))
-			continue;
-		for (j = 0; j < s->nr_props; j++)
-			if (!strcmp(s->props[j].name, prop))
-				return s->props[j].value;
-	}
-	return NULL;
+void smoke_release(void *opts)
+{
+	struct smoke_opts *o = opts;
+
+	if (!o)
+		return;
+	strbuf_release(&o->image);
+	strbuf_release(&o->script);
+	free(o);
 }
 
-int stage_smoke(struct run *run, struct strbuf *err)
+int smoke_parse(const struct run *run, void **opts, struct strbuf *err)
 {
-	struct smoke sm;
-	struct strbuf e = STRBUF_INIT, path = STRBUF_INIT, text = STRBUF_INIT,
-		      script = STRBUF_INIT;
+	struct smoke_opts *o = xcalloc(1, sizeof(*o));
+	const char *s;
+
+	*opts = o;
+	strbuf_init(&o->image);
+	strbuf_init(&o->script);
+	if (cli_get_ulong(&run->cli, "prefixes", 1, 100, SF_DEFAULT_PREFIXES, &o->nr_prefixes,
+			  err))
+		return -1;
+	o->backend = cli_get(&run->cli, "backend");
+	if (!o->backend)
+		o->backend = SF_DEFAULT_BACKEND;
+	if (strcmp(o->backend, "lxd") && strcmp(o->backend, "host")) {
+		strbuf_addf(err, "--backend: '%s' is not lxd or host", o->backend);
+		return -1;
+	}
+	s = cli_get(&run->cli, "script");
+	if (s) {
+		char *real = realpath(s, NULL);
+		if (!real || access(real, R_OK)) {
+			strbuf_addf(err, "cannot read the smoke script %s: %s", s, strerror(errno));
+			free(real);
+			return -1;
+		}
+		strbuf_addstr(&o->script, real);
+		free(real);
+	} else if (fs_data_file("recipes/smoke.sh", &o->script, err)) {
+		strbuf_addstr(err, ": give --script FILE");
+		return -1;
+	}
+	s = cli_get(&run->cli, "runtime-image");
+	if (s) {
+		strbuf_addstr(&o->image, s);
+	} else if (!strcmp(o->backend, "lxd")) {
+		/* the runtime image's alias, computed as 'image build' does:
+		 * from the package list beside the smoke script */
+		const char *release = cli_get(&run->cli, "release");
+		struct strbuf pkgs = STRBUF_INIT;
+		int r;
+
+		strbuf_add(&pkgs, o->script.buf, (size_t)(strrchr(o->script.buf, '/') - o->script.buf));
+		strbuf_addstr(&pkgs, "/runtime-packages.txt");
+		/* a --script elsewhere: the installed package list */
+		r = !fs_is_file(pkgs.buf) &&
+		    fs_data_file("recipes/runtime-packages.txt", &pkgs, err) ? -1 :
+		    image_alias(release ? release : SF_DEFAULT_RELEASE, pkgs.buf, &o->image, NULL,
+				err);
+		strbuf_release(&pkgs);
+		if (r)
+			return -1;
+	}
+	o->build_prefix = cli_get(&run->cli, "build-prefix");
+	if (o->build_prefix && o->build_prefix[0] != '/') {
+		strbuf_addf(err, "--build-prefix: '%s' is not an absolute path", o->build_prefix);
+		return -1;
+	}
+	o->work_dir = cli_get(&run->cli, "work-dir");
+	if (!o->work_dir)
+		o->work_dir = fs_tmpdir();
+	if (run->pipe.nr_args)
+		o->version = cli_get(&run->cli, "slurm-version");
+	backend_lxd_opts_from_cli(&run->cli, &o->lxd);
+	return 0;
+}
+
+/* The tree: software/ at the top of the tarball, extracted into the work dir. */
+static int prepare_tree(struct smoke *sm, const char *software)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret = -1;
+
+	strbuf_addf(&path, "%s/x", sm->work.buf);
+	if (extract(sm->s, "software", software, path.buf))
+		goto out;
+	strbuf_addf(&sm->tree, "%s/software", path.buf);
+	if (!fs_is_dir(sm->tree.buf)) {
+		fail_check(sm->s, "tree layout", OUTCOME_FAIL,
+			   "the software tarball has no top directory software/");
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&path);
+	return ret;
+}
+
+/*
+ * The modules under test (from the module tarball, else generated) and the
+ * reference tool's form, which must be caught. The version comes from the
+ * pipeline, else --slurm-version, the module tarball or the file name.
+ */
+static int prepare_modules(struct smoke *sm, const struct run *run,
+			   const struct smoke_opts *o, const char *software, const char *modtar)
+{
+	struct modulefile_spec spec;
+	struct strbuf e = STRBUF_INIT, path = STRBUF_INIT, text = STRBUF_INIT;
+	int ret = -1;
+
+	strbuf_addf(&sm->modules, "%s/modules", sm->work.buf);
+	if (run->pipe.packaged && !run->pipe.nr_args)
+		sm->version = xstrdup(run->pipe.art.version);
+	else if (o->version)
+		sm->version = xstrdup(o->version);
+	if (modtar) {
+		if (extract(sm->s, "modules", modtar, sm->modules.buf))
+			goto out;
+		if (!sm->version)
+			sm->version = module_version(sm->modules.buf);
+	}
+	if (!sm->version)
+		sm->version = version_from_name(software);
+	if (!sm->version || modulefile_check_version(sm->version, &e)) {
+		fail_check(sm->s, "version", OUTCOME_ERROR,
+			   "no Slurm version: give --slurm-version (the module tarball holds "
+			   "no single slurm/<version>.lua and the name says none)");
+		goto out;
+	}
+	stage_set_prop(sm->s, "version", sm->version);
+	memset(&spec, 0, sizeof(spec));
+	spec.version = sm->version;
+	spec.build_prefix = sm->build_prefix;
+	if (!modtar) {
+		struct check *c = stage_add_check(sm->s, "generate modules");
+		if (modulefile_write_tree(&spec, sm->modules.buf, &e))
+			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+		else
+			check_set_message(c, "slurm/%s.lua, slurm/%s, slurm/.modulerc.lua",
+					  sm->version, sm->version);
+		check_finish(c);
+		if (c->outcome != OUTCOME_PASS)
+			goto out;
+	}
+	strbuf_addf(&sm->refmods, "%s/refmods/slurm", sm->work.buf);
+	strbuf_addf(&path, "%s/%s.lua", sm->refmods.buf, sm->version);
+	if (fs_mkdirs(sm->refmods.buf, &e) || modulefile_reference_lua(&spec, &text, &e) ||
+	    fs_write_output(path.buf, text.buf, text.len, &e)) {
+		fail_check(sm->s, "reference-form module", OUTCOME_ERROR, e.buf);
+		goto out;
+	}
+	strbuf_setlen(&sm->refmods, sm->refmods.len - strlen("/slurm"));
+	ret = 0;
+out:
+	strbuf_release(&e);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return ret;
+}
+
+/* A container that sees the work directory at the same path (or the host). */
+static int start_backend(struct smoke *sm, const struct smoke_opts *o)
+{
 	struct backend_config cfg;
 	struct backend_mount mount;
-	struct modulefile_spec spec;
-	const char *software, *modtar, *work_dir = cli_get(&run->cli, "work-dir");
-	const char *image = cli_get(&run->cli, "runtime-image");
-	struct strbuf alias = STRBUF_INIT;
-	unsigned long i;
-	int ret = -1, have_work = 0;
+	struct check *c = stage_add_check(sm->s, "environment");
+	struct strbuf e = STRBUF_INIT;
+	double t0 = monotonic_now();
+	int ret = -1;
 
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.kind = o->backend;
+	cfg.lxd = o->lxd;
+	cfg.image = o->image.buf;
+	cfg.purpose = "smoke";
+	mount.source = sm->work.buf;
+	mount.path = sm->work.buf;
+	mount.readonly = 0;
+	cfg.mounts = &mount;
+	cfg.nr_mounts = 1;
+	if (backend_init(&sm->b, &cfg, &e)) {
+		check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+		goto out;
+	}
+	sm->have_backend = 1;
+	strbuf_addf(&sm->script, "%s/smoke.sh", sm->work.buf);
+	if (backend_prepare(&sm->b, &e) ||
+	    backend_push(&sm->b, o->script.buf, sm->script.buf, 0755, &e)) {
+		check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+		goto out;
+	}
+	if (!strcmp(o->backend, "lxd"))
+		check_set_message(c, "container %s from %s in %.2f s", sm->b.container,
+				  o->image.buf, monotonic_now() - t0);
+	else
+		check_set_message(c, "host: a private mount and pid namespace per prefix");
+	ret = 0;
+out:
+	check_finish(c);
+	strbuf_release(&e);
+	return ret;
+}
+
+/* No container, no process, no work directory left. */
+static void finish_smoke(struct smoke *sm, int have_work)
+{
+	struct strbuf e = STRBUF_INIT;
+
+	if (sm->have_backend) {
+		struct check *c = stage_add_check(sm->s, "cleanup");
+		if (backend_cleanup(&sm->b, &e))
+			check_fail(c, OUTCOME_ERROR, "containers left: %s", e.buf);
+		else
+			check_set_message(c, "no container left");
+		check_finish(c);
+		backend_release(&sm->b);
+	}
+	if (have_work) {
+		check_nothing_left(sm);
+		strbuf_reset(&e);
+		fs_rmtree(sm->work.buf, &e);
+	}
+	if (signals_interrupted())
+		sm->s->interrupted = 1;
+	stage_finish(sm->s);
+	strbuf_release(&e);
+}
+
+int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
+{
+	const struct smoke_opts *o = opts;
+	const struct pipeline *p = &run->pipe;
+	const char *software, *modtar;
+	struct smoke sm;
+	struct strbuf e = STRBUF_INIT;
+	unsigned long i;
+	int have_work = 0;
+
+	if (p->nr_args) {
+		software = p->args[0];
+		modtar = p->nr_args > 1 ? p->args[1] : NULL;
+	} else if (p->packaged) {
+		software = p->art.software;
+		modtar = p->art.module;
+	} else {
+		strbuf_addstr(err, "smoke needs SOFTWARE_TARBALL (no earlier stage packaged one)");
+		return -1;
+	}
 	memset(&sm, 0, sizeof(sm));
 	strbuf_init(&sm.work);
 	strbuf_init(&sm.tree);
 	strbuf_init(&sm.modules);
 	strbuf_init(&sm.refmods);
 	strbuf_init(&sm.script);
-	if (cli_get_ulong(&run->cli, "prefixes", 1, 100, 3, &sm.nr_prefixes, err))
-		goto out;
-	software = run->cli.nr_args > 0 ? run->cli.args[0] :
-		from_pipeline(&run->report, "software");
-	modtar = run->cli.nr_args > 1 ? run->cli.args[1] :
-		run->cli.nr_args ? NULL : from_pipeline(&run->report, "module");
-	if (!software) {
-		strbuf_addstr(err, "smoke needs SOFTWARE_TARBALL");
-		goto out;
-	}
-	sm.backend_kind = cli_get(&run->cli, "backend");
-	if (!sm.backend_kind)
-		sm.backend_kind = "lxd";
-	if (strcmp(sm.backend_kind, "lxd") && strcmp(sm.backend_kind, "host")) {
-		strbuf_addf(err, "--backend: '%s' is not lxd or host", sm.backend_kind);
-		goto out;
-	}
-	if (find_script(run, &script, err))
-		goto out;
-	if (!strcmp(sm.backend_kind, "lxd") && !image) {
-		/* the runtime image's alias, computed as 'image build' does:
-		 * the package list sits beside the smoke script */
-		const char *release = cli_get(&run->cli, "release");
-		char *dir = xstrdup(script.buf), *slash = strrchr(dir, '/');
-		struct strbuf pkgs = STRBUF_INIT;
-
-		if (slash)
-			*slash = '\0';
-		strbuf_addf(&pkgs, "%s/runtime-packages.txt", slash ? dir : ".");
-		free(dir);
-		if (image_alias(release ? release : "bookworm", pkgs.buf, &alias, NULL, err)) {
-			strbuf_release(&pkgs);
-			goto out;
-		}
-		strbuf_release(&pkgs);
-		image = alias.buf;
-	}
-	sm.build_prefix = cli_get(&run->cli, "build-prefix");
-	if (!sm.build_prefix)
-		sm.build_prefix = DEFAULT_BUILD_PREFIX;
-	if (sm.build_prefix[0] != '/') {
-		strbuf_addf(err, "--build-prefix: '%s' is not an absolute path", sm.build_prefix);
-		goto out;
-	}
-	if (!work_dir)
-		work_dir = fs_tmpdir();
-
+	sm.nr_prefixes = o->nr_prefixes;
+	sm.backend_kind = o->backend;
+	sm.build_prefix = o->build_prefix ? o->build_prefix :
+			  p->built ? p->build.prefix : SF_DEFAULT_PREFIX;
 	sm.s = report_add_stage(&run->report, "smoke");
 	stage_set_prop(sm.s, "backend", sm.backend_kind);
 	stage_set_prop(sm.s, "software-tarball", software);
 	if (modtar)
 		stage_set_prop(sm.s, "module-tarball", modtar);
 
-	strbuf_addf(&sm.work, "%s/sf-smoke-XXXXXX", work_dir);
+	strbuf_addf(&sm.work, "%s/sf-smoke-XXXXXX", o->work_dir);
 	if (!mkdtemp(sm.work.buf)) {
-		strbuf_addf(&e, "cannot create a work directory in %s: %s", work_dir,
+		strbuf_addf(&e, "cannot create a work directory in %s: %s", o->work_dir,
 			    strerror(errno));
 		fail_check(sm.s, "work directory", OUTCOME_ERROR, e.buf);
 		goto done;
 	}
 	have_work = 1;
 	stage_set_prop(sm.s, "work-dir", sm.work.buf);
-
-	/* the tree: software/ at the top of the tarball */
-	strbuf_addf(&path, "%s/x", sm.work.buf);
-	if (extract(sm.s, "software", software, path.buf))
+	if (prepare_tree(&sm, software) || prepare_modules(&sm, run, o, software, modtar) ||
+	    start_backend(&sm, o))
 		goto done;
-	strbuf_addf(&sm.tree, "%s/software", path.buf);
-	if (!is_dir(sm.tree.buf)) {
-		fail_check(sm.s, "tree layout", OUTCOME_FAIL,
-			   "the software tarball has no top directory software/");
-		goto done;
-	}
-
-	/* the modules: from the module tarball, else generated */
-	strbuf_addf(&sm.modules, "%s/modules", sm.work.buf);
-	/*
-	 * In a pipeline --slurm-version is the spec the run was asked for
-	 * ("latest", "24.11"): the exact version is what build recorded.
-	 */
-	if (!run->cli.nr_args && from_pipeline(&run->report, "version"))
-		sm.version = xstrdup(from_pipeline(&run->report, "version"));
-	else if (cli_get(&run->cli, "slurm-version"))
-		sm.version = xstrdup(cli_get(&run->cli, "slurm-version"));
-	if (modtar) {
-		if (extract(sm.s, "modules", modtar, sm.modules.buf))
-			goto done;
-		if (!sm.version)
-			sm.version = module_version(sm.modules.buf);
-	}
-	if (!sm.version)
-		sm.version = version_from_name(software);
-	strbuf_reset(&e);
-	if (!sm.version || modulefile_check_version(sm.version, &e)) {
-		fail_check(sm.s, "version", OUTCOME_ERROR,
-			   "no Slurm version: give --slurm-version (the module tarball holds "
-			   "no single slurm/<version>.lua and the name says none)");
-		goto done;
-	}
-	stage_set_prop(sm.s, "version", sm.version);
-	memset(&spec, 0, sizeof(spec));
-	spec.version = sm.version;
-	spec.build_prefix = sm.build_prefix;
-	if (!modtar) {
-		struct check *c = stage_add_check(sm.s, "generate modules");
-		if (modulefile_write_tree(&spec, sm.modules.buf, &e))
-			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
-		else
-			check_set_message(c, "slurm/%s.lua, slurm/%s, slurm/.modulerc.lua",
-					  sm.version, sm.version);
-		check_finish(c);
-		if (c->outcome != OUTCOME_PASS)
-			goto done;
-	}
-	strbuf_addf(&sm.refmods, "%s/refmods/slurm", sm.work.buf);
-	strbuf_reset(&e);
-	strbuf_reset(&path);
-	strbuf_addf(&path, "%s/%s.lua", sm.refmods.buf, sm.version);
-	if (fs_mkdirs(sm.refmods.buf, &e) || modulefile_reference_lua(&spec, &text, &e) ||
-	    fs_write_output(path.buf, text.buf, text.len, &e)) {
-		fail_check(sm.s, "reference-form module", OUTCOME_ERROR, e.buf);
-		goto done;
-	}
-	strbuf_setlen(&sm.refmods, sm.refmods.len - strlen("/slurm"));
-
-	/* where: a container that sees the work directory at the same path */
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.kind = sm.backend_kind;
-	backend_lxd_opts_from_cli(&run->cli, &cfg.lxd);
-	cfg.image = image;
-	cfg.purpose = "smoke";
-	mount.source = sm.work.buf;
-	mount.path = sm.work.buf;
-	mount.readonly = 0;
-	cfg.mounts = &mount;
-	cfg.nr_mounts = 1;
-	{
-		struct check *c = stage_add_check(sm.s, "environment");
-		double t0 = monotonic_now();
-		strbuf_reset(&e);
-		if (backend_init(&sm.b, &cfg, &e)) {
-			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
-			check_finish(c);
-			goto done;
-		}
-		sm.have_backend = 1;
-		strbuf_addf(&sm.script, "%s/smoke.sh", sm.work.buf);
-		if (backend_prepare(&sm.b, &e) ||
-		    backend_push(&sm.b, script.buf, sm.script.buf, 0755, &e)) {
-			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
-			check_finish(c);
-			goto done;
-		}
-		if (!strcmp(sm.backend_kind, "lxd"))
-			check_set_message(c, "container %s from %s in %.2f s", sm.b.container,
-					  image, monotonic_now() - t0);
-		else
-			check_set_message(c, "host: a private mount and pid namespace per prefix");
-		check_finish(c);
-	}
-
 	for (i = 0; i < sm.nr_prefixes && !signals_interrupted(); i++)
 		smoke_prefix(&sm, i);
-
 done:
-	if (sm.have_backend) {
-		struct check *c = stage_add_check(sm.s, "cleanup");
-		strbuf_reset(&e);
-		if (backend_cleanup(&sm.b, &e))
-			check_fail(c, OUTCOME_ERROR, "containers left: %s", e.buf);
-		else
-			check_set_message(c, "no container left");
-		check_finish(c);
-		backend_release(&sm.b);
-	}
-	if (have_work) {
-		check_nothing_left(&sm);
-		strbuf_reset(&e);
-		fs_rmtree(sm.work.buf, &e);
-	}
-	if (signals_interrupted())
-		sm.s->interrupted = 1;
-	stage_finish(sm.s);
-	ret = 0;
-out:
+	finish_smoke(&sm, have_work);
 	free(sm.version);
 	strbuf_release(&sm.work);
 	strbuf_release(&sm.tree);
@@ -664,9 +692,5 @@ out:
 	strbuf_release(&sm.refmods);
 	strbuf_release(&sm.script);
 	strbuf_release(&e);
-	strbuf_release(&path);
-	strbuf_release(&text);
-	strbuf_release(&script);
-	strbuf_release(&alias);
-	return ret;
+	return 0;
 }

@@ -32,14 +32,13 @@
 #include "stages.h"
 #include "strmap.h"
 
-#define DEFAULT_BUILD_PREFIX "/opt/slurm/software"
 
 const struct opt verify_opts[] = {
 	{ "prefixes", OPT_VALUE, "N", "random prefixes to check at (default 3)" },
 	{ "allow-system-lib", OPT_LIST, "PATTERN",
 	  "also treat libraries matching PATTERN (fnmatch) as provided by the system" },
 	{ "build-prefix", OPT_LIST, "PATH",
-	  "where the tree was built/installed (default " DEFAULT_BUILD_PREFIX ")" },
+	  "where the tree was built/installed (default " SF_DEFAULT_PREFIX ")" },
 	{ "tree", OPT_VALUE | OPTF_INPUT, "DIR", "check DIR in place instead of tarballs (no relocation)" },
 	{ "work-dir", OPT_VALUE, "DIR",
 	  "where to extract (default $TMPDIR; else /dev/shm while the tree fits in half "
@@ -67,6 +66,7 @@ struct vopts {
 	struct extract_limits limits;
 	const char *work_dir;
 	const char *disk_dir;         /* where to start again when work_dir (RAM) is full */
+	const char *tree;             /* --tree: check in place */
 	int leak_scan;
 	int keep;
 };
@@ -823,143 +823,182 @@ out:
 	strbuf_release(&err);
 }
 
-static void verify_tarball(struct stage_report *s, const struct vopts *o,
-			   const char *tarball, unsigned idx)
+/* Where one tarball is being checked: the scratch directory and the tree in it. */
+struct place {
+	struct strbuf base;           /* <work-dir>/sf-verify-XXXXXX, "" when none */
+	struct strbuf cur;            /* the tree's current place */
+	const char *work_dir;         /* where base is */
+	int moved;                    /* started again on disk */
+};
+
+/*
+ * Extracts `tarball` into a new scratch directory: in o->work_dir, and,
+ * when that is memory and the tree outgrows the room it has, again on disk.
+ * The extract check says how it went; 0 when the tree is there to check.
+ */
+static int extract_tree(const struct vopts *o, const char *tarball, struct check *xcheck,
+			struct place *pl, struct extract_stats *st)
 {
-	struct strbuf base = STRBUF_INIT, cur = STRBUF_INIT, next = STRBUF_INIT,
-		      err = STRBUF_INIT, name = STRBUF_INIT, key = STRBUF_INIT;
-	const char *label = base_name(tarball);
-	struct extract_stats st;
-	struct extract_ctx xc;
+	struct extract_ctx xc = { xcheck };
 	struct extract_sink sink = { on_extract_finding, &xc };
-	struct check *xcheck;
-	struct tree t;
-	unsigned long i;
-	int have_base = 0, moved = 0;
-	const char *work_dir = o->work_dir;
+	struct strbuf err = STRBUF_INIT;
+	int ret = -1;
 
-	tree_init(&t, o);
-	strbuf_addf(&name, "%s: extract", label);
-	xcheck = stage_add_check(s, name.buf);
-	xc.c = xcheck;
-	strbuf_addf(&key, "tarball.%u", idx);
-	stage_set_prop(s, key.buf, tarball);
-
+	pl->work_dir = o->work_dir;
 	for (;;) {
 		struct extract_limits lim = o->limits;
 		int r;
 
-		if (!o->disk_dir || work_dir == o->disk_dir)
+		if (!o->disk_dir || pl->work_dir == o->disk_dir)
 			lim.room_bytes = 0;
-		strbuf_reset(&base);
-		strbuf_addf(&base, "%s/sf-verify-XXXXXX", work_dir);
-		if (!mkdtemp(base.buf)) {
+		strbuf_reset(&pl->base);
+		strbuf_addf(&pl->base, "%s/sf-verify-XXXXXX", pl->work_dir);
+		if (!mkdtemp(pl->base.buf)) {
 			check_fail(xcheck, OUTCOME_ERROR, "cannot create a work directory in "
-				   "'%s': %s", work_dir, strerror(errno));
+				   "'%s': %s", pl->work_dir, strerror(errno));
+			strbuf_reset(&pl->base);
 			goto out;
 		}
-		have_base = 1;
-		strbuf_reset(&cur);
-		strbuf_addf(&cur, "%s/extract", base.buf);
-		if (mkdir(cur.buf, 0755) < 0) {
-			check_fail(xcheck, OUTCOME_ERROR, "cannot create '%s': %s", cur.buf,
+		strbuf_reset(&pl->cur);
+		strbuf_addf(&pl->cur, "%s/extract", pl->base.buf);
+		if (mkdir(pl->cur.buf, 0755) < 0) {
+			check_fail(xcheck, OUTCOME_ERROR, "cannot create '%s': %s", pl->cur.buf,
 				   strerror(errno));
 			goto out;
 		}
 		strbuf_reset(&err);
-		r = archive_extract_secure(tarball, cur.buf, &lim, &st, &sink, &err);
+		r = archive_extract_secure(tarball, pl->cur.buf, &lim, st, &sink, &err);
 		/* memory was the wrong place for this tree: start again on disk */
-		if (o->disk_dir && work_dir != o->disk_dir && !signals_interrupted() &&
-		    (st.out_of_room || (r && fs_is_full(work_dir, NULL)))) {
+		if (o->disk_dir && pl->work_dir != o->disk_dir && !signals_interrupted() &&
+		    (st->out_of_room || (r && fs_is_full(pl->work_dir, NULL)))) {
 			strbuf_reset(&err);
-			if (fs_rmtree(base.buf, &err)) {
+			if (fs_rmtree(pl->base.buf, &err)) {
 				check_fail(xcheck, OUTCOME_ERROR, "%s", err.buf);
 				goto out;
 			}
-			have_base = 0;
+			strbuf_reset(&pl->base);
 			/* findings of the first attempt would be reported twice */
 			check_drop_findings(xcheck);
-			moved = 1;
-			work_dir = o->disk_dir;
+			pl->moved = 1;
+			pl->work_dir = o->disk_dir;
 			continue;
 		}
-		if (r || st.out_of_room) {
+		if (r || st->out_of_room) {
 			check_fail(xcheck, OUTCOME_ERROR, "%s", r ? err.buf :
 				   "the work directory has no room for the tree");
 			goto out;
 		}
-		break;
+		ret = 0;
+		goto out;
 	}
+out:
+	strbuf_release(&err);
+	return ret;
+}
+
+/* Moves the tree to the i-th random prefix: "" and 0, or -1 with a relocate error. */
+static int relocate(struct stage_report *s, struct place *pl, unsigned long i)
+{
+	struct strbuf next = STRBUF_INIT, err = STRBUF_INIT;
+	char *slash;
+	int ret = -1;
+
+	fs_random_prefix(&next, pl->base.buf, i);
+	slash = strrchr(next.buf, '/');
+	*slash = '\0';
+	if (fs_mkdirs(next.buf, &err) < 0) {
+		check_fail(stage_add_check(s, "relocate"), OUTCOME_ERROR, "%s", err.buf);
+		goto out;
+	}
+	*slash = '/';
+	/* the tree leaves its previous place: nothing there can be used */
+	if (rename(pl->cur.buf, next.buf) < 0) {
+		check_fail(stage_add_check(s, "relocate"), OUTCOME_ERROR,
+			   "cannot move the tree to '%s': %s", next.buf, strerror(errno));
+		goto out;
+	}
+	strbuf_reset(&pl->cur);
+	strbuf_add(&pl->cur, next.buf, next.len);
+	ret = 0;
+out:
+	strbuf_release(&next);
+	strbuf_release(&err);
+	return ret;
+}
+
+static void set_indexed_prop(struct stage_report *s, const char *what, unsigned idx,
+			     unsigned long sub, const char *value)
+{
+	struct strbuf key = STRBUF_INIT;
+
+	strbuf_addf(&key, "%s.%u", what, idx);
+	if (sub)
+		strbuf_addf(&key, ".%lu", sub);
+	stage_set_prop(s, key.buf, value);
+	strbuf_release(&key);
+}
+
+static void verify_tarball(struct stage_report *s, const struct vopts *o,
+			   const char *tarball, unsigned idx)
+{
+	struct place pl = { STRBUF_INIT, STRBUF_INIT, NULL, 0 };
+	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT;
+	const char *label = base_name(tarball);
+	struct extract_stats st;
+	struct check *xcheck;
+	struct tree t;
+	unsigned long i;
+
+	tree_init(&t, o);
+	strbuf_addf(&name, "%s: extract", label);
+	xcheck = stage_add_check(s, name.buf);
+	set_indexed_prop(s, "tarball", idx, 0, tarball);
+	if (extract_tree(o, tarball, xcheck, &pl, &st))
+		goto out;
 	check_finish(xcheck);
 	strbuf_reset(&name);
 	strbuf_addf(&name, "%zu entries: %zu files, %zu directories, %zu symlinks, "
 		    "%zu hard links, %llu bytes", st.entries, st.files, st.dirs, st.symlinks,
 		    st.hardlinks, st.bytes);
-	if (moved)
-		strbuf_addf(&name, "; extracted in %s: the tree did not fit in %s", work_dir,
+	if (pl.moved)
+		strbuf_addf(&name, "; extracted in %s: the tree did not fit in %s", pl.work_dir,
 			    o->work_dir);
 	summarize(xcheck, name.buf);
-	strbuf_reset(&key);
-	strbuf_addf(&key, "work_dir.%u", idx);
-	stage_set_prop(s, key.buf, work_dir);
+	set_indexed_prop(s, "work_dir", idx, 0, pl.work_dir);
 	if (st.stopped || signals_interrupted())
 		goto out;
 
 	verify_tree_checks(s, &t, label);
-	if (scan_tree(&t, cur.buf, &err)) {
+	if (scan_tree(&t, pl.cur.buf, &err)) {
 		check_fail(t.elf_check, OUTCOME_ERROR, "%s", err.buf);
 		finish_tree_checks(&t);
 		goto out;
 	}
 	finish_tree_checks(&t);
-
 	for (i = 0; i < o->nr_prefixes && !signals_interrupted(); i++) {
-		struct strbuf pname = STRBUF_INIT;
-		char *slash;
-
-		fs_random_prefix(&next, base.buf, i);
-		slash = strrchr(next.buf, '/');
-		*slash = '\0';
-		if (fs_mkdirs(next.buf, &err) < 0) {
-			check_fail(stage_add_check(s, "relocate"), OUTCOME_ERROR, "%s", err.buf);
+		if (relocate(s, &pl, i))
 			goto out;
-		}
-		*slash = '/';
-		/* the tree leaves its previous place: nothing there can be used */
-		if (rename(cur.buf, next.buf) < 0) {
-			check_fail(stage_add_check(s, "relocate"), OUTCOME_ERROR,
-				   "cannot move the tree to '%s': %s", next.buf, strerror(errno));
-			goto out;
-		}
-		strbuf_reset(&cur);
-		strbuf_add(&cur, next.buf, next.len);
-		strbuf_addf(&pname, "prefix %lu", i + 1);
-		strbuf_reset(&key);
-		strbuf_addf(&key, "prefix.%u.%lu", idx, i + 1);
-		stage_set_prop(s, key.buf, cur.buf);
-		check_at_prefix(s, &t, label, cur.buf, pname.buf);
-		strbuf_release(&pname);
+		set_indexed_prop(s, "prefix", idx, i + 1, pl.cur.buf);
+		strbuf_reset(&name);
+		strbuf_addf(&name, "prefix %lu", i + 1);
+		check_at_prefix(s, &t, label, pl.cur.buf, name.buf);
 	}
 out:
+	if (xcheck->outcome == OUTCOME_ERROR && !xcheck->duration)
+		check_finish(xcheck);
 	if (signals_interrupted())
 		s->interrupted = 1;
-	if (have_base) {
-		if (o->keep && !signals_interrupted()) {
-			strbuf_reset(&key);
-			strbuf_addf(&key, "kept.%u", idx);
-			stage_set_prop(s, key.buf, cur.buf);
-		} else {
-			strbuf_reset(&err);
-			fs_rmtree(base.buf, &err);
-		}
+	if (pl.base.len) {
+		if (o->keep && !signals_interrupted())
+			set_indexed_prop(s, "kept", idx, 0, pl.cur.buf);
+		else
+			fs_rmtree(pl.base.buf, NULL);
 	}
 	tree_release(&t);
-	strbuf_release(&base);
-	strbuf_release(&cur);
-	strbuf_release(&next);
+	strbuf_release(&pl.base);
+	strbuf_release(&pl.cur);
 	strbuf_release(&err);
 	strbuf_release(&name);
-	strbuf_release(&key);
 }
 
 /*
@@ -1012,16 +1051,30 @@ static void default_work_dir(struct vopts *o)
 	o->limits.room_bytes = shm / 2;
 }
 
-static int parse_opts(struct run *run, struct vopts *o, struct strbuf *err)
+void verify_release(void *opts)
+{
+	struct vopts *o = opts;
+
+	if (!o)
+		return;
+	free(o->prefixes_bp);
+	free(o->allow);
+	free(o);
+}
+
+int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 {
 	struct extract_limits def = EXTRACT_LIMITS_DEFAULT;
+	struct vopts *o = xcalloc(1, sizeof(*o));
 	char *const *v;
 	size_t n, i;
 	const char *s;
 
-	memset(o, 0, sizeof(*o));
+	*opts = o;
 	o->limits = def;
-	if (cli_get_ulong(&run->cli, "prefixes", 1, 100, 3, &o->nr_prefixes, err))
+	o->tree = cli_get(&run->cli, "tree");
+	if (cli_get_ulong(&run->cli, "prefixes", 1, 100, SF_DEFAULT_PREFIXES, &o->nr_prefixes,
+			  err))
 		return -1;
 	if ((s = cli_get(&run->cli, "max-entries"))) {
 		unsigned long long x;
@@ -1041,19 +1094,15 @@ static int parse_opts(struct run *run, struct vopts *o, struct strbuf *err)
 		return -1;
 	}
 	v = cli_get_all(&run->cli, "build-prefix", &n);
-	if (n) {
-		o->prefixes_bp = xcalloc(n, sizeof(*o->prefixes_bp));
-		for (i = 0; i < n; i++) {
-			if (v[i][0] != '/') {
-				strbuf_addf(err, "--build-prefix: '%s' is not an absolute path", v[i]);
-				return -1;
-			}
-			o->prefixes_bp[o->nr_bp++] = v[i];
+	o->prefixes_bp = xcalloc(n + 1, sizeof(*o->prefixes_bp));
+	for (i = 0; i < n; i++) {
+		if (v[i][0] != '/') {
+			strbuf_addf(err, "--build-prefix: '%s' is not an absolute path", v[i]);
+			return -1;
 		}
-	} else {
-		o->prefixes_bp = xcalloc(1, sizeof(*o->prefixes_bp));
-		o->prefixes_bp[o->nr_bp++] = (char *)DEFAULT_BUILD_PREFIX;
+		o->prefixes_bp[o->nr_bp++] = v[i];
 	}
+	/* none given: the build's prefix (set when verify runs), else the default */
 	for (n = 0; ldso_default_allow[n]; n++)
 		;
 	v = cli_get_all(&run->cli, "allow-system-lib", &i);
@@ -1067,46 +1116,52 @@ static int parse_opts(struct run *run, struct vopts *o, struct strbuf *err)
 		default_work_dir(o);
 	o->leak_scan = !cli_flag(&run->cli, "no-leak-scan");
 	o->keep = cli_flag(&run->cli, "keep");
+	if (o->tree && run->pipe.nr_args) {
+		strbuf_addstr(err, "give either TARBALLs or --tree DIR, not both");
+		return -1;
+	}
 	return 0;
 }
 
-int stage_verify(struct run *run, struct strbuf *err)
+int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 {
-	struct vopts o;
+	struct vopts o = *(const struct vopts *)opts;
+	const struct pipeline *p = &run->pipe;
+	char *const *tarballs = p->args;
+	size_t nr = p->nr_args, i;
 	struct stage_report *s;
-	const char *tree = cli_get(&run->cli, "tree");
-	size_t i;
-	int ret = -1;
+	char *one[2] = { NULL, NULL };
+	char *build_prefix[2] = { NULL, NULL };
 
-	if (parse_opts(run, &o, err))
-		goto out;
-	if (!tree && !run->cli.nr_args) {
-		strbuf_addstr(err, "verify needs at least one TARBALL, or --tree DIR");
-		goto out;
+	if (!nr && !o.tree && p->packaged) {
+		one[0] = p->art.software;
+		tarballs = one;
+		nr = 1;
 	}
-	if (tree && run->cli.nr_args) {
-		strbuf_addstr(err, "give either TARBALLs or --tree DIR, not both");
-		goto out;
+	if (!o.tree && !nr) {
+		strbuf_addstr(err, "verify needs at least one TARBALL, or --tree DIR");
+		return -1;
+	}
+	if (!o.nr_bp) {
+		build_prefix[0] = p->built ? p->build.prefix : (char *)SF_DEFAULT_PREFIX;
+		o.prefixes_bp = build_prefix;
+		o.nr_bp = 1;
 	}
 	s = report_add_stage(&run->report, "verify");
 	{
 		struct strbuf v = STRBUF_INIT;
-		strbuf_addf(&v, "%lu", tree ? 0UL : o.nr_prefixes);
+		strbuf_addf(&v, "%lu", o.tree ? 0UL : o.nr_prefixes);
 		stage_set_prop(s, "prefixes", v.buf);
-		if (!tree)
+		if (!o.tree)
 			stage_set_prop(s, "work_dir", o.work_dir);
 		strbuf_release(&v);
 	}
-	if (tree)
-		verify_in_place(s, &o, tree);
-	for (i = 0; i < run->cli.nr_args && !signals_interrupted(); i++)
-		verify_tarball(s, &o, run->cli.args[i], (unsigned)(i + 1));
+	if (o.tree)
+		verify_in_place(s, &o, o.tree);
+	for (i = 0; i < nr && !signals_interrupted(); i++)
+		verify_tarball(s, &o, tarballs[i], (unsigned)(i + 1));
 	if (signals_interrupted())
 		s->interrupted = 1;
 	stage_finish(s);
-	ret = 0;
-out:
-	free(o.prefixes_bp);
-	free(o.allow);
-	return ret;
+	return 0;
 }

@@ -4,7 +4,8 @@
 
 /* Pipeline stages in pipeline order, then tool commands. */
 const struct stage stages[] = {
-	{ "resolve", STAGE_PIPELINE, "turn a version spec into one Slurm tag and commit",
+	{ "resolve", STAGE_PIPELINE | STAGE_SPEC_ARG,
+	  "turn a version spec into one Slurm tag and commit",
 	  "SPEC [--repo URL] [--pre] [options]",
 	  "Lists the tags of Slurm's git repository without cloning it and picks\n"
 	  "one: SPEC is latest, MAJ.MIN (newest micro), MAJ.MIN.MICRO, a\n"
@@ -12,46 +13,60 @@ const struct stage stages[] = {
 	  "Prints tag, version, commit and repo. A spec that matches nothing\n"
 	  "fails (exit 1) with the nearest versions; an unreachable repository\n"
 	  "is an environment error (exit 2).",
-	  resolve_opts, 1, 1, stage_resolve },
-	{ "fetch", STAGE_PIPELINE, "get the source of a resolved commit into the source cache",
+	  resolve_opts, 1, 1, NULL, NULL,
+	  resolve_parse, NULL, stage_resolve, resolve_print },
+	{ "fetch", STAGE_PIPELINE | STAGE_SPEC_ARG,
+	  "get the source of a resolved commit into the source cache",
 	  "SPEC [--repo URL] [--pre] [--commit ID] [options]  |  --source TARBALL [options]",
 	  "Resolves SPEC (or takes the tag and --commit an earlier resolve\n"
 	  "printed) and writes that commit's tree to\n"
 	  "<cache-dir>/sources/<commit>/src. A commit already cached is a hit that\n"
 	  "opens no network connection. --source TARBALL caches a tarball by its\n"
 	  "sha256 instead.",
-	  fetch_opts, 0, 1, stage_fetch },
-	{ "build", STAGE_PIPELINE, "build a relocatable Slurm in a fresh container, package and verify it",
+	  fetch_opts, 0, 1, "resolve", NULL,
+	  fetch_parse, NULL, stage_fetch, fetch_print },
+	{ "build", STAGE_PIPELINE,
+	  "build a relocatable Slurm in a fresh container, package and verify it",
 	  "[--slurm-version SPEC] [--gpu] [--minimal] [--backend lxd|host] [options]",
-	  "Fetches SPEC (default latest), builds it with recipes/build-slurm.sh in\n"
-	  "an ephemeral LXD container from the build image (or on this machine\n"
-	  "with --backend host), makes the installed tree relocatable ($ORIGIN\n"
-	  "RPATHs, non-system libraries grafted into lib/), packs\n"
-	  "<cache>/builds/<version>/slurm-<version>-software.tar.gz and\n"
-	  "-module.tar.gz with SHA256SUMS and a manifest, and runs verify on the\n"
-	  "software tarball at 3 random prefixes. The artifacts are cached by\n"
-	  "(commit, recipe, image, options): an unchanged build is a cache hit\n"
-	  "that starts no container. ccache persists in <cache>/ccache.",
-	  build_opts, 0, 0, stage_build },
-	{ "package", STAGE_PIPELINE | STAGE_PATH_ARGS, "pack an install tree into deterministic tarballs",
+	  "Resolves and fetches SPEC (default " SF_DEFAULT_SPEC "), builds it with\n"
+	  "recipes/build-slurm.sh in an ephemeral LXD container from the build\n"
+	  "image (or on this machine with --backend host), makes the installed\n"
+	  "tree relocatable ($ORIGIN RPATHs, non-system libraries grafted into\n"
+	  "lib/), packs <cache>/builds/<version>/slurm-<version>-software.tar.gz\n"
+	  "and -module.tar.gz with SHA256SUMS and a manifest, and runs verify on\n"
+	  "the software tarball at 3 random prefixes (the stages resolve, fetch,\n"
+	  "build, package, verify; --no-verify stops after package). The\n"
+	  "artifacts are cached by (commit, recipe, image, options): an\n"
+	  "unchanged build is a cache hit that starts no container. ccache\n"
+	  "persists in <cache>/ccache.",
+	  build_opts, 0, 0, "resolve", "verify",
+	  build_parse, build_release, stage_build, run_print },
+	{ "package", STAGE_PIPELINE | STAGE_PATH_ARGS,
+	  "pack an install tree into deterministic tarballs",
 	  "TREE --slurm-version VERSION [--module-dir DIR] [options]",
 	  "Packs TREE (an installed Slurm prefix) as software/ into\n"
 	  "slurm-<version>-software.tar.gz, and the modulefiles of --module-dir\n"
 	  "into slurm-<version>-module.tar.gz: sorted entries, one mtime\n"
 	  "(SOURCE_DATE_EPOCH), uid/gid 0, no user or host names, so the same\n"
 	  "tree gives the same bytes. Writes SHA256SUMS and manifest.json into\n"
-	  "--output-dir (default .).",
-	  package_opts, 1, 1, stage_package },
-	{ "verify", STAGE_PIPELINE | STAGE_PATH_ARGS, "prove a tarball's tree works when unpacked anywhere",
+	  "--output-dir (default .). In a pipeline it packs what build made into\n"
+	  "the build cache, or reuses the cached artifacts.",
+	  package_opts, 1, 1, NULL, NULL,
+	  package_parse, NULL, stage_package, package_print },
+	{ "verify", STAGE_PIPELINE | STAGE_GATE | STAGE_PATH_ARGS,
+	  "prove a tarball's tree works when unpacked anywhere",
 	  "TARBALL... [options]  |  --tree DIR [options]",
 	  "Extracts each TARBALL once in secure mode, moves the tree to N random\n"
 	  "prefixes by rename(), and at each prefix checks every ELF file's\n"
 	  "RPATH/RUNPATH and resolves every DT_NEEDED the way ld.so would.\n"
 	  "Build-prefix strings left in files are graded by where they sit.\n"
 	  "Nothing from the tarball is executed.",
-	  verify_opts, 0, (size_t)-1, stage_verify },
-	{ "smoke", STAGE_PIPELINE | STAGE_PATH_ARGS, "run the relocated package: Lmod module + a real cluster at random prefixes",
-	  "SOFTWARE_TARBALL [MODULE_TARBALL] [--prefixes N] [--image ALIAS | --backend host]",
+	  verify_opts, 0, (size_t)-1, NULL, NULL,
+	  verify_parse, verify_release, stage_verify, NULL },
+	{ "smoke", STAGE_PIPELINE | STAGE_GATE | STAGE_PATH_ARGS,
+	  "run the relocated package: Lmod module + a real cluster at random prefixes",
+	  "SOFTWARE_TARBALL [MODULE_TARBALL] [--prefixes N] [--runtime-image ALIAS | "
+	  "--backend host]",
 	  "Extracts the tree once and moves it to N random prefixes by rename().\n"
 	  "At each, in a fresh container of the runtime image (or, with the host\n"
 	  "backend, a private mount and pid namespace): loads slurm/<version> with\n"
@@ -62,8 +77,10 @@ const struct stage stages[] = {
 	  "everything and checks nothing is left. Without MODULE_TARBALL the\n"
 	  "modules are generated. A module in the reference tool's\n"
 	  "${SLURM_INSTALL_PREFIX:-...} form must be caught at the first prefix.",
-	  smoke_opts, 0, 2, stage_smoke },
-	{ "publish", STAGE_PIPELINE | STAGE_PATH_ARGS, "upload artifacts to a directory, HTTP, S3, GitHub or GitLab",
+	  smoke_opts, 0, 2, NULL, NULL,
+	  smoke_parse, smoke_release, stage_smoke, NULL },
+	{ "publish", STAGE_PIPELINE | STAGE_PUBLISHES | STAGE_PATH_ARGS,
+	  "upload artifacts to a directory, HTTP, S3, GitHub or GitLab",
 	  "DIR --to URL [--to URL...] [options]",
 	  "Uploads every file of DIR (artifacts first, then the manifest and the\n"
 	  "reports, SHA256SUMS last) to each --to target: a directory or file://,\n"
@@ -72,8 +89,9 @@ const struct stage stages[] = {
 	  "(CI_JOB_TOKEN or GITLAB_TOKEN). Checks DIR/SHA256SUMS first, retries\n"
 	  "5xx, 429 and timeouts with backoff, fails at once on other 4xx, and\n"
 	  "confirms each upload's size or checksum. Credentials never appear in\n"
-	  "output or reports. Within run, DIR is what an earlier stage made.",
-	  publish_opts, 0, 1, stage_publish },
+	  "output or reports. Within run, DIR is what package made.",
+	  publish_opts, 0, 1, NULL, NULL,
+	  publish_parse, NULL, stage_publish, NULL },
 	{ "image", 0, "build or check the LXD build image",
 	  "build [--release R] [--packages-file F]  |  check ALIAS [--command CMD]",
 	  "build: makes the build image with debootstrap (minbase + the packages\n"
@@ -81,23 +99,43 @@ const struct stage stages[] = {
 	  "imports it into LXD under an alias that carries a hash of its inputs;\n"
 	  "an unchanged image is reused. Prints the alias. check: launches a\n"
 	  "container from ALIAS, runs a command in it, deletes the container.",
-	  image_opts, 1, 2, stage_image },
+	  image_opts, 1, 2, NULL, NULL,
+	  NULL, NULL, stage_image, NULL },
 	{ "gc", 0, "delete containers left behind by crashed runs",
 	  "[--run-id ID] [--all]",
 	  "Lists the LXD containers labelled user.slurm-factory.run and deletes\n"
 	  "them, except those of a run still alive on this host (unless --all).",
-	  gc_opts, 0, 0, stage_gc },
+	  gc_opts, 0, 0, NULL, NULL,
+	  NULL, NULL, stage_gc, NULL },
 	{ "run", 0, "the whole pipeline, gated: what a CI step calls",
 	  "[SPEC] [--until STAGE] [--skip STAGE] [--dry-run] [--to URL] [options]",
-	  "Runs the pipeline stages in order (default version latest) with the\n"
-	  "options of all of them, into one report. A stage that fails stops the\n"
-	  "pipeline; the rest are reported skipped, naming the gate. publish runs\n"
-	  "only when every gate (verify, smoke) ran and passed. Prints one line per\n"
-	  "stage start and end; under GitHub Actions or GitLab CI also groups,\n"
-	  "annotations, a step summary, outputs or a dotenv file.",
-	  run_opts, 0, 1, stage_run },
-	{ NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL },
+	  "Runs the pipeline stages in order (default version " SF_DEFAULT_SPEC ") with\n"
+	  "the options of all of them, into one report. A stage that fails stops\n"
+	  "the pipeline; the rest are reported skipped, naming the gate. publish\n"
+	  "runs only when every gate (verify, smoke) ran and passed. Prints one\n"
+	  "line per stage start and end; under GitHub Actions or GitLab CI also\n"
+	  "groups, annotations, a step summary, outputs or a dotenv file.",
+	  run_opts, 0, 1, "resolve", "publish",
+	  run_parse, NULL, NULL, run_print },
+	{ NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL },
 };
+
+const struct stage *stage_find(const char *name)
+{
+	const struct stage *s;
+
+	for (s = stages; s->name; s++)
+		if (!strcmp(s->name, name))
+			return s;
+	return NULL;
+}
+
+void stage_range(const struct stage *s, const struct stage **first,
+		 const struct stage **last)
+{
+	*first = s->first ? stage_find(s->first) : s;
+	*last = s->last ? stage_find(s->last) : s;
+}
 
 static void add_opts(struct opt **all, size_t *nr, size_t *alloc, const struct opt *opts)
 {
@@ -105,6 +143,8 @@ static void add_opts(struct opt **all, size_t *nr, size_t *alloc, const struct o
 	size_t i;
 
 	for (o = opts; o && o->name; o++) {
+		if (o->kind & OPTF_ALONE)
+			continue;
 		for (i = 0; i < *nr && strcmp((*all)[i].name, o->name); i++)
 			;
 		if (i < *nr)
@@ -117,30 +157,21 @@ static void add_opts(struct opt **all, size_t *nr, size_t *alloc, const struct o
 
 const struct opt *stage_options(const struct stage *s, struct opt **owned)
 {
-	const struct stage *p;
+	const struct stage *first, *last, *p;
 	struct opt *all = NULL;
 	size_t nr = 0, alloc = 0;
 
 	*owned = NULL;
-	if (s->run != stage_run)
+	stage_range(s, &first, &last);
+	if (first == last)
 		return s->opts;
-	/* run: its own options, then each pipeline stage's; first name wins */
+	/* its own options, then each walked stage's; the first of a name wins */
 	xgrow((void **)&all, &alloc, 1, sizeof(*all));
 	memset(all, 0, sizeof(*all));
 	add_opts(&all, &nr, &alloc, s->opts);
-	for (p = stages; p->name; p++)
-		if (p->flags & STAGE_PIPELINE)
-			add_opts(&all, &nr, &alloc, p->opts);
+	for (p = first; p <= last && p->name; p++)
+		if (p != s)
+		add_opts(&all, &nr, &alloc, p->opts);
 	*owned = all;
 	return all;
-}
-
-const struct stage *stage_find(const char *name)
-{
-	const struct stage *s;
-
-	for (s = stages; s->name; s++)
-		if (!strcmp(s->name, name))
-			return s;
-	return NULL;
 }

@@ -1,8 +1,11 @@
 /*
  * The one command table. main.c dispatches commands from it, `help` lists
- * it, and the pipeline walks its pipeline stages in order. A new stage is
- * one file (src/stage_<name>.c) and one line in stages.c; tool commands
- * that are not pipeline stages (image, gc) are rows without STAGE_PIPELINE.
+ * it, and the pipeline runner (pipeline.c) walks its pipeline rows in
+ * order. A new stage is one file (src/stage_<name>.c) and one line in
+ * stages.c; tool commands that are not pipeline stages (image, gc) are
+ * rows without STAGE_PIPELINE. What a stage is (a gate, a publisher, what
+ * its arguments are) is a flag of its row, never read from its name or
+ * help text.
  */
 #ifndef SF_STAGES_H
 #define SF_STAGES_H
@@ -10,22 +13,43 @@
 #include <stddef.h>
 
 #include "cli.h"
+#include "pipeline.h"
 #include "report.h"
 #include "strbuf.h"
 
-/* The state of one invocation: options, positional arguments, the report. */
-struct run {
-	const char *command;
-	struct cli cli;
-	struct report report;
-	int verbose;
-	int quiet;
+/* Defaults named once, for the code and the help texts alike. */
+#define SF_DEFAULT_SPEC "latest"
+#define SF_DEFAULT_PREFIX "/opt/slurm/software"
+#define SF_DEFAULT_REPO "https://github.com/SchedMD/slurm.git"
+#define SF_DEFAULT_RELEASE "bookworm"
+#define SF_DEFAULT_PREFIXES 3
+#define SF_DEFAULT_BACKEND "lxd"
+
+/* The options every command has, parsed once by main. */
+struct common_opts {
+	const char *json, *junit;    /* report paths, or NULL */
+	const char *output_dir;      /* --output-dir, or NULL */
+	char *cache_dir;             /* absolute: --cache-dir or $HOME/.slurm-factory; NULL
+				      * when neither is set (stages that need it say so) */
+	int verbose, quiet;
 };
 
-/* What a row of the table is and takes. */
+/* The state of one invocation. */
+struct run {
+	const char *command;         /* the command word */
+	struct cli cli;
+	struct common_opts common;
+	struct report report;
+	struct pipeline pipe;
+	int verbose, quiet;          /* = common.verbose, common.quiet */
+};
+
 enum stage_flag {
-	STAGE_PIPELINE = 1,      /* a pipeline stage (run walks it); else a tool command */
-	STAGE_PATH_ARGS = 2,     /* its positional arguments are input files/directories */
+	STAGE_PIPELINE = 1,      /* a pipeline stage; else a tool command (image, gc) */
+	STAGE_GATE = 2,          /* proves the artifacts: publish needs it run and passed */
+	STAGE_PUBLISHES = 4,     /* sends the artifacts out: only after every gate passed */
+	STAGE_SPEC_ARG = 8,      /* its positional argument is the version spec */
+	STAGE_PATH_ARGS = 16,    /* its positional arguments are input files/directories */
 };
 
 struct stage {
@@ -37,42 +61,68 @@ struct stage {
 	const struct opt *opts;  /* stage options, NULL-name terminated */
 	size_t min_args, max_args;
 	/*
-	 * Runs the stage, filling run->report. Returns 0 when it ran (whatever
-	 * the outcome of its checks), -1 on a usage mistake with `err` filled.
+	 * As a command, the pipeline runs from stage `first` to stage `last`
+	 * (build: resolve to verify); NULL: the stage alone.
 	 */
-	int (*run)(struct run *run, struct strbuf *err);
+	const char *first, *last;
+	/*
+	 * The stage's options, parsed once from run->cli into a struct the
+	 * stage defines, allocated into *opts, before any stage of the command
+	 * runs; -1 with `err` on a usage mistake. `release` frees it (NULL:
+	 * free()). `parse` NULL: the stage takes no parsed options.
+	 */
+	int (*parse)(const struct run *run, void **opts, struct strbuf *err);
+	void (*release)(void *opts);
+	/*
+	 * Runs the stage: its checks and properties go to its own stage
+	 * report, its results into run->pipe. Returns 0 when it ran (whatever
+	 * the outcome of its checks), -1 with `err` when its inputs are
+	 * missing (no earlier stage made them and the command line named none).
+	 */
+	int (*run)(struct run *run, const void *opts, struct strbuf *err);
+	/* The command's result on stdout, from run->pipe (may be NULL). */
+	void (*print)(const struct run *run);
 };
 
 extern const struct stage stages[];
 const struct stage *stage_find(const char *name);
 /*
- * The options `s` accepts. For run: its own, then those of every pipeline
- * stage (the first of a name wins), in an array stored in *owned that the
- * caller frees after the parsed cli is released; otherwise s->opts and
+ * The options `s` takes as a command: its own, then those of every stage
+ * its pipeline walks (first name wins), in an array stored in *owned that
+ * the caller frees after the parsed cli is released; otherwise s->opts and
  * *owned NULL.
  */
 const struct opt *stage_options(const struct stage *s, struct opt **owned);
+/* The first and last rows `s` walks as a command (both `s` when alone). */
+void stage_range(const struct stage *s, const struct stage **first,
+		 const struct stage **last);
 
-int stage_resolve(struct run *run, struct strbuf *err);
-extern const struct opt resolve_opts[];
-int stage_fetch(struct run *run, struct strbuf *err);
-extern const struct opt fetch_opts[];
-int stage_verify(struct run *run, struct strbuf *err);
-extern const struct opt verify_opts[];
-int stage_smoke(struct run *run, struct strbuf *err);
-extern const struct opt smoke_opts[];
-int stage_build(struct run *run, struct strbuf *err);
-extern const struct opt build_opts[];
-int stage_package(struct run *run, struct strbuf *err);
-extern const struct opt package_opts[];
-int stage_image(struct run *run, struct strbuf *err);
+/* Each stage file's entry points (one per row; see stages.c). */
+#define STAGE_DECLARE(name) \
+	extern const struct opt name##_opts[]; \
+	int name##_parse(const struct run *run, void **opts, struct strbuf *err); \
+	int stage_##name(struct run *run, const void *opts, struct strbuf *err);
+
+STAGE_DECLARE(resolve)
+STAGE_DECLARE(fetch)
+STAGE_DECLARE(build)
+STAGE_DECLARE(package)
+STAGE_DECLARE(verify)
+STAGE_DECLARE(smoke)
+STAGE_DECLARE(publish)
 extern const struct opt image_opts[];
-int stage_gc(struct run *run, struct strbuf *err);
+int stage_image(struct run *run, const void *opts, struct strbuf *err);
 extern const struct opt gc_opts[];
-int stage_publish(struct run *run, struct strbuf *err);
-extern const struct opt publish_opts[];
-int stage_run(struct run *run, struct strbuf *err);
+int stage_gc(struct run *run, const void *opts, struct strbuf *err);
 extern const struct opt run_opts[];
+int run_parse(const struct run *run, void **opts, struct strbuf *err);
+void build_release(void *opts);
+void verify_release(void *opts);
+void smoke_release(void *opts);
+void resolve_print(const struct run *run);
+void fetch_print(const struct run *run);
+void run_print(const struct run *run);
+void package_print(const struct run *run);
 
 /*
  * The build image's alias for Debian `release` and the package list
@@ -82,5 +132,8 @@ extern const struct opt run_opts[];
  */
 int image_alias(const char *release, const char *pkgfile, struct strbuf *alias,
 		struct strbuf *pkgs, struct strbuf *err);
+
+/* The cache directory, or -1 with `err` when there is none. */
+int run_cache_dir(const struct run *run, const char **dir, struct strbuf *err);
 
 #endif

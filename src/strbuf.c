@@ -288,6 +288,36 @@ void utf8_sanitize(struct strbuf *out, const char *s, size_t len, int xml)
 	}
 }
 
+void strbuf_list_add(struct strbuf_list *l, const char *s)
+{
+	xgrow((void **)&l->items, &l->alloc, l->nr + 2, sizeof(*l->items));
+	l->items[l->nr++] = xstrdup(s);
+	l->items[l->nr] = NULL;
+}
+
+void strbuf_list_addf(struct strbuf_list *l, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	xgrow((void **)&l->items, &l->alloc, l->nr + 2, sizeof(*l->items));
+	l->items[l->nr++] = strbuf_detach(&sb);
+	l->items[l->nr] = NULL;
+}
+
+void strbuf_list_release(struct strbuf_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		free(l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
 const char *strbuf_last_line(struct strbuf *out, const char *text, size_t max)
 {
 	size_t end = strlen(text), start;

@@ -55,6 +55,20 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *strbuf_last_line(struct strbuf *out, const char *text, size_t max);
 
 /*
+ * A NULL-terminated list of owned strings (an argv or an environment):
+ * `items` is NULL until the first add, then always NULL-terminated.
+ */
+struct strbuf_list {
+	char **items;
+	size_t nr, alloc;
+};
+#define STRBUF_LIST_INIT { NULL, 0, 0 }
+void strbuf_list_add(struct strbuf_list *l, const char *s);
+void strbuf_list_addf(struct strbuf_list *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void strbuf_list_release(struct strbuf_list *l);
+
+/*
  * Checked number parsing: the whole string must be a number in range.
  * Return 0 on success, -1 (and leave *out alone) otherwise.
  */

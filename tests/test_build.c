@@ -169,6 +169,35 @@ static size_t leftovers(const struct fx *f)
 	return n;
 }
 
+/*
+ * Every log the report attaches, existing after the run; how many there are
+ * (at least `min`).
+ */
+static void expect_attachments_exist(struct json_object *r, size_t min)
+{
+	struct json_object *stages, *checks, *logs;
+	size_t i, j, k, n = 0;
+
+	assert_true(json_object_object_get_ex(r, "stages", &stages));
+	for (i = 0; i < json_object_array_length(stages); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(stages, i), "checks",
+					       &checks))
+			continue;
+		for (j = 0; j < json_object_array_length(checks); j++) {
+			if (!json_object_object_get_ex(json_object_array_get_idx(checks, j),
+						       "logs", &logs))
+				continue;
+			for (k = 0; k < json_object_array_length(logs); k++, n++) {
+				const char *p = json_object_get_string(
+					json_object_array_get_idx(logs, k));
+				if (!t_exists(p))
+					fail_msg("the report attaches %s, which does not exist", p);
+			}
+		}
+	}
+	assert_true(n >= min);
+}
+
 static void build__fake_recipe_is_packaged_verified_then_a_cache_hit(void **state)
 {
 	struct fx *f = *state;
@@ -185,6 +214,8 @@ static void build__fake_recipe_is_packaged_verified_then_a_cache_hit(void **stat
 	assert_int_equal(count_rules(r, "rpath-") + count_rules(r, "needed-"), 0);
 	sha1 = stage_prop(r, "package", "sha256");
 	assert_non_null(sha1);
+	/* the build log is attached where it stays: in the cache entry */
+	expect_attachments_exist(r, 1);
 	json_object_put(r);
 	/* the reference layout, through the version link */
 	assert_int_equal(t_sh("cd '%s/builds/24.11.5' && sha256sum -c --quiet SHA256SUMS && "
@@ -209,6 +240,8 @@ static void build__fake_recipe_is_packaged_verified_then_a_cache_hit(void **stat
 	assert_string_equal(sha1, sha2);
 	assert_int_equal(t_report_checks(r, "launch", "pass"), 0);
 	assert_int_equal(t_report_checks(r, "needed [prefix 3]", "pass"), 1);
+	/* a cache hit attaches the cached build's logs */
+	expect_attachments_exist(r, 1);
 	json_object_put(r);
 	assert_int_equal(leftovers(f), 0);
 	fprintf(stderr, "# fake recipe: cache hit in %.2f s\n", t);

@@ -142,24 +142,25 @@ static void summary__markdown_specials_in_names_are_escaped(void **state)
 static void results__multiline_values_use_an_unguessable_delimiter(void **state)
 {
 	struct report r;
-	struct stage_report *s;
 	struct ci_paths paths = { "out/r.json", NULL, NULL };
+	struct ci_values v;
 	struct strbuf out = STRBUF_INIT, env = STRBUF_INIT;
 	const char *delim;
 
 	(void)state;
 	failing_report(&r, 1, "x");
-	s = report_add_stage(&r, "publish2");
-	stage_set_prop(s, "sha256:a.tar.gz", "aaaa");
-	stage_set_prop(s, "sha256:b.tar.gz", "bbbb");
-	ci_results(&r, &paths, 1, &out);
+	memset(&v, 0, sizeof(v));
+	v.version = "24.11.5";
+	v.tag = "slurm-24-11-5-1";
+	v.checksums = "aaaa  a.tar.gz\nbbbb  b.tar.gz";
+	ci_results(&r, &v, &paths, 1, &out);
 	assert_non_null(strstr(out.buf, "exit-code=1\n"));
 	assert_non_null(strstr(out.buf, "tag=slurm-24-11-5-1\n"));
 	assert_non_null(strstr(out.buf, "report-json=out/r.json\n"));
 	delim = strstr(out.buf, "checksums<<SF_EOF_");
 	assert_non_null(delim);
 	assert_non_null(strstr(delim, "\naaaa  a.tar.gz\nbbbb  b.tar.gz\nSF_EOF_"));
-	ci_results(&r, &paths, 0, &env);
+	ci_results(&r, &v, &paths, 0, &env);
 	assert_non_null(strstr(env.buf, "SLURM_FACTORY_VERSION=24.11.5\n"));
 	assert_null(strstr(env.buf, "<<"));
 	report_release(&r);

@@ -465,6 +465,8 @@ static void build__cache_full_during_the_recipe_exits_2_nothing_cached(void **st
 					&out), 2);
 	if (!strstr(out.buf, "no space left on device in"))
 		fail_msg("no message saying the disk is full: %s", out.buf);
+	/* the kind came from the backend (no_space), and the message reads cleanly */
+	assert_non_null(strstr(out.buf, "the recipe ran out of disk: no space left on device in"));
 	r = report_of(f->json);
 	assert_string_equal(stage_outcome(r, "build"), "error");
 	assert_int_equal(t_report_checks(r, "recipe", "error"), 1);

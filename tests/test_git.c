@@ -726,7 +726,10 @@ static void fetch__git_daemon_then_cache_hit_with_server_gone(void **state)
 	r = load_json(json);
 	assert_string_equal(prop_of(r, "fetch", "cache"), "hit");
 	assert_string_equal(prop_of(r, "fetch", "transport"), "none");
-	assert_null(stage_of(r, "resolve"));
+	/* nothing was resolved: the resolve stage says --commit gave it */
+	assert_non_null(stage_of(r, "resolve"));
+	assert_non_null(strstr(json_object_get_string(json_object_object_get(
+		stage_of(r, "resolve"), "skip_reason")), "--commit"));
 	assert_int_equal(exit_code_of(r), 0);
 	json_object_put(r);
 	/* and a miss with the server gone is an environment error */

@@ -377,14 +377,21 @@ static void signal__hup_and_quit_end_a_run_like_term(void **state)
 
 /* --- CI logs ---------------------------------------------------------- */
 
-/* No line of `text` starts (after white space) with "::" or "##[". */
+/*
+ * No line of `text` is a workflow command that came from the archive: the
+ * only commands are the tool's own annotations and groups, whose data is
+ * escaped (their text holds the entry names, never at a line start).
+ */
 static void expect_no_command_line(const char *text)
 {
 	const char *line = text;
 
 	while (*line) {
 		const char *p = line + strspn(line, " \t");
-		if (!strncmp(p, "::", 2) || !strncmp(p, "##[", 3))
+		int ours = !strncmp(p, "::error file=software/", 22) ||
+			   !strncmp(p, "::error title=", 14) || !strncmp(p, "::group::", 9) ||
+			   !strncmp(p, "::endgroup::", 12);
+		if ((!strncmp(p, "::", 2) && !ours) || !strncmp(p, "##[", 3))
 			fail_msg("a workflow command reached the log: %.80s", line);
 		line += strcspn(line, "\n");
 		line += *line == '\n';
