@@ -82,6 +82,9 @@ const struct rule rules[RULE_COUNT] = {
 	  "delete .la files from the install tree" },
 	[RULE_LEAK_CONFIG] = { "leak-config", SEV_ERROR, "a configuration file read at run time names the build prefix",
 	  "use paths relative to the tree or set them at deployment" },
+	[RULE_LEAK_MODULE_DEFAULT] = { "leak-module-default", SEV_INFO,
+	  "a modulefile's fallback root, used only when $SLURM_INSTALL_PREFIX is unset",
+	  "information only: set SLURM_INSTALL_PREFIX where the tree is unpacked" },
 	[RULE_LEAK_TEXT] = { "leak-text", SEV_WARNING, "a text file (documentation, headers) names the build prefix",
 	  "harmless at run time; rewrite if users copy from it" },
 	[RULE_LEAK_ELF_INTERP] = { "leak-elf-interp", SEV_ERROR, "the ELF interpreter path names the build prefix",
@@ -114,5 +117,6 @@ void rule_report(struct check *c, enum rule_id id, const char *file,
 {
 	const struct rule *r = &rules[id];
 
-	check_add_finding(c, r->id, r->severity, file, entry, message ? message : r->summary);
+	check_add_finding(c, r->id, r->severity, file, entry, message ? message : r->summary,
+			  r->fix);
 }

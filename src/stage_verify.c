@@ -113,6 +113,33 @@ static int has_suffix(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
+/*
+ * A modulefile (Lmod Lua, or Tcl: "#%Module") that takes its root from the
+ * environment, whose line at `hit` only assigns a variable the build prefix
+ * ("local build_prefix = ...", "set build_prefix ..."): a default used when
+ * $SLURM_INSTALL_PREFIX is unset, not a leak. Graded the same for both.
+ */
+static int module_default(const char *rel, const char *buf, size_t len, size_t hit)
+{
+	int tcl = len >= 8 && !memcmp(buf, "#%Module", 8);
+	int lua = has_suffix(rel, ".lua") && (memmem(buf, len, "prepend_path(", 13) ||
+					      memmem(buf, len, "whatis(", 7));
+	size_t start = hit;
+	const char *line;
+
+	if (!tcl && !lua)
+		return 0;
+	if (lua ? !memmem(buf, len, "os.getenv(", 10) :
+	    !memmem(buf, len, "::env(", 6) && !memmem(buf, len, "$env(", 5))
+		return 0;
+	while (start > 0 && buf[start - 1] != '\n')
+		start--;
+	line = buf + start;
+	if (lua)
+		return !strncmp(line, "local ", 6) && memchr(line, '=', hit - start);
+	return !strncmp(line, "set ", 4);
+}
+
 static enum rule_id text_rule(const char *rel, const char *buf, size_t len,
 			      size_t hit, mode_t mode)
 {
@@ -130,6 +157,8 @@ static enum rule_id text_rule(const char *rel, const char *buf, size_t len,
 		return RULE_LEAK_LIBTOOL;
 	if (mode & 0111)
 		return RULE_LEAK_SCRIPT;
+	if (module_default(rel, buf, len, hit))
+		return RULE_LEAK_MODULE_DEFAULT;
 	if (!strncmp(rel, "etc/", 4) || strstr(rel, "/etc/") || has_suffix(rel, ".conf") ||
 	    has_suffix(rel, ".cfg") || has_suffix(rel, ".ini") || has_suffix(rel, ".lua") ||
 	    has_suffix(rel, ".tcl") || has_suffix(rel, ".yaml") || has_suffix(rel, ".yml") ||

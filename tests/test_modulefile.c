@@ -4,6 +4,7 @@
  * fake tree made at test time, at prefixes with spaces, quotes,
  * backslashes, brackets and '$'.
  */
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,12 +470,63 @@ static void modulefile_reference_lua__does_not_find_srun_at_a_prefix(void **stat
 	strbuf_release(&path);
 }
 
+/*
+ * The README's one-line gate on the module tarball the tool itself makes:
+ * the fallback root of the Lua and the Tcl module is the same grade (info,
+ * no failure); the reference tool's form still fails.
+ */
+static void modulefile_tree__passes_the_verify_gate_lua_and_tcl_alike(void **state)
+{
+	struct modulefile_spec spec = { "24.11.5", "/opt/slurm/software", NULL };
+	struct strbuf err = STRBUF_INIT, ref = STRBUF_INIT;
+	char *dir = t_mkdtemp("module-gate"), *mods = xasprintf("%s/mods", dir);
+	char *refdir = xasprintf("%s/ref/slurm", dir), *reffile = NULL;
+	struct json_object *r;
+
+	(void)state;
+	assert_int_equal(modulefile_write_tree(&spec, mods, &err), 0);
+	assert_int_equal(t_sh("cd '%s' && tar -czf mod.tar.gz -C mods slurm", dir), 0);
+	assert_int_equal(t_run("verify '%s/mod.tar.gz' --quiet --json '%s/r.json'", dir, dir), 0);
+	free(reffile);
+	reffile = xasprintf("%s/r.json", dir);
+	r = t_report_load(reffile);
+	assert_non_null(r);
+	/* one finding a file: the Lua module and the Tcl one */
+	assert_int_equal(t_report_count(r, "leak-module-default", "slurm/24.11.5.lua"), 1);
+	assert_int_equal(t_report_count(r, "leak-module-default", NULL), 2);
+	assert_int_equal(t_report_count(r, "leak-config", NULL), 0);
+	assert_int_equal(t_report_count(r, "leak-text", NULL), 0);
+	json_object_put(r);
+	/* the ${SLURM_INSTALL_PREFIX:-...} form is a leak, as before */
+	assert_int_equal(t_mkdirs(refdir), 0);
+	assert_int_equal(modulefile_reference_lua(&spec, &ref, &err), 0);
+	free(reffile);
+	reffile = xasprintf("%s/24.11.5.lua", refdir);
+	assert_int_equal(t_writestr(reffile, ref.buf), 0);
+	assert_int_equal(t_sh("cd '%s' && tar -czf ref.tar.gz -C ref slurm", dir), 0);
+	assert_int_equal(t_run("verify '%s/ref.tar.gz' --quiet --json '%s/ref.json' 2>/dev/null",
+			       dir, dir), 1);
+	free(reffile);
+	reffile = xasprintf("%s/ref.json", dir);
+	r = t_report_load(reffile);
+	assert_true(t_report_count(r, "leak-config", "slurm/24.11.5.lua") >= 1);
+	json_object_put(r);
+	t_rmtree(dir);
+	free(dir);
+	free(mods);
+	free(refdir);
+	free(reffile);
+	strbuf_release(&err);
+	strbuf_release(&ref);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lua_quote__escapes_every_special_character),
+		cmocka_unit_test(modulefile_tree__passes_the_verify_gate_lua_and_tcl_alike),
 		T(lua_quote__round_trips_through_lua),
 		T(tcl_quote__round_trips_through_tclsh),
 		cmocka_unit_test(modulefile_lua__never_sets_ld_library_path),
