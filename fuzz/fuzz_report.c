@@ -113,7 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c = stage_add_check(s, take(&ps));
 		check_set_message(c, "%s", take(&ps));
 		check_add_finding(c, take(&ps), (enum severity)((unsigned char)sel[0] % 3),
-				  take(&ps), sel[0] & 8 ? NULL : take(&ps), take(&ps));
+				  take(&ps), sel[0] & 8 ? NULL : take(&ps), take(&ps),
+				  sel[0] & 32 ? NULL : take(&ps));
 		strbuf_addstr(&c->details, take(&ps));
 		check_attach_log(c, take(&ps));
 		if (sel[0] & 16)

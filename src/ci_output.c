@@ -191,6 +191,8 @@ void ci_github_annotations(const struct report *r, const char *json_path,
 				strbuf_addstr(&msg, f->message);
 				if (f->entry)
 					strbuf_addf(&msg, ": %s", f->entry);
+				if (f->fix)
+					strbuf_addf(&msg, "\nFix: %s", f->fix);
 				annotation(out, f->file, title.buf, msg.buf);
 				shown++;
 			}
@@ -296,6 +298,10 @@ void ci_github_summary(const struct report *r, struct strbuf *out, size_t max)
 				}
 				strbuf_addstr(out, ": ");
 				md_escape(out, f->message);
+				if (f->fix) {
+					strbuf_addstr(out, " — fix: ");
+					md_escape(out, f->fix);
+				}
 				strbuf_addch(out, '\n');
 			}
 			more += c->nr_by_severity[SEV_ERROR] - shown;
@@ -355,8 +361,13 @@ void ci_results(const struct report *r, const struct ci_values *v,
 	size_t i, k;
 
 	strbuf_addf(&sb, "%d", r->exit_code);
-	/* GitHub outputs are lower-case-hyphen; environment variables upper case */
-	add_line(out, multiline ? "exit-code" : "SLURM_FACTORY_EXIT_CODE", sb.buf, 0);
+	/*
+	 * GitHub outputs are lower-case-hyphen; environment variables upper case,
+	 * SLURM_FACTORY_RESULT_*: never the name of an option's variable
+	 * (SLURM_FACTORY_<OPTION>), so a later step of the same job that runs
+	 * the tool again does not read this run's results as its options.
+	 */
+	add_line(out, multiline ? "exit-code" : CI_RESULT_PREFIX "EXIT_CODE", sb.buf, 0);
 	for (k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
 		const char *p = vals[k].name;
 		strbuf_reset(&key);
@@ -366,16 +377,16 @@ void ci_results(const struct report *r, const struct ci_values *v,
 				if (key.buf[i] == '_')
 					key.buf[i] = '-';
 		} else {
-			strbuf_addstr(&key, "SLURM_FACTORY_");
+			strbuf_addstr(&key, CI_RESULT_PREFIX);
 			for (i = 0; p[i]; i++)
 				strbuf_addch(&key, (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 : p[i]));
 		}
 		add_line(out, key.buf, vals[k].value, multiline);
 	}
 	if (paths) {
-		add_line(out, multiline ? "report-json" : "SLURM_FACTORY_REPORT_JSON",
+		add_line(out, multiline ? "report-json" : CI_RESULT_PREFIX "REPORT_JSON",
 			 paths->json, 0);
-		add_line(out, multiline ? "report-junit" : "SLURM_FACTORY_REPORT_JUNIT",
+		add_line(out, multiline ? "report-junit" : CI_RESULT_PREFIX "REPORT_JUNIT",
 			 paths->junit, 0);
 	}
 	if (multiline && v->checksums)

@@ -15,6 +15,7 @@
 #include "signals.h"
 #include "stages.h"
 #include "strbuf.h"
+#include "strmap.h"
 
 static const char *prog = "slurm-factory";
 
@@ -91,8 +92,11 @@ static int kind_listed(const struct stage_report *s, size_t upto, const char *na
 	return 0;
 }
 
-/* One finding as a console line; every field from an input escaped. */
-static void print_finding(const struct finding *f)
+/*
+ * One finding as a console line; every field from an input escaped. The
+ * first finding of each rule also says how to fix it.
+ */
+static void print_finding(const struct finding *f, struct strmap *fixes_shown)
 {
 	struct strbuf line = STRBUF_INIT;
 
@@ -105,6 +109,11 @@ static void print_finding(const struct finding *f)
 		strbuf_add_console(&line, f->entry);
 	}
 	strbuf_addch(&line, '\n');
+	if (f->fix && !strmap_has(fixes_shown, f->rule)) {
+		strmap_put(fixes_shown, f->rule, NULL);
+		strbuf_addf(&line, "      fix: %s (docs/relocatability.md, rule %s)\n", f->fix,
+			    f->rule);
+	}
 	fputs(line.buf, stderr);
 	strbuf_release(&line);
 }
@@ -113,8 +122,10 @@ static void print_summary(const struct run *run)
 {
 	const struct report *r = &run->report;
 	struct strbuf line = STRBUF_INIT;
+	struct strmap fixes_shown;
 	size_t i, j, k;
 
+	strmap_init(&fixes_shown);
 	for (i = 0; i < r->nr_stages; i++) {
 		const struct stage_report *s = r->stages[i];
 		if (s->skip_reason && !run->quiet) {
@@ -159,11 +170,12 @@ static void print_summary(const struct run *run)
 					fprintf(stderr, "    ... more in the report\n");
 					break;
 				}
-				print_finding(f);
+				print_finding(f, &fixes_shown);
 			}
 		}
 	}
 	strbuf_release(&line);
+	strmap_release(&fixes_shown);
 	if (!run->quiet || r->exit_code)
 		fprintf(stderr, "%s: %s (exit %d)%s\n", r->command,
 			r->exit_code == 0 ? "passed" :

@@ -96,6 +96,7 @@ static void free_findings(struct check *c)
 		free(f->file);
 		free(f->entry);
 		free(f->message);
+		free(f->fix);
 		free(f);
 	}
 	c->nr_findings = 0;
@@ -229,7 +230,8 @@ struct check *stage_add_check(struct stage_report *s, const char *name)
 }
 
 void check_add_finding(struct check *c, const char *rule, enum severity sev,
-		       const char *file, const char *entry, const char *message)
+		       const char *file, const char *entry, const char *message,
+		       const char *fix)
 {
 	struct finding *f;
 
@@ -245,6 +247,7 @@ void check_add_finding(struct check *c, const char *rule, enum severity sev,
 	f->file = xstrdup(file);
 	f->entry = xstrdup(entry);
 	f->message = xstrdup(message);
+	f->fix = xstrdup(fix);
 	xgrow((void **)&c->findings, &c->alloc_findings, c->nr_findings + 1,
 	      sizeof(*c->findings));
 	c->findings[c->nr_findings++] = f;

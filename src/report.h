@@ -47,6 +47,7 @@ struct finding {
 	char *file;      /* relative to the tree, or NULL */
 	char *entry;     /* the offending value (an RPATH entry, a name), or NULL */
 	char *message;
+	char *fix;       /* how to fix it (the rule's), or NULL */
 };
 
 struct property {
@@ -112,9 +113,10 @@ void stage_skip(struct stage_report *s, const char *reason);
 
 /* A new check, outcome pass until something says otherwise; clock started. */
 struct check *stage_add_check(struct stage_report *s, const char *name);
-/* Adds a finding; an ERROR finding turns a passing check into FAIL. */
+/* Adds a finding; an ERROR finding turns a passing check into FAIL. `fix` may be NULL. */
 void check_add_finding(struct check *c, const char *rule, enum severity sev,
-		       const char *file, const char *entry, const char *message);
+		       const char *file, const char *entry, const char *message,
+		       const char *fix);
 /* Forgets the findings of `c` (an attempt started again): outcome pass. */
 void check_drop_findings(struct check *c);
 void check_set_message(struct check *c, const char *fmt, ...)

@@ -76,6 +76,7 @@ static json_object *jcheck(const struct check *c)
 		add(jf, "file", jstr(f->file));
 		add(jf, "entry", jstr(f->entry));
 		add(jf, "message", jstr(f->message));
+		add(jf, "fix", jstr(f->fix));
 		json_object_array_add(arr, jf);
 	}
 	add(o, "findings", arr);

@@ -51,10 +51,17 @@ static void check_text(struct strbuf *txt, const struct check *c)
 		strbuf_addf(txt, "%s\n", c->details.buf);
 	for (i = 0; i < c->nr_findings; i++) {
 		const struct finding *f = c->findings[i];
+		size_t j;
+
 		strbuf_addf(txt, "%s [%s] %s%s%s%s%s\n", severity_name(f->severity),
 			    f->rule, f->file ? f->file : "", f->file ? ": " : "",
 			    f->message ? f->message : "", f->entry ? ": " : "",
 			    f->entry ? f->entry : "");
+		/* how to fix it, under the first finding of its rule */
+		for (j = 0; j < i && strcmp(c->findings[j]->rule, f->rule); j++)
+			;
+		if (f->fix && j == i)
+			strbuf_addf(txt, "  fix: %s (docs/relocatability.md)\n", f->fix);
 	}
 	if (c->nr_findings < c->nr_by_severity[0] + c->nr_by_severity[1] +
 				     c->nr_by_severity[2])

@@ -314,8 +314,8 @@ static void report_finish__passing_checks_exit_0(void **state)
 	struct stage_report *s = report_add_stage(&f->r, "verify");
 	struct check *c = stage_add_check(s, "rpath");
 
-	check_add_finding(c, "rpath-missing-dir", SEV_WARNING, "bin/x", "$ORIGIN/../nope", "w");
-	check_add_finding(c, "rpath-ignored", SEV_INFO, "bin/x", NULL, "i");
+	check_add_finding(c, "rpath-missing-dir", SEV_WARNING, "bin/x", "$ORIGIN/../nope", "w", NULL);
+	check_add_finding(c, "rpath-ignored", SEV_INFO, "bin/x", NULL, "i", NULL);
 	check_finish(c);
 	stage_finish(s);
 	/* warnings and infos do not fail a check */
@@ -331,7 +331,7 @@ static void report_finish__error_finding_exits_1(void **state)
 	struct check *ok = stage_add_check(s, "elf");
 	struct check *bad = stage_add_check(s, "rpath");
 
-	check_add_finding(bad, "rpath-relative", SEV_ERROR, "bin/x", "lib", "relative");
+	check_add_finding(bad, "rpath-relative", SEV_ERROR, "bin/x", "lib", "relative", NULL);
 	stage_finish(s);
 	assert_int_equal(ok->outcome, OUTCOME_PASS);
 	assert_int_equal(bad->outcome, OUTCOME_FAIL);
@@ -365,7 +365,7 @@ static void check_fail__never_downgrades_an_outcome(void **state)
 
 	check_fail(c, OUTCOME_ERROR, "env");
 	check_fail(c, OUTCOME_FAIL, "then a failure");
-	check_add_finding(c, "rpath-relative", SEV_ERROR, NULL, NULL, "m");
+	check_add_finding(c, "rpath-relative", SEV_ERROR, NULL, NULL, "m", NULL);
 	assert_int_equal(c->outcome, OUTCOME_ERROR);
 	assert_string_equal(c->message, "then a failure");
 	stage_finish(s);
@@ -444,7 +444,7 @@ static void report_finish__interrupted_run_with_a_failure_does_not_pass(void **s
 	struct stage_report *s = report_add_stage(&f->r, "verify");
 	struct check *c = stage_add_check(s, "rpath");
 
-	check_add_finding(c, "rpath-relative", SEV_ERROR, NULL, NULL, "m");
+	check_add_finding(c, "rpath-relative", SEV_ERROR, NULL, NULL, "m", NULL);
 	f->r.interrupted = 1;
 	stage_finish(s);
 	assert_int_not_equal(report_finish(&f->r), EXIT_PASS);
@@ -466,7 +466,7 @@ static void check_add_finding__caps_the_list_and_keeps_exact_counts(void **state
 		enum severity sev = (enum severity)(i % 3);
 		char file[32];
 		snprintf(file, sizeof(file), "f%zu", i);
-		check_add_finding(c, "leak-text", sev, file, NULL, "m");
+		check_add_finding(c, "leak-text", sev, file, NULL, "m", NULL);
 		want[sev]++;
 	}
 	assert_int_equal(c->nr_findings, REPORT_MAX_FINDINGS);
@@ -600,8 +600,8 @@ static void fill_report(struct report *r, const char *s, size_t k, const char *b
 	strbuf_addstr(&ok->details, s);
 	check_attach_log(ok, s);
 	bad = stage_add_check(st, s);
-	check_add_finding(bad, s, SEV_ERROR, s, s, s);
-	check_add_finding(bad, "leak-text", SEV_WARNING, NULL, NULL, NULL);
+	check_add_finding(bad, s, SEV_ERROR, s, s, s, NULL);
+	check_add_finding(bad, "leak-text", SEV_WARNING, NULL, NULL, NULL, NULL);
 	strbuf_addstr(&bad->details, big ? big : s);
 	check_attach_log(bad, s);
 	skip = stage_add_check(st, s);
@@ -698,7 +698,7 @@ static void report_write__skipped_stage_counts_in_junit_totals(void **state)
 	struct stage_report *p = report_add_stage(&f->r, "publish");
 	struct check *c = stage_add_check(v, "rpath");
 
-	check_add_finding(c, "rpath-relative", SEV_ERROR, "bin/x", "lib", "m");
+	check_add_finding(c, "rpath-relative", SEV_ERROR, "bin/x", "lib", "m", NULL);
 	stage_add_check(v, "needed");
 	stage_finish(v);
 	stage_skip(p, "verify failed");

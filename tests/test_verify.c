@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "rules.h"
+
 struct fx {
 	char *dir;      /* scratch directory of the test */
 	char *tree;     /* dir/software: the install tree */
@@ -145,6 +147,50 @@ static void verify__absolute_build_dir_rpath_fails(void **state)
 	assert_int_equal(t_report_count(f->report, "rpath-absolute-outside", "software/bin/app"), 3);
 	/* and the library it needs is reported with the path that was tried */
 	assert_int_equal(t_report_count(f->report, "needed-unresolved", "software/bin/app"), 3);
+}
+
+static void verify__findings_say_how_to_fix_them(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf err = STRBUF_INIT, xml = STRBUF_INIT;
+	struct json_object *stages, *checks, *findings, *v;
+	const char *p, *fix = rule_find("rpath-absolute-outside")->fix;
+	size_t i, j, k, n = 0, with_fix = 0;
+	char *junit = xasprintf("%s/r.xml", f->dir);
+
+	build(f, "", ORIGIN_SELF, "-Wl,-rpath,/opt/slurm/software/lib");
+	assert_int_equal(t_sh("tar -C '%s' -czf '%s' software", f->dir, f->tarball), 0);
+	assert_int_equal(t_sh_capture(&err, "'%s' verify '%s' --work-dir '%s' --json '%s' "
+				      "--junit '%s'", t_bin(), f->tarball, f->work, f->json, junit), 1);
+	/* the console says it once per rule, under its first finding */
+	p = strstr(err.buf, "fix: ");
+	assert_non_null(p);
+	assert_non_null(strstr(err.buf, fix));
+	assert_null(strstr(strstr(err.buf, fix) + 1, fix));
+	assert_non_null(strstr(err.buf, "docs/relocatability.md"));
+	/* every finding of the JSON report carries its rule's fix */
+	f->report = t_report_load(f->json);
+	assert_true(json_object_object_get_ex(f->report, "stages", &stages));
+	for (i = 0; i < json_object_array_length(stages); i++) {
+		json_object_object_get_ex(json_object_array_get_idx(stages, i), "checks", &checks);
+		for (j = 0; j < json_object_array_length(checks); j++) {
+			json_object_object_get_ex(json_object_array_get_idx(checks, j), "findings",
+						  &findings);
+			for (k = 0; k < json_object_array_length(findings); k++, n++) {
+				struct json_object *fi = json_object_array_get_idx(findings, k);
+				if (json_object_object_get_ex(fi, "fix", &v) &&
+				    strlen(json_object_get_string(v)) > 5)
+					with_fix++;
+			}
+		}
+	}
+	assert_true(n > 0);
+	assert_int_equal(with_fix, n);
+	assert_int_equal(t_read(junit, &xml), 0);
+	assert_non_null(strstr(xml.buf, "fix: "));
+	strbuf_release(&err);
+	strbuf_release(&xml);
+	free(junit);
 }
 
 static void verify__relative_rpath_fails(void **state)
@@ -442,6 +488,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(verify__good_origin_tree_passes_at_every_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__prefixes_differ_in_depth_and_the_tree_moves, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__absolute_build_dir_rpath_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__findings_say_how_to_fix_them, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__relative_rpath_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__empty_rpath_entry_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__runpath_is_not_inherited_by_dependencies, setup, teardown),
