@@ -66,6 +66,9 @@ void ci_github_annotations(const struct report *r, const char *json_path,
 			   struct strbuf *out);
 /* The Markdown summary, at most `max` bytes. */
 void ci_github_summary(const struct report *r, struct strbuf *out, size_t max);
+/* The exported variables' prefix: no option is named result-*. */
+#define CI_RESULT_PREFIX "SLURM_FACTORY_RESULT_"
+
 /* "NAME=value" lines of the run's results (version, tag, ...), one per line. */
 void ci_results(const struct report *r, const struct ci_values *v,
 		const struct ci_paths *paths, int multiline, struct strbuf *out);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ci_output.h"
+#include "stages.h"
 
 static size_t count(const char *hay, const char *needle)
 {
@@ -35,7 +36,7 @@ static void failing_report(struct report *r, size_t n, const char *file)
 	c = stage_add_check(s, "rpath [prefix 1]");
 	for (i = 0; i < n; i++)
 		check_add_finding(c, "rpath-absolute-outside", SEV_ERROR, file, "/opt/x",
-				  "RPATH entry points outside the install tree");
+				  "RPATH entry points outside the install tree", "use $ORIGIN");
 	check_finish(c);
 	stage_finish(s);
 	stage_skip(report_add_stage(r, "publish"), "the gate 'verify' did not pass");
@@ -161,10 +162,39 @@ static void results__multiline_values_use_an_unguessable_delimiter(void **state)
 	assert_non_null(delim);
 	assert_non_null(strstr(delim, "\naaaa  a.tar.gz\nbbbb  b.tar.gz\nSF_EOF_"));
 	ci_results(&r, &v, &paths, 0, &env);
-	assert_non_null(strstr(env.buf, "SLURM_FACTORY_VERSION=24.11.5\n"));
+	assert_non_null(strstr(env.buf, "SLURM_FACTORY_RESULT_VERSION=24.11.5\n"));
 	assert_null(strstr(env.buf, "<<"));
 	report_release(&r);
 	strbuf_release(&out);
+	strbuf_release(&env);
+}
+
+/* The exported names can never be read back as an option by a later step. */
+static void results__exported_names_are_never_option_variables(void **state)
+{
+	const struct stage *st;
+	const struct opt *o;
+	struct report r;
+	struct ci_values v;
+	struct strbuf env = STRBUF_INIT;
+
+	(void)state;
+	for (st = stages; st->name; st++)
+		for (o = st->opts; o && o->name; o++)
+			if (!strncmp(o->name, "result", 6))
+				fail_msg("option --%s of %s shares the exported names' prefix",
+					 o->name, st->name);
+	for (o = common_opts; o->name; o++)
+		assert_int_not_equal(strncmp(o->name, "result", 6), 0);
+	failing_report(&r, 1, "x");
+	memset(&v, 0, sizeof(v));
+	v.tag = "slurm-24-11-5-1";
+	v.commit = "611190f5d05ceee7ca71cc6ca6d57860a3bde639";
+	ci_results(&r, &v, NULL, 0, &env);
+	assert_non_null(strstr(env.buf, "SLURM_FACTORY_RESULT_COMMIT=611190f5"));
+	assert_null(strstr(env.buf, "SLURM_FACTORY_COMMIT="));
+	assert_null(strstr(env.buf, "SLURM_FACTORY_TAG="));
+	report_release(&r);
 	strbuf_release(&env);
 }
 
@@ -178,6 +208,7 @@ int main(void)
 		cmocka_unit_test(summary__stays_under_the_cap_and_valid_utf8),
 		cmocka_unit_test(summary__markdown_specials_in_names_are_escaped),
 		cmocka_unit_test(results__multiline_values_use_an_unguessable_delimiter),
+		cmocka_unit_test(results__exported_names_are_never_option_variables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,7 +131,7 @@ static void action__steps_run_locally_and_write_outputs_summary_and_env(void **s
 	/* later steps of the job see the results as environment variables */
 	p = xasprintf("%s/github_env", dir);
 	assert_int_equal(t_read(p, &file), 0);
-	assert_non_null(strstr(file.buf, "SLURM_FACTORY_VERSION=24.11.5\n"));
+	assert_non_null(strstr(file.buf, "SLURM_FACTORY_RESULT_VERSION=24.11.5\n"));
 	free(p);
 	strbuf_reset(&file);
 	/* the install step put the tool on the job's PATH */
@@ -208,7 +208,7 @@ static void gitlab__example_pipeline_passes_and_leaves_reports(void **state)
 	/* and the dotenv file for downstream jobs */
 	assert_int_equal(t_sh_capture(&env, "cat '%s'/p/.gitlab-ci-local/artifacts/*24*11*/"
 				      ".gitlab-ci-reports/dotenv/slurm-factory.env", dir), 0);
-	assert_non_null(strstr(env.buf, "SLURM_FACTORY_VERSION=24.11.5"));
+	assert_non_null(strstr(env.buf, "SLURM_FACTORY_RESULT_VERSION=24.11.5"));
 	t_rmtree(dir);
 	free(dir);
 	free(glc);

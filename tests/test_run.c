@@ -242,8 +242,8 @@ static void run__github_actions_groups_annotations_summary_outputs(void **state)
 	assert_non_null(strstr(out.buf, "stopped-by=verify\n"));
 	assert_non_null(strstr(out.buf, "report-json="));
 	assert_int_equal(t_read(envfile, &env), 0);
-	assert_non_null(strstr(env.buf, "SLURM_FACTORY_TAG=slurm-24-11-5-1\n"));
-	assert_non_null(strstr(env.buf, "SLURM_FACTORY_EXIT_CODE=1\n"));
+	assert_non_null(strstr(env.buf, "SLURM_FACTORY_RESULT_TAG=slurm-24-11-5-1\n"));
+	assert_non_null(strstr(env.buf, "SLURM_FACTORY_RESULT_EXIT_CODE=1\n"));
 	strbuf_release(&sum);
 	strbuf_release(&out);
 	strbuf_release(&env);
@@ -265,9 +265,9 @@ static void run__gitlab_sections_and_dotenv(void **state)
 	assert_non_null(strstr(f->out.buf, ":slurm_factory_verify[collapsed=true]\r\033[0Kverify\n"));
 	assert_non_null(strstr(f->out.buf, ":slurm_factory_verify\r\033[0K\n"));
 	assert_int_equal(t_read(path, &dotenv), 0);
-	assert_non_null(strstr(dotenv.buf, "SLURM_FACTORY_EXIT_CODE=1\n"));
-	assert_non_null(strstr(dotenv.buf, "SLURM_FACTORY_VERSION=24.11.5\n"));
-	assert_non_null(strstr(dotenv.buf, "SLURM_FACTORY_STOPPED_BY=verify\n"));
+	assert_non_null(strstr(dotenv.buf, "SLURM_FACTORY_RESULT_EXIT_CODE=1\n"));
+	assert_non_null(strstr(dotenv.buf, "SLURM_FACTORY_RESULT_VERSION=24.11.5\n"));
+	assert_non_null(strstr(dotenv.buf, "SLURM_FACTORY_RESULT_STOPPED_BY=verify\n"));
 	assert_null(strstr(f->out.buf, "::group::"));
 	strbuf_release(&dotenv);
 	free(path);
