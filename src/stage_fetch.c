@@ -268,77 +268,56 @@ static void set_source(struct pipeline *p, const struct fetched *fe, const char 
 	p->source_cached = fe->hit;
 }
 
-static void fetch_git(struct run *run, const struct fetch_opts *o, struct stage_report *stage)
+/* A cached commit: the entry and its commit time; the "cache" check says so. */
+static void git_cache_hit(struct run *run, struct stage_report *stage, struct check *c,
+			  const struct fetched *fe)
+{
+	char *ct = source_file_get(fe->entry.buf, "commit_time");
+	unsigned long v;
+
+	if (ct) {
+		stage_set_prop(stage, "commit_time", ct);
+		if (!parse_ulong(ct, 0, 253402300799UL, &v))
+			run->pipe.commit_time = (long long)v;
+	}
+	free(ct);
+	stage_set_prop(stage, "cache", "hit");
+	stage_set_prop(stage, "transport", "none");
+	stage_set_prop(stage, "path", fe->path.buf);
+	check_set_message(c, "hit: %s (no transport opened)", fe->path.buf);
+}
+
+/* Downloads the commit into a new entry: the "fetch-commit" check; 0 when done. */
+static int git_download(struct run *run, const struct fetch_opts *o,
+			struct stage_report *stage, struct fetched *fe)
 {
 	const struct source_ref *ref = &run->pipe.src;
-	const char *cache = o->cache;
-	struct fetched fe = { STRBUF_INIT, STRBUF_INIT, 0 };
+	struct check *c = stage_add_check(stage, "fetch-commit");
 	struct progress_state ps = { 0, 0 };
 	struct remote_opts ro = { o->timeout, NULL, NULL };
 	struct remote_fetch_stats stats = { 0, 0, 0, 0 };
 	struct strbuf err = STRBUF_INIT, meta = STRBUF_INIT, dest = STRBUF_INIT,
 		      shown = STRBUF_INIT;
 	char *tmp = NULL, *scratch = NULL;
-	struct check *c;
-	int ok = 0, lock;
+	int ret = -1;
 
-	url_redact(&shown, ref->repo);   /* credentials never reach report or cache */
-	stage_set_prop(stage, "repo", shown.buf);
-	stage_set_prop(stage, "tag", ref->tag);
-	stage_set_prop(stage, "version", ref->version);
-	stage_set_prop(stage, "commit", ref->commit);
-
-	c = stage_add_check(stage, "cache");
-	lock = cache_lock(cache, ref->commit, &err);
-	if (lock < 0) {
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		check_finish(c);
+	url_redact(&shown, ref->repo);
+	if (cache_tmpdirs(o->cache, ref->commit, &tmp, &scratch, &err))
 		goto out;
-	}
-	if (cache_lookup(cache, ref->commit, &fe)) {
-		char *ct = source_file_get(fe.entry.buf, "commit_time");
-		unsigned long v;
-		if (ct) {
-			stage_set_prop(stage, "commit_time", ct);
-			if (!parse_ulong(ct, 0, 253402300799UL, &v))
-				run->pipe.commit_time = (long long)v;
-		}
-		free(ct);
-		stage_set_prop(stage, "cache", "hit");
-		stage_set_prop(stage, "transport", "none");
-		stage_set_prop(stage, "path", fe.path.buf);
-		check_set_message(c, "hit: %s (no transport opened)", fe.path.buf);
-		check_finish(c);
-		ok = 1;
-		goto out;
-	}
-	stage_set_prop(stage, "cache", "miss");
-	check_set_message(c, "miss: %s is not cached yet", ref->commit);
-	check_finish(c);
-
-	c = stage_add_check(stage, "fetch-commit");
-	if (cache_tmpdirs(cache, ref->commit, &tmp, &scratch, &err)) {
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		check_finish(c);
-		goto out;
-	}
 	if (!run->quiet && (run->verbose || isatty(2))) {
 		ro.progress = print_progress;
 		ro.progress_ctx = &ps;
 	}
 	strbuf_addf(&dest, "%s/src", tmp);
 	stage_set_prop(stage, "transport", "opened");
-	if (remote_fetch_tree(ref->repo, ref->tag, ref->commit, scratch, dest.buf, &ro,
-			      &stats, &err)) {
-		if (ps.printed)
-			fputc('\n', stderr);
-		url_scrub(&err, ref->repo);
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		check_finish(c);
-		goto out;
-	}
+	ret = remote_fetch_tree(ref->repo, ref->tag, ref->commit, scratch, dest.buf, &ro,
+				&stats, &err);
 	if (ps.printed)
 		fputc('\n', stderr);
+	if (ret) {
+		url_scrub(&err, ref->repo);
+		goto out;
+	}
 	set_uint_prop(stage, "connections", stats.connections);
 	set_uint_prop(stage, "received_bytes", stats.received_bytes);
 	set_uint_prop(stage, "received_objects", stats.received_objects);
@@ -349,33 +328,69 @@ static void fetch_git(struct run *run, const struct fetch_opts *o, struct stage_
 	strbuf_addf(&dest, "%lld", stats.commit_time);
 	stage_set_prop(stage, "commit_time", dest.buf);
 	run->pipe.commit_time = stats.commit_time;
-	if (write_source_file(tmp, meta.buf, &err) || cache_commit(tmp, &fe, &err)) {
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		check_finish(c);
+	ret = write_source_file(tmp, meta.buf, &err) || cache_commit(tmp, fe, &err) ? -1 : 0;
+	if (ret)
 		goto out;
-	}
-	stage_set_prop(stage, "path", fe.path.buf);
+	stage_set_prop(stage, "path", fe->path.buf);
 	check_set_message(c, "%s at %s: %u objects, %zu bytes over %u connection(s) "
 			  "into %s", ref->tag, ref->commit, stats.received_objects,
-			  stats.received_bytes, stats.connections, fe.path.buf);
-	check_finish(c);
-	ok = 1;
+			  stats.received_bytes, stats.connections, fe->path.buf);
 out:
-	if (lock >= 0)
-		close(lock);   /* releases the cache lock */
-	if (ok)
-		set_source(&run->pipe, &fe, ref->commit);
+	if (ret)
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+	check_finish(c);
 	if (tmp)
 		fs_rmtree(tmp, NULL);
 	if (scratch)
 		fs_rmtree(scratch, NULL);
 	free(tmp);
 	free(scratch);
-	strbuf_release(&fe.entry);
-	strbuf_release(&fe.path);
 	strbuf_release(&err);
 	strbuf_release(&meta);
 	strbuf_release(&dest);
+	strbuf_release(&shown);
+	return ret;
+}
+
+static void fetch_git(struct run *run, const struct fetch_opts *o, struct stage_report *stage)
+{
+	const struct source_ref *ref = &run->pipe.src;
+	struct fetched fe = { STRBUF_INIT, STRBUF_INIT, 0 };
+	struct strbuf err = STRBUF_INIT, shown = STRBUF_INIT;
+	struct check *c;
+	int ok = 0, lock;
+
+	url_redact(&shown, ref->repo);   /* credentials never reach report or cache */
+	stage_set_prop(stage, "repo", shown.buf);
+	stage_set_prop(stage, "tag", ref->tag);
+	stage_set_prop(stage, "version", ref->version);
+	stage_set_prop(stage, "commit", ref->commit);
+
+	c = stage_add_check(stage, "cache");
+	lock = cache_lock(o->cache, ref->commit, &err);
+	if (lock < 0) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
+	if (cache_lookup(o->cache, ref->commit, &fe)) {
+		git_cache_hit(run, stage, c, &fe);
+		check_finish(c);
+		ok = 1;
+		goto out;
+	}
+	stage_set_prop(stage, "cache", "miss");
+	check_set_message(c, "miss: %s is not cached yet", ref->commit);
+	check_finish(c);
+	ok = !git_download(run, o, stage, &fe);
+out:
+	if (lock >= 0)
+		close(lock);   /* releases the cache lock */
+	if (ok)
+		set_source(&run->pipe, &fe, ref->commit);
+	strbuf_release(&fe.entry);
+	strbuf_release(&fe.path);
+	strbuf_release(&err);
 	strbuf_release(&shown);
 }
 
