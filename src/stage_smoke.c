@@ -482,23 +482,66 @@ int smoke_parse(const struct run *run, void **opts, struct strbuf *err)
 	return 0;
 }
 
-/* The tree: software/ at the top of the tarball, extracted into the work dir. */
+/*
+ * Where the Slurm tree is in an extracted tarball: the directory holding
+ * bin/srun, at the top ("./bin/srun") or under one top directory of any
+ * name (software/, slurm-24.11.5/, slurm/). NULL when there is none.
+ */
+static char *find_tree(const char *dir)
+{
+	struct strbuf p = STRBUF_INIT;
+	struct dirent *de;
+	char *found = NULL;
+	DIR *d;
+
+	strbuf_addf(&p, "%s/bin/srun", dir);
+	if (fs_is_file(p.buf)) {
+		strbuf_release(&p);
+		return xstrdup(dir);
+	}
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s/bin/srun", dir, de->d_name);
+		if (!fs_is_file(p.buf))
+			continue;
+		if (found) {            /* two trees: which one is meant? */
+			free(found);
+			found = NULL;
+			break;
+		}
+		found = xasprintf("%s/%s", dir, de->d_name);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&p);
+	return found;
+}
+
+/* The tree, extracted into the work dir and found by its bin/srun. */
 static int prepare_tree(struct smoke *sm, const char *software)
 {
 	struct strbuf path = STRBUF_INIT;
+	char *root = NULL;
 	int ret = -1;
 
 	strbuf_addf(&path, "%s/x", sm->work.buf);
 	if (extract(sm->s, "software", software, path.buf))
 		goto out;
-	strbuf_addf(&sm->tree, "%s/software", path.buf);
-	if (!fs_is_dir(sm->tree.buf)) {
+	root = find_tree(path.buf);
+	if (!root) {
 		fail_check(sm->s, "tree layout", OUTCOME_FAIL,
-			   "the software tarball has no top directory software/");
+			   "no Slurm tree in the software tarball: no bin/srun at its top or "
+			   "under one top directory");
 		goto out;
 	}
+	strbuf_addstr(&sm->tree, root);
+	stage_set_prop(sm->s, "tree", root + path.len);
 	ret = 0;
 out:
+	free(root);
 	strbuf_release(&path);
 	return ret;
 }

@@ -176,6 +176,35 @@ static void smoke__runs_a_cluster_at_three_prefixes_on_the_host(void **state)
 	strbuf_release(&extra);
 }
 
+/* The same tree under another top directory, and under none, is found by its bin/srun. */
+static void smoke__finds_the_tree_under_any_top_directory(void **state)
+{
+	static const char *const tops[] = { "slurm-" VERSION, "." };
+	struct strbuf json = STRBUF_INIT, tar = STRBUF_INIT;
+	struct json_object *r;
+	size_t i;
+
+	(void)state;
+	strbuf_addf(&json, "%s/top.json", fixture->dir);
+	strbuf_addf(&tar, "%s/top.tar.gz", fixture->dir);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(t_sh("set -e; cd '%s'; rm -rf t; mkdir t; tar -xzf '%s' -C t; "
+				      "cd t; if [ '%s' = . ]; then tar -czf '%s' -C software .; "
+				      "else mv software '%s'; tar -czf '%s' '%s'; fi; cd ..; rm -rf t",
+				      fixture->dir, fixture->tarball.buf, tops[i], tar.buf, tops[i],
+				      tar.buf, tops[i]), 0);
+		assert_int_equal(t_run("smoke '%s' '%s' --backend host --prefixes 1 --quiet "
+				       "--json '%s'", tar.buf, fixture->modules.buf, json.buf), 0);
+		r = t_report_load(json.buf);
+		assert_non_null(r);
+		assert_string_equal(stage_prop(r, "tree"), i ? "" : "/slurm-" VERSION);
+		assert_int_equal(t_report_checks(r, ": sbatch", "pass"), 1);
+		json_object_put(r);
+	}
+	strbuf_release(&json);
+	strbuf_release(&tar);
+}
+
 static void expect_failure(const char *tarball, const char *modules, const char *step,
 			   const char *words)
 {
@@ -367,6 +396,7 @@ int main(void)
 		cmocka_unit_test(smoke__usage_errors_exit_129),
 		cmocka_unit_test(smoke__missing_tarball_is_an_environment_error),
 		cmocka_unit_test(smoke__runs_a_cluster_at_three_prefixes_on_the_host),
+		cmocka_unit_test(smoke__finds_the_tree_under_any_top_directory),
 		cmocka_unit_test(smoke__fails_when_a_library_is_removed),
 		cmocka_unit_test(smoke__fails_on_a_plugin_with_an_absolute_rpath),
 		cmocka_unit_test(smoke__fails_on_a_module_with_a_wrong_path),
