@@ -316,3 +316,21 @@ out:
 	free(out);
 	return ret;
 }
+
+void cli_env_note(const struct cli *cli, struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; i < cli->nr_vals; i++) {
+		const struct opt_value *v = &cli->vals[i];
+		if (!v->from_env || !v->nr)
+			continue;
+		strbuf_addstr(out, out->len ? ", " : "");
+		env_name(out, v->opt->name);
+		if (OPT_KIND(v->opt) != OPT_FLAG) {
+			/* a repository or target URL may hold a credential */
+			strbuf_addch(out, '=');
+			url_redact(out, v->values[v->nr - 1]);
+		}
+	}
+}

@@ -84,6 +84,13 @@ int cli_check_paths(const struct cli *cli, int args_are_inputs, struct strbuf *e
 /* "--json" or "--json (from SLURM_FACTORY_JSON)": where a value came from. */
 void cli_describe(const struct cli *cli, const char *name, struct strbuf *out);
 
+/*
+ * "SLURM_FACTORY_BACKEND=foo, SLURM_FACTORY_GPU": the options that came
+ * from the environment, appended to `out` (nothing when none did). A usage
+ * error shows them, so a value nobody typed is found.
+ */
+void cli_env_note(const struct cli *cli, struct strbuf *out);
+
 /* Prints "  --name ARG   help" lines for `opts` into `out`. */
 void cli_usage_opts(struct strbuf *out, const struct opt *opts);
 

@@ -231,6 +231,30 @@ static int common_parse(struct run *run, struct strbuf *err)
 	return 0;
 }
 
+/*
+ * A usage mistake found once the report paths were known good: the reports
+ * say so too (exit_code 129, one error check "usage"), so a CI dashboard
+ * sees why nothing ran.
+ */
+static void write_usage_report(struct run *run, const struct stage *s, const char *msg)
+{
+	struct stage_report *sr;
+	struct check *c;
+
+	if (!run->common.json && !run->common.junit)
+		return;
+	report_release(&run->report);
+	report_init(&run->report, s->name);
+	sr = report_add_stage(&run->report, s->name);
+	c = stage_add_check(sr, "usage");
+	check_fail(c, OUTCOME_ERROR, "%s", msg);
+	check_finish(c);
+	stage_finish(sr);
+	report_finish(&run->report);
+	run->report.exit_code = EXIT_USAGE;
+	write_reports(run);
+}
+
 /* A tool command (image, gc): its options, then the command. */
 static int run_tool(struct run *run, const struct stage *s, struct strbuf *err)
 {
@@ -278,7 +302,14 @@ static int run_stage_command(const struct stage *s, int argc, char **argv)
 	else
 		ret = run_tool(&run, s, &err);
 	if (ret) {
+		struct strbuf note = STRBUF_INIT;
 		code = usage_error(s->name, err.buf);
+		cli_env_note(&run.cli, &note);
+		if (note.len)
+			fprintf(stderr, "note: set in the environment: %s\n",
+				console_str(&err, note.buf));
+		strbuf_release(&note);
+		write_usage_report(&run, s, err.buf);
 		report_release(&run.report);
 		goto out;
 	}
@@ -298,13 +329,63 @@ out:
 	return code;
 }
 
+/*
+ * The reference tool's global form, `slurm-factory --verbose build ...`:
+ * common options before the command word move behind it. Returns the index
+ * of the command word in argv (rearranged in place), or -1 with `err` for
+ * an option that is not a common one.
+ */
+static int command_first(int argc, char **argv, struct strbuf *err)
+{
+	int i = 1, k, n;
+
+	while (i < argc && !strncmp(argv[i], "--", 2) && argv[i][2] &&
+	       strcmp(argv[i], "--help") && strcmp(argv[i], "--version")) {
+		const char *name = argv[i] + 2, *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const struct opt *o;
+
+		for (o = common_opts; o->name; o++)
+			if (strlen(o->name) == len && !strncmp(o->name, name, len))
+				break;
+		if (!o->name) {
+			strbuf_addf(err, "'%s' before the command: only the common options "
+				    "(--verbose, --quiet, --json, --junit, --output-dir, "
+				    "--cache-dir) may come first", argv[i]);
+			return -1;
+		}
+		i += OPT_KIND(o) == OPT_FLAG || eq ? 1 : 2;
+	}
+	if (i >= argc) {
+		strbuf_addstr(err, "no command after the options");
+		return -1;
+	}
+	if (i == 1)
+		return 1;
+	/* rotate: the command word and what follows it first, the options after */
+	n = i - 1;
+	for (k = 0; k < n; k++) {
+		char *opt = argv[1];
+		memmove(&argv[1], &argv[2], (size_t)(argc - 2) * sizeof(*argv));
+		argv[argc - 1] = opt;
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const struct stage *s;
 	const char *cmd;
+	struct strbuf err = STRBUF_INIT;
 
 	/* before any output: a closed stdout pipe (help | head -c1) is EPIPE, not death */
 	signals_install();
+	if (argc >= 2 && command_first(argc, argv, &err) < 0) {
+		int code = usage_error(NULL, err.buf);
+		strbuf_release(&err);
+		return code;
+	}
+	strbuf_release(&err);
 	if (argc < 2) {
 		print_overview(stderr);
 		return EXIT_USAGE;

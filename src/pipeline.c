@@ -25,6 +25,14 @@ void source_ref_release(struct source_ref *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int run_walks(const struct run *run, const char *name)
+{
+	const struct stage *s = stage_find(name);
+
+	return s && run->walk_first && s >= run->walk_first && s <= run->walk_last &&
+	       !(run->walk_skipped && run->walk_skipped[s - stages]);
+}
+
 int run_cache_dir(const struct run *run, const char **dir, struct strbuf *err)
 {
 	*dir = run->common.cache_dir;
@@ -167,6 +175,9 @@ static int plan(struct walk *w, struct strbuf *err)
 		if (in_walk(w, s) && !w->skipped[row(s)])
 			w->total++;
 	take_args(w);
+	w->run->walk_first = w->first;
+	w->run->walk_last = w->last;
+	w->run->walk_skipped = w->skipped;
 	return 0;
 }
 

@@ -65,18 +65,44 @@ void publish_redact(const struct publisher *p, struct strbuf *sb)
 	}
 }
 
+/* The length of a "scheme:" at the start of `url` (RFC 3986 letters), or 0. */
+static size_t scheme_len(const char *url)
+{
+	size_t n = 0;
+
+	if (!((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z')))
+		return 0;
+	while (url[n] && (strchr("+.-", url[n]) || (url[n] >= '0' && url[n] <= '9') ||
+			  (url[n] >= 'a' && url[n] <= 'z') || (url[n] >= 'A' && url[n] <= 'Z')))
+		n++;
+	return url[n] == ':' ? n : 0;
+}
+
 static const struct publish_backend *backend_for(const char *url)
 {
 	const char *colon = strstr(url, "://");
 	size_t i;
 
-	if (!colon)
-		return url[0] ? &publish_file_backend : NULL;
+	if (!colon) {
+		/* a path; "file:pubC" or "ftp:x" is a URL gone wrong, not a directory name */
+		return url[0] && !scheme_len(url) ? &publish_file_backend : NULL;
+	}
 	for (i = 0; backends[i]; i++)
 		if (strlen(backends[i]->scheme) == (size_t)(colon - url) &&
 		    !strncmp(url, backends[i]->scheme, (size_t)(colon - url)))
 			return backends[i];
 	return NULL;
+}
+
+int publish_target_check(const char *url, struct strbuf *err)
+{
+	if (backend_for(url))
+		return 0;
+	strbuf_addstr(err, "--to '");
+	url_redact(err, url);
+	strbuf_addstr(err, "': not a publish target (a path, file:///DIR, http(s)://, s3://, "
+		      "github://, gitlab://)");
+	return -1;
 }
 
 int publisher_open(struct publisher *p, const char *url,

@@ -73,6 +73,13 @@ struct publisher {
 };
 
 /*
+ * 0 when `url` names a target some backend takes; -1 with `err` otherwise
+ * (an unknown scheme, "file:DIR" without "//"): a usage mistake, found
+ * before anything runs.
+ */
+int publish_target_check(const char *url, struct strbuf *err);
+
+/*
  * Picks the backend for `url`, opens it. -1 and `err` for an unknown
  * scheme, a malformed target or missing credentials (p->failure says
  * which kind). publisher_release() is needed in every case.

@@ -150,10 +150,12 @@ static void check_sums(const char *dir, const struct fileset *fs, struct check *
 		line[64] = '\0';
 		if (!hit)
 			check_add_finding(c, "publish-sums-missing-file", SEV_ERROR, name, NULL,
-					  "SHA256SUMS lists a file that is not in the directory");
+					  "SHA256SUMS lists a file that is not in the directory",
+					  "publish the directory package wrote, whole");
 		else if (strcmp(hit->sha256, line))
 			check_add_finding(c, "publish-sums-mismatch", SEV_ERROR, name,
-					  hit->sha256, "the file does not match its SHA256SUMS line");
+					  hit->sha256, "the file does not match its SHA256SUMS line",
+					  "the file changed after packaging: package again");
 	}
 	fclose(f);
 	check_set_message(c, "%zu files; %zu checked against SHA256SUMS", fs->nr, listed);
@@ -170,6 +172,7 @@ int publish_parse(const struct run *run, void **opts, struct strbuf *err)
 	struct publish_stage_opts *so = xcalloc(1, sizeof(*so));
 	struct publish_opts *o = &so->po;
 	unsigned long retries, delay, timeout;
+	size_t i;
 
 	*opts = so;
 	so->to = cli_get_all(&run->cli, "to", &so->nr_to);
@@ -177,6 +180,9 @@ int publish_parse(const struct run *run, void **opts, struct strbuf *err)
 		strbuf_addstr(err, "publish needs at least one --to URL");
 		return -1;
 	}
+	for (i = 0; i < so->nr_to; i++)
+		if (publish_target_check(so->to[i], err))
+			return -1;
 	if (cli_get_ulong(&run->cli, "retries", 0, 20, 4, &retries, err) ||
 	    cli_get_ulong(&run->cli, "retry-delay", 0, 600000, 1000, &delay, err) ||
 	    cli_get_ulong(&run->cli, "upload-timeout", 1, 86400, 600, &timeout, err))

@@ -65,6 +65,8 @@ void run_print_plan(const struct run *run, const struct stage *first,
 			printf("  -  %-8s (after --until %s)\n", s->name, last->name);
 		} else if (why) {
 			printf("  -  %-8s (%s)\n", s->name, why);
+		} else if ((s->flags & STAGE_PUBLISHES) && !cli_get(&run->cli, "to")) {
+			printf("  -  %-8s (will not run: no --to URL)\n", s->name);
 		} else if ((s->flags & STAGE_PUBLISHES) && gate_out) {
 			printf("  -  %-8s (will not run: the gate '%s' is left out, and nothing is "
 			       "published unless every gate passed)\n", s->name, gate_out);

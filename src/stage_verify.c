@@ -1146,7 +1146,16 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 	o->leak_scan = !cli_flag(&run->cli, "no-leak-scan");
 	o->keep = cli_flag(&run->cli, "keep");
 	if (o->tree && run->pipe.nr_args) {
-		strbuf_addstr(err, "give either TARBALLs or --tree DIR, not both");
+		strbuf_addstr(err, "give either TARBALLs or ");
+		cli_describe(&run->cli, "tree", err);
+		strbuf_addstr(err, ", not both");
+		return -1;
+	}
+	if (o->tree && run_walks(run, "package")) {
+		/* a --tree left in the environment must not replace what is built */
+		cli_describe(&run->cli, "tree", err);
+		strbuf_addstr(err, ": verify checks what package makes in this run; --tree is "
+			      "for a tree in place (verify --tree DIR, or a run that skips package)");
 		return -1;
 	}
 	return 0;

@@ -42,7 +42,13 @@ struct run {
 	struct report report;
 	struct pipeline pipe;
 	int verbose, quiet;          /* = common.verbose, common.quiet */
+	/* the stages this command walks (set by the runner before any parse) */
+	const struct stage *walk_first, *walk_last;
+	const char *const *walk_skipped;   /* why a row is left out, by row index */
 };
+
+/* 1 when the command runs the stage `name` (in its range and not skipped). */
+int run_walks(const struct run *run, const char *name);
 
 enum stage_flag {
 	STAGE_PIPELINE = 1,      /* a pipeline stage; else a tool command (image, gc) */
