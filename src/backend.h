@@ -121,7 +121,8 @@ void backend_lxd_opts_from_cli(const struct cli *cli, struct lxd_opts *o);
 /* The rows of the --lxd-* options, for a command's option table. */
 #define BACKEND_LXD_OPTS \
 	{ "lxd-remote", OPT_VALUE, "URL", "LXD server https://HOST:PORT (default: local socket)" }, \
-	{ "lxd-socket", OPT_VALUE, "PATH", "LXD unix socket (default $LXD_DIR/unix.socket)" }, \
+	{ "lxd-socket", OPT_VALUE, "PATH", "LXD unix socket (default: $LXD_SOCKET, $LXD_DIR/unix.socket, " \
+	  "the snap's, then /var/lib/lxd/unix.socket)" }, \
 	{ "lxd-client-cert", OPT_VALUE | OPTF_INPUT, "FILE", "client certificate (PEM) for --lxd-remote" }, \
 	{ "lxd-client-key", OPT_VALUE | OPTF_INPUT, "FILE", "client key (PEM) for --lxd-remote" }, \
 	{ "lxd-server-cert", OPT_VALUE | OPTF_INPUT, "FILE", "the remote server's certificate (PEM), pinned" }, \

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -246,6 +247,45 @@ static void add_lxd_error(struct strbuf *err, const char *what,
 		strbuf_addf(err, " [%ld]", env->error_code);
 }
 
+int lxd_find_socket(const char *given, struct strbuf *out, struct strbuf *err)
+{
+	const char *env = getenv("LXD_SOCKET"), *dir = getenv("LXD_DIR");
+	struct strbuf tried = STRBUF_INIT;
+	const char *places[] = { LXD_SNAP_SOCKET, LXD_DEFAULT_DIR "/unix.socket" };
+	struct stat st;
+	size_t i;
+
+	strbuf_reset(out);
+	/* named by the user: that one, or an error */
+	if ((given && *given) || (env && *env)) {
+		strbuf_addstr(out, given && *given ? given : env);
+		if (!stat(out->buf, &st) && S_ISSOCK(st.st_mode))
+			return 0;
+		strbuf_addf(err, "LXD is not running: no socket at %s (from %s)", out->buf,
+			    given && *given ? "--lxd-socket" : "LXD_SOCKET");
+		return -1;
+	}
+	if (dir && *dir) {
+		strbuf_addf(out, "%s/unix.socket", dir);
+		if (!stat(out->buf, &st) && S_ISSOCK(st.st_mode))
+			return 0;
+		strbuf_addf(&tried, "%s (LXD_DIR)", out->buf);
+	}
+	for (i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+		strbuf_reset(out);
+		strbuf_addstr(out, places[i]);
+		if (!stat(out->buf, &st) && S_ISSOCK(st.st_mode)) {
+			strbuf_release(&tried);
+			return 0;
+		}
+		strbuf_addf(&tried, "%s%s", tried.len ? ", " : "", places[i]);
+	}
+	strbuf_addf(err, "LXD is not running: no socket at %s (give --lxd-socket PATH, or "
+		    "start it: scripts/lxd-setup.sh, or snap install lxd)", tried.buf);
+	strbuf_release(&tried);
+	return -1;
+}
+
 int lxd_connect(struct lxd *lxd, const struct lxd_opts *opts, struct strbuf *err)
 {
 	struct http_client_opts ho;
@@ -278,17 +318,8 @@ int lxd_connect(struct lxd *lxd, const struct lxd_opts *opts, struct strbuf *err
 		ho.client_key = opts->client_key;
 		ho.ca_file = opts->server_cert;
 	} else {
-		const char *dir = getenv("LXD_DIR");
-		if (opts->socket_path && *opts->socket_path)
-			strbuf_addstr(&sock, opts->socket_path);
-		else
-			strbuf_addf(&sock, "%s/unix.socket",
-				    dir && *dir ? dir : LXD_DEFAULT_DIR);
-		if (access(sock.buf, F_OK)) {
-			strbuf_addf(err, "LXD is not running: no socket at %s "
-				    "(start it with scripts/lxd-setup.sh)", sock.buf);
+		if (lxd_find_socket(opts->socket_path, &sock, err))
 			goto out;
-		}
 		lxd->base = xstrdup("http://lxd");
 		ho.unix_socket = sock.buf;
 	}

@@ -1,8 +1,7 @@
 /*
  * lxd: the LXD adapter, a client of LXD's REST API on top of http.c.
  *
- * Connects over the local unix socket ($LXD_DIR/unix.socket, default
- * /var/lib/lxd/unix.socket) or over HTTPS to a remote server with a client
+ * Connects over the local unix socket (lxd_find_socket) or over HTTPS to a remote server with a client
  * certificate and the server's certificate pinned. Every reply is an
  * envelope (sync / async / error); async operations are waited on with
  * GET /1.0/operations/<id>/wait?timeout=N in a loop under an overall
@@ -23,6 +22,7 @@
 struct json_object;
 
 #define LXD_DEFAULT_DIR "/var/lib/lxd"
+#define LXD_SNAP_SOCKET "/var/snap/lxd/common/lxd/unix.socket"
 /* Config key prefix that marks the tool's containers (for gc). */
 #define LXD_LABEL_PREFIX "user.slurm-factory."
 
@@ -103,6 +103,15 @@ struct lxd {
 	unsigned long nr_requests;  /* for tests and measurements */
 	int ignore_signals;       /* set while cleaning up: waits run to the end */
 };
+
+/*
+ * The local daemon's socket, into `out`: `given` (--lxd-socket) or
+ * $LXD_SOCKET when set (that one or an error), else the first socket of
+ * $LXD_DIR/unix.socket, the snap's /var/snap/lxd/common/lxd/unix.socket
+ * (Ubuntu runners), Debian's /var/lib/lxd/unix.socket. -1 with `err`
+ * naming every place looked at.
+ */
+int lxd_find_socket(const char *given, struct strbuf *out, struct strbuf *err);
 
 /*
  * Connects and checks that the server answers and trusts us (GET /1.0:

@@ -281,6 +281,38 @@ static void live__image_check_command_passes(void **state)
 	strbuf_release(&out);
 }
 
+/*
+ * Ubuntu runners have LXD as a snap: its socket is at the snap's path. In
+ * a mount namespace of our own, /var is a fresh tmpfs (Debian's
+ * /var/lib/lxd is gone) with the daemon's socket bound at the snap's path:
+ * the tool finds it with no option and no LXD_DIR; and with nothing there,
+ * the error names every place it looked.
+ */
+static void live__socket_found_at_the_snap_path_with_no_option(void **state)
+{
+	struct strbuf out = STRBUF_INIT;
+	char *dir = t_mkdtemp("lxd-snap");
+
+	(void)state;
+	assert_int_equal(t_sh_capture(&out, "env -u LXD_DIR -u LXD_SOCKET unshare --mount sh -c '"
+				      "set -e; touch \"$1/sock\"; "
+				      "mount --bind /var/lib/lxd/unix.socket \"$1/sock\"; "
+				      "mount -t tmpfs sf-test /var; mkdir -p /var/snap/lxd/common/lxd; "
+				      "touch /var/snap/lxd/common/lxd/unix.socket; "
+				      "mount --bind \"$1/sock\" /var/snap/lxd/common/lxd/unix.socket; "
+				      "test ! -e /var/lib/lxd; "
+				      "\"$0\" image check %s --command true --quiet' '%s' '%s'",
+				      ALIAS, t_bin(), dir), 0);
+	strbuf_reset(&out);
+	assert_int_equal(t_sh_capture(&out, "env -u LXD_DIR -u LXD_SOCKET unshare --mount sh -c '"
+				      "mount -t tmpfs sf-test /var; \"$0\" gc' '%s'", t_bin()), 2);
+	assert_non_null(strstr(out.buf, "/var/snap/lxd/common/lxd/unix.socket"));
+	assert_non_null(strstr(out.buf, "/var/lib/lxd/unix.socket"));
+	t_rmtree(dir);
+	free(dir);
+	strbuf_release(&out);
+}
+
 static void live__https_with_a_trusted_client_certificate(void **state)
 {
 	char *dir = t_mkdtemp("lxd-tls");
@@ -350,6 +382,7 @@ int main(void)
 		cmocka_unit_test(live__launch_exec_files_disk_delete_over_the_socket),
 		cmocka_unit_test(live__sigterm_mid_exec_leaves_no_container),
 		cmocka_unit_test(live__image_check_command_passes),
+		cmocka_unit_test(live__socket_found_at_the_snap_path_with_no_option),
 		cmocka_unit_test(live__https_with_a_trusted_client_certificate),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
