@@ -149,10 +149,18 @@ run:
 	$(MAKE) --no-print-directory all
 	scripts/main-job.sh $(abspath $(BIN))
 
+# Everything the program reads at run time goes to $(PREFIX)/share/slurm-factory,
+# where it finds it relative to its own executable (../share/slurm-factory).
+DATA_FILES := recipes/build-slurm.sh recipes/smoke.sh recipes/build-packages.txt \
+              recipes/runtime-packages.txt
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/slurm-factory/recipes
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/slurm-factory
 	install -m 0644 docs/slurm-factory.1 $(DESTDIR)$(PREFIX)/share/man/man1/slurm-factory.1
+	for f in $(DATA_FILES); do \
+	  install -m 0644 $$f $(DESTDIR)$(PREFIX)/share/slurm-factory/$$f || exit 1; \
+	done
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -4,9 +4,10 @@
 #   1. LXD (started here if it is not running, and stopped again at the end);
 #   2. the real Slurm sources: Debian's slurm-wlm orig tarballs as a local git
 #      repository tagged with SchedMD's tag names (no internet here);
-#   3. the build and runtime images (debootstrap, offline; reused when unchanged);
-#   4. slurm-factory run: resolve, fetch, build (LXD), package, verify at 3
-#      random prefixes, smoke (a real cluster at each), publish to $OUT/published.
+#   3. slurm-factory run: resolve, fetch, images (the build and runtime images,
+#      made with debootstrap from the Debian mirror when missing), build (LXD),
+#      package, verify at 3 random prefixes, smoke (a real cluster at each),
+#      publish to $OUT/published.
 # Reports: $OUT/run.json and $OUT/run.xml (default OUT=./out).
 set -euo pipefail
 BIN=$(realpath "${1:?usage: main-job.sh path/to/slurm-factory}")
@@ -28,11 +29,6 @@ if ! scripts/lxd-setup.sh status >/dev/null 2>&1; then
 fi
 
 repo=$(scripts/slurm-sources.sh | tail -n 1)
-
-echo "== images (built once, reused while their inputs do not change)"
-"$BIN" image build --quiet
-"$BIN" image build --quiet --packages-file recipes/runtime-packages.txt --command \
-	'test -x /usr/sbin/munged && test -r /usr/share/lmod/lmod/init/bash && ! test -e /usr/bin/cc'
 
 echo "== slurm-factory run $SPEC"
 "$BIN" run "$SPEC" --repo "$repo" --to "$OUT/published" \

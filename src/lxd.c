@@ -614,6 +614,46 @@ int lxd_image_exists(struct lxd *lxd, const char *alias, int *exists,
 	return ret;
 }
 
+int lxd_image_property(struct lxd *lxd, const char *alias, const char *key,
+		       struct strbuf *value, struct strbuf *err)
+{
+	struct lxd_envelope env, img;
+	struct strbuf p = STRBUF_INIT;
+	struct raw_request rr;
+	struct json_object *props, *v;
+	const char *fp;
+	int ret = -1;
+
+	strbuf_reset(value);
+	lxd_envelope_init(&env);
+	lxd_envelope_init(&img);
+	if (get_alias(lxd, alias, &env, err))
+		goto out;
+	if (env.type != LXD_REPLY_SYNC || !(fp = get_str(env.metadata, "target"))) {
+		strbuf_addf(err, "no image '%s' in LXD", alias);
+		goto out;
+	}
+	strbuf_addf(&p, "/1.0/images/%s", fp);
+	memset(&rr, 0, sizeof(rr));
+	rr.method = "GET";
+	rr.path = p.buf;
+	if (call_envelope(lxd, &rr, &img, err))
+		goto out;
+	if (img.type != LXD_REPLY_SYNC) {
+		add_lxd_error(err, "reading an image", &img);
+		goto out;
+	}
+	if (img.metadata && json_object_object_get_ex(img.metadata, "properties", &props) &&
+	    json_object_object_get_ex(props, key, &v) && json_object_is_type(v, json_type_string))
+		strbuf_addstr(value, json_object_get_string(v));
+	ret = 0;
+out:
+	lxd_envelope_release(&env);
+	lxd_envelope_release(&img);
+	strbuf_release(&p);
+	return ret;
+}
+
 int lxd_image_import(struct lxd *lxd, const char *tarball, const char *alias,
 		     struct strbuf *err)
 {

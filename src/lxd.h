@@ -139,6 +139,13 @@ int lxd_wait(struct lxd *lxd, const char *id, double deadline,
 int lxd_image_exists(struct lxd *lxd, const char *alias, int *exists,
 		     struct strbuf *err);
 /* Uploads a unified tarball and points `alias` at it (replacing it). */
+/*
+ * The image property `key` of the image `alias` points at, into `value`
+ * ("" when the image has no such property). -1 with `err` when there is
+ * no such image or LXD does not answer.
+ */
+int lxd_image_property(struct lxd *lxd, const char *alias, const char *key,
+		       struct strbuf *value, struct strbuf *err);
 int lxd_image_import(struct lxd *lxd, const char *tarball, const char *alias,
 		     struct strbuf *err);
 /* Deletes the image `alias` points at; absent is not an error. */

@@ -69,6 +69,10 @@ void pipeline_release(struct pipeline *p)
 	source_ref_release(&p->src);
 	free(p->source_dir);
 	free(p->source_key);
+	free(p->images.build);
+	free(p->images.build_packages);
+	free(p->images.runtime);
+	free(p->images.runtime_packages);
 	free(b->key);
 	free(b->recipe_sha256);
 	free(b->image);
@@ -100,6 +104,7 @@ struct walk {
 	struct run *run;
 	const struct stage *cmd;
 	const struct stage *first, *last;     /* the range the command runs */
+	const struct stage *setup;            /* a setup row before the range it needs */
 	const struct walk_opts *wo;           /* run's options; NULL for other commands */
 	void *opts[MAX_STAGES];               /* parsed options, by row index */
 	const char *skipped[MAX_STAGES];      /* why a row in the range is not run */
@@ -114,6 +119,8 @@ static size_t row(const struct stage *s)
 /* The rows of the walk: the range, then for run the pipeline rows after it. */
 static int in_walk(const struct walk *w, const struct stage *s)
 {
+	if (s == w->setup)
+		return 1;
 	if (!(s->flags & STAGE_PIPELINE) || s < w->first)
 		return 0;
 	return s <= w->last || w->wo != NULL;
@@ -168,10 +175,19 @@ static int plan(struct walk *w, struct strbuf *err)
 	s = stage_find("verify");
 	if (cli_flag(&w->run->cli, "no-verify") && s >= w->first && s <= w->last)
 		w->skipped[row(s)] = "--no-verify";
+	/* a command that needs what a setup stage before its range prepares walks it first */
+	for (s = stages; s < w->first && !w->wo; s++) {
+		const struct stage *t;
+		if (!(s->flags & STAGE_SETUP))
+			continue;
+		for (t = w->first; t <= w->last && t->name; t++)
+			if ((t->flags & STAGE_NEEDS_SETUP) && !w->skipped[row(t)])
+				w->setup = s;
+	}
 	for (s = w->first; s->name; s++)
 		if (in_walk(w, s) && s > w->last)
 			w->skipped[row(s)] = "after --until";
-	for (s = w->first; s->name && s <= w->last; s++)
+	for (s = w->setup ? w->setup : w->first; s->name && s <= w->last; s++)
 		if (in_walk(w, s) && !w->skipped[row(s)])
 			w->total++;
 	take_args(w);
@@ -186,7 +202,7 @@ static int parse_all(struct walk *w, struct strbuf *err)
 {
 	const struct stage *s;
 
-	for (s = w->first; s->name && s <= w->last; s++) {
+	for (s = w->setup ? w->setup : w->first; s->name && s <= w->last; s++) {
 		if (!in_walk(w, s) || w->skipped[row(s)] || !s->parse)
 			continue;
 		if (s->parse(w->run, &w->opts[row(s)], err))
@@ -250,7 +266,7 @@ static enum outcome run_one(struct walk *w, const struct stage *s, size_t index,
 	if (w->total > 1)
 		ci_stage_begin(run->command, s->name, index, w->total, run->quiet);
 	if (s->run(run, w->opts[row(s)], &err)) {
-		if (w->first == w->last && !w->wo) {
+		if (s == w->cmd && !w->wo) {
 			strbuf_add(uerr, err.buf, err.len);
 			*usage = 1;
 			strbuf_release(&err);
@@ -291,7 +307,7 @@ static int walk(struct walk *w, struct strbuf *err)
 	size_t index = 0;
 	int usage = 0;
 
-	for (s = w->first; s->name; s++) {
+	for (s = w->setup ? w->setup : w->first; s->name; s++) {
 		const char *why;
 		enum outcome o;
 

@@ -2,8 +2,8 @@
  * The pipeline: what flows from stage to stage in one run, and the one
  * runner that walks the stage table for every command.
  *
- *   spec ─► resolve ─► src ─► fetch ─► source ─► build ─► build ─► package
- *                                                   (tree, or a cache hit)
+ *   spec ─► resolve ─► src ─► fetch ─► source ─► images ─► images ─► build
+ *     ─► build (tree, or a cache hit) ─► package
  *     ─► art ─► verify ─► smoke ─► publish ─► published
  *
  * Each field is filled by the stage named beside it and read by the stages
@@ -53,6 +53,12 @@ struct build_result {
 	char **lists;      /* "key=line\nline\n" lists for the manifest, NULL-terminated */
 };
 
+/* The LXD images the walk uses (images): aliases and package hashes. */
+struct pipeline_images {
+	char *build, *build_packages;       /* packages_sha256 of the build image */
+	char *runtime, *runtime_packages;
+};
+
 /* The packaged artifacts, where publish finds them. */
 struct artifacts {
 	char *dir;         /* the directory they are in */
@@ -79,6 +85,8 @@ struct pipeline {
 	char *source_key;            /* the commit, or sha256-<hex> of a --source tarball */
 	long long commit_time;       /* seconds, -1 when unknown */
 	int source_cached;           /* it was in the cache already (no transport) */
+	/* images */
+	struct pipeline_images images;
 	/* build */
 	struct build_result build;
 	int built;                   /* build is set */

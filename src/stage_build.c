@@ -23,13 +23,14 @@
 #include "clock.h"
 #include "crypto.h"
 #include "fsutil.h"
+#include "image.h"
 #include "ldso.h"
 #include "package.h"
 #include "signals.h"
 #include "stages.h"
 
 #define RECIPE_NAME "build-slurm.sh"
-#define KEY_FORMAT "slurm-factory-build/1"
+#define KEY_FORMAT "slurm-factory-build/2"
 /* the mtime of artifacts when neither SOURCE_DATE_EPOCH nor a commit time is known */
 #define FALLBACK_EPOCH 315532800LL
 
@@ -62,6 +63,7 @@ const struct opt build_opts[] = {
 struct build_opts {
 	const char *prefix, *backend, *image, *release, *cache;
 	struct strbuf recipe;         /* absolute path */
+	struct strbuf default_image;  /* the build image's alias when --image is not given */
 	char *recipes_dir;            /* owned */
 	char *const *cargs;
 	size_t nr_cargs;
@@ -81,6 +83,7 @@ int build_parse(const struct run *run, void **opts, struct strbuf *err)
 
 	*opts = o;
 	strbuf_init(&o->recipe);
+	strbuf_init(&o->default_image);
 	o->prefix = cli_get(&run->cli, "prefix");
 	if (!o->prefix)
 		o->prefix = SF_DEFAULT_PREFIX;
@@ -149,6 +152,14 @@ int build_parse(const struct run *run, void **opts, struct strbuf *err)
 	}
 	o->recipes_dir = xstrdup(o->recipe.buf);
 	*strrchr(o->recipes_dir, '/') = '\0';
+	if (!o->host && !o->image) {
+		struct image_spec spec;
+		int r = image_spec_default(run, IMAGE_BUILD, &spec, err);
+		strbuf_addstr(&o->default_image, spec.alias.buf);
+		image_spec_release(&spec);
+		if (r)
+			return -1;
+	}
 	backend_lxd_opts_from_cli(&run->cli, &o->lxd);
 	return run_cache_dir(run, &o->cache, err);
 }
@@ -160,6 +171,7 @@ void build_release(void *opts)
 	if (!o)
 		return;
 	strbuf_release(&o->recipe);
+	strbuf_release(&o->default_image);
 	free(o->recipes_dir);
 	free(o);
 }
@@ -176,21 +188,9 @@ static void cargs_lines(const struct build_opts *o, struct strbuf *out)
 }
 
 /* The image the recipe runs in: --image, the default image's alias, or "host". */
-static int image_of(const struct build_opts *o, struct strbuf *alias, struct strbuf *err)
+static void image_of(const struct build_opts *o, struct strbuf *alias)
 {
-	struct strbuf pkgfile = STRBUF_INIT;
-	int ret = 0;
-
-	if (o->host) {
-		strbuf_addstr(alias, "host");
-	} else if (o->image) {
-		strbuf_addstr(alias, o->image);
-	} else {
-		strbuf_addf(&pkgfile, "%s/build-packages.txt", o->recipes_dir);
-		ret = image_alias(o->release, pkgfile.buf, alias, NULL, err);
-	}
-	strbuf_release(&pkgfile);
-	return ret;
+	strbuf_addstr(alias, o->host ? "host" : o->image ? o->image : o->default_image.buf);
 }
 
 /*
@@ -206,16 +206,23 @@ static int compute_key(struct run *run, const struct build_opts *o, struct stage
 	struct check *c = stage_add_check(s, "inputs");
 	int ret = -1;
 
-	if (sha256_file(o->recipe.buf, recipe_sha, NULL, &e) || image_of(o, &alias, &e)) {
+	if (sha256_file(o->recipe.buf, recipe_sha, NULL, &e)) {
 		check_fail(c, OUTCOME_ERROR, "%s", e.buf);
 		goto out;
 	}
+	/* the image images made sure of, else the one the options name */
+	if (p->images.build && !o->host)
+		strbuf_addstr(&alias, p->images.build);
+	else
+		image_of(o, &alias);
 	b->epoch = o->have_epoch ? o->epoch : p->commit_time >= 0 ? p->commit_time :
 		   FALLBACK_EPOCH;
-	strbuf_addf(&text, KEY_FORMAT "\ncommit=%s\nrecipe=%s\nimage=%s\nprefix=%s\n"
-		    "gpu=%d\nminimal=%d\nformat=%s\nsource_date_epoch=%lld\nconfigure_args=\n",
-		    p->src.commit, recipe_sha, alias.buf, o->prefix, o->gpu, o->minimal,
-		    o->format == PACK_ZST ? "zst" : "gz", b->epoch);
+	/* the image's installed packages too: a rebuilt image with newer ones is a new key */
+	strbuf_addf(&text, KEY_FORMAT "\ncommit=%s\nrecipe=%s\nimage=%s\nimage_packages=%s\n"
+		    "prefix=%s\ngpu=%d\nminimal=%d\nformat=%s\nsource_date_epoch=%lld\n"
+		    "configure_args=\n", p->src.commit, recipe_sha, alias.buf,
+		    !o->host && p->images.build_packages ? p->images.build_packages : "",
+		    o->prefix, o->gpu, o->minimal, o->format == PACK_ZST ? "zst" : "gz", b->epoch);
 	cargs_lines(o, &text);
 	sha256_hex_of(text.buf, text.len, key);
 	key[32] = '\0';

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "fsutil.h"
+#include "image.h"
 #include "lxd.h"
 #include "proc.h"
 #include "signals.h"
@@ -25,12 +26,15 @@
 const struct opt image_opts[] = {
 	{ "release", OPT_VALUE, "NAME", "Debian release of the image (default bookworm)" },
 	{ "packages-file", OPT_VALUE | OPTF_INPUT, "FILE",
-	  "packages baked into the image (default recipes/build-packages.txt)" },
+	  "packages baked into the image (default: the installed recipes/build-packages.txt, "
+	  "or runtime-packages.txt with --kind runtime)" },
 	{ "mirror", OPT_VALUE, "URL", "Debian mirror for debootstrap (default: debootstrap's)" },
 	{ "image", OPT_VALUE, "ALIAS", "image check: the image (instead of ALIAS)" },
 	{ "command", OPT_VALUE, "CMD", "shell command the new or checked image must pass (default: tool check)" },
 	{ "timeout", OPT_VALUE, "SECONDS", "image check: limit for the command (default 600)" },
 	{ "force", OPT_FLAG, NULL, "image build: rebuild even if the alias exists" },
+	{ "kind", OPT_VALUE, "KIND", "image build: build (default: the build image) or runtime "
+	  "(the smoke stage's image: Lmod and munge, no compiler)" },
 	BACKEND_LXD_OPTS,
 	{ NULL, 0, NULL, NULL },
 };
@@ -50,7 +54,10 @@ static const char init_script[] =
 	"while :; do sleep 3600 & wait $!; done\n";
 
 /* Bumped when the way the image is made changes. */
-#define IMAGE_FORMAT "1"
+#define IMAGE_FORMAT "2"
+/* What a new runtime image must pass: Lmod and munged there, no compiler. */
+#define RUNTIME_CHECK "test -x /usr/sbin/munged && test -r /usr/share/lmod/lmod/init/bash " \
+	"&& ! test -e /usr/bin/cc"
 #define DEFAULT_CHECK "for t in sh timeout cc make pkg-config; do " \
 	"command -v $t >/dev/null || { echo missing: $t; exit 1; }; done; echo ok"
 
@@ -116,8 +123,14 @@ static int read_packages(const char *path, struct strbuf *list, struct strbuf *e
 	return 0;
 }
 
-int image_alias(const char *release, const char *pkgfile, struct strbuf *alias,
-		struct strbuf *pkgs, struct strbuf *err)
+/*
+ * The alias of an image of `kind` for Debian `release` and the package list
+ * `pkgfile`: "sf-<kind>-<release>-<hash of the inputs>", appended to
+ * `alias`. `pkgs` (may be NULL) gets the packages, comma-separated. -1 with
+ * `err` when the list cannot be read or holds a bad name.
+ */
+static int image_alias(enum image_kind kind, const char *release, const char *pkgfile,
+		       struct strbuf *alias, struct strbuf *pkgs, struct strbuf *err)
 {
 	struct strbuf list = STRBUF_INIT, inputs = STRBUF_INIT;
 	char hex[SHA256_HEX_SIZE];
@@ -133,7 +146,8 @@ int image_alias(const char *release, const char *pkgfile, struct strbuf *alias,
 		    pkgs->buf);
 	strbuf_addstr(&inputs, init_script);
 	sha256_hex_of(inputs.buf, inputs.len, hex);
-	strbuf_addf(alias, "sf-build-%s-%.16s", release, hex);
+	strbuf_addf(alias, "sf-%s-%s-%.16s", kind == IMAGE_RUNTIME ? "runtime" : "build",
+		    release, hex);
 	strbuf_release(&inputs);
 	strbuf_release(&list);
 	return 0;
@@ -201,159 +215,176 @@ out:
 	strbuf_release(&err);
 }
 
-static int image_build(struct run *run, struct stage_report *s, struct strbuf *uerr)
+int image_spec_default(const struct run *run, enum image_kind kind, struct image_spec *spec,
+		       struct strbuf *err)
 {
+	const char *beside = kind == IMAGE_RUNTIME ? cli_get(&run->cli, "script") :
+			     cli_get(&run->cli, "recipe");
+	const char *name = kind == IMAGE_RUNTIME ? "runtime-packages.txt" : "build-packages.txt";
 	const char *release = cli_get(&run->cli, "release");
-	const char *pkgfile = cli_get(&run->cli, "packages-file");
-	const char *mirror = cli_get(&run->cli, "mirror");
-	struct strbuf pkgs = STRBUF_INIT, alias = STRBUF_INIT, dir = STRBUF_INIT;
-	struct strbuf rootfs = STRBUF_INIT, tarball = STRBUF_INIT, log = STRBUF_INIT;
-	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT, meta = STRBUF_INIT;
-	struct strbuf include = STRBUF_INIT;
-	struct lxd_opts lo;
-	struct lxd lxd;
-	struct check *c;
-	int exists = 0, connected = 0, ret = 0;
-	double t;
+	char *real = beside ? realpath(beside, NULL) : NULL;
 
-	if (!release)
-		release = "bookworm";
-	if (!pkgfile)
-		pkgfile = "recipes/build-packages.txt";
-	if (strspn(release, "abcdefghijklmnopqrstuvwxyz") != strlen(release) || !*release) {
-		strbuf_addf(uerr, "'%s' is not a Debian release name", release);
-		ret = -1;
-		goto out;
+	memset(spec, 0, sizeof(*spec));
+	strbuf_init(&spec->pkgfile);
+	strbuf_init(&spec->alias);
+	spec->kind = kind;
+	spec->release = release ? release : SF_DEFAULT_RELEASE;
+	spec->mirror = cli_get(&run->cli, "mirror");
+	spec->check = kind == IMAGE_RUNTIME ? RUNTIME_CHECK : DEFAULT_CHECK;
+	/* the package list beside a --recipe/--script given, else the installed one */
+	if (real) {
+		strbuf_add(&spec->pkgfile, real, (size_t)(strrchr(real, '/') - real));
+		strbuf_addf(&spec->pkgfile, "/%s", name);
 	}
-	c = stage_add_check(s, "inputs");
-	if (image_alias(release, pkgfile, &alias, &pkgs, &err)) {
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		check_finish(c);
-		goto out;
-	}
-	check_set_message(c, "%s: %s", alias.buf, pkgs.buf);
-	check_finish(c);
-	stage_set_prop(s, "image", alias.buf);
-	stage_set_prop(s, "backend", "lxd");
-
-	c = stage_add_check(s, "lookup");
-	backend_lxd_opts_from_cli(&run->cli, &lo);
-	if (lxd_connect(&lxd, &lo, &err)) {
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		check_finish(c);
-		lxd_release(&lxd);
-		goto out;
-	}
-	connected = 1;
-	if (lxd_image_exists(&lxd, alias.buf, &exists, &err)) {
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		check_finish(c);
-		goto out;
-	}
-	if (exists && !cli_flag(&run->cli, "force")) {
-		check_set_message(c, "%s exists: reused", alias.buf);
-		check_finish(c);
-		goto check;
-	}
-	check_set_message(c, "%s %s: building", alias.buf, exists ? "rebuilt (--force)" : "absent");
-	check_finish(c);
-
-	{
-		const char *cache;
-		if (run_cache_dir(run, &cache, &err)) {
-			c = stage_add_check(s, "debootstrap");
-			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-			check_finish(c);
-			goto out;
+	free(real);
+	if (!fs_is_file(spec->pkgfile.buf)) {
+		struct strbuf rel = STRBUF_INIT;
+		strbuf_addf(&rel, "recipes/%s", name);
+		if (fs_data_file(rel.buf, &spec->pkgfile, err)) {
+			strbuf_release(&rel);
+			return -1;
 		}
-		strbuf_addstr(&dir, cache);
+		strbuf_release(&rel);
 	}
-	strbuf_addf(&dir, "/images/%s", alias.buf);
+	if (strspn(spec->release, "abcdefghijklmnopqrstuvwxyz") != strlen(spec->release) ||
+	    !*spec->release) {
+		strbuf_addf(err, "'%s' is not a Debian release name", spec->release);
+		return -1;
+	}
+	return image_alias(kind, spec->release, spec->pkgfile.buf, &spec->alias, NULL, err);
+}
+
+void image_spec_release(struct image_spec *spec)
+{
+	strbuf_release(&spec->pkgfile);
+	strbuf_release(&spec->alias);
+}
+
+/* The installed packages of a root file system, "name=version" lines, sorted. */
+static int installed_packages(const char *rootfs, struct strbuf *out, struct strbuf *err)
+{
+	struct strbuf admin = STRBUF_INIT;
+	struct proc_result pr;
+	int ret = -1;
+	char *argv[] = { "dpkg-query", NULL, "-W", "-f", "${Package}=${Version}\n", NULL };
+
+	strbuf_addf(&admin, "--admindir=%s/var/lib/dpkg", rootfs);
+	argv[1] = admin.buf;
+	proc_result_init(&pr);
+	if (proc_run(argv, NULL, &pr, err))
+		goto out;
+	if (!pr.exited || pr.status) {
+		strbuf_addstr(err, "dpkg-query: ");
+		proc_describe(&pr, err);
+		goto out;
+	}
+	strbuf_add(out, pr.out.buf, pr.out.len);
+	ret = 0;
+out:
+	proc_result_release(&pr);
+	strbuf_release(&admin);
+	return ret;
+}
+
+/*
+ * debootstrap → pack → import: a new image for `spec` under its alias.
+ * Its installed packages (name=version) are hashed into the image property
+ * packages_sha256, which builds are keyed on: an image rebuilt with newer
+ * packages gives new artifacts. Checks "debootstrap", "pack", "import".
+ */
+static int image_make(struct run *run, struct stage_report *s, const struct image_spec *spec,
+		      const char *pkgs, struct lxd *lxd)
+{
+	struct strbuf dir = STRBUF_INIT, rootfs = STRBUF_INIT, tarball = STRBUF_INIT,
+		      log = STRBUF_INIT, path = STRBUF_INIT, err = STRBUF_INIT,
+		      meta = STRBUF_INIT, include = STRBUF_INIT, list = STRBUF_INIT,
+		      mp = STRBUF_INIT;
+	char sha[SHA256_HEX_SIZE];
+	const char *cache;
+	struct check *c = stage_add_check(s, "debootstrap");
+	double t;
+	int ret = -1;
+
+	if (run_cache_dir(run, &cache, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		goto out;
+	}
+	strbuf_addf(&dir, "%s/images/%s", cache, spec->alias.buf);
 	strbuf_addf(&rootfs, "%s/rootfs", dir.buf);
 	strbuf_addf(&tarball, "%s.tar.gz", dir.buf);
 	strbuf_addf(&log, "%s.log", dir.buf);
-	{
-		char *rm[] = { "rm", "-rf", dir.buf, NULL };
-		c = stage_add_check(s, "debootstrap");
-		if (run_cmd(rm, 600, NULL, c, "cleaning the work directory") ||
-		    fs_mkdirs(dir.buf, &err)) {
-			if (err.len)
-				check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-			check_finish(c);
-			goto out;
-		}
+	if (fs_rmtree(dir.buf, &err) || fs_mkdirs(dir.buf, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		goto out;
 	}
-	strbuf_addf(&include, "--include=%s", pkgs.buf);
+	strbuf_addf(&include, "--include=%s", pkgs);
 	{
 		char *argv[] = { "debootstrap", "--variant=minbase", include.buf,
-				 (char *)release, rootfs.buf, (char *)mirror, NULL };
+				 (char *)spec->release, rootfs.buf, (char *)spec->mirror, NULL };
 		t = monotonic_now();
 		check_attach_log(c, log.buf);
-		if (run_cmd(argv, 3600, log.buf, c, "debootstrap")) {
-			check_finish(c);
+		if (!run->quiet)
+			fprintf(stderr, "image: building %s (debootstrap %s; log %s)\n",
+				spec->alias.buf, spec->release, log.buf);
+		if (run_cmd(argv, 3600, log.buf, c, "debootstrap"))
 			goto out;
-		}
-		check_set_message(c, "%s minbase + packages in %.0f s", release,
-				  monotonic_now() - t);
-		check_finish(c);
 	}
+	if (installed_packages(rootfs.buf, &list, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		goto out;
+	}
+	sha256_hex_of(list.buf, list.len, sha);
+	{
+		size_t n = 0, i;
+		for (i = 0; i < list.len; i++)
+			n += list.buf[i] == '\n';
+		check_set_message(c, "%s minbase + packages in %.0f s: %zu packages installed, "
+				  "sha256 %.16s", spec->release, monotonic_now() - t, n, sha);
+	}
+	check_finish(c);
 
 	c = stage_add_check(s, "pack");
 	t = monotonic_now();
 	strbuf_addf(&path, "%s/usr/sbin/init", rootfs.buf);
 	strbuf_addf(&meta, "architecture: x86_64\ncreation_date: %ld\nproperties:\n"
-		    "  description: slurm-factory build image %s\n  os: debian\n"
-		    "  release: %s\n", (long)time(NULL), alias.buf, release);
+		    "  description: slurm-factory %s image %s\n  os: debian\n"
+		    "  release: %s\n  packages_sha256: %s\n", (long)time(NULL),
+		    spec->kind == IMAGE_RUNTIME ? "runtime" : "build", spec->alias.buf,
+		    spec->release, sha);
+	strbuf_addf(&mp, "%s/metadata.yaml", dir.buf);
 	{
-		struct strbuf mp = STRBUF_INIT;
 		char *clean[] = { "find", rootfs.buf, "-path", "*/var/cache/apt/archives/*.deb",
 				  "-delete", NULL };
 		char *tar[] = { "tar", "--numeric-owner", "--xattrs", "-C", dir.buf, "-czf",
 				tarball.buf, "metadata.yaml", "rootfs", NULL };
-		strbuf_addf(&mp, "%s/metadata.yaml", dir.buf);
 		if (fs_put_file(path.buf, init_script, strlen(init_script), 0755, &err) ||
 		    fs_put_file(mp.buf, meta.buf, meta.len, 0644, &err)) {
 			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-			strbuf_release(&mp);
-			check_finish(c);
 			goto out;
 		}
-		strbuf_release(&mp);
 		if (run_cmd(clean, 600, NULL, c, "removing downloaded packages") ||
-		    run_cmd(tar, 3600, NULL, c, "tar")) {
-			check_finish(c);
+		    run_cmd(tar, 3600, NULL, c, "tar"))
 			goto out;
-		}
 	}
 	check_set_message(c, "%s in %.1f s", tarball.buf, monotonic_now() - t);
 	check_finish(c);
 
 	c = stage_add_check(s, "import");
 	t = monotonic_now();
-	if (lxd_image_import(&lxd, tarball.buf, alias.buf, &err)) {
+	if (lxd_image_import(lxd, tarball.buf, spec->alias.buf, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		check_finish(c);
 		goto out;
 	}
-	check_set_message(c, "%s imported in %.1f s", alias.buf, monotonic_now() - t);
-	check_finish(c);
-	{
-		char *rm[] = { "rm", "-rf", dir.buf, tarball.buf, NULL };
-		c = stage_add_check(s, "tidy");
-		run_cmd(rm, 600, NULL, c, "removing the work directory");
-		check_finish(c);
-	}
-check:
-	if (!signals_interrupted())
-		image_check(run, s, alias.buf, cli_get(&run->cli, "command") ?
-			    cli_get(&run->cli, "command") : DEFAULT_CHECK, 120);
-	if (!run->quiet)
-		printf("%s\n", alias.buf);
+	check_set_message(c, "%s imported in %.1f s", spec->alias.buf, monotonic_now() - t);
+	/* the package list stays, for what is grafted from the image */
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/images/%s.packages", cache, spec->alias.buf);
+	fs_put_file(path.buf, list.buf, list.len, 0644, &err);
+	ret = 0;
 out:
-	if (connected)
-		lxd_release(&lxd);
-	strbuf_release(&pkgs);
-	strbuf_release(&alias);
+	check_finish(c);
+	fs_rmtree(dir.buf, NULL);
+	unlink(tarball.buf);
 	strbuf_release(&dir);
 	strbuf_release(&rootfs);
 	strbuf_release(&tarball);
@@ -362,6 +393,116 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&meta);
 	strbuf_release(&include);
+	strbuf_release(&list);
+	strbuf_release(&mp);
+	return ret;
+}
+
+int image_ensure(struct run *run, struct stage_report *s, const struct image_spec *spec,
+		 struct lxd *lxd, unsigned flags, struct strbuf *packages_sha)
+{
+	struct strbuf pkgs = STRBUF_INIT, err = STRBUF_INIT, name = STRBUF_INIT;
+	const char *kind = spec->kind == IMAGE_RUNTIME ? "runtime" : "build";
+	struct check *c;
+	int exists = 0, ret = -1;
+
+	strbuf_addf(&name, "%s image", kind);
+	c = stage_add_check(s, name.buf);
+	if (read_packages(spec->pkgfile.buf, &pkgs, &err) ||
+	    lxd_image_exists(lxd, spec->alias.buf, &exists, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
+	if (exists && !(flags & IMAGE_FORCE)) {
+		check_set_message(c, "%s exists: reused", spec->alias.buf);
+		check_finish(c);
+	} else if (!(flags & IMAGE_BUILD_MISSING)) {
+		check_fail(c, OUTCOME_ERROR, "the %s image %s is missing (built from %s): build it "
+			   "with 'slurm-factory image build%s%s', or drop --no-image-build",
+			   kind, spec->alias.buf, spec->pkgfile.buf,
+			   spec->kind == IMAGE_RUNTIME ? " --packages-file " : "",
+			   spec->kind == IMAGE_RUNTIME ? spec->pkgfile.buf : "");
+		check_finish(c);
+		goto out;
+	} else {
+		check_set_message(c, "%s %s: building from %s", spec->alias.buf,
+				  exists ? "rebuilt (--force)" : "absent", spec->pkgfile.buf);
+		check_finish(c);
+		if (image_make(run, s, spec, pkgs.buf, lxd))
+			goto out;
+		if (!signals_interrupted())
+			image_check(run, s, spec->alias.buf, spec->check, 120);
+		if (s->nr_checks && s->checks[s->nr_checks - 1]->outcome != OUTCOME_PASS)
+			goto out;
+	}
+	strbuf_reset(&err);
+	if (lxd_image_property(lxd, spec->alias.buf, "packages_sha256", packages_sha, &err)) {
+		c = stage_add_check(s, name.buf);
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&pkgs);
+	strbuf_release(&err);
+	strbuf_release(&name);
+	return ret;
+}
+
+/* image build: the command. */
+static int image_build(struct run *run, struct stage_report *s, struct strbuf *uerr)
+{
+	struct image_spec spec;
+	struct strbuf err = STRBUF_INIT, sha = STRBUF_INIT;
+	const char *pkgfile = cli_get(&run->cli, "packages-file");
+	const char *check = cli_get(&run->cli, "command");
+	const char *kind = cli_get(&run->cli, "kind");
+	struct lxd_opts lo;
+	struct lxd lxd;
+	int ret = -1;
+
+	if (kind && strcmp(kind, "build") && strcmp(kind, "runtime")) {
+		strbuf_addf(uerr, "--kind '%s' is not build or runtime", kind);
+		return -1;
+	}
+	if (image_spec_default(run, kind && !strcmp(kind, "runtime") ? IMAGE_RUNTIME :
+			       IMAGE_BUILD, &spec, uerr))
+		goto out;
+	if (pkgfile) {
+		/* a list of our own: a runtime list makes a runtime image */
+		strbuf_reset(&spec.pkgfile);
+		strbuf_addstr(&spec.pkgfile, pkgfile);
+		strbuf_reset(&spec.alias);
+		if (image_alias(spec.kind, spec.release, pkgfile, &spec.alias, NULL, uerr))
+			goto out;
+	}
+	if (check)
+		spec.check = check;
+	ret = 0;
+	stage_set_prop(s, "image", spec.alias.buf);
+	stage_set_prop(s, "backend", "lxd");
+	backend_lxd_opts_from_cli(&run->cli, &lo);
+	if (lxd_connect(&lxd, &lo, &err)) {
+		struct check *c = stage_add_check(s, "lookup");
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_finish(c);
+		lxd_release(&lxd);
+		goto out;
+	}
+	if (!image_ensure(run, s, &spec, &lxd,
+			  IMAGE_BUILD_MISSING | (cli_flag(&run->cli, "force") ? IMAGE_FORCE : 0),
+			  &sha)) {
+		stage_set_prop(s, "packages_sha256", sha.buf);
+		if (!run->quiet)
+			printf("%s\n", spec.alias.buf);
+	}
+	lxd_release(&lxd);
+out:
+	image_spec_release(&spec);
+	strbuf_release(&err);
+	strbuf_release(&sha);
 	return ret;
 }
 

@@ -24,6 +24,7 @@
 #include "backend.h"
 #include "clock.h"
 #include "fsutil.h"
+#include "image.h"
 #include "modulefile.h"
 #include "signals.h"
 #include "stages.h"
@@ -55,6 +56,7 @@ struct smoke {
 	int have_backend;
 	const char *backend_kind;
 	const char *build_prefix;
+	const char *image;          /* the runtime image (lxd) */
 	char *version;              /* owned */
 	struct strbuf work;         /* the scratch directory */
 	struct strbuf tree;         /* the tree's current place */
@@ -451,20 +453,12 @@ int smoke_parse(const struct run *run, void **opts, struct strbuf *err)
 	if (s) {
 		strbuf_addstr(&o->image, s);
 	} else if (!strcmp(o->backend, "lxd")) {
-		/* the runtime image's alias, computed as 'image build' does:
-		 * from the package list beside the smoke script */
-		const char *release = cli_get(&run->cli, "release");
-		struct strbuf pkgs = STRBUF_INIT;
-		int r;
+		/* the runtime image's alias, computed as images and 'image build' do */
+		struct image_spec spec;
+		int r = image_spec_default(run, IMAGE_RUNTIME, &spec, err);
 
-		strbuf_add(&pkgs, o->script.buf, (size_t)(strrchr(o->script.buf, '/') - o->script.buf));
-		strbuf_addstr(&pkgs, "/runtime-packages.txt");
-		/* a --script elsewhere: the installed package list */
-		r = !fs_is_file(pkgs.buf) &&
-		    fs_data_file("recipes/runtime-packages.txt", &pkgs, err) ? -1 :
-		    image_alias(release ? release : SF_DEFAULT_RELEASE, pkgs.buf, &o->image, NULL,
-				err);
-		strbuf_release(&pkgs);
+		strbuf_addstr(&o->image, spec.alias.buf);
+		image_spec_release(&spec);
 		if (r)
 			return -1;
 	}
@@ -621,7 +615,7 @@ static int start_backend(struct smoke *sm, const struct smoke_opts *o)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.kind = o->backend;
 	cfg.lxd = o->lxd;
-	cfg.image = o->image.buf;
+	cfg.image = sm->image;
 	cfg.purpose = "smoke";
 	mount.source = sm->work.buf;
 	mount.path = sm->work.buf;
@@ -641,7 +635,7 @@ static int start_backend(struct smoke *sm, const struct smoke_opts *o)
 	}
 	if (!strcmp(o->backend, "lxd"))
 		check_set_message(c, "container %s from %s in %.2f s", sm->b.container,
-				  o->image.buf, monotonic_now() - t0);
+				  sm->image, monotonic_now() - t0);
 	else
 		check_set_message(c, "host: a private mount and pid namespace per prefix");
 	ret = 0;
@@ -706,6 +700,8 @@ int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
 	sm.backend_kind = o->backend;
 	sm.build_prefix = o->build_prefix ? o->build_prefix :
 			  p->built ? p->build.prefix : SF_DEFAULT_PREFIX;
+	/* the runtime image images made sure of, else the one the options name */
+	sm.image = p->images.runtime ? p->images.runtime : o->image.buf;
 	sm.s = report_add_stage(&run->report, "smoke");
 	stage_set_prop(sm.s, "backend", sm.backend_kind);
 	stage_set_prop(sm.s, "software-tarball", software);

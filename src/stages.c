@@ -25,17 +25,28 @@ const struct stage stages[] = {
 	  "sha256 instead.",
 	  fetch_opts, 0, 1, "resolve", NULL,
 	  fetch_parse, NULL, stage_fetch, fetch_print },
-	{ "build", STAGE_PIPELINE,
+	{ "images", STAGE_PIPELINE | STAGE_SETUP,
+	  "make sure the LXD build and runtime images exist (build them when missing)",
+	  "[--no-image-build] [options]",
+	  "The build image when build runs on the lxd backend, the runtime image\n"
+	  "when smoke does: looked up in LXD by their alias (a hash of their package\n"
+	  "list), and made with debootstrap from the Debian mirror when missing\n"
+	  "(--no-image-build: a missing image is an error). Builds are keyed on\n"
+	  "the packages the build image holds.",
+	  images_opts, 0, 0, NULL, NULL,
+	  images_parse, images_release, stage_images, NULL },
+	{ "build", STAGE_PIPELINE | STAGE_NEEDS_SETUP,
 	  "build a relocatable Slurm in a fresh container, package and verify it",
 	  "[--slurm-version SPEC] [--gpu] [--minimal] [--backend lxd|host] [options]",
-	  "Resolves and fetches SPEC (default " SF_DEFAULT_SPEC "), builds it with\n"
+	  "Resolves and fetches SPEC (default " SF_DEFAULT_SPEC "), makes the build\n"
+	  "image when it is missing, builds it with\n"
 	  "recipes/build-slurm.sh in an ephemeral LXD container from the build\n"
 	  "image (or on this machine with --backend host), makes the installed\n"
 	  "tree relocatable ($ORIGIN RPATHs, non-system libraries grafted into\n"
 	  "lib/), packs <cache>/builds/<version>/slurm-<version>-software.tar.gz\n"
 	  "and -module.tar.gz with SHA256SUMS and a manifest, and runs verify on\n"
 	  "the software tarball at 3 random prefixes (the stages resolve, fetch,\n"
-	  "build, package, verify; --no-verify stops after package). The\n"
+	  "images, build, package, verify; --no-verify stops after package). The\n"
 	  "artifacts are cached by (commit, recipe, image, options): an\n"
 	  "unchanged build is a cache hit that starts no container. ccache\n"
 	  "persists in <cache>/ccache.",
@@ -63,7 +74,7 @@ const struct stage stages[] = {
 	  "Nothing from the tarball is executed.",
 	  verify_opts, 0, (size_t)-1, NULL, NULL,
 	  verify_parse, verify_release, stage_verify, NULL },
-	{ "smoke", STAGE_PIPELINE | STAGE_GATE | STAGE_PATH_ARGS,
+	{ "smoke", STAGE_PIPELINE | STAGE_GATE | STAGE_PATH_ARGS | STAGE_NEEDS_SETUP,
 	  "run the relocated package: Lmod module + a real cluster at random prefixes",
 	  "SOFTWARE_TARBALL [MODULE_TARBALL] [--prefixes N] [--runtime-image ALIAS | "
 	  "--backend host]",
@@ -161,17 +172,24 @@ const struct opt *stage_options(const struct stage *s, struct opt **owned)
 	struct opt *all = NULL;
 	size_t nr = 0, alloc = 0;
 
+	int needs_setup = 0;
+
 	*owned = NULL;
 	stage_range(s, &first, &last);
-	if (first == last)
+	for (p = first; p <= last && p->name; p++)
+		needs_setup |= (p->flags & STAGE_NEEDS_SETUP) != 0;
+	if (first == last && !needs_setup)
 		return s->opts;
-	/* its own options, then each walked stage's; the first of a name wins */
+	/* its own options, a setup stage's it walks first, each walked stage's */
 	xgrow((void **)&all, &alloc, 1, sizeof(*all));
 	memset(all, 0, sizeof(*all));
 	add_opts(&all, &nr, &alloc, s->opts);
+	for (p = stages; p < first && needs_setup; p++)
+		if (p->flags & STAGE_SETUP)
+			add_opts(&all, &nr, &alloc, p->opts);
 	for (p = first; p <= last && p->name; p++)
 		if (p != s)
-		add_opts(&all, &nr, &alloc, p->opts);
+			add_opts(&all, &nr, &alloc, p->opts);
 	*owned = all;
 	return all;
 }

@@ -56,6 +56,9 @@ enum stage_flag {
 	STAGE_PUBLISHES = 4,     /* sends the artifacts out: only after every gate passed */
 	STAGE_SPEC_ARG = 8,      /* its positional argument is the version spec */
 	STAGE_PATH_ARGS = 16,    /* its positional arguments are input files/directories */
+	STAGE_SETUP = 32,        /* prepares for later stages (images): walked first by a
+				  * command that walks a STAGE_NEEDS_SETUP stage */
+	STAGE_NEEDS_SETUP = 64,  /* runs in what a setup stage prepares (build, smoke) */
 };
 
 struct stage {
@@ -111,6 +114,7 @@ void stage_range(const struct stage *s, const struct stage **first,
 
 STAGE_DECLARE(resolve)
 STAGE_DECLARE(fetch)
+STAGE_DECLARE(images)
 STAGE_DECLARE(build)
 STAGE_DECLARE(package)
 STAGE_DECLARE(verify)
@@ -124,20 +128,13 @@ extern const struct opt run_opts[];
 int run_parse(const struct run *run, void **opts, struct strbuf *err);
 void build_release(void *opts);
 void verify_release(void *opts);
+void images_release(void *opts);
 void smoke_release(void *opts);
 void resolve_print(const struct run *run);
 void fetch_print(const struct run *run);
 void run_print(const struct run *run);
 void package_print(const struct run *run);
 
-/*
- * The build image's alias for Debian `release` and the package list
- * `pkgfile`: "sf-build-<release>-<hash of the inputs>", appended to `alias`.
- * `pkgs` (may be NULL) gets the packages, comma-separated. -1 with `err`
- * when the list cannot be read or holds a bad name.
- */
-int image_alias(const char *release, const char *pkgfile, struct strbuf *alias,
-		struct strbuf *pkgs, struct strbuf *err);
 
 /* The cache directory, or -1 with `err` when there is none. */
 int run_cache_dir(const struct run *run, const char **dir, struct strbuf *err);

@@ -14,15 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * The action and the GitLab job build the tool with make: not with the
- * variables of the make running this test. check-asan's command-line BUILD,
- * CC, CFLAGS and LDFLAGS reach the environment of everything it runs, not
- * only MAKEFLAGS.
- */
-#define CLEAN_MAKE_ENV "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES " \
-	"-u BUILD -u CC -u CFLAGS -u LDFLAGS "
-
 static char *npm_bin(const char *name)
 {
 	char *p = xasprintf("%s/tests/node_modules/.bin/%s", t_srcdir(), name);

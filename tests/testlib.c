@@ -277,7 +277,7 @@ int t_image_build(const char *args, struct strbuf *alias)
 		strbuf_setlen(&out, out.len - 1);
 	nl = strrchr(out.buf, '\n');
 	nl = nl ? nl + 1 : out.buf;
-	if (strncmp(nl, "sf-build-", 9))
+	if (strncmp(nl, "sf-build-", 9) && strncmp(nl, "sf-runtime-", 11))
 		goto out;
 	strbuf_addstr(alias, nl);
 	ret = 0;
@@ -299,7 +299,5 @@ char *t_build_image(void)
 
 int t_runtime_image(struct strbuf *alias)
 {
-	return t_image_build("--packages-file recipes/runtime-packages.txt --command "
-			     "'test -x /usr/sbin/munged && test -r /usr/share/lmod/lmod/init/bash "
-			     "&& ! test -e /usr/bin/cc'", alias);
+	return t_image_build("--kind runtime", alias);
 }

@@ -28,6 +28,15 @@ int t_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runs a shell command and captures stdout+stderr; returns its exit code. */
 int t_sh_capture(struct strbuf *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * A make run by a test (the action's, the GitLab job's, make install) must
+ * not inherit the variables of the make running the test: check-asan's
+ * command-line BUILD, CC, CFLAGS and LDFLAGS reach the environment of
+ * everything it runs, not only MAKEFLAGS.
+ */
+#define CLEAN_MAKE_ENV "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES " \
+	"-u BUILD -u CC -u CFLAGS -u LDFLAGS "
+
 /* The slurm-factory binary under test ($SF_BIN). */
 const char *t_bin(void);
 /* ../shared, as the Makefile passes it ($SF_SHARED). */

@@ -1,0 +1,141 @@
+/*
+ * images: the LXD images the rest of the walk needs, there before it needs
+ * them. The build image when build runs on the lxd backend, the runtime
+ * image when smoke does; a missing one is made (debootstrap, offline from
+ * the Debian mirror) unless --no-image-build; one named with --image or
+ * --runtime-image is only looked up. Fills run->pipe.images: the aliases,
+ * and the build image's packages_sha256 that build keys its cache on.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "image.h"
+#include "lxd.h"
+#include "signals.h"
+#include "stages.h"
+
+const struct opt images_opts[] = {
+	{ "no-image-build", OPT_FLAG, NULL, "use the LXD images as they are: a missing one is an "
+	  "error, not built (for those who manage their images)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+struct images_opts {
+	int need_build, need_runtime;     /* which images the walk uses */
+	struct image_spec build, runtime;
+	const char *build_given, *runtime_given;   /* --image, --runtime-image */
+	unsigned flags;
+	struct lxd_opts lxd;
+};
+
+static int lxd_backend(const struct run *run)
+{
+	const char *b = cli_get(&run->cli, "backend");
+
+	return !b || !strcmp(b, "lxd");
+}
+
+void images_release(void *opts)
+{
+	struct images_opts *o = opts;
+
+	if (!o)
+		return;
+	image_spec_release(&o->build);
+	image_spec_release(&o->runtime);
+	free(o);
+}
+
+int images_parse(const struct run *run, void **opts, struct strbuf *err)
+{
+	struct images_opts *o = xcalloc(1, sizeof(*o));
+	int alone;
+
+	*opts = o;
+	strbuf_init(&o->build.pkgfile);
+	strbuf_init(&o->build.alias);
+	strbuf_init(&o->runtime.pkgfile);
+	strbuf_init(&o->runtime.alias);
+	/* `images` alone: both; else those the walk's later stages use */
+	alone = run->walk_first && run->walk_first == run->walk_last;
+
+	o->need_build = (alone || run_walks(run, "build")) && lxd_backend(run);
+	o->need_runtime = (alone || run_walks(run, "smoke")) && lxd_backend(run);
+	o->build_given = cli_get(&run->cli, "image");
+	o->runtime_given = cli_get(&run->cli, "runtime-image");
+	o->flags = cli_flag(&run->cli, "no-image-build") ? 0 : IMAGE_BUILD_MISSING;
+	backend_lxd_opts_from_cli(&run->cli, &o->lxd);
+	if (o->need_build && image_spec_default(run, IMAGE_BUILD, &o->build, err))
+		return -1;
+	if (o->need_runtime && image_spec_default(run, IMAGE_RUNTIME, &o->runtime, err))
+		return -1;
+	return 0;
+}
+
+/* One image: the given alias looked up, else the default one made if missing. */
+static int one_image(struct run *run, struct stage_report *s, struct lxd *lxd,
+		     struct image_spec *spec, const char *given, unsigned flags,
+		     char **alias, char **packages)
+{
+	struct strbuf sha = STRBUF_INIT;
+	int ret;
+
+	if (given) {
+		strbuf_reset(&spec->alias);
+		strbuf_addstr(&spec->alias, given);
+		flags = 0;          /* an image the user names is theirs: never made here */
+	}
+	ret = image_ensure(run, s, spec, lxd, flags, &sha);
+	if (!ret) {
+		*alias = xstrdup(spec->alias.buf);
+		*packages = strbuf_detach(&sha);
+	}
+	strbuf_release(&sha);
+	return ret;
+}
+
+int stage_images(struct run *run, const void *opts, struct strbuf *err)
+{
+	struct images_opts *o = (struct images_opts *)opts;
+	struct pipeline_images *im = &run->pipe.images;
+	struct stage_report *s = report_add_stage(&run->report, "images");
+	struct strbuf e = STRBUF_INIT;
+	struct lxd lxd;
+	int connected = 0;
+
+	(void)err;
+	if (!o->need_build && !o->need_runtime) {
+		stage_skip(s, "no stage of this run uses an LXD image (host backend, or no "
+			   "build or smoke)");
+		return 0;
+	}
+	if (lxd_connect(&lxd, &o->lxd, &e)) {
+		struct check *c = stage_add_check(s, "lxd");
+		check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+		check_finish(c);
+		lxd_release(&lxd);
+		goto out;
+	}
+	connected = 1;
+	if (o->need_build &&
+	    one_image(run, s, &lxd, &o->build, o->build_given, o->flags, &im->build,
+		      &im->build_packages))
+		goto out;
+	if (o->need_runtime && !signals_interrupted())
+		one_image(run, s, &lxd, &o->runtime, o->runtime_given, o->flags, &im->runtime,
+			  &im->runtime_packages);
+	if (im->build)
+		stage_set_prop(s, "build_image", im->build);
+	if (im->runtime)
+		stage_set_prop(s, "runtime_image", im->runtime);
+out:
+	if (connected)
+		lxd_release(&lxd);
+	if (signals_interrupted())
+		s->interrupted = 1;
+	stage_finish(s);
+	strbuf_release(&e);
+	return 0;
+}
