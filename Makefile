@@ -54,12 +54,18 @@ SRCS      := $(sort $(wildcard src/*.c))
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
-TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+# The CI front door runs last: its jobs reuse the compiler cache the
+# pipeline tests warmed, and it deletes and remakes the LXD images.
+TEST_LAST := $(BUILD)/tests/test_ci_templates
+TESTS     := $(filter-out $(TEST_LAST),$(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)) $(TEST_LAST)
 BIN       := $(BUILD)/slurm-factory
 
-.PHONY: all check check-unit check-asan lint bench install clean setup run fuzz fuzz-smoke \
-	fuzz-build fuzz-bins
+.PHONY: all tests check check-unit check-asan lint bench install clean setup run fuzz \
+	fuzz-smoke fuzz-build fuzz-bins
 all: $(BIN)
+
+# the test executables, without running them
+tests: $(BIN) $(TESTS)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)

@@ -11,7 +11,7 @@ test_pkgs="libcmocka-dev libxml2-utils python3-jsonschema pax-utils binutils
  dpkg-dev clang valgrind cppcheck shellcheck file libxml2-dev zlib1g-dev
  lmod munge libmunge-dev patchelf iproute2 util-linux
  nginx-light python3-botocore s3cmd curl python3-yaml rsync
- libclang-rt-14-dev tcl lua5.3 bsdextrautils groff-base man-db bc"
+ libclang-rt-14-dev tcl lua5.3 bsdextrautils groff-base man-db bc sudo"
 
 want=$build_pkgs
 [ "${1:-}" = "--test" ] && want="$want $test_pkgs"

@@ -260,11 +260,52 @@ static int lxd_backend_pull(struct backend *b, const char *path, const char *loc
 	return lxd_file_pull(&b->lxd, b->container, path, local, err);
 }
 
+/*
+ * Hands what the (privileged) container wrote into this machine's
+ * directories back to the user running the tool: a non-root user gets back
+ * files root owns otherwise, which it could then not move or remove.
+ */
+static int give_back(struct backend *b, struct strbuf *err)
+{
+	struct strbuf owner = STRBUF_INIT;
+	struct backend_result res;
+	struct backend_cmd cmd;
+	char **argv;
+	size_t i, n = 0;
+	int ret = 0;
+
+	if (geteuid() == 0 || !b->container || !b->connected)
+		return 0;
+	argv = xcalloc(b->cfg.nr_mounts + 6, sizeof(*argv));
+	strbuf_addf(&owner, "%ld:%ld", (long)geteuid(), (long)getegid());
+	argv[n++] = "chown";
+	argv[n++] = "-R";
+	argv[n++] = "--no-dereference";
+	argv[n++] = owner.buf;
+	argv[n++] = "--";
+	for (i = 0; i < b->cfg.nr_mounts; i++)
+		if (!b->cfg.mounts[i].readonly)
+			argv[n++] = (char *)b->cfg.mounts[i].path;
+	backend_result_init(&res);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.argv = argv;
+	cmd.timeout = 600;
+	if (n > 5 && (lxd_backend_exec(b, &cmd, &res, err) || res.exit_code)) {
+		strbuf_addf(err, "%schown of the container's output to %s failed: %.200s",
+			    err->len ? "; " : "", owner.buf, res.errout.buf);
+		ret = -1;
+	}
+	backend_result_release(&res);
+	strbuf_release(&owner);
+	free(argv);
+	return ret;
+}
+
 static int lxd_cleanup(struct backend *b, struct strbuf *err)
 {
 	struct strbuf m = STRBUF_INIT;
 	size_t i, kept = 0;
-	int ret = 0;
+	int ret = give_back(b, err);
 
 	for (i = 0; i < b->nr_created; i++) {
 		strbuf_reset(&m);

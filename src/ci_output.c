@@ -358,7 +358,7 @@ void ci_results(const struct report *r, const struct ci_values *v,
 		{ "stopped_by", v->stopped_by },
 	};
 	struct strbuf sb = STRBUF_INIT, key = STRBUF_INIT;
-	size_t i, k;
+	size_t i, k, sev[3] = { 0, 0, 0 }, st, c;
 
 	strbuf_addf(&sb, "%d", r->exit_code);
 	/*
@@ -383,6 +383,17 @@ void ci_results(const struct report *r, const struct ci_values *v,
 		}
 		add_line(out, key.buf, vals[k].value, multiline);
 	}
+	/* the findings of every check, by severity: what a gate counts */
+	for (st = 0; st < r->nr_stages; st++)
+		for (c = 0; c < r->stages[st]->nr_checks; c++)
+			for (i = 0; i < 3; i++)
+				sev[i] += r->stages[st]->checks[c]->nr_by_severity[i];
+	strbuf_reset(&sb);
+	strbuf_addf(&sb, "%zu", sev[SEV_ERROR]);
+	add_line(out, multiline ? "errors" : CI_RESULT_PREFIX "ERRORS", sb.buf, 0);
+	strbuf_reset(&sb);
+	strbuf_addf(&sb, "%zu", sev[SEV_WARNING]);
+	add_line(out, multiline ? "warnings" : CI_RESULT_PREFIX "WARNINGS", sb.buf, 0);
 	if (paths) {
 		add_line(out, multiline ? "report-json" : CI_RESULT_PREFIX "REPORT_JSON",
 			 paths->json, 0);

@@ -651,3 +651,40 @@ int fs_same_file(const char *a, const char *b)
 	free(rb);
 	return same;
 }
+
+int fs_read_small(const char *path, size_t max, struct strbuf *out, struct strbuf *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	char buf[4096];
+	ssize_t n;
+	size_t total = 0;
+	int ret = -1;
+
+	if (fd < 0) {
+		strbuf_addf(err, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		strbuf_addf(err, "%s is not a regular file", path);
+		goto out;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			strbuf_addf(err, "cannot read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		total += (size_t)n;
+		if (total > max) {
+			strbuf_addf(err, "%s is larger than %zu bytes", path, max);
+			goto out;
+		}
+		strbuf_add(out, buf, (size_t)n);
+	}
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}

@@ -129,4 +129,10 @@ int fs_check_input(const char *path, struct strbuf *err);
  */
 int fs_same_file(const char *a, const char *b);
 
+/*
+ * Appends the regular file `path` (not through a symlink) to `out`: -1 with
+ * `err` when it is missing, not a regular file or over `max` bytes.
+ */
+int fs_read_small(const char *path, size_t max, struct strbuf *out, struct strbuf *err);
+
 #endif

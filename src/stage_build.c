@@ -53,6 +53,8 @@ const struct opt build_opts[] = {
 	{ "source-date-epoch", OPT_VALUE, "SECONDS",
 	  "mtime in the tarballs (default $SOURCE_DATE_EPOCH, else the commit's time)" },
 	{ "no-cache", OPT_FLAG, NULL, "rebuild even when the artifacts are cached" },
+	{ "ccache-dir", OPT_VALUE, "DIR", "the compiler cache, shared by builds (default "
+	  "<cache-dir>/ccache; a runner's persistent volume, say)" },
 	{ "no-verify", OPT_FLAG, NULL, "do not run the verify gate on the result" },
 	{ "verify", OPT_FLAG, NULL, "run the verify gate (the default; for compatibility)" },
 	{ "build-timeout", OPT_VALUE, "SECONDS", "limit for the recipe (default 14400)" },
@@ -62,6 +64,7 @@ const struct opt build_opts[] = {
 
 struct build_opts {
 	const char *prefix, *backend, *image, *release, *cache;
+	const char *ccache;           /* --ccache-dir, or NULL */
 	struct strbuf recipe;         /* absolute path */
 	struct strbuf default_image;  /* the build image's alias when --image is not given */
 	char *recipes_dir;            /* owned */
@@ -121,6 +124,11 @@ int build_parse(const struct run *run, void **opts, struct strbuf *err)
 		return -1;
 	}
 	o->no_cache = cli_flag(&run->cli, "no-cache");
+	o->ccache = cli_get(&run->cli, "ccache-dir");
+	if (o->ccache && o->ccache[0] != '/') {
+		strbuf_addf(err, "--ccache-dir '%s' must be an absolute path", o->ccache);
+		return -1;
+	}
 	if (cli_flag(&run->cli, "no-verify") && cli_flag(&run->cli, "verify")) {
 		strbuf_addstr(err, "--verify and --no-verify exclude each other");
 		return -1;
@@ -476,7 +484,10 @@ static int run_recipe(struct run *run, const struct build_opts *o, struct stage_
 
 	backend_result_init(&res);
 	strbuf_addf(&out, "%s/out", work);
-	strbuf_addf(&ccache, "%s/ccache", o->cache);
+	if (o->ccache)
+		strbuf_addstr(&ccache, o->ccache);
+	else
+		strbuf_addf(&ccache, "%s/ccache", o->cache);
 	strbuf_addf(&cfgcache, "%s/configure-cache", o->cache);
 	strbuf_addf(&hostbuild, "%s/work/host-build", o->cache);
 	if (fs_mkdirs(out.buf, &err) || fs_mkdirs(ccache.buf, &err) ||

@@ -61,33 +61,73 @@ static const char init_script[] =
 #define DEFAULT_CHECK "for t in sh timeout cc make pkg-config; do " \
 	"command -v $t >/dev/null || { echo missing: $t; exit 1; }; done; echo ok"
 
-static int run_cmd(char *const argv[], double timeout, const char *log,
+/*
+ * Runs argv; with ROOT, as root: itself when this process is root, else
+ * through "sudo -n" (the only commands of an image build that need root:
+ * debootstrap, and writing, packing and removing the root file system it
+ * made). Fails the check with what to do when sudo asks for a password.
+ */
+#define ROOT 1
+static int run_cmd(char *const argv[], int root, double timeout, const char *log,
 		   struct check *c, const char *what)
 {
 	struct proc_opts po;
 	struct proc_result pr;
 	struct strbuf err = STRBUF_INIT, d = STRBUF_INIT;
-	int ret = -1;
+	char **av = NULL;
+	size_t n = 0, i;
+	int sudo = root && geteuid() != 0, ret = -1;
 
+	while (argv[n])
+		n++;
+	av = xcalloc(n + 4, sizeof(*av));
+	i = 0;
+	if (sudo) {
+		av[i++] = "sudo";
+		av[i++] = "-n";
+		av[i++] = "--";
+	}
+	memcpy(av + i, argv, (n + 1) * sizeof(*av));
 	memset(&po, 0, sizeof(po));
 	po.timeout = timeout;
 	po.log_path = log;
 	proc_result_init(&pr);
-	if (proc_run(argv, &po, &pr, &err)) {
+	if (proc_run(av, &po, &pr, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s: %s", what, err.buf);
 		goto out;
 	}
 	if (!pr.exited || pr.status) {
 		proc_describe(&pr, &d);
+		if (sudo)
+			strbuf_addstr(&d, " (run through 'sudo -n': making an image needs root; "
+				      "run the tool as root or give this user passwordless sudo)");
 		check_fail(c, OUTCOME_ERROR, "%s: %s", what, d.buf);
 		strbuf_add(&c->details, pr.out.buf, pr.out.len);
 		goto out;
 	}
 	ret = 0;
 out:
+	free(av);
 	proc_result_release(&pr);
 	strbuf_release(&err);
 	strbuf_release(&d);
+	return ret;
+}
+
+/* Removes an image work directory, whose root file system root owns. */
+static int remove_work(const char *dir, struct check *c)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *argv[] = { "rm", "-rf", "--one-file-system", "--", (char *)dir, NULL };
+	int ret = 0;
+
+	if (geteuid() != 0)
+		return run_cmd(argv, ROOT, 600, NULL, c, "removing the image work directory");
+	if (fs_rmtree(dir, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		ret = -1;
+	}
+	strbuf_release(&err);
 	return ret;
 }
 
@@ -298,7 +338,7 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 	struct strbuf dir = STRBUF_INIT, rootfs = STRBUF_INIT, tarball = STRBUF_INIT,
 		      log = STRBUF_INIT, path = STRBUF_INIT, err = STRBUF_INIT,
 		      meta = STRBUF_INIT, include = STRBUF_INIT, list = STRBUF_INIT,
-		      mp = STRBUF_INIT;
+		      mp = STRBUF_INIT, init = STRBUF_INIT, export = STRBUF_INIT;
 	char sha[SHA256_HEX_SIZE];
 	const char *cache;
 	struct check *c = stage_add_check(s, "debootstrap");
@@ -311,9 +351,12 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 	}
 	strbuf_addf(&dir, "%s/images/%s", cache, spec->alias.buf);
 	strbuf_addf(&rootfs, "%s/rootfs", dir.buf);
-	strbuf_addf(&tarball, "%s.tar.gz", dir.buf);
+	strbuf_addf(&tarball, "%s/image.tar.gz", dir.buf);
+	strbuf_addf(&export, "%s.tar.gz", dir.buf);
 	strbuf_addf(&log, "%s.log", dir.buf);
-	if (fs_rmtree(dir.buf, &err) || fs_mkdirs(dir.buf, &err)) {
+	if (remove_work(dir.buf, c))
+		goto out;
+	if (fs_mkdirs(dir.buf, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		goto out;
 	}
@@ -326,7 +369,7 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 		if (!run->quiet)
 			fprintf(stderr, "image: building %s (debootstrap %s; log %s)\n",
 				spec->alias.buf, spec->release, log.buf);
-		if (run_cmd(argv, 3600, log.buf, c, "debootstrap"))
+		if (run_cmd(argv, ROOT, 3600, log.buf, c, "debootstrap"))
 			goto out;
 	}
 	if (installed_packages(rootfs.buf, &list, &err)) {
@@ -345,7 +388,8 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 
 	c = stage_add_check(s, "pack");
 	t = monotonic_now();
-	strbuf_addf(&path, "%s/usr/sbin/init", rootfs.buf);
+	strbuf_addf(&path, "%s/init", dir.buf);
+	strbuf_addf(&init, "%s/usr/sbin/init", rootfs.buf);
 	strbuf_addf(&meta, "architecture: x86_64\ncreation_date: %ld\nproperties:\n"
 		    "  description: slurm-factory %s image %s\n  os: debian\n"
 		    "  release: %s\n  packages_sha256: %s\n", (long)time(NULL),
@@ -353,6 +397,9 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 		    spec->release, sha);
 	strbuf_addf(&mp, "%s/metadata.yaml", dir.buf);
 	{
+		/* install(1) unlinks what is there first: a link is replaced, not followed */
+		char *put_init[] = { "install", "-m", "0755", "-o", "0", "-g", "0", path.buf,
+				     init.buf, NULL };
 		char *clean[] = { "find", rootfs.buf, "-path", "*/var/cache/apt/archives/*.deb",
 				  "-delete", NULL };
 		char *tar[] = { "tar", "--numeric-owner", "--xattrs", "-C", dir.buf, "-czf",
@@ -362,8 +409,9 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 			goto out;
 		}
-		if (run_cmd(clean, 600, NULL, c, "removing downloaded packages") ||
-		    run_cmd(tar, 3600, NULL, c, "tar"))
+		if (run_cmd(put_init, ROOT, 60, NULL, c, "installing the init script") ||
+		    run_cmd(clean, ROOT, 600, NULL, c, "removing downloaded packages") ||
+		    run_cmd(tar, ROOT, 3600, NULL, c, "tar"))
 			goto out;
 	}
 	check_set_message(c, "%s in %.1f s", tarball.buf, monotonic_now() - t);
@@ -376,14 +424,39 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 		goto out;
 	}
 	check_set_message(c, "%s imported in %.1f s", spec->alias.buf, monotonic_now() - t);
-	/* the package list stays, for what is grafted from the image */
+	/*
+	 * The package list stays, for what is grafted from the image; the
+	 * tarball too, as the export a fresh LXD (a new CI runner with the
+	 * cache restored) imports instead of running debootstrap again.
+	 */
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/images/%s.packages", cache, spec->alias.buf);
-	fs_put_file(path.buf, list.buf, list.len, 0644, &err);
+	if (fs_put_file(path.buf, list.buf, list.len, 0644, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		goto out;
+	}
+	if (rename(tarball.buf, export.buf)) {
+		check_fail(c, OUTCOME_ERROR, "cannot keep the image export %s: %s", export.buf,
+			   strerror(errno));
+		goto out;
+	}
+	if (geteuid() != 0) {
+		/* tar ran as root: the user's cache holds only the user's files */
+		char owner[64];
+		char *chown[] = { "chown", owner, "--", export.buf, NULL };
+		snprintf(owner, sizeof(owner), "%ld:%ld", (long)geteuid(), (long)getegid());
+		if (run_cmd(chown, ROOT, 60, NULL, c, "chown of the image export"))
+			goto out;
+	}
 	ret = 0;
 out:
 	check_finish(c);
-	fs_rmtree(dir.buf, NULL);
+	if (dir.len) {
+		struct check *rm = stage_add_check(s, "remove work directory");
+		if (!remove_work(dir.buf, rm))
+			check_set_message(rm, "%s removed", dir.buf);
+		check_finish(rm);
+	}
 	unlink(tarball.buf);
 	strbuf_release(&dir);
 	strbuf_release(&rootfs);
@@ -395,6 +468,43 @@ out:
 	strbuf_release(&include);
 	strbuf_release(&list);
 	strbuf_release(&mp);
+	strbuf_release(&init);
+	strbuf_release(&export);
+	return ret;
+}
+
+/*
+ * A missing image from its export <cache>/images/<alias>.tar.gz (kept by
+ * the build that made it, restored with the cache on a new runner): 0 with
+ * the check's message set; -1 when there is none or LXD refused it (a
+ * damaged export is removed, and the image is made anew).
+ */
+static int import_export(struct run *run, const struct image_spec *spec, struct lxd *lxd,
+			 struct check *c)
+{
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+	const char *cache;
+	struct stat st;
+	double t = monotonic_now();
+	int ret = -1;
+
+	if (run_cache_dir(run, &cache, &err))
+		goto out;
+	strbuf_addf(&path, "%s/images/%s.tar.gz", cache, spec->alias.buf);
+	if (lstat(path.buf, &st) || !S_ISREG(st.st_mode))
+		goto out;
+	if (lxd_image_import(lxd, path.buf, spec->alias.buf, &err)) {
+		strbuf_addf(&c->details, "the export %s was not imported (%s): removed, the "
+			    "image is made anew\n", path.buf, err.buf);
+		unlink(path.buf);
+		goto out;
+	}
+	check_set_message(c, "%s absent: imported from its export %s (%.0f MB) in %.1f s",
+			  spec->alias.buf, path.buf, (double)st.st_size / 1e6, monotonic_now() - t);
+	ret = 0;
+out:
+	strbuf_release(&path);
+	strbuf_release(&err);
 	return ret;
 }
 
@@ -416,6 +526,8 @@ int image_ensure(struct run *run, struct stage_report *s, const struct image_spe
 	}
 	if (exists && !(flags & IMAGE_FORCE)) {
 		check_set_message(c, "%s exists: reused", spec->alias.buf);
+		check_finish(c);
+	} else if (!(flags & IMAGE_FORCE) && !import_export(run, spec, lxd, c)) {
 		check_finish(c);
 	} else if (!(flags & IMAGE_BUILD_MISSING)) {
 		check_fail(c, OUTCOME_ERROR, "the %s image %s is missing (built from %s): build it "

@@ -23,6 +23,7 @@
 #include "archive.h"
 #include "backend.h"
 #include "clock.h"
+#include "crypto.h"
 #include "fsutil.h"
 #include "image.h"
 #include "modulefile.h"
@@ -46,6 +47,8 @@ const struct opt smoke_opts[] = {
 	  "(default " SF_DEFAULT_PREFIX ")" },
 	{ "work-dir", OPT_VALUE, "DIR", "where to extract (default $TMPDIR or /tmp)" },
 	{ "script", OPT_VALUE | OPTF_INPUT, "FILE", "the per-prefix script (default recipes/smoke.sh)" },
+	{ "reprove", OPT_FLAG, NULL, "run the cluster even when these exact tarballs already "
+	  "passed with this script on this runtime image (a cached proof)" },
 	BACKEND_LXD_OPTS,
 	{ NULL, 0, NULL, NULL },
 };
@@ -403,6 +406,7 @@ struct smoke_opts {
 	const char *build_prefix;     /* --build-prefix, or NULL */
 	const char *work_dir;
 	struct strbuf script;         /* absolute path of smoke.sh */
+	int reprove;                  /* --reprove */
 	struct lxd_opts lxd;
 };
 
@@ -467,6 +471,7 @@ int smoke_parse(const struct run *run, void **opts, struct strbuf *err)
 		strbuf_addf(err, "--build-prefix: '%s' is not an absolute path", o->build_prefix);
 		return -1;
 	}
+	o->reprove = cli_flag(&run->cli, "reprove");
 	o->work_dir = cli_get(&run->cli, "work-dir");
 	if (!o->work_dir)
 		o->work_dir = fs_tmpdir();
@@ -670,13 +675,125 @@ static void finish_smoke(struct smoke *sm, int have_work)
 	strbuf_release(&e);
 }
 
+/*
+ * Cached proofs. A pass is a fact about bytes: these tarballs, this script,
+ * this runtime image (its packages_sha256), these options. The key of all
+ * of them names a file under <cache>/proofs; a later smoke of the same key
+ * reports the earlier pass instead of launching a container (--reprove runs
+ * it again). Only the lxd backend is cached: the host can change under it.
+ * 0 with `key` set when the run can be cached.
+ */
+#define PROOF_FORMAT "slurm-factory-smoke-proof/1"
+
+static int tarball_sha(const char *path, const char *known_path, const char *known,
+		       char hex[SHA256_HEX_SIZE])
+{
+	struct strbuf e = STRBUF_INIT;
+	int ret = 0;
+
+	if (known_path && known[0] && !strcmp(path, known_path))
+		memcpy(hex, known, SHA256_HEX_SIZE);
+	else if (sha256_file(path, hex, NULL, &e))
+		ret = -1;
+	strbuf_release(&e);
+	return ret;
+}
+
+static int proof_key(const struct run *run, const struct smoke_opts *o, const struct smoke *sm,
+		     const char *software, const char *modtar, struct strbuf *key)
+{
+	const struct pipeline *p = &run->pipe;
+	const char *art_sw = p->packaged ? p->art.software : NULL;
+	const char *art_mod = p->packaged ? p->art.module : NULL;
+	char sw[SHA256_HEX_SIZE], mod[SHA256_HEX_SIZE] = "", script[SHA256_HEX_SIZE],
+	     hex[SHA256_HEX_SIZE];
+	struct strbuf in = STRBUF_INIT, e = STRBUF_INIT;
+	int ret = -1;
+
+	if (strcmp(o->backend, "lxd") || !p->images.runtime_packages ||
+	    !p->images.runtime_packages[0])
+		goto out;
+	if (tarball_sha(software, art_sw, p->art.software_sha256, sw) ||
+	    (modtar && tarball_sha(modtar, art_mod, p->art.module_sha256, mod)) ||
+	    sha256_file(o->script.buf, script, NULL, &e))
+		goto out;
+	strbuf_addf(&in, "%s\ntool %s\nsoftware %s\nmodule %s\nscript %s\nimage %s\n"
+		    "prefixes %lu\nbuild-prefix %s\nversion %s\n", PROOF_FORMAT, SF_VERSION, sw,
+		    mod, script, p->images.runtime_packages, o->nr_prefixes,
+		    sm->build_prefix, o->version ? o->version : "");
+	sha256_hex_of(in.buf, in.len, hex);
+	strbuf_addstr(key, hex);
+	ret = 0;
+out:
+	strbuf_release(&in);
+	strbuf_release(&e);
+	return ret;
+}
+
+static void proof_path(const char *cache, const char *key, struct strbuf *path)
+{
+	strbuf_addf(path, "%s/proofs/smoke-%.32s", cache, key);
+}
+
+/* 1 when the proof is there: the stage reports it and is done. */
+static int proof_cached(struct run *run, struct smoke *sm, const char *key)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, e = STRBUF_INIT;
+	const char *cache;
+	struct check *c;
+	int hit = 0;
+
+	if (run_cache_dir(run, &cache, &e))
+		goto out;
+	proof_path(cache, key, &path);
+	if (fs_read_small(path.buf, 4096, &text, &e))
+		goto out;
+	while (text.len && text.buf[text.len - 1] == '\n')
+		strbuf_setlen(&text, text.len - 1);
+	c = stage_add_check(sm->s, "cached proof");
+	check_set_message(c, "these exact tarballs passed with this script on runtime image "
+			  "%s (%s); no container launched: --reprove runs it again",
+			  sm->image, text.buf);
+	check_finish(c);
+	stage_set_prop(sm->s, "cached", "true");
+	hit = 1;
+out:
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&e);
+	return hit;
+}
+
+static void proof_store(struct run *run, struct smoke *sm, const char *key)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, e = STRBUF_INIT,
+		      dir = STRBUF_INIT;
+	const char *cache;
+
+	if (sm->s->outcome != OUTCOME_PASS || sm->s->interrupted ||
+	    run_cache_dir(run, &cache, &e))
+		goto out;
+	proof_path(cache, key, &path);
+	strbuf_addf(&text, "passed at %lu random prefixes on %s\n", sm->nr_prefixes,
+		    sm->s->timestamp);
+	strbuf_addf(&dir, "%s/proofs", cache);
+	if (fs_mkdirs(dir.buf, &e) || fs_put_file(path.buf, text.buf, text.len, 0644, &e))
+		goto out;
+	stage_set_prop(sm->s, "proof", path.buf);
+out:
+	strbuf_release(&dir);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&e);
+}
+
 int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
 {
 	const struct smoke_opts *o = opts;
 	const struct pipeline *p = &run->pipe;
 	const char *software, *modtar;
 	struct smoke sm;
-	struct strbuf e = STRBUF_INIT;
+	struct strbuf e = STRBUF_INIT, key = STRBUF_INIT;
 	unsigned long i;
 	int have_work = 0;
 
@@ -708,6 +825,11 @@ int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
 	if (modtar)
 		stage_set_prop(sm.s, "module-tarball", modtar);
 
+	if (!proof_key(run, o, &sm, software, modtar, &key) && !o->reprove &&
+	    proof_cached(run, &sm, key.buf)) {
+		stage_finish(sm.s);
+		goto done_cached;
+	}
 	strbuf_addf(&sm.work, "%s/sf-smoke-XXXXXX", o->work_dir);
 	if (!mkdtemp(sm.work.buf)) {
 		strbuf_addf(&e, "cannot create a work directory in %s: %s", o->work_dir,
@@ -724,7 +846,11 @@ int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
 		smoke_prefix(&sm, i);
 done:
 	finish_smoke(&sm, have_work);
+	if (key.len)
+		proof_store(run, &sm, key.buf);
+done_cached:
 	free(sm.version);
+	strbuf_release(&key);
 	strbuf_release(&sm.work);
 	strbuf_release(&sm.tree);
 	strbuf_release(&sm.modules);

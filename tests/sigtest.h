@@ -419,6 +419,7 @@ static const char st_fake_recipe[] =
 	"cc -shared -fPIC -Wl,-soname,libf.so.1 -o \"$t/lib/libf.so.1\" f.c\n"
 	"cc -o \"$t/bin/hello\" m.c \"$t/lib/libf.so.1\" -Wl,--disable-new-dtags "
 	"-Wl,-rpath,'$ORIGIN/../lib'\n"
+	"cp \"$t/bin/hello\" \"$t/bin/srun\"   # smoke finds the tree by its bin/srun\n"
 	"if [ -n \"${SF_TEST_FILES:-}\" ]; then\n"
 	"  mkdir -p \"$t/share\"; cd \"$t/share\"; seq -f 'd%02g' 0 99 | xargs mkdir\n"
 	"  for d in d*; do (cd \"$d\" && seq -f 'f%05g.txt' 1 \"$SF_TEST_FILES\" | xargs touch); done\n"

@@ -8,6 +8,7 @@
  * Debian-derived Slurm repository (scripts/slurm-sources.sh).
  */
 #include "testlib.h"
+#include "testsrv.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -95,7 +96,7 @@ static void action__steps_run_locally_and_write_outputs_summary_and_env(void **s
 	assert_non_null(dir);
 	assert_int_equal(t_sh_capture(&out, CLEAN_MAKE_ENV "/usr/bin/python3 '%s/tests/action-runner.py' "
 				      "'%s/actions/slurm-factory/action.yml' '%s' slurm-version=24.11 "
-				      "repo='%s' 'extra-args=--until fetch' json-report='%s/r.json' "
+				      "cache=false repo='%s' 'extra-args=--until fetch' json-report='%s/r.json' "
 				      "junit-report='%s/r.xml' cache-dir='%s/cache'",
 				      t_srcdir(), t_srcdir(), dir, repo, dir, dir, dir), 0);
 	/* the action's outputs, computed from the step outputs the tool wrote */
@@ -139,6 +140,209 @@ static void action__steps_run_locally_and_write_outputs_summary_and_env(void **s
 	strbuf_release(&file);
 }
 
+/*
+ * The action as GitHub's hosted runners run it: a non-root user with
+ * passwordless sudo, the action checked out in a directory of its own
+ * (_actions/), the workspace elsewhere, a cache store standing in for the
+ * actions cache. The user is made here and removed at the end.
+ */
+#define RUNNER_USER "sf-runner"
+#define SUDOERS "/etc/sudoers.d/sf-runner-test"
+
+struct gh {
+	char *dir;        /* everything of this test, owned by the user */
+	char *action;     /* the action's checkout: <dir>/_actions/slurm-factory */
+	char *repo;       /* a clone of the Slurm repository the user can read */
+	char *os;         /* the cache key's OS part, as the action computes it */
+};
+
+static void runner_user_remove(void)
+{
+	t_sh("rm -f " SUDOERS "; getent passwd " RUNNER_USER " >/dev/null && "
+	     "userdel " RUNNER_USER " 2>/dev/null; true");
+}
+
+static void gh_setup(struct gh *g)
+{
+	struct strbuf os = STRBUF_INIT;
+
+	memset(g, 0, sizeof(*g));
+	runner_user_remove();
+	g->dir = t_mkdtemp("gh-runner");
+	assert_non_null(g->dir);
+	/* a user not yet in the lxd group: the action must put it there */
+	assert_int_equal(t_sh("useradd --system --no-create-home --home-dir '%s/home' "
+			      "--shell /bin/bash " RUNNER_USER " && "
+			      "printf '%%s\\n' '" RUNNER_USER " ALL=(ALL) NOPASSWD: ALL' > " SUDOERS
+			      " && chmod 0440 " SUDOERS " && visudo -cq -f " SUDOERS, g->dir), 0);
+	g->action = xasprintf("%s/_actions/slurm-factory", g->dir);
+	g->repo = xasprintf("%s/slurm.git", g->dir);
+	/* the action's files as a checkout has them (what git tracks, as it is now) */
+	assert_int_equal(t_sh("mkdir -p '%s' '%s/home' '%s/store' && cd '%s' && "
+			      "git ls-files -z | tar --null -T - -cf - | tar -C '%s' -xf - && "
+			      "git clone -q --bare \"$HOME/.slurm-factory/upstream/slurm.git\" '%s' && "
+			      "chown -R " RUNNER_USER ": '%s' && chmod 0755 '%s'",
+			      g->action, g->dir, g->dir, t_srcdir(), g->action, g->repo, g->dir,
+			      g->dir), 0);
+	assert_int_equal(t_sh_capture(&os, ". /etc/os-release; printf '%%s' \"$ID$VERSION_ID-$(uname -m)\""), 0);
+	g->os = strbuf_detach(&os);
+}
+
+static void gh_teardown(struct gh *g)
+{
+	runner_user_remove();
+	t_rmtree(g->dir);
+	free(g->dir);
+	free(g->action);
+	free(g->repo);
+	free(g->os);
+}
+
+/*
+ * Runs the action as the user in workspace <dir>/<ws> with a fresh
+ * runner-temp; `inputs` are name=value words. Its output in `out`, the
+ * action's outputs parsed; the runner's exit code.
+ */
+static int gh_run(struct gh *g, const char *ws, const char *inputs, struct strbuf *out,
+		  struct json_object **outputs)
+{
+	const char *last;
+	int rc;
+
+	rc = t_sh_capture(out, "install -d -o " RUNNER_USER " '%s/%s' && cd '%s/%s' && "
+			  "runuser -u " RUNNER_USER " -- env -i HOME='%s/home' USER=" RUNNER_USER
+			  " LOGNAME=" RUNNER_USER " PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin "
+			  "LANG=C.UTF-8 /usr/bin/python3 '%s/tests/action-runner.py' --cache-store "
+			  "'%s/store' '%s/actions/slurm-factory/action.yml' '%s/%s' repo='%s' %s 2>&1",
+			  g->dir, ws, g->dir, ws, g->dir, g->action, g->dir, g->action, g->dir, ws,
+			  g->repo, inputs);
+	last = strrchr(out->buf, '{');
+	*outputs = last ? json_tokener_parse(last) : NULL;
+	return rc;
+}
+
+/* Deletes the slurm-factory images from LXD: the next run must bring its own. */
+static void lxd_forget_images(void)
+{
+	assert_int_equal(t_sh("for a in $(lxc image alias list --format csv | cut -d, -f1 | "
+			      "grep -E '^sf-(build|runtime)-'); do lxc image delete \"$a\" || exit 1; "
+			      "done"), 0);
+}
+
+static void action__whole_pipeline_as_a_non_root_user_then_a_cache_hit(void **state)
+{
+	struct gh g;
+	struct strbuf out = STRBUF_INIT, file = STRBUF_INIT;
+	struct json_object *o, *r;
+	const char *sha;
+	char *p, *inputs;
+	int rc;
+
+	(void)state;
+	gh_setup(&g);
+	inputs = xasprintf("slurm-version=24.11 publish-to='%s/ws1/pub' "
+			   "json-report=report.json junit-report=junit.xml", g.dir);
+	/*
+	 * An earlier pipeline's cache, found by the restore-keys prefix as the
+	 * actions cache would: the compiler cache only (the build still runs).
+	 */
+	assert_int_equal(t_sh("d='%s/store/slurm-factory-%s-0000-earlier'; mkdir -p \"$d\" && "
+			      "for c in ccache configure-cache; do [ ! -d \"$HOME/.slurm-factory/$c\" ] || "
+			      "cp -a \"$HOME/.slurm-factory/$c\" \"$d/\"; done && chown -R " RUNNER_USER
+			      ": '%s/store'", g.dir, g.os, g.dir), 0);
+	lxd_forget_images();
+
+	/* 1: a new runner. Images made by the run (debootstrap through sudo -n),
+	 * the build in LXD, verify, smoke, publish. */
+	rc = gh_run(&g, "ws1", inputs, &out, &o);
+	if (rc)
+		fprintf(stderr, "%s", out.buf);
+	assert_int_equal(rc, 0);
+	assert_non_null(o);
+	assert_string_equal(jstr(o, "exit-code"), "0");
+	assert_string_equal(jstr(o, "version"), "24.11.5");
+	assert_string_equal(jstr(o, "stopped-by"), "");
+	assert_string_equal(jstr(o, "cache-hit"), "false");
+	assert_non_null(strstr(jstr(o, "cache-key"), g.os));
+	sha = jstr(o, "sha256");
+	assert_int_equal(strlen(sha), 64);
+	/* what was published is what was proven, and it is the user's */
+	assert_int_equal(t_sh("cd '%s/ws1/pub' && sha256sum -c --quiet SHA256SUMS && "
+			      "grep -q '^%s  slurm-24.11.5-software.tar.gz$' SHA256SUMS", g.dir, sha), 0);
+	assert_int_equal(t_sh("test -z \"$(find '%s/ws1' '%s/home' ! -user " RUNNER_USER
+			      " -print -quit)\"", g.dir, g.dir), 0);
+	assert_true(t_exists(jstr(o, "software-tarball")));
+	p = xasprintf("%s/ws1/report.json", g.dir);
+	r = t_report_load(p);
+	free(p);
+	assert_non_null(r);
+	assert_int_equal(t_report_checks(r, "debootstrap", "pass"), 2);
+	assert_string_equal(t_stage_prop(r, "build", "cache"), "miss");
+	assert_int_equal(t_report_checks(r, "recipe", "pass"), 1);
+	assert_int_equal(t_report_checks(r, "prefix 3: sbatch", "pass"), 1);
+	json_object_put(r);
+	p = xasprintf("%s/ws1/github_step_summary", g.dir);
+	assert_int_equal(t_read(p, &file), 0);
+	free(p);
+	assert_non_null(strstr(file.buf, "| images | pass"));
+	assert_non_null(strstr(file.buf, "| smoke | pass"));
+	assert_non_null(strstr(file.buf, "| publish | pass"));
+	assert_non_null(strstr(out.buf, "Cache restored from key: slurm-factory-"));
+	assert_non_null(strstr(out.buf, "Cache saved with key: "));
+	json_object_put(o);
+
+	/* 2: the same job on another new runner: its home and LXD empty, the
+	 * cache restored. Images imported from their exports, the build and
+	 * the smoke proof from the cache: no container launched. */
+	assert_int_equal(t_sh("rm -rf '%s/home/.slurm-factory'", g.dir), 0);
+	lxd_forget_images();
+	free(inputs);
+	inputs = xasprintf("slurm-version=24.11 publish-to='%s/ws2/pub' "
+			   "json-report=report.json junit-report=junit.xml", g.dir);
+	strbuf_reset(&out);
+	rc = gh_run(&g, "ws2", inputs, &out, &o);
+	if (rc)
+		fprintf(stderr, "%s", out.buf);
+	assert_int_equal(rc, 0);
+	assert_non_null(o);
+	assert_string_equal(jstr(o, "cache-hit"), "true");
+	assert_string_equal(jstr(o, "sha256"), sha);
+	p = xasprintf("%s/ws2/report.json", g.dir);
+	r = t_report_load(p);
+	free(p);
+	assert_non_null(r);
+	assert_int_equal(t_report_checks(r, "debootstrap", NULL), 0);
+	assert_int_equal(t_report_checks(r, "build image", "pass"), 1);
+	assert_int_equal(t_report_checks(r, "runtime image", "pass"), 1);
+	assert_string_equal(t_stage_prop(r, "build", "cache"), "hit");
+	assert_string_equal(t_stage_prop(r, "smoke", "cached"), "true");
+	assert_int_equal(t_report_checks(r, "environment", NULL), 0);
+	assert_int_equal(t_report_checks(r, "launch", NULL), 0);
+	json_object_put(r);
+	assert_int_equal(t_sh("cd '%s/ws2/pub' && sha256sum -c --quiet SHA256SUMS", g.dir), 0);
+	assert_non_null(strstr(out.buf, "imported from its export"));
+	json_object_put(o);
+
+	/*
+	 * 3: a failing job, on the first runner again (a later step of that
+	 * job: its GITHUB_ENV holds the first run's results, which must not
+	 * come back as options): the exit code, the gate, an annotation.
+	 */
+	strbuf_reset(&out);
+	rc = gh_run(&g, "ws1", "slurm-version=99.99 cache=false", &out, &o);
+	assert_int_equal(rc, 1);
+	assert_non_null(o);
+	assert_string_equal(jstr(o, "exit-code"), "1");
+	assert_string_equal(jstr(o, "stopped-by"), "resolve");
+	assert_non_null(strstr(out.buf, "::error title=resolve"));
+	json_object_put(o);
+
+	free(inputs);
+	strbuf_release(&out);
+	strbuf_release(&file);
+	gh_teardown(&g);
+}
+
 /* A git repository of the project with the example pipeline as .gitlab-ci.yml. */
 static char *gitlab_project(const char *ci_yml)
 {
@@ -153,60 +357,115 @@ static char *gitlab_project(const char *ci_yml)
 	return dir;
 }
 
-static void gitlab__example_pipeline_passes_and_leaves_reports(void **state)
+/*
+ * gitlab-ci-local runs one job of the example pipeline (24.11; the 22.05
+ * job is the same component with another version) in a copy of the project
+ * per job (--shell-isolation, as a runner's fresh checkout), with GitLab's
+ * cache: and artifacts, publishing to a fake generic package registry on
+ * 127.0.0.1. Returns the output; `pub` is the server.
+ */
+static int gitlab_run(const char *dir, const char *glc, const char *repo, struct tsrv *pub,
+		      struct strbuf *out)
 {
-	char *glc = npm_bin("gitlab-ci-local"), *repo = slurm_repo(), *dir;
-	struct strbuf out = STRBUF_INIT, found = STRBUF_INIT, env = STRBUF_INIT;
-	char *line, *save = NULL;
-	size_t junits = 0;
+	const char *home = getenv("HOME");
+
+	/*
+	 * GITLAB_CI=true: gitlab-ci-local says false, and the tool then writes
+	 * no dotenv. The compiler cache of the earlier tests stands in for a
+	 * runner's persistent ccache volume (--ccache-dir): the build runs, warm.
+	 */
+	return t_sh_capture(out, "cd '%s/p' && " CLEAN_MAKE_ENV
+			    "timeout 1200 '%s' --concurrency 1 --shell-isolation "
+			    "--variable GITLAB_CI=true --variable SLURM_FACTORY_REPO='%s' "
+			    "--variable SLURM_FACTORY_PREFIXES=1 "
+			    "--variable CI_API_V4_URL=http://127.0.0.1:%d/api/v4 "
+			    "--variable CI_JOB_TOKEN=job-token-for-the-test "
+			    "--variable 'SF_EXTRA_ARGS=--ccache-dir %s/.slurm-factory/ccache' "
+			    "'slurm-factory: [24.11]' 2>&1", dir, glc, repo, pub->port,
+			    home ? home : "/root");
+}
+
+static void gitlab__example_pipeline_publishes_then_hits_its_cache(void **state)
+{
+	char *glc = npm_bin("gitlab-ci-local"), *repo = slurm_repo(), *dir, *log;
+	struct strbuf out = STRBUF_INIT, found = STRBUF_INIT, env = STRBUF_INIT,
+		      reqs = STRBUF_INIT;
+	struct json_object *r;
+	struct tsrv pub;
 	int rc;
 
 	(void)state;
 	dir = gitlab_project("cp ci/examples/.gitlab-ci.yml .gitlab-ci.yml");
-	/*
-	 * GITLAB_CI=true: gitlab-ci-local says false, and the tool then writes
-	 * no dotenv. One job at a time: its shell executor runs every job in the
-	 * same checkout (a real runner gives each job its own), where two
-	 * builds of the tool would race.
-	 */
-	rc = t_sh_capture(&out, "cd '%s/p' && " CLEAN_MAKE_ENV
-			  "timeout 900 '%s' --concurrency 1 "
-			  "--shell-isolation --variable GITLAB_CI=true "
-			  "--variable SLURM_FACTORY_REPO='%s' "
-			  "--variable 'SF_EXTRA_ARGS=--until fetch'", dir, glc, repo);
+	/* both matrix jobs are there */
+	assert_int_equal(t_sh_capture(&out, "cd '%s/p' && '%s' --list 2>&1", dir, glc), 0);
+	assert_non_null(strstr(out.buf, "slurm-factory: [24.11]"));
+	assert_non_null(strstr(out.buf, "slurm-factory: [22.05]"));
+	strbuf_reset(&out);
+	tsrv_fake(&pub, dir, "gitlab", "--token job-token-for-the-test "
+		  "--repo group/slurm-factory --lifetime 1500");
+
+	rc = gitlab_run(dir, glc, repo, &pub, &out);
 	if (rc)
 		fprintf(stderr, "%s", out.buf);
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(out.buf, "PASS  slurm-factory: [24.11]"));
-	assert_non_null(strstr(out.buf, "PASS  slurm-factory: [22.05]"));
 	assert_non_null(strstr(out.buf, "section_start:"));
-	/* where GitLab picks them up: the JUnit report of each matrix job */
+	/* where GitLab picks them up: the JUnit report, one suite per stage */
 	assert_int_equal(t_sh_capture(&found, "find '%s/p/.gitlab-ci-local/artifacts' -name "
-				      "slurm-factory-junit.xml", dir), 0);
-	for (line = strtok_r(found.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+				      "slurm-factory-junit.xml | head -1 | tr -d '\\n'", dir), 0);
+	{
 		struct strbuf js = STRBUF_INIT;
 		char *j2j = npm_bin("junit2json");
-		/* a real JUnit consumer: one suite per stage */
-		assert_int_equal(t_sh_capture(&js, "'%s' '%s'", j2j, line), 0);
-		assert_non_null(strstr(js.buf, "\"resolve\""));
-		assert_non_null(strstr(js.buf, "\"fetch\""));
-		assert_int_equal(t_sh("xmllint --noout '%s'", line), 0);
+		assert_int_equal(t_sh_capture(&js, "'%s' '%s'", j2j, found.buf), 0);
+		assert_non_null(strstr(js.buf, "\"smoke\""));
+		assert_non_null(strstr(js.buf, "\"publish\""));
+		assert_int_equal(t_sh("xmllint --noout '%s'", found.buf), 0);
 		strbuf_release(&js);
 		free(j2j);
-		junits++;
 	}
-	assert_int_equal(junits, 2);
-	/* and the dotenv file for downstream jobs */
+	/* the dotenv file for downstream jobs */
 	assert_int_equal(t_sh_capture(&env, "cat '%s'/p/.gitlab-ci-local/artifacts/*24*11*/"
 				      ".gitlab-ci-reports/dotenv/slurm-factory.env", dir), 0);
 	assert_non_null(strstr(env.buf, "SLURM_FACTORY_RESULT_VERSION=24.11.5"));
+	/* the registry received every file, in full */
+	assert_int_equal(t_read(pub.log, &reqs), 0);
+	assert_non_null(strstr(reqs.buf, "\"file\": \"slurm-24.11.5-software.tar.gz\""));
+	assert_non_null(strstr(reqs.buf, "\"file\": \"slurm-24.11.5-module.tar.gz\""));
+	assert_non_null(strstr(reqs.buf, "\"file\": \"SHA256SUMS\""));
+	assert_null(strstr(reqs.buf, "violation"));
+	log = xasprintf("%s/p/.gitlab-ci-local/artifacts", dir);
+	assert_int_equal(t_sh("test -n \"$(find '%s' -name slurm-factory-report.json)\"", log), 0);
+
+	/* the same pipeline again: GitLab's cache brings the tool's back */
+	strbuf_reset(&out);
+	rc = gitlab_run(dir, glc, repo, &pub, &out);
+	if (rc)
+		fprintf(stderr, "%s", out.buf);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out.buf, "imported cache"));
+	strbuf_reset(&found);
+	assert_int_equal(t_sh_capture(&found, "find '%s' -name slurm-factory-report.json | "
+				      "head -1 | tr -d '\\n'", log), 0);
+	r = t_report_load(found.buf);
+	assert_non_null(r);
+	assert_string_equal(t_stage_prop(r, "build", "cache"), "hit");
+	assert_string_equal(t_stage_prop(r, "smoke", "cached"), "true");
+	json_object_put(r);
+	/* and published again (a new pipeline id is a new package version) */
+	strbuf_reset(&reqs);
+	assert_int_equal(t_sh_capture(&reqs, "grep -c '\"file\": \"slurm-24.11.5-software.tar.gz\"' "
+				      "'%s'", pub.log), 0);
+	assert_string_equal(reqs.buf, "2\n");
+	tsrv_stop(&pub);
 	t_rmtree(dir);
 	free(dir);
+	free(log);
 	free(glc);
 	free(repo);
 	strbuf_release(&out);
 	strbuf_release(&found);
 	strbuf_release(&env);
+	strbuf_release(&reqs);
 }
 
 static void gitlab__inputs_are_type_checked(void **state)
@@ -244,7 +503,8 @@ int main(void)
 		cmocka_unit_test(workflows__examples_pass_actionlint),
 		cmocka_unit_test(workflows__actionlint_catches_a_broken_workflow),
 		cmocka_unit_test(action__steps_run_locally_and_write_outputs_summary_and_env),
-		cmocka_unit_test(gitlab__example_pipeline_passes_and_leaves_reports),
+		cmocka_unit_test(action__whole_pipeline_as_a_non_root_user_then_a_cache_hit),
+		cmocka_unit_test(gitlab__example_pipeline_publishes_then_hits_its_cache),
 		cmocka_unit_test(gitlab__inputs_are_type_checked),
 	};
 	return cmocka_run_group_tests_name("ci_templates", tests, NULL, NULL);

@@ -109,7 +109,7 @@ static void install__installed_binary_builds_and_smokes_from_elsewhere(void **st
 	strbuf_addf(&cmd, "\"$1/opt/sf/bin/slurm-factory\" build --slurm-version 24.11 "
 		    "--repo '%s' --no-cache --output-dir \"$1/work/dist\" --json build.json && "
 		    "\"$1/opt/sf/bin/slurm-factory\" smoke dist/slurm-24.11.5-software.tar.gz "
-		    "dist/slurm-24.11.5-module.tar.gz --prefixes 1 --json smoke.json", f->repo);
+		    "dist/slurm-24.11.5-module.tar.gz --prefixes 1 --reprove --json smoke.json", f->repo);
 	if (hidden_source(f, &out, cmd.buf))
 		fail_msg("the installed binary failed:\n%s", out.buf);
 	r = t_report_load(json);

@@ -36,7 +36,8 @@ static void run__whole_pipeline_publishes_what_every_gate_passed(void **state)
 	repo = xasprintf("%s/.slurm-factory/upstream/slurm.git", getenv("HOME"));
 	if (!t_exists(repo))
 		fail_msg("no Slurm repository at %s: run scripts/slurm-sources.sh", repo);
-	rc = t_sh_capture(&out, "cd '%s' && '%s' run 24.11 --repo '%s' --to '%s/pub' "
+	/* --reprove: the cluster runs even if an earlier run proved these bytes */
+	rc = t_sh_capture(&out, "cd '%s' && '%s' run 24.11 --repo '%s' --to '%s/pub' --reprove "
 			  "--json '%s/run.json' --junit '%s/run.xml'", t_srcdir(), t_bin(), repo,
 			  dir, dir, dir);
 	if (rc)
@@ -83,6 +84,31 @@ static void run__whole_pipeline_publishes_what_every_gate_passed(void **state)
 		free(needle);
 		free(compact);
 	}
+
+	/*
+	 * The same run again: a cache hit end to end. The images are reused,
+	 * the build is served from the cache, smoke reports the proof of these
+	 * exact bytes: no container is launched, and the same files publish.
+	 */
+	strbuf_reset(&out);
+	rc = t_sh_capture(&out, "cd '%s' && '%s' run 24.11 --repo '%s' --to '%s/pub2' "
+			  "--json '%s/again.json'", t_srcdir(), t_bin(), repo, dir, dir);
+	if (rc)
+		fprintf(stderr, "%s", out.buf);
+	assert_int_equal(rc, 0);
+	{
+		char *path = xasprintf("%s/again.json", dir);
+		r = t_report_load(path);
+		free(path);
+	}
+	assert_non_null(r);
+	assert_string_equal(t_stage_prop(r, "build", "cache"), "hit");
+	assert_string_equal(t_stage_prop(r, "smoke", "cached"), "true");
+	assert_int_equal(t_report_checks(r, "cached proof", "pass"), 1);
+	assert_int_equal(t_report_checks(r, "environment", NULL), 0);
+	assert_int_equal(t_report_checks(r, "debootstrap", NULL), 0);
+	json_object_put(r);
+	assert_int_equal(t_sh("cmp '%s/pub/SHA256SUMS' '%s/pub2/SHA256SUMS'", dir, dir), 0);
 	t_rmtree(dir);
 	free(dir);
 	free(repo);

@@ -570,12 +570,19 @@ static void run__sigint_and_sigterm_at_every_stage_exit_2_leave_nothing(void **s
 	st_pipeline_make(f->dir);
 	make_tarball(src, 20000, 0);
 	/* the pipeline as such passes: what follows is the signals, not the fixture */
-	assert_int_equal(t_sh("'%s' run 24.11 --repo '%s/repo' --backend host --recipe "
-			      "'%s/recipes/build-slurm.sh' --script '%s/smoke.sh' --prefixes 1 "
-			      "--cache-dir '%s/cache' --to '%s/pub' --quiet >/dev/null 2>&1 && "
-			      "test -s '%s/pub/SHA256SUMS' && rm -rf '%s/cache' '%s/pub'",
-			      t_bin(), f->dir, f->dir, f->dir, f->dir, f->dir, f->dir, f->dir,
-			      f->dir), 0);
+	{
+		struct strbuf out = STRBUF_INIT;
+		int rc = t_sh_capture(&out, "'%s' run 24.11 --repo '%s/repo' --backend host --recipe "
+				      "'%s/recipes/build-slurm.sh' --script '%s/smoke.sh' --prefixes 1 "
+				      "--cache-dir '%s/cache' --to '%s/pub' --quiet 2>&1 && "
+				      "test -s '%s/pub/SHA256SUMS' && rm -rf '%s/cache' '%s/pub'",
+				      t_bin(), f->dir, f->dir, f->dir, f->dir, f->dir, f->dir,
+				      f->dir, f->dir);
+		if (rc)
+			fprintf(stderr, "%s", out.buf);
+		assert_int_equal(rc, 0);
+		strbuf_release(&out);
+	}
 	for (k = 0; k < NR_PIPELINE; k++) {
 		lat = run_signalled_at(f, k, SIGINT, NULL);
 		worst = lat > worst ? lat : worst;

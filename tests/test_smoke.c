@@ -105,16 +105,7 @@ static void show_failures(const char *json)
 
 static const char *stage_prop(struct json_object *r, const char *name)
 {
-	struct json_object *stages, *s, *props, *v;
-
-	if (!json_object_object_get_ex(r, "stages", &stages) ||
-	    json_object_array_length(stages) < 1)
-		return NULL;
-	s = json_object_array_get_idx(stages, 0);
-	if (!json_object_object_get_ex(s, "properties", &props) ||
-	    !json_object_object_get_ex(props, name, &v))
-		return NULL;
-	return json_object_get_string(v);
+	return t_stage_prop(r, "smoke", name);
 }
 
 /* A copy of the fixture tarball changed by the shell command `edit` run in software/. */
@@ -302,17 +293,34 @@ static void smoke__runs_in_a_fresh_runtime_container(void **state)
 	(void)state;
 	assert_int_equal(t_runtime_image(&alias), 0);
 	strbuf_addf(&json, "%s/lxd.json", fixture->dir);
-	strbuf_addf(&extra, "--runtime-image '%s' --prefixes 1", alias.buf);
+	/* a cache of its own: the first run cannot find an earlier proof */
+	strbuf_addf(&extra, "--runtime-image '%s' --prefixes 1 --cache-dir '%s/proofcache'",
+		    alias.buf, fixture->dir);
 	r = smoke_passes(extra.buf, json.buf);
 	assert_string_equal(stage_prop(r, "backend"), "lxd");
 	fprintf(stderr, "smoke (lxd): prefix 1 took %s s\n", stage_prop(r, "prefix.1.seconds"));
 	assert_int_equal(t_report_checks(r, ": sbatch", "pass"), 1);
 	assert_int_equal(t_report_checks(r, ": sockets", "pass"), 1);
 	assert_int_equal(t_report_checks(r, "cleanup", "pass"), 1);
+	assert_non_null(stage_prop(r, "proof"));
 	json_object_put(r);
 	/* no container of this run is left */
 	assert_int_equal(t_sh_capture(&out, "lxc list --format csv -c n | grep -c '^sf-smoke-' || true"), 0);
 	assert_string_equal(out.buf, "0\n");
+
+	/* the same bytes again: the proof is reported, no container launched */
+	r = smoke_passes(extra.buf, json.buf);
+	assert_string_equal(stage_prop(r, "cached"), "true");
+	assert_int_equal(t_report_checks(r, "cached proof", "pass"), 1);
+	assert_int_equal(t_report_checks(r, "environment", NULL), 0);
+	assert_null(stage_prop(r, "prefix.1.seconds"));
+	json_object_put(r);
+	/* --reprove: the cluster runs again */
+	strbuf_addstr(&extra, " --reprove");
+	r = smoke_passes(extra.buf, json.buf);
+	assert_null(stage_prop(r, "cached"));
+	assert_int_equal(t_report_checks(r, ": sbatch", "pass"), 1);
+	json_object_put(r);
 	strbuf_release(&json);
 	strbuf_release(&alias);
 	strbuf_release(&out);

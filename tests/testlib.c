@@ -214,7 +214,7 @@ static void count_checks(struct json_object *check, void *ctx)
 	struct count_ctx *c = ctx;
 	const char *name = jget(check, "name"), *outcome = jget(check, "outcome");
 
-	if (name && outcome && strstr(name, c->a) && !strcmp(outcome, c->b))
+	if (name && outcome && strstr(name, c->a) && (!c->b || !strcmp(outcome, c->b)))
 		c->n++;
 }
 
@@ -224,6 +224,25 @@ size_t t_report_checks(struct json_object *report, const char *name, const char 
 
 	each_check(report, count_checks, &c);
 	return c.n;
+}
+
+const char *t_stage_prop(struct json_object *report, const char *stage, const char *name)
+{
+	struct json_object *stages, *s, *props, *v;
+	size_t i;
+
+	if (!json_object_object_get_ex(report, "stages", &stages))
+		return NULL;
+	for (i = 0; i < json_object_array_length(stages); i++) {
+		s = json_object_array_get_idx(stages, i);
+		if (!jget(s, "name") || strcmp(jget(s, "name"), stage))
+			continue;
+		if (!json_object_object_get_ex(s, "properties", &props) ||
+		    !json_object_object_get_ex(props, name, &v))
+			return NULL;
+		return json_object_get_string(v);
+	}
+	return NULL;
 }
 
 int t_run(const char *fmt, ...)

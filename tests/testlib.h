@@ -70,6 +70,8 @@ struct json_object *t_report_load(const char *path);
 size_t t_report_count(struct json_object *report, const char *rule, const char *file);
 /* Number of checks whose name contains `name` and whose outcome is `outcome`. */
 size_t t_report_checks(struct json_object *report, const char *name, const char *outcome);
+/* A property of the stage named `stage`, or NULL. */
+const char *t_stage_prop(struct json_object *report, const char *stage, const char *name);
 /* Runs the binary with a shell-quoted argument string; returns its exit code. */
 int t_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*

@@ -3,7 +3,7 @@
  * stopped by PID (their own process group): the fakes of
  * tests/servers/fake_http.py, nginx with WebDAV PUT, s3rver from npm.
  * Every wait is bounded; a server that does not come up fails the test.
- * Static helpers: included by test_publish.c and test_run.c only.
+ * Static inline helpers, for the tests that start servers.
  */
 #ifndef SF_TESTSRV_H
 #define SF_TESTSRV_H
@@ -30,7 +30,7 @@ struct tsrv {
 };
 
 /* A port nobody listens on right now (bound, read, closed). */
-static int tsrv_free_port(void)
+static inline int tsrv_free_port(void)
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
@@ -47,7 +47,7 @@ static int tsrv_free_port(void)
 	return port;
 }
 
-static int tsrv_accepts(int port)
+static inline int tsrv_accepts(int port)
 {
 	struct sockaddr_in a;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
@@ -63,7 +63,7 @@ static int tsrv_accepts(int port)
 }
 
 /* Waits up to `secs` for `port` to accept connections. */
-static int tsrv_wait_port(int port, double secs)
+static inline int tsrv_wait_port(int port, double secs)
 {
 	double end = monotonic_now() + secs;
 
@@ -76,7 +76,7 @@ static int tsrv_wait_port(int port, double secs)
 	return -1;
 }
 
-static int tsrv_spawn(struct tsrv *s, const char *cmd, const char *out)
+static inline int tsrv_spawn(struct tsrv *s, const char *cmd, const char *out)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
 	struct proc_opts po;
@@ -93,7 +93,7 @@ static int tsrv_spawn(struct tsrv *s, const char *cmd, const char *out)
 }
 
 /* fake_http.py in `mode` with `extra` arguments; logs under `dir`. */
-static void tsrv_fake(struct tsrv *s, const char *dir, const char *mode, const char *extra)
+static inline void tsrv_fake(struct tsrv *s, const char *dir, const char *mode, const char *extra)
 {
 	char *portfile = xasprintf("%s/%s.port", dir, mode);
 	char *out = xasprintf("%s/%s.out", dir, mode);
@@ -128,7 +128,7 @@ static void tsrv_fake(struct tsrv *s, const char *dir, const char *mode, const c
 	free(cmd);
 }
 
-static void tsrv_stop(struct tsrv *s)
+static inline void tsrv_stop(struct tsrv *s)
 {
 	int status;
 
@@ -140,7 +140,7 @@ static void tsrv_stop(struct tsrv *s)
 }
 
 /* Lines of the request log containing `needle`. */
-static size_t tsrv_count(const struct tsrv *s, const char *needle)
+static inline size_t tsrv_count(const struct tsrv *s, const char *needle)
 {
 	struct strbuf log = STRBUF_INIT;
 	const char *p;
