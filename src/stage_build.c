@@ -26,6 +26,7 @@
 #include "image.h"
 #include "ldso.h"
 #include "package.h"
+#include "progress.h"
 #include "signals.h"
 #include "stages.h"
 
@@ -536,7 +537,21 @@ static int run_recipe(struct run *run, const struct build_opts *o, struct stage_
 		fprintf(stderr, "build: %s %s (%s) with %lu jobs on %s%s%s; log %s/build.log\n",
 			p->src.version, p->src.tag ? p->src.tag : "", p->src.commit, o->jobs,
 			o->backend, o->host ? "" : " ", o->host ? "" : p->build.image, out.buf);
-	failed = backend_exec(&be, &cmd, &res, &err);
+	{
+		/* the phases and objects on stderr; the last build of this version
+		 * says how many objects to expect */
+		struct build_progress bp;
+		struct progress pr;
+		char *last = xasprintf("%s/builds/%s/logs/make.log", o->cache, p->src.version);
+
+		memset(&bp, 0, sizeof(bp));
+		bp.out = out.buf;
+		bp.expect = build_progress_count(last);
+		free(last);
+		progress_start(&pr, "build", "launch", build_progress_poll, &bp, run->quiet);
+		failed = backend_exec(&be, &cmd, &res, &err);
+		progress_stop(&pr);
+	}
 	ret = judge_recipe(c, o, out.buf, failed, &res, err.buf, s);
 	strbuf_add(&c->details, res.out.buf, res.out.len);
 	strbuf_add(&c->details, res.errout.buf, res.errout.len);

@@ -20,6 +20,7 @@
 #include "image.h"
 #include "lxd.h"
 #include "proc.h"
+#include "progress.h"
 #include "signals.h"
 #include "stages.h"
 
@@ -369,7 +370,16 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 		if (!run->quiet)
 			fprintf(stderr, "image: building %s (debootstrap %s; log %s)\n",
 				spec->alias.buf, spec->release, log.buf);
-		if (run_cmd(argv, ROOT, 3600, log.buf, c, "debootstrap"))
+		struct image_progress ip;
+		struct progress pr;
+		int rc;
+
+		memset(&ip, 0, sizeof(ip));
+		ip.log = log.buf;
+		progress_start(&pr, "image", "debootstrap", image_progress_poll, &ip, run->quiet);
+		rc = run_cmd(argv, ROOT, 3600, log.buf, c, "debootstrap");
+		progress_stop(&pr);
+		if (rc)
 			goto out;
 	}
 	if (installed_packages(rootfs.buf, &list, &err)) {
@@ -409,9 +419,15 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 			goto out;
 		}
-		if (run_cmd(put_init, ROOT, 60, NULL, c, "installing the init script") ||
-		    run_cmd(clean, ROOT, 600, NULL, c, "removing downloaded packages") ||
-		    run_cmd(tar, ROOT, 3600, NULL, c, "tar"))
+		struct progress pr;
+		int rc;
+
+		progress_start(&pr, "image", "pack", NULL, NULL, run->quiet);
+		rc = run_cmd(put_init, ROOT, 60, NULL, c, "installing the init script") ||
+		     run_cmd(clean, ROOT, 600, NULL, c, "removing downloaded packages") ||
+		     run_cmd(tar, ROOT, 3600, NULL, c, "tar");
+		progress_stop(&pr);
+		if (rc)
 			goto out;
 	}
 	check_set_message(c, "%s in %.1f s", tarball.buf, monotonic_now() - t);
@@ -419,9 +435,17 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 
 	c = stage_add_check(s, "import");
 	t = monotonic_now();
-	if (lxd_image_import(lxd, tarball.buf, spec->alias.buf, &err)) {
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-		goto out;
+	{
+		struct progress pr;
+		int rc;
+
+		progress_start(&pr, "image", "import", NULL, NULL, run->quiet);
+		rc = lxd_image_import(lxd, tarball.buf, spec->alias.buf, &err);
+		progress_stop(&pr);
+		if (rc) {
+			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+			goto out;
+		}
 	}
 	check_set_message(c, "%s imported in %.1f s", spec->alias.buf, monotonic_now() - t);
 	/*
