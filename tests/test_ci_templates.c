@@ -42,6 +42,7 @@ static void action__metadata_passes_action_validator(void **state)
 
 	(void)state;
 	assert_int_equal(t_sh("'%s' '%s/actions/slurm-factory/action.yml' >&2", v, t_srcdir()), 0);
+	assert_int_equal(t_sh("'%s' '%s/actions/verify/action.yml' >&2", v, t_srcdir()), 0);
 	free(v);
 }
 
@@ -343,6 +344,79 @@ static void action__whole_pipeline_as_a_non_root_user_then_a_cache_hit(void **st
 	gh_teardown(&g);
 }
 
+/*
+ * Two release tarballs of a tiny tree made at test time: good (RUNPATH
+ * $ORIGIN/../lib) and bad (an absolute RUNPATH into the build directory),
+ * in <dir>/dist.
+ */
+static void verify_fixtures(const char *dir)
+{
+	assert_int_equal(t_sh("set -e; cd '%s'; mkdir -p dist src; cd src; "
+			      "printf 'int f(void){return 0;}\\n' > f.c; "
+			      "printf 'int f(void); int main(void){return f();}\\n' > m.c; "
+			      "for k in good bad; do mkdir -p $k/tool/bin $k/tool/lib; "
+			      "cc -shared -fPIC -Wl,-soname,libf.so.1 -o $k/tool/lib/libf.so.1 f.c; done; "
+			      "cc -o good/tool/bin/hello m.c good/tool/lib/libf.so.1 "
+			      "-Wl,-rpath,'$ORIGIN/../lib'; "
+			      "cc -o bad/tool/bin/hello m.c bad/tool/lib/libf.so.1 "
+			      "-Wl,-rpath,/home/builder/tool/lib; "
+			      "tar -C good -czf ../dist/tool-1.0-good.tar.gz tool; "
+			      "tar -C bad -czf ../dist/tool-1.0-bad.tar.gz tool", dir), 0);
+}
+
+static void verify_action__passes_a_good_tarball_and_stops_a_bad_one(void **state)
+{
+	char *dir = t_mkdtemp("verify-action"), *p;
+	struct strbuf out = STRBUF_INIT, file = STRBUF_INIT;
+	struct json_object *o;
+	const char *last;
+
+	(void)state;
+	verify_fixtures(dir);
+	/* the workspace is the job's directory: patterns are relative to it */
+	assert_int_equal(t_sh_capture(&out, "cd '%s' && " CLEAN_MAKE_ENV "/usr/bin/python3 "
+				      "'%s/tests/action-runner.py' '%s/actions/verify/action.yml' '%s' "
+				      "'tarballs=dist/*-good.tar.gz' 2>&1", dir, t_srcdir(), t_srcdir(),
+				      dir), 0);
+	last = strrchr(out.buf, '{');
+	assert_non_null(last);
+	o = json_tokener_parse(last);
+	assert_non_null(o);
+	assert_string_equal(jstr(o, "exit-code"), "0");
+	assert_string_equal(jstr(o, "errors"), "0");
+	assert_string_equal(jstr(o, "json-report"), "slurm-factory-verify.json");
+	json_object_put(o);
+	p = xasprintf("%s/slurm-factory-verify.xml", dir);
+	assert_int_equal(t_sh("xmllint --noout '%s'", p), 0);
+	free(p);
+
+	/* both, by a pattern and a path on two lines: the bad one stops the step */
+	strbuf_reset(&out);
+	assert_int_equal(t_sh_capture(&out, "cd '%s' && " CLEAN_MAKE_ENV "/usr/bin/python3 "
+				      "'%s/tests/action-runner.py' '%s/actions/verify/action.yml' '%s' "
+				      "\"tarballs=dist/*-good.tar.gz\ndist/tool-1.0-bad.tar.gz\" "
+				      "json-report=bad.json 2>&1", dir, t_srcdir(), t_srcdir(), dir), 1);
+	last = strrchr(out.buf, '{');
+	o = last ? json_tokener_parse(last) : NULL;
+	assert_non_null(o);
+	assert_string_equal(jstr(o, "exit-code"), "1");
+	assert_string_not_equal(jstr(o, "errors"), "0");
+	json_object_put(o);
+	/* annotated on the file, with the rule; the summary names the failure */
+	assert_non_null(strstr(out.buf, "::error file=tool/bin/hello"));
+	assert_non_null(strstr(out.buf, "rpath-absolute"));
+	p = xasprintf("%s/github_step_summary", dir);
+	assert_int_equal(t_read(p, &file), 0);
+	assert_non_null(strstr(file.buf, "| verify | fail"));
+	/* (Markdown-escaped: text from a tarball's name is never markup) */
+	assert_non_null(strstr(file.buf, "tool\\-1\\.0\\-bad\\.tar\\.gz: rpath"));
+	free(p);
+	t_rmtree(dir);
+	free(dir);
+	strbuf_release(&out);
+	strbuf_release(&file);
+}
+
 /* A git repository of the project with the example pipeline as .gitlab-ci.yml. */
 static char *gitlab_project(const char *ci_yml)
 {
@@ -468,6 +542,39 @@ static void gitlab__example_pipeline_publishes_then_hits_its_cache(void **state)
 	strbuf_release(&reqs);
 }
 
+static void gitlab__verify_template_fails_the_job_on_a_bad_tarball(void **state)
+{
+	char *glc = npm_bin("gitlab-ci-local"), *dir, *p;
+	struct strbuf out = STRBUF_INIT, js = STRBUF_INIT;
+	char *j2j = npm_bin("junit2json");
+
+	(void)state;
+	dir = gitlab_project("printf 'include:\\n  - local: ci/templates/slurm-factory-verify.yml\\n"
+			     "    inputs:\\n      tarballs: \"dist/*.tar.gz\"\\n"
+			     "      prefixes: 2\\n' > .gitlab-ci.yml");
+	/* the tarballs, as an earlier job's artifacts would be: in the checkout */
+	p = xasprintf("%s/p", dir);
+	verify_fixtures(p);
+	assert_int_equal(t_sh("cd '%s' && git add dist && git -c user.name=t -c user.email=t@t.invalid "
+			      "commit -qm dist", p), 0);
+	assert_int_not_equal(t_sh_capture(&out, "cd '%s' && " CLEAN_MAKE_ENV "timeout 900 '%s' "
+					  "--shell-isolation --variable GITLAB_CI=true 2>&1", p, glc), 0);
+	assert_non_null(strstr(out.buf, "FAIL  slurm-factory-verify"));
+	assert_non_null(strstr(out.buf, "rpath-absolute"));
+	/* the merge request's test report: the bad tarball's failure in it */
+	assert_int_equal(t_sh_capture(&js, "'%s' \"$(find '%s/.gitlab-ci-local/artifacts' -name "
+				      "slurm-factory-verify.xml | head -1)\"", j2j, p), 0);
+	assert_non_null(strstr(js.buf, "tool-1.0-bad.tar.gz"));
+	assert_non_null(strstr(js.buf, "tool-1.0-good.tar.gz"));
+	t_rmtree(dir);
+	free(dir);
+	free(p);
+	free(glc);
+	free(j2j);
+	strbuf_release(&out);
+	strbuf_release(&js);
+}
+
 static void gitlab__inputs_are_type_checked(void **state)
 {
 	char *glc = npm_bin("gitlab-ci-local"), *dir;
@@ -504,7 +611,9 @@ int main(void)
 		cmocka_unit_test(workflows__actionlint_catches_a_broken_workflow),
 		cmocka_unit_test(action__steps_run_locally_and_write_outputs_summary_and_env),
 		cmocka_unit_test(action__whole_pipeline_as_a_non_root_user_then_a_cache_hit),
+		cmocka_unit_test(verify_action__passes_a_good_tarball_and_stops_a_bad_one),
 		cmocka_unit_test(gitlab__example_pipeline_publishes_then_hits_its_cache),
+		cmocka_unit_test(gitlab__verify_template_fails_the_job_on_a_bad_tarball),
 		cmocka_unit_test(gitlab__inputs_are_type_checked),
 	};
 	return cmocka_run_group_tests_name("ci_templates", tests, NULL, NULL);

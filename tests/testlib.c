@@ -320,3 +320,12 @@ int t_runtime_image(struct strbuf *alias)
 {
 	return t_image_build("--kind runtime", alias);
 }
+
+/* SF_TEST_FILTER=pattern runs only the tests whose names match (cmocka's '*', '?'). */
+__attribute__((constructor)) static void t_filter(void)
+{
+	const char *f = getenv("SF_TEST_FILTER");
+
+	if (f && *f)
+		cmocka_set_test_filter(f);
+}
