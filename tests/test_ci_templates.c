@@ -130,7 +130,7 @@ static void action__steps_run_locally_and_write_outputs_summary_and_env(void **s
 	/* the install step put the tool on the job's PATH */
 	p = xasprintf("%s/github_path", dir);
 	assert_int_equal(t_read(p, &file), 0);
-	assert_non_null(strstr(file.buf, "slurm-factory-bin"));
+	assert_non_null(strstr(file.buf, "/runner-temp/slurm-factory/bin\n"));
 	free(p);
 	/* the stage groups were printed for the log */
 	assert_non_null(strstr(out.buf, "::group::"));

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "stages.h"
+#include "sigtest.h"
 
 struct fx {
 	char *dir;
@@ -273,6 +274,47 @@ static void run__gitlab_sections_and_dotenv(void **state)
 	free(path);
 }
 
+/*
+ * The Python tool's users type global options before the command, and
+ * `build --verify`: both work, on the host backend with a tiny recipe.
+ */
+static void build__global_options_first_and_verify_flag(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf out = STRBUF_INIT, quiet = STRBUF_INIT;
+	char *d = xasprintf("%s/b", f->dir), *args;
+	struct json_object *r;
+	int rc;
+
+	st_pipeline_make(d);
+	args = xasprintf("build --slurm-version 24.11 --verify --repo '%s/repo' --backend host "
+			 "--recipe '%s/recipes/build-slurm.sh' --cache-dir '%s/cache' --no-cache "
+			 "--json '%s/b.json'", d, d, d, d);
+	rc = t_sh_capture(&out, "'%s' --verbose %s 2>&1", t_bin(), args);
+	if (rc)
+		fprintf(stderr, "%s", out.buf);
+	assert_int_equal(rc, 0);
+	{
+		char *path = xasprintf("%s/b.json", d);
+		r = t_report_load(path);
+		free(path);
+	}
+	assert_non_null(r);
+	/* build verified what it built, at the random prefixes */
+	assert_true(t_report_checks(r, "rpath [prefix", "pass") >= 1);
+	assert_true(t_report_checks(r, "needed [prefix", "pass") >= 1);
+	json_object_put(r);
+	/* --verbose said more than --quiet, in the same place on the line */
+	assert_int_equal(t_sh_capture(&quiet, "'%s' --quiet %s 2>&1", t_bin(), args), 0);
+	assert_true(out.len > quiet.len);
+	/* and a contradiction is a usage error, wherever the options are */
+	assert_int_equal(t_sh("'%s' --verbose %s --no-verify >/dev/null 2>&1", t_bin(), args), 129);
+	free(args);
+	free(d);
+	strbuf_release(&out);
+	strbuf_release(&quiet);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +326,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(run__unknown_stage_is_a_usage_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(run__github_actions_groups_annotations_summary_outputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(run__gitlab_sections_and_dotenv, setup, teardown),
+		cmocka_unit_test_setup_teardown(build__global_options_first_and_verify_flag, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
