@@ -163,11 +163,13 @@ static void runner_user_remove(void)
 	     "userdel " RUNNER_USER " 2>/dev/null; true");
 }
 
-static void gh_setup(struct gh *g)
+/* cmocka setup: the teardown runs even when an assertion stops the test */
+static int gh_setup(void **state)
 {
 	struct strbuf os = STRBUF_INIT;
+	struct gh *g = xcalloc(1, sizeof(*g));
 
-	memset(g, 0, sizeof(*g));
+	*state = g;
 	runner_user_remove();
 	g->dir = t_mkdtemp("gh-runner");
 	assert_non_null(g->dir);
@@ -187,16 +189,22 @@ static void gh_setup(struct gh *g)
 			      g->dir), 0);
 	assert_int_equal(t_sh_capture(&os, ". /etc/os-release; printf '%%s' \"$ID$VERSION_ID-$(uname -m)\""), 0);
 	g->os = strbuf_detach(&os);
+	return 0;
 }
 
-static void gh_teardown(struct gh *g)
+static int gh_teardown(void **state)
 {
+	struct gh *g = *state;
+
 	runner_user_remove();
-	t_rmtree(g->dir);
+	if (g->dir)
+		t_rmtree(g->dir);
 	free(g->dir);
 	free(g->action);
 	free(g->repo);
 	free(g->os);
+	free(g);
+	return 0;
 }
 
 /*
@@ -232,15 +240,12 @@ static void lxd_forget_images(void)
 
 static void action__whole_pipeline_as_a_non_root_user_then_a_cache_hit(void **state)
 {
-	struct gh g;
+	struct gh *gp = *state, g = *gp;
 	struct strbuf out = STRBUF_INIT, file = STRBUF_INIT;
 	struct json_object *o, *r;
-	const char *sha;
-	char *p, *inputs;
+	char *p, *inputs, *sha;
 	int rc;
 
-	(void)state;
-	gh_setup(&g);
 	inputs = xasprintf("slurm-version=24.11 publish-to='%s/ws1/pub' "
 			   "json-report=report.json junit-report=junit.xml", g.dir);
 	/*
@@ -265,7 +270,7 @@ static void action__whole_pipeline_as_a_non_root_user_then_a_cache_hit(void **st
 	assert_string_equal(jstr(o, "stopped-by"), "");
 	assert_string_equal(jstr(o, "cache-hit"), "false");
 	assert_non_null(strstr(jstr(o, "cache-key"), g.os));
-	sha = jstr(o, "sha256");
+	sha = xstrdup(jstr(o, "sha256"));
 	assert_int_equal(strlen(sha), 64);
 	/* what was published is what was proven, and it is the user's */
 	assert_int_equal(t_sh("cd '%s/ws1/pub' && sha256sum -c --quiet SHA256SUMS && "
@@ -339,9 +344,9 @@ static void action__whole_pipeline_as_a_non_root_user_then_a_cache_hit(void **st
 	json_object_put(o);
 
 	free(inputs);
+	free(sha);
 	strbuf_release(&out);
 	strbuf_release(&file);
-	gh_teardown(&g);
 }
 
 /*
@@ -610,7 +615,8 @@ int main(void)
 		cmocka_unit_test(workflows__examples_pass_actionlint),
 		cmocka_unit_test(workflows__actionlint_catches_a_broken_workflow),
 		cmocka_unit_test(action__steps_run_locally_and_write_outputs_summary_and_env),
-		cmocka_unit_test(action__whole_pipeline_as_a_non_root_user_then_a_cache_hit),
+		cmocka_unit_test_setup_teardown(action__whole_pipeline_as_a_non_root_user_then_a_cache_hit,
+						gh_setup, gh_teardown),
 		cmocka_unit_test(verify_action__passes_a_good_tarball_and_stops_a_bad_one),
 		cmocka_unit_test(gitlab__example_pipeline_publishes_then_hits_its_cache),
 		cmocka_unit_test(gitlab__verify_template_fails_the_job_on_a_bad_tarball),
