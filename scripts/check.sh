@@ -22,7 +22,7 @@ if ! scripts/lxd-setup.sh status >/dev/null 2>&1; then
 	started_lxd=1
 fi
 
-# the real Slurm sources as a local git repository (idempotent, offline)
+# the real Slurm sources as a local git repository (idempotent; from the Debian mirror's source packages)
 scripts/slurm-sources.sh >/dev/null || { echo "check: Slurm sources unavailable"; exit 2; }
 
 # a short fuzz smoke of every harness in fuzz/ (ASan+UBSan); a crash fails

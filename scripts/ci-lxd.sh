@@ -4,7 +4,7 @@
 #   - already answering: nothing to do;
 #   - Ubuntu (snap, no Debian package): snap install lxd, lxd init --auto
 #     (the socket is /var/snap/lxd/common/lxd/unix.socket, which the tool finds);
-#   - Debian: scripts/lxd-setup.sh (offline daemon, btrfs pool, no NIC).
+#   - Debian: scripts/lxd-setup.sh (a daemon kept off the internet, btrfs pool, no NIC).
 # A non-root user is then added to the lxd group; the job's next step runs
 # the tool with that group (see the action's run step).
 set -eu

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Sets up LXD for slurm-factory on Debian 12, as root, without reaching the
-# internet. Idempotent: run it as often as you like.
+# Sets up LXD for slurm-factory on Debian 12, as root: packages from the
+# Debian mirror, the daemon itself kept off the internet. Idempotent: run it
+# as often as you like.
 #   scripts/lxd-setup.sh          install, start the daemon, preseed
 #   scripts/lxd-setup.sh start    the same
 #   scripts/lxd-setup.sh stop     stop the daemon this script started

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Real Slurm source, offline: Debian's source package slurm-wlm carries
+# Real Slurm source without GitHub (only the Debian mirror): Debian's source package slurm-wlm carries
 # SchedMD's release tarballs unchanged (trixie: 24.11.5, bookworm: 22.05.8).
 # This fetches both orig tarballs with `apt-get source --download-only`
 # through a private sources list (the mirror is the one this machine's apt

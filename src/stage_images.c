@@ -1,8 +1,9 @@
 /*
  * images: the LXD images the rest of the walk needs, there before it needs
  * them. The build image when build runs on the lxd backend, the runtime
- * image when smoke does; a missing one is made (debootstrap, offline from
- * the Debian mirror) unless --no-image-build; one named with --image or
+ * image when smoke does; a missing one is imported from its export in the
+ * cache, else made (debootstrap from the Debian mirror) unless
+ * --no-image-build; one named with --image or
  * --runtime-image is only looked up. Fills run->pipe.images: the aliases,
  * and the build image's packages_sha256 that build keys its cache on.
  */
@@ -19,6 +20,7 @@
 const struct opt images_opts[] = {
 	{ "no-image-build", OPT_FLAG, NULL, "use the LXD images as they are: a missing one is an "
 	  "error, not built (for those who manage their images)" },
+	{ "mirror", OPT_VALUE, "URL", "Debian mirror for debootstrap (default: debootstrap's)" },
 	{ NULL, 0, NULL, NULL },
 };
 

@@ -38,7 +38,7 @@ const struct opt smoke_opts[] = {
 	  "lxd (default): a fresh container of the runtime image; host: a private "
 	  "mount/pid namespace" },
 	{ "runtime-image", OPT_VALUE, "ALIAS", "the runtime image (default: the alias "
-	  "'image build --packages-file recipes/runtime-packages.txt' makes)" },
+	  "'image build --kind runtime' makes)" },
 	{ "release", OPT_VALUE, "NAME", "Debian release of the default images (default "
 	  SF_DEFAULT_RELEASE ")" },
 	{ "slurm-version", OPT_VALUE | OPTF_ALONE, "VERSION",

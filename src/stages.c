@@ -30,9 +30,10 @@ const struct stage stages[] = {
 	  "[--no-image-build] [options]",
 	  "The build image when build runs on the lxd backend, the runtime image\n"
 	  "when smoke does: looked up in LXD by their alias (a hash of their package\n"
-	  "list), and made with debootstrap from the Debian mirror when missing\n"
-	  "(--no-image-build: a missing image is an error). Builds are keyed on\n"
-	  "the packages the build image holds.",
+	  "list), imported from its export in the cache when LXD lacks it, and\n"
+	  "made with debootstrap from the Debian mirror otherwise (--no-image-build:\n"
+	  "a missing image is an error). Builds are keyed on the packages the\n"
+	  "build image holds (its packages_sha256).",
 	  images_opts, 0, 0, NULL, NULL,
 	  images_parse, images_release, stage_images, NULL },
 	{ "build", STAGE_PIPELINE | STAGE_NEEDS_SETUP,
@@ -47,9 +48,9 @@ const struct stage stages[] = {
 	  "and -module.tar.gz with SHA256SUMS and a manifest, and runs verify on\n"
 	  "the software tarball at 3 random prefixes (the stages resolve, fetch,\n"
 	  "images, build, package, verify; --no-verify stops after package). The\n"
-	  "artifacts are cached by (commit, recipe, image, options): an\n"
-	  "unchanged build is a cache hit that starts no container. ccache\n"
-	  "persists in <cache>/ccache.",
+	  "artifacts are cached by (commit, recipe, the build image's installed\n"
+	  "packages, options): an unchanged build is a cache hit that starts no\n"
+	  "container. ccache persists in <cache>/ccache (or --ccache-dir).",
 	  build_opts, 0, 0, "resolve", "verify",
 	  build_parse, build_release, stage_build, run_print },
 	{ "package", STAGE_PIPELINE | STAGE_PATH_ARGS,
@@ -87,7 +88,10 @@ const struct stage stages[] = {
 	  "squeue, sbatch --wait and scontrol, checks the listening sockets, stops\n"
 	  "everything and checks nothing is left. Without MODULE_TARBALL the\n"
 	  "modules are generated. A module in the reference tool's\n"
-	  "${SLURM_INSTALL_PREFIX:-...} form must be caught at the first prefix.",
+	  "${SLURM_INSTALL_PREFIX:-...} form must be caught at the first prefix.\n"
+	  "A pass is recorded in <cache>/proofs: the same tarballs, script,\n"
+	  "runtime image and options later report that proof and launch no\n"
+	  "container (--reprove runs the cluster again).",
 	  smoke_opts, 0, 2, NULL, NULL,
 	  smoke_parse, smoke_release, stage_smoke, NULL },
 	{ "publish", STAGE_PIPELINE | STAGE_PUBLISHES | STAGE_PATH_ARGS,
@@ -103,10 +107,13 @@ const struct stage stages[] = {
 	  "output or reports. Within run, DIR is what package made.",
 	  publish_opts, 0, 1, NULL, NULL,
 	  publish_parse, NULL, stage_publish, NULL },
-	{ "image", 0, "build or check the LXD build image",
-	  "build [--release R] [--packages-file F]  |  check ALIAS [--command CMD]",
-	  "build: makes the build image with debootstrap (minbase + the packages\n"
-	  "of the package list + a minimal init), packs a unified tarball and\n"
+	{ "image", 0, "build or check an LXD image (build or runtime)",
+	  "build [--kind build|runtime] [--release R] [--packages-file F]  |  "
+	  "check ALIAS [--command CMD]",
+	  "build: makes the build image (or with --kind runtime the smoke stage's\n"
+	  "image) with debootstrap (minbase + the packages of the package list + a\n"
+	  "minimal init), records the installed package versions (packages_sha256),\n"
+	  "packs a unified tarball, keeps it as <cache>/images/<alias>.tar.gz and\n"
 	  "imports it into LXD under an alias that carries a hash of its inputs;\n"
 	  "an unchanged image is reused. Prints the alias. check: launches a\n"
 	  "container from ALIAS, runs a command in it, deletes the container.",
