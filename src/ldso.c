@@ -289,6 +289,8 @@ static void load_needed(struct walk *w, size_t idx, const char *name)
 			hit = try_list(w, l->obj->elf->rpath,
 				       j == idx ? "RPATH" : "RPATH of loader", l->origin,
 				       e, name, &tried, &path);
+			if (hit && j != idx && w->env->via_loader)
+				w->env->via_loader(w->env->ctx, obj, name, l->obj);
 		}
 	}
 	if (!hit && e->runpath)
@@ -313,6 +315,8 @@ static void load_needed(struct walk *w, size_t idx, const char *name)
 		char *slash = strrchr(path.buf, '/');
 		enqueue(w, hit, xstrndup(path.buf, (size_t)(slash - path.buf)), idx);
 	}
+	if (w->env->loaded)
+		w->env->loaded(w->env->ctx, hit, obj);
 out:
 	strbuf_release(&tried);
 	strbuf_release(&path);

@@ -62,6 +62,15 @@ struct ldso_env {
 	void (*unresolved)(void *ctx, const struct ldso_object *requester,
 			   const char *needed, enum rule_id rule, const char *why,
 			   const struct ldso_object *root);
+	/* Optional: `obj` of the tree was loaded, needed by `loader`. */
+	void (*loaded)(void *ctx, const struct ldso_object *obj,
+		       const struct ldso_object *loader);
+	/*
+	 * Optional: `needed`, which `requester` needs, was found only in the
+	 * DT_RPATH of `loader`, an object above it in the chain that loaded it.
+	 */
+	void (*via_loader)(void *ctx, const struct ldso_object *requester,
+			   const char *needed, const struct ldso_object *loader);
 };
 
 /* Default allowlist: glibc's own libraries, the loader, libgcc_s, libstdc++. */

@@ -430,6 +430,13 @@ struct at_prefix {
 	struct strmap by_miss;       /* "req\nname" -> index + 1 in misses */
 	struct miss_rec *misses;
 	size_t nr_misses, alloc_misses;
+	/* loader chains: what the programs and unlinked objects loaded */
+	struct strmap loaded;        /* rel -> the vfile that loaded it first */
+	struct strmap via;           /* "req\nname" -> the loader whose RPATH had it */
+	int alone;                   /* resolving a loaded library on its own */
+	struct strmap alone_miss;    /* "req\nname" missed alone (value: the vfile req) */
+	int env_errno;               /* a lookup failed for a reason of this machine */
+	char *env_path;
 };
 
 static char miss_missing, miss_outside, miss_notelf;
@@ -443,6 +450,14 @@ static void *probe(struct at_prefix *p, const char *path)
 		return hit;
 	real = realpath(path, NULL);
 	if (!real) {
+		/*
+		 * Missing is the tree's answer; a name too long for this work
+		 * directory, a permission or memory problem is this machine's.
+		 */
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && !p->env_errno) {
+			p->env_errno = errno;
+			p->env_path = xstrdup(path);
+		}
 		hit = &miss_missing;
 	} else if (strncmp(real, p->root, p->rootlen) ||
 		   (real[p->rootlen] != '/' && real[p->rootlen] != '\0')) {
@@ -494,6 +509,15 @@ static void unresolved(void *ctx, const struct ldso_object *req, const char *nee
 	uintptr_t idx;
 
 	strbuf_addf(&key, "%s\n%s", req->rel, needed);
+	if (p->alone) {
+		/* judged later, against what its loaders resolved */
+		(void)rule;
+		(void)why;
+		(void)root;
+		strmap_put(&p->alone_miss, key.buf, (void *)req);
+		strbuf_release(&key);
+		return;
+	}
 	idx = (uintptr_t)strmap_get(&p->by_miss, key.buf);
 	if (!idx) {
 		struct miss_rec *m;
@@ -558,6 +582,142 @@ static void report_misses(struct at_prefix *p, const char *const *plats, unsigne
 	p->nr_misses = p->alloc_misses = 0;
 	strbuf_release(&msg);
 	strbuf_release(&names);
+}
+
+static void on_loaded(void *ctx, const struct ldso_object *obj, const struct ldso_object *loader)
+{
+	struct at_prefix *p = ctx;
+
+	if (!p->alone && !strmap_has(&p->loaded, obj->rel))
+		strmap_put(&p->loaded, obj->rel, (void *)loader);
+}
+
+static void on_via_loader(void *ctx, const struct ldso_object *req, const char *needed,
+			  const struct ldso_object *loader)
+{
+	struct at_prefix *p = ctx;
+	struct strbuf key = STRBUF_INIT;
+
+	strbuf_addf(&key, "%s\n%s", req->rel, needed);
+	if (!p->alone && !strmap_has(&p->via, key.buf))
+		strmap_put(&p->via, key.buf, (void *)loader);
+	strbuf_release(&key);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A library the tree links resolved in the chains that load it but not on
+ * its own: fine for these programs, fragile for a program that links it
+ * without their RPATH. One warning per (library, name), the loader named.
+ */
+static void report_alone_misses(struct at_prefix *p)
+{
+	struct strbuf msg = STRBUF_INIT;
+	char **keys = xcalloc(p->alone_miss.nr + 1, sizeof(*keys));
+	size_t i, n = 0;
+
+	for (i = 0; i < p->alone_miss.alloc; i++)
+		if (p->alone_miss.slots[i].key &&
+		    !strmap_has(&p->by_miss, p->alone_miss.slots[i].key))
+			keys[n++] = p->alone_miss.slots[i].key;
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	for (i = 0; i < n; i++) {
+		const struct ldso_object *req = strmap_get(&p->alone_miss, keys[i]);
+		const struct ldso_object *via = strmap_get(&p->via, keys[i]);
+		const struct ldso_object *by = strmap_get(&p->loaded, req->rel);
+		const char *needed = strchr(keys[i], '\n') + 1;
+
+		strbuf_reset(&msg);
+		if (via)
+			strbuf_addf(&msg, "'%s' is found only through the DT_RPATH of %s, which "
+				    "loads %s", needed, via->rel, req->rel);
+		else
+			strbuf_addf(&msg, "'%s' is there only because %s loaded it first (%s "
+				    "is loaded through %s)", needed, by ? by->rel : "its loader",
+				    req->rel, by ? by->rel : "a loader");
+		strbuf_addstr(&msg, ": fine for the programs of this tree, but a program that "
+			      "links it without that RPATH cannot load it");
+		rule_report(p->needed, RULE_NEEDED_VIA_LOADER, req->rel, needed, msg.buf);
+		if (via)
+			strbuf_addf(&p->needed->details, "%s: %s found through the DT_RPATH of "
+				    "loader %s\n", req->rel, needed, via->rel);
+	}
+	free(keys);
+	strbuf_release(&msg);
+}
+
+/* Programs: an interpreter (PT_INTERP) or a fixed-address executable. */
+static int is_program(const struct vfile *f)
+{
+	return f->elf.type == ET_EXEC || f->elf.interp != NULL;
+}
+
+/* Every DT_NEEDED name of the tree: what it links. */
+static void linked_names(const struct tree *t, struct strmap *names)
+{
+	size_t i, k;
+
+	for (i = 0; i < t->nr_elfs; i++)
+		for (k = 0; k < t->elfs[i]->elf.nr_needed; k++)
+			strmap_put(names, t->elfs[i]->elf.needed[k], NULL);
+}
+
+/* 1 when something in the tree links `f` (by its soname or its file name). */
+static int is_linked(const struct vfile *f, const struct strmap *names)
+{
+	const char *slash = strrchr(f->rel, '/');
+
+	return (f->elf.soname && strmap_has(names, f->elf.soname)) ||
+	       strmap_has(names, slash ? slash + 1 : f->rel);
+}
+
+/*
+ * Resolves the tree's DT_NEEDED for one value of $PLATFORM, the way the
+ * objects are really loaded: programs, and objects nothing in the tree
+ * links (dlopen()ed plugins, public libraries), on their own; libraries
+ * the tree links in the chains of the objects that load them (glibc
+ * searches the DT_RPATH of every loader up the chain), and then on their
+ * own only for a warning. A linked library no chain loaded is judged on
+ * its own. Returns the in-tree loads; *roots the objects resolved.
+ */
+static size_t resolve_tree(struct at_prefix *p, struct ldso_env *env, const struct strmap *names,
+			   struct strmap *seen, size_t *roots)
+{
+	struct tree *t = p->tree;
+	size_t i, found = 0;
+
+	*roots = 0;
+	for (i = 0; i < t->nr_elfs && !signals_interrupted(); i++) {
+		const struct vfile *f = t->elfs[i];
+		if (!f->elf.dynamic || (f->elf.type != ET_EXEC && f->elf.type != ET_DYN))
+			continue;
+		if (!is_program(f) && is_linked(f, names))
+			continue;
+		(*roots)++;
+		found += ldso_resolve(env, &f->obj, seen);
+	}
+	for (i = 0; i < t->nr_elfs && !signals_interrupted(); i++) {
+		const struct vfile *f = t->elfs[i];
+		struct strmap own;
+		if (!f->elf.dynamic || f->elf.type != ET_DYN || is_program(f) ||
+		    !is_linked(f, names))
+			continue;
+		if (!strmap_has(&p->loaded, f->rel)) {
+			(*roots)++;
+			found += ldso_resolve(env, &f->obj, seen);
+			continue;
+		}
+		strmap_init(&own);
+		p->alone = 1;
+		ldso_resolve(env, &f->obj, &own);
+		p->alone = 0;
+		strmap_release(&own);
+	}
+	return found;
 }
 
 /* 1 when the expanded, normalised `dir` is a directory of the tree here. */
@@ -699,7 +859,7 @@ static void check_at_prefix(struct stage_report *s, struct tree *t, const char *
 	struct at_prefix p;
 	struct ldso_env env;
 	struct strbuf name = STRBUF_INIT;
-	struct strmap seen;
+	struct strmap seen, names;
 	struct check *rc;
 	const char *const *plats;
 	size_t i, k, found = 0, roots = 0;
@@ -709,6 +869,10 @@ static void check_at_prefix(struct stage_report *s, struct tree *t, const char *
 	p.tree = t;
 	strmap_init(&p.cache);
 	strmap_init(&p.by_miss);
+	strmap_init(&p.loaded);
+	strmap_init(&p.via);
+	strmap_init(&p.alone_miss);
+	strmap_init(&names);
 	strmap_init(&seen);
 	strbuf_addf(&name, "%s: rpath [%s]", label, prefix_name);
 	rc = stage_add_check(s, name.buf);
@@ -746,7 +910,10 @@ static void check_at_prefix(struct stage_report *s, struct tree *t, const char *
 	env.nr_allow = t->opts->nr_allow;
 	env.lookup = lookup;
 	env.unresolved = unresolved;
+	env.loaded = on_loaded;
+	env.via_loader = on_via_loader;
 	env.ctx = &p;
+	linked_names(t, &names);
 	/* once per value of $PLATFORM when an entry of the tree uses it, else once */
 	plats = ldso_platforms(t->cls, t->machine);
 	for (k = 0; plats[k] && (k == 0 || t->uses_platform); k++) {
@@ -755,16 +922,17 @@ static void check_at_prefix(struct stage_report *s, struct tree *t, const char *
 		p.platform_bit = 1u << k;
 		strmap_release(&seen);
 		strmap_init(&seen);
-		roots = found = 0;
-		for (i = 0; i < t->nr_elfs && !signals_interrupted(); i++) {
-			const struct vfile *f = t->elfs[i];
-			if (!f->elf.dynamic || (f->elf.type != ET_EXEC && f->elf.type != ET_DYN))
-				continue;
-			roots++;
-			found += ldso_resolve(&env, &f->obj, &seen);
-		}
+		found = resolve_tree(&p, &env, &names, &seen, &roots);
 	}
+	report_alone_misses(&p);
 	report_misses(&p, plats, all);
+	if (p.env_errno) {
+		/* a lookup this machine could not make: no verdict on the tree */
+		check_drop_findings(p.needed);
+		check_fail(p.needed, OUTCOME_ERROR, "cannot look up '%s' here: %s (this machine's "
+			   "limit, not the tree's: a shorter --work-dir avoids ENAMETOOLONG)",
+			   p.env_path, strerror(p.env_errno));
+	}
 	check_finish(p.needed);
 	strbuf_reset(&name);
 	strbuf_addf(&name, "%zu dynamic ELF files, %zu in-tree library loads resolved at %s",
@@ -772,8 +940,13 @@ static void check_at_prefix(struct stage_report *s, struct tree *t, const char *
 	summarize(p.needed, name.buf);
 out:
 	free(p.root);
+	free(p.env_path);
 	strmap_release(&p.cache);
 	strmap_release(&p.by_miss);
+	strmap_release(&p.loaded);
+	strmap_release(&p.via);
+	strmap_release(&p.alone_miss);
+	strmap_release(&names);
 	strmap_release(&seen);
 	strbuf_release(&name);
 }
