@@ -565,7 +565,7 @@ out:
  * lexical check at creation cannot see a chain such as x -> "." then
  * y -> "x/..".
  */
-static int link_escapes(int root_fd, const char *rel)
+int archive_link_escapes(int root_fd, const char *rel)
 {
 	struct strbuf cur = STRBUF_INIT, rest = STRBUF_INIT;
 	int hops = 0, escapes = 0;
@@ -920,7 +920,7 @@ static void remove_escaping_symlinks(struct extractor *x)
 	size_t i;
 
 	for (i = 0; i < x->nr_symlinks; i++) {
-		if (link_escapes(x->root_fd, x->symlinks[i])) {
+		if (archive_link_escapes(x->root_fd, x->symlinks[i])) {
 			finding(x, RULE_EXTRACT_SYMLINK_ESCAPE, x->symlinks[i],
 				"symlink resolves outside the tree through other links; removed");
 			unlinkat(x->root_fd, x->symlinks[i], 0);

@@ -97,6 +97,13 @@ struct pack_opts {
  * and is the caller's, also on failure (-1 with `err`): the caller writes
  * into a temporary file (fsutil.h) and renames it.
  */
+/*
+ * 1 when the symlink `rel` (relative to the directory `root_fd`) resolves
+ * outside that directory, following every link it passes through (a loop
+ * counts as escaping). verify --tree applies it to a tree on disk.
+ */
+int archive_link_escapes(int root_fd, const char *rel);
+
 int archive_pack_tree(const char *dir, int fd, const char *out,
 		      const struct pack_opts *opts, struct strbuf *err);
 

@@ -33,6 +33,9 @@ const struct rule rules[RULE_COUNT] = {
 	  "raise --max-bytes if the tree is really that large" },
 	[RULE_EXTRACT_DAMAGED] = { "extract-damaged", SEV_ERROR, "the archive is truncated or damaged",
 	  "rebuild the tarball" },
+	[RULE_TREE_EMPTY] = { "tree-empty", SEV_ERROR,
+	  "the tree has no file, or no ELF file, script or modulefile: nothing that relocation could break was checked",
+	  "check the tarball holds the install tree (or pass --allow-empty for a data-only package)" },
 	/* ELF files */
 	[RULE_ELF_MALFORMED] = { "elf-malformed", SEV_ERROR, "a file with the ELF magic cannot be parsed",
 	  "rebuild it; a truncated ELF will not load" },
@@ -103,6 +106,14 @@ const struct rule rules[RULE_COUNT] = {
 	  "information only; strip --strip-debug removes it" },
 	[RULE_LEAK_BINARY] = { "leak-binary", SEV_INFO, "a non-ELF binary file names the build prefix",
 	  "information only" },
+	[RULE_LEAK_INFERRED_PREFIX] = { "leak-inferred-prefix", SEV_INFO,
+	  "a build prefix found in the tree itself (an absolute path whose tail is in the tree); "
+	  "its occurrences are graded like --build-prefix's",
+	  "information: the findings under the other leak rules say what to fix" },
+	[RULE_SHEBANG_FOREIGN] = { "shebang-foreign", SEV_ERROR,
+	  "a script's #! interpreter is an absolute path outside the system's usual directories: "
+	  "it exists on the build machine only",
+	  "use #!/usr/bin/env NAME, or an interpreter under /usr/bin or /bin" },
 };
 
 const struct rule *rule_find(const char *id)

@@ -26,6 +26,7 @@
 #include "archive.h"
 #include "elf.h"
 #include "fsutil.h"
+#include "infer.h"
 #include "ldso.h"
 #include "rules.h"
 #include "signals.h"
@@ -40,6 +41,8 @@ const struct opt verify_opts[] = {
 	{ "build-prefix", OPT_LIST, "PATH",
 	  "where the tree was built/installed (default " SF_DEFAULT_PREFIX ")" },
 	{ "tree", OPT_VALUE | OPTF_INPUT, "DIR", "check DIR in place instead of tarballs (no relocation)" },
+	{ "allow-empty", OPT_FLAG, NULL, "pass a tree with no ELF file and no script (data only); "
+	  "by default that is a failed gate (tree-empty)" },
 	{ "work-dir", OPT_VALUE, "DIR",
 	  "where to extract (default $TMPDIR; else /dev/shm while the tree fits in half "
 	  "of its free room and of free memory, moving to /var/tmp when it does not)" },
@@ -69,6 +72,7 @@ struct vopts {
 	const char *tree;             /* --tree: check in place */
 	int leak_scan;
 	int keep;
+	int allow_empty;              /* --allow-empty */
 };
 
 struct tree {
@@ -82,14 +86,28 @@ struct tree {
 	unsigned machine;
 	struct check *elf_check;      /* malformed ELF, PT_INTERP */
 	struct check *leak_check;     /* build-prefix strings */
+	struct check *entries_check;  /* --tree: what extraction would refuse */
 	const struct vopts *opts;
+	struct strmap paths;          /* every path of the tree (relative) */
+	struct infer inf;             /* build prefixes the tree gives away */
+	size_t nr_scripts;            /* text files with a #! line */
+	int root_fd;                  /* the tree's root, while it is scanned */
+	/* the second walk: only the inferred prefixes' strings */
+	char **scan_bp;
+	size_t nr_scan_bp;
+	int rescan;
 };
 
 static void tree_init(struct tree *t, const struct vopts *o)
 {
 	memset(t, 0, sizeof(*t));
 	strmap_init(&t->by_rel);
+	strmap_init(&t->paths);
+	infer_init(&t->inf);
 	t->opts = o;
+	t->root_fd = -1;
+	t->scan_bp = o->prefixes_bp;
+	t->nr_scan_bp = o->nr_bp;
 }
 
 static void tree_release(struct tree *t)
@@ -103,6 +121,10 @@ static void tree_release(struct tree *t)
 	}
 	free(t->elfs);
 	strmap_release(&t->by_rel);
+	strmap_release(&t->paths);
+	infer_release(&t->inf);
+	if (t->scan_bp != t->opts->prefixes_bp)
+		free(t->scan_bp);
 }
 
 /* --- build-prefix strings ------------------------------------------- */
@@ -140,6 +162,15 @@ static int module_default(const char *rel, const char *buf, size_t len, size_t h
 	return !strncmp(line, "set ", 4);
 }
 
+/* Configuration files by their place or name (etc/, *.conf, modulefiles, ...). */
+static int is_config_path(const char *rel)
+{
+	return !strncmp(rel, "etc/", 4) || strstr(rel, "/etc/") || has_suffix(rel, ".conf") ||
+	       has_suffix(rel, ".cfg") || has_suffix(rel, ".ini") || has_suffix(rel, ".lua") ||
+	       has_suffix(rel, ".tcl") || has_suffix(rel, ".yaml") || has_suffix(rel, ".yml") ||
+	       has_suffix(rel, ".json") || has_suffix(rel, ".sh") || strstr(rel, "modulefiles/");
+}
+
 static enum rule_id text_rule(const char *rel, const char *buf, size_t len,
 			      size_t hit, mode_t mode)
 {
@@ -159,10 +190,7 @@ static enum rule_id text_rule(const char *rel, const char *buf, size_t len,
 		return RULE_LEAK_SCRIPT;
 	if (module_default(rel, buf, len, hit))
 		return RULE_LEAK_MODULE_DEFAULT;
-	if (!strncmp(rel, "etc/", 4) || strstr(rel, "/etc/") || has_suffix(rel, ".conf") ||
-	    has_suffix(rel, ".cfg") || has_suffix(rel, ".ini") || has_suffix(rel, ".lua") ||
-	    has_suffix(rel, ".tcl") || has_suffix(rel, ".yaml") || has_suffix(rel, ".yml") ||
-	    has_suffix(rel, ".json") || has_suffix(rel, ".sh") || strstr(rel, "modulefiles/"))
+	if (is_config_path(rel))
 		return RULE_LEAK_CONFIG;
 	return RULE_LEAK_TEXT;
 }
@@ -201,8 +229,8 @@ static void scan_leaks(struct tree *t, const char *rel, const char *buf, size_t 
 	size_t nr_reported = 0, i, j;
 	int is_text = !elf && !memchr(buf, '\0', len < 8192 ? len : 8192);
 
-	for (i = 0; i < t->opts->nr_bp; i++) {
-		const char *bp = t->opts->prefixes_bp[i];
+	for (i = 0; i < t->nr_scan_bp; i++) {
+		const char *bp = t->scan_bp[i];
 		size_t bl = strlen(bp), off = 0;
 
 		if (bl < 2)
@@ -232,7 +260,8 @@ static void scan_leaks(struct tree *t, const char *rel, const char *buf, size_t 
 			if (nr_reported < 16)
 				reported[nr_reported++] = rule;
 			context(&ctx, buf, len, hit, elf || !is_text);
-			strbuf_addf(&msg, "build prefix '%s' %s at offset %zu", bp,
+			strbuf_addf(&msg, "%sbuild prefix '%s' %s at offset %zu",
+				    t->rescan ? "inferred " : "", bp,
 				    elf ? "in an ELF string" : is_text ? "in text" : "in binary data",
 				    hit);
 			rule_report(t->leak_check, rule, rel, ctx.buf, msg.buf);
@@ -273,6 +302,10 @@ static void add_elf(struct tree *t, const char *rel, const char *buf, size_t len
 	}
 	f->obj.rel = f->rel;
 	f->obj.elf = &f->elf;
+	if (f->elf.rpath)
+		infer_scan_rpath(&t->inf, rel, f->elf.rpath, "DT_RPATH");
+	if (f->elf.runpath)
+		infer_scan_rpath(&t->inf, rel, f->elf.runpath, "DT_RUNPATH");
 	if ((f->elf.rpath && strstr(f->elf.rpath, "PLATFORM")) ||
 	    (f->elf.runpath && strstr(f->elf.runpath, "PLATFORM")))
 		t->uses_platform = 1;
@@ -285,12 +318,45 @@ static void add_elf(struct tree *t, const char *rel, const char *buf, size_t len
 	strmap_put(&t->by_rel, f->rel, f);
 }
 
+/* What secure extraction refuses, found on disk by verify --tree. */
+static void entry_finding(struct tree *t, enum rule_id rule, const char *rel, const char *msg)
+{
+	rule_report(t->entries_check, rule, rel, NULL, msg);
+}
+
+/* A script: its #! line, when the interpreter exists on the build machine only. */
+static void check_shebang(struct tree *t, const char *rel, const char *buf, size_t len)
+{
+	char interp[4096];
+
+	t->nr_scripts++;
+	infer_shebang(buf, len, interp, sizeof(interp));
+	if (infer_shebang_foreign(interp))
+		rule_report(t->leak_check, RULE_SHEBANG_FOREIGN, rel, interp,
+			    "the #! interpreter is outside /bin, /usr/bin, /sbin, /usr/sbin, "
+			    "/usr/local/bin, /usr/local/sbin and /usr/libexec");
+}
+
+/* The leak scan of one mapped file; the second walk: only that, for inferred prefixes. */
+static void leaks_of(struct tree *t, const char *rel, const char *buf, size_t len, int is_elf,
+		     mode_t mode)
+{
+	const struct vfile *f = is_elf ? strmap_get(&t->by_rel, rel) : NULL;
+	struct elf_info none;
+
+	elf_info_init(&none);
+	if (!t->rescan && !is_elf && !memchr(buf, '\0', len < 8192 ? len : 8192))
+		infer_scan_text(&t->inf, rel, buf, len, is_config_path(rel));
+	scan_leaks(t, rel, buf, len, f ? &f->elf : is_elf ? &none : NULL, mode);
+}
+
 static int scan_file(struct tree *t, int dirfd, const char *name, const char *rel,
 		     struct strbuf *err)
 {
 	struct stat st;
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	void *map;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	unsigned char magic[4];
+	char *map;
 	size_t len;
 	int is_elf;
 
@@ -302,8 +368,17 @@ static int scan_file(struct tree *t, int dirfd, const char *name, const char *re
 		close(fd);
 		return 0;
 	}
-	t->nr_files++;
-	t->bytes += (unsigned long long)st.st_size;
+	if (!t->rescan) {
+		t->nr_files++;
+		t->bytes += (unsigned long long)st.st_size;
+		if (t->entries_check && (st.st_mode & (S_ISUID | S_ISGID))) {
+			struct strbuf msg = STRBUF_INIT;
+			strbuf_addf(&msg, "setuid/setgid bit (mode %04o)",
+				    (unsigned)(st.st_mode & 07777));
+			entry_finding(t, RULE_EXTRACT_SETUID, rel, msg.buf);
+			strbuf_release(&msg);
+		}
+	}
 	if (st.st_size == 0) {
 		close(fd);
 		return 0;
@@ -311,8 +386,10 @@ static int scan_file(struct tree *t, int dirfd, const char *name, const char *re
 	len = (size_t)st.st_size;
 	if (!t->opts->leak_scan) {
 		/* header first: most files of a big tree are not ELF */
-		unsigned char magic[4];
-		if (pread(fd, magic, 4, 0) != 4 || !elf_is_elf(magic, 4)) {
+		ssize_t n = pread(fd, magic, 4, 0);
+		if (n >= 2 && magic[0] == '#' && magic[1] == '!')
+			t->nr_scripts++;
+		if (n != 4 || !elf_is_elf(magic, 4)) {
 			close(fd);
 			return 0;
 		}
@@ -324,18 +401,46 @@ static int scan_file(struct tree *t, int dirfd, const char *name, const char *re
 		return -1;
 	}
 	is_elf = elf_is_elf(map, len);
-	if (is_elf)
+	if (!t->rescan && is_elf)
 		add_elf(t, rel, map, len);
-	if (t->opts->leak_scan) {
-		const struct vfile *f = is_elf ? strmap_get(&t->by_rel, rel) : NULL;
-		struct elf_info none;
-
-		elf_info_init(&none);
-		scan_leaks(t, rel, map, len, f ? &f->elf : is_elf ? &none : NULL,
-			   st.st_mode);
-	}
+	else if (!t->rescan && t->opts->leak_scan && len >= 2 && map[0] == '#' && map[1] == '!')
+		check_shebang(t, rel, map, len);
+	else if (!t->rescan && ((len >= 8 && !memcmp(map, "#%Module", 8)) || has_suffix(rel, ".lua")))
+		t->nr_scripts++;        /* modulefiles are code too: Lmod runs them */
+	if (t->opts->leak_scan)
+		leaks_of(t, rel, map, len, is_elf, st.st_mode);
 	munmap(map, len);
 	return 0;
+}
+
+/* The type of a directory entry, from lstat when readdir does not say. */
+static unsigned char entry_type(DIR *d, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type;
+	if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+		return DT_UNKNOWN;
+	return S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG :
+	       S_ISLNK(st.st_mode) ? DT_LNK : S_ISFIFO(st.st_mode) ? DT_FIFO :
+	       S_ISSOCK(st.st_mode) ? DT_SOCK : S_ISCHR(st.st_mode) ? DT_CHR :
+	       S_ISBLK(st.st_mode) ? DT_BLK : DT_UNKNOWN;
+}
+
+/* --tree: the entries extraction would have refused. */
+static void check_entry(struct tree *t, unsigned char type, const char *rel)
+{
+	if (!t->entries_check || t->rescan)
+		return;
+	if (type == DT_LNK && t->root_fd >= 0 && archive_link_escapes(t->root_fd, rel))
+		entry_finding(t, RULE_EXTRACT_SYMLINK_ESCAPE, rel,
+			      "symlink resolves outside the tree (following every link it "
+			      "passes through)");
+	else if (type == DT_FIFO || type == DT_SOCK)
+		entry_finding(t, RULE_EXTRACT_SPECIAL_FILE, rel, "a FIFO or socket in the tree");
+	else if (type == DT_CHR || type == DT_BLK)
+		entry_finding(t, RULE_EXTRACT_DEVICE_NODE, rel, "a device node in the tree");
 }
 
 static int scan_dir(struct tree *t, int dir_fd, struct strbuf *rel, struct strbuf *err)
@@ -351,7 +456,7 @@ static int scan_dir(struct tree *t, int dir_fd, struct strbuf *rel, struct strbu
 	}
 	while (!ret && (de = readdir(d)) != NULL) {
 		size_t keep = rel->len;
-		unsigned char type = de->d_type;
+		unsigned char type;
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -360,16 +465,15 @@ static int scan_dir(struct tree *t, int dir_fd, struct strbuf *rel, struct strbu
 		if (rel->len)
 			strbuf_addch(rel, '/');
 		strbuf_addstr(rel, de->d_name);
-		if (type == DT_UNKNOWN) {
-			struct stat st;
-			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-				type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG :
-				       S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
-		}
+		type = entry_type(d, de);
+		if (!t->rescan)
+			strmap_put(&t->paths, rel->buf, NULL);
+		check_entry(t, type, rel->buf);
 		if (type == DT_DIR) {
 			int fd = openat(dirfd(d), de->d_name,
 					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			t->nr_dirs++;
+			if (!t->rescan)
+				t->nr_dirs++;
 			if (fd < 0) {
 				strbuf_addf(err, "cannot open directory '%s': %s", rel->buf,
 					    strerror(errno));
@@ -379,7 +483,7 @@ static int scan_dir(struct tree *t, int dir_fd, struct strbuf *rel, struct strbu
 			}
 		} else if (type == DT_REG) {
 			ret = scan_file(t, dirfd(d), de->d_name, rel->buf, err);
-		} else if (type == DT_LNK) {
+		} else if (type == DT_LNK && !t->rescan) {
 			t->nr_symlinks++;
 		}
 		strbuf_setlen(rel, keep);
@@ -393,6 +497,45 @@ static int cmp_vfile(const void *a, const void *b)
 	return strcmp((*(struct vfile *const *)a)->rel, (*(struct vfile *const *)b)->rel);
 }
 
+/*
+ * The build prefixes the tree gives away, reported once each; their
+ * strings are then looked for in a second walk, graded like
+ * --build-prefix's. Returns the second walk's result.
+ */
+static int scan_inferred(struct tree *t, int root_fd, struct strbuf *err)
+{
+	struct strbuf rel = STRBUF_INIT, msg = STRBUF_INIT;
+	size_t i;
+	int fd, ret = 0;
+
+	infer_resolve(&t->inf, &t->paths, t->opts->prefixes_bp, t->opts->nr_bp);
+	if (!t->inf.nr_found)
+		return 0;
+	t->scan_bp = xcalloc(t->inf.nr_found, sizeof(*t->scan_bp));
+	for (i = 0; i < t->inf.nr_found; i++) {
+		const struct infer_prefix *f = &t->inf.found[i];
+		strbuf_reset(&msg);
+		strbuf_addf(&msg, "build prefix '%s' inferred from the %s path '%s' (its tail "
+			    "is in the tree)", f->prefix, f->kind, f->evidence);
+		rule_report(t->leak_check, RULE_LEAK_INFERRED_PREFIX, f->rel, f->prefix, msg.buf);
+		t->scan_bp[i] = f->prefix;
+	}
+	t->nr_scan_bp = t->inf.nr_found;
+	t->rescan = 1;
+	/* a new open file description: a dup would share the first walk's offset */
+	fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		strbuf_addf(err, "cannot open the tree again: %s", strerror(errno));
+		ret = -1;
+	} else {
+		ret = scan_dir(t, fd, &rel, err);
+	}
+	t->rescan = 0;
+	strbuf_release(&rel);
+	strbuf_release(&msg);
+	return ret;
+}
+
 static int scan_tree(struct tree *t, const char *root, struct strbuf *err)
 {
 	struct strbuf rel = STRBUF_INIT;
@@ -402,11 +545,16 @@ static int scan_tree(struct tree *t, const char *root, struct strbuf *err)
 		strbuf_addf(err, "cannot open '%s': %s", root, strerror(errno));
 		return -1;
 	}
-	ret = scan_dir(t, fd, &rel, err);
+	t->root_fd = fd;
+	ret = scan_dir(t, openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), &rel, err);
 	strbuf_release(&rel);
 	/* readdir order is arbitrary: sort so reports are stable */
 	if (t->nr_elfs)
 		qsort(t->elfs, t->nr_elfs, sizeof(*t->elfs), cmp_vfile);
+	if (!ret && t->opts->leak_scan && !signals_interrupted())
+		ret = scan_inferred(t, fd, err);
+	close(fd);
+	t->root_fd = -1;
 	return ret;
 }
 
@@ -984,6 +1132,17 @@ static void finish_tree_checks(struct tree *t)
 {
 	struct strbuf msg = STRBUF_INIT;
 
+	/* "proven relocatable" needs something that relocation could break */
+	if (!t->opts->allow_empty && !t->nr_files)
+		rule_report(t->elf_check, RULE_TREE_EMPTY, NULL, NULL,
+			    "the tree holds no file");
+	else if (!t->opts->allow_empty && !t->nr_elfs && !t->nr_scripts)
+		rule_report(t->elf_check, RULE_TREE_EMPTY, NULL, NULL,
+			    "the tree holds no ELF file, no script and no modulefile");
+	if (t->entries_check) {
+		check_finish(t->entries_check);
+		summarize(t->entries_check, "no setuid file, device, FIFO or escaping symlink");
+	}
 	check_finish(t->elf_check);
 	strbuf_addf(&msg, "%zu files, %zu ELF files parsed, %zu symlinks", t->nr_files,
 		    t->nr_elfs, t->nr_symlinks);
@@ -998,6 +1157,9 @@ static void finish_tree_checks(struct tree *t)
 		strbuf_addstr(&msg, "no build-prefix string that changes behaviour (");
 		for (i = 0; i < t->opts->nr_bp; i++)
 			strbuf_addf(&msg, "%s%s", i ? ", " : "", t->opts->prefixes_bp[i]);
+		for (i = 0; i < t->inf.nr_found; i++)
+			strbuf_addf(&msg, "%s%s", i ? ", " : "; inferred from the tree: ",
+				    t->inf.found[i].prefix);
 		strbuf_addstr(&msg, ")");
 		summarize(t->leak_check, msg.buf);
 	}
@@ -1011,6 +1173,10 @@ static void verify_in_place(struct stage_report *s, const struct vopts *o, const
 	const char *label = base_name(dir);
 
 	tree_init(&t, o);
+	/* in place, the rules secure extraction applies to a tarball's entries */
+	strbuf_addf(&err, "%s: entries", label);
+	t.entries_check = stage_add_check(s, err.buf);
+	strbuf_reset(&err);
 	verify_tree_checks(s, &t, label);
 	if (scan_tree(&t, dir, &err)) {
 		check_fail(t.elf_check, OUTCOME_ERROR, "%s", err.buf);
@@ -1317,6 +1483,7 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 	if (!o->work_dir)
 		default_work_dir(o);
 	o->leak_scan = !cli_flag(&run->cli, "no-leak-scan");
+	o->allow_empty = cli_flag(&run->cli, "allow-empty");
 	o->keep = cli_flag(&run->cli, "keep");
 	if (o->tree && run->pipe.nr_args) {
 		strbuf_addstr(err, "give either TARBALLs or ");

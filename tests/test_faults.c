@@ -635,7 +635,7 @@ static void secrets__host_backend_recipe_never_sees_a_token(void **state)
 
 	recipe = write_recipe(f, "#!/bin/sh\nset -e\nmkdir -p \"$SF_OUT/software/bin\"\n"
 				 "env > \"$SF_OUT/build.log\"\nenv\n"
-				 "echo x > \"$SF_OUT/software/bin/f\"\n");
+				 "printf '#!/bin/sh\\n' > \"$SF_OUT/software/bin/f\"\n");
 	assert_int_equal(t_sh_capture(&out, "GITHUB_TOKEN='%s' AWS_SECRET_ACCESS_KEY='%s' "
 				      "CI_JOB_TOKEN='%s' SF_TEST_PLAIN=visible-0123 "
 				      "'%s' build --backend host --recipe '%s' --source '%s' "

@@ -76,7 +76,7 @@ static void binary__loads_libcurl_and_libarchive_only_when_used(void **state)
 	assert_int_equal(t_sh("grep -q '\"tag\": \"slurm-24-11-5-1\"' '%s/r.json'", dir), 0);
 
 	/* verify reads a tarball: libarchive, and still no libcurl */
-	assert_int_equal(t_sh("cd '%s' && mkdir -p t/software/bin && echo x > t/software/bin/f && "
+	assert_int_equal(t_sh("cd '%s' && mkdir -p t/software/bin && printf '#!/bin/sh\\n' > t/software/bin/f && "
 			      "tar -czf t.tar.gz -C t software", dir), 0);
 	assert_int_equal(loaded_by(&out, dir, "verify t.tar.gz --prefixes 1 --json v.json"), 0);
 	assert_non_null(strstr(out.buf, "libarchive.so"));
