@@ -22,29 +22,7 @@
 
 #include "fsutil.h"
 
-struct fx {
-	char *dir;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = xcalloc(1, sizeof(*f));
-
-	f->dir = t_mkdtemp("fsutil");
-	assert_non_null(f->dir);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	t_rmtree(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
+#define fx t_tmp
 
 static char *path_in(struct fx *f, const char *name)
 {
@@ -529,7 +507,7 @@ static void fs_same_file__same_inode_or_same_resolved_path(void **state)
 	free(other);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, t_tmp_setup, t_tmp_teardown)
 
 int main(void)
 {

@@ -138,29 +138,7 @@ static void infer_shebang_foreign__system_directories_only(void **unused)
 
 /* --- verify on trees made here ------------------------------------------ */
 
-struct fx {
-	char *dir;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	f->dir = t_mkdtemp("infer");
-	assert_non_null(f->dir);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	t_rmtree(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
+#define fx t_tmp
 
 /* verify ARGS on <dir>; its exit code, the report loaded into *r. */
 static int verify(struct fx *f, struct json_object **r, const char *fmt, const char *arg)
@@ -327,15 +305,15 @@ int main(void)
 		cmocka_unit_test(infer_scan_text__a_hostile_file_is_bounded),
 		cmocka_unit_test(infer_shebang_foreign__system_directories_only),
 		cmocka_unit_test_setup_teardown(verify__infers_a_build_prefix_nobody_configured,
-						setup, teardown),
+						t_tmp_setup, t_tmp_teardown),
 		cmocka_unit_test_setup_teardown(verify__rpath_and_pc_give_the_prefix_away,
-						setup, teardown),
+						t_tmp_setup, t_tmp_teardown),
 		cmocka_unit_test_setup_teardown(verify__libtool_and_config_scripts_leak,
-						setup, teardown),
+						t_tmp_setup, t_tmp_teardown),
 		cmocka_unit_test_setup_teardown(verify__tree_in_place_meets_the_rules_of_a_tarball,
-						setup, teardown),
+						t_tmp_setup, t_tmp_teardown),
 		cmocka_unit_test_setup_teardown(verify__an_archive_with_nothing_to_check_fails,
-						setup, teardown),
+						t_tmp_setup, t_tmp_teardown),
 	};
 	return cmocka_run_group_tests_name("infer", tests, NULL, NULL);
 }

@@ -15,16 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fx {
-	char *dir;
-};
+#define fx t_tmp
 
+/* A fresh directory with the sources of the cases and a dlopen() program. */
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct fx *f;
 
-	f->dir = t_mkdtemp("chains");
-	assert_non_null(f->dir);
+	if (t_tmp_setup(state))
+		return -1;
+	f = *state;
 	assert_int_equal(t_sh("set -e; cd '%s'; "
 			      "printf 'int b(void){return 7;}\\n' > b.c; "
 			      "printf 'int b(void); int a(void){return b();}\\n' > a.c; "
@@ -33,17 +33,6 @@ static int setup(void **state)
 			      "int main(int c, char **v){void *h = dlopen(v[1], RTLD_NOW);"
 			      "if (!h) { puts(dlerror()); return 4; } return 0;}\\n' > dl.c; "
 			      "cc -o dlopener dl.c -ldl", f->dir), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	t_rmtree(f->dir);
-	free(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -189,13 +178,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(chain__library_resolved_through_the_programs_rpath_passes,
-						setup, teardown),
+						setup, t_tmp_teardown),
 		cmocka_unit_test_setup_teardown(chain__library_with_its_own_runpath_is_not_helped,
-						setup, teardown),
+						setup, t_tmp_teardown),
 		cmocka_unit_test_setup_teardown(chain__library_nothing_links_must_resolve_on_its_own,
-						setup, teardown),
+						setup, t_tmp_teardown),
 		cmocka_unit_test_setup_teardown(chain__path_too_long_here_is_an_environment_error,
-						setup, teardown),
+						setup, t_tmp_teardown),
 	};
 	return cmocka_run_group_tests_name("loader_chains", tests, NULL, NULL);
 }

@@ -329,3 +329,26 @@ __attribute__((constructor)) static void t_filter(void)
 	if (f && *f)
 		cmocka_set_test_filter(f);
 }
+
+int t_tmp_setup(void **state)
+{
+	struct t_tmp *t = xcalloc(1, sizeof(*t));
+
+	t->dir = t_mkdtemp("t");
+	if (!t->dir) {
+		free(t);
+		return -1;
+	}
+	*state = t;
+	return 0;
+}
+
+int t_tmp_teardown(void **state)
+{
+	struct t_tmp *t = *state;
+
+	t_rmtree(t->dir);
+	free(t->dir);
+	free(t);
+	return 0;
+}

@@ -60,6 +60,14 @@ char *t_build_image(void);
  */
 int t_runtime_image(struct strbuf *alias);
 
+/* --- a fresh temporary directory per test ----------------------------- */
+/* cmocka setup/teardown: *state is a struct t_tmp whose dir is new and empty. */
+struct t_tmp {
+	char *dir;
+};
+int t_tmp_setup(void **state);
+int t_tmp_teardown(void **state);
+
 #endif
 
 /* --- reading a JSON report written by the binary --------------------- */
