@@ -977,18 +977,24 @@ static void verify_tarball(struct stage_report *s, const struct vopts *o,
 	struct check *xcheck;
 	struct tree t;
 	unsigned long i;
+	int r;
 
 	tree_init(&t, o);
+	memset(&st, 0, sizeof(st));
 	strbuf_addf(&name, "%s: extract", label);
 	xcheck = stage_add_check(s, name.buf);
 	set_indexed_prop(s, "tarball", idx, 0, tarball);
-	if (extract_tree(o, tarball, xcheck, &pl, &st))
+	r = extract_tree(o, tarball, xcheck, &pl, &st);
+	/* what was read, from the content: "tar.gz", "deb (data.tar.xz: tar.xz)", ... */
+	if (st.format[0])
+		set_indexed_prop(s, "format", idx, 0, st.format);
+	if (r)
 		goto out;
 	check_finish(xcheck);
 	strbuf_reset(&name);
-	strbuf_addf(&name, "%zu entries: %zu files, %zu directories, %zu symlinks, "
-		    "%zu hard links, %llu bytes", st.entries, st.files, st.dirs, st.symlinks,
-		    st.hardlinks, st.bytes);
+	strbuf_addf(&name, "%s, %zu entries: %zu files, %zu directories, %zu symlinks, "
+		    "%zu hard links, %llu bytes", st.format, st.entries, st.files, st.dirs,
+		    st.symlinks, st.hardlinks, st.bytes);
 	if (pl.moved)
 		strbuf_addf(&name, "; extracted in %s: the tree did not fit in %s", pl.work_dir,
 			    o->work_dir);
