@@ -79,43 +79,35 @@ static struct check *fail_check(struct stage_report *s, const char *name,
 	return c;
 }
 
-struct sink_ctx {
-	struct check *c;
-};
-
-static void on_finding(void *ctx, enum rule_id rule, const char *entry, const char *message)
-{
-	struct sink_ctx *x = ctx;
-	rule_report(x->c, rule, entry, NULL, message);
-}
-
 /* Extracts `tarball` into `dest` (created); a refused entry fails the check. */
 static int extract(struct stage_report *s, const char *what, const char *tarball,
 		   const char *dest)
 {
 	struct extract_limits lim = EXTRACT_LIMITS_DEFAULT;
 	struct extract_stats st;
-	struct sink_ctx x;
-	struct extract_sink sink = { on_finding, &x };
+	struct extract_sink sink = { rule_report_entry, NULL };
 	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT;
+	struct check *c;
 	int ret = -1;
 
 	strbuf_addf(&name, "extract %s", what);
-	x.c = stage_add_check(s, name.buf);
+	c = stage_add_check(s, name.buf);
+	sink.ctx = c;
 	if (fs_mkdirs(dest, &err) ||
 	    archive_extract_secure(tarball, dest, &lim, &st, &sink, &err)) {
-		check_fail(x.c, OUTCOME_ERROR, "%s", err.buf);
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		goto out;
 	}
 	if (st.refused || st.stopped) {
-		check_fail(x.c, OUTCOME_FAIL, "%s: %zu entries refused%s", tarball, st.refused,
+		check_fail(c, OUTCOME_FAIL, "%s: %zu entries refused%s", tarball, st.refused,
 			   st.stopped ? ", extraction stopped" : "");
 		goto out;
 	}
-	check_set_message(x.c, "%s: %zu files, %llu bytes", tarball, st.files, st.bytes);
+	check_set_message(c, "%s (%s): %zu files, %llu bytes", tarball, st.format, st.files,
+			  st.bytes);
 	ret = 0;
 out:
-	check_finish(x.c);
+	check_finish(c);
 	strbuf_release(&err);
 	strbuf_release(&name);
 	return ret;

@@ -778,17 +778,6 @@ out:
 	strbuf_release(&name);
 }
 
-struct extract_ctx {
-	struct check *c;
-};
-
-static void on_extract_finding(void *ctx, enum rule_id rule, const char *entry,
-			       const char *message)
-{
-	struct extract_ctx *x = ctx;
-	rule_report(x->c, rule, entry, NULL, message);
-}
-
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -868,8 +857,7 @@ struct place {
 static int extract_tree(const struct vopts *o, const char *tarball, struct check *xcheck,
 			struct place *pl, struct extract_stats *st)
 {
-	struct extract_ctx xc = { xcheck };
-	struct extract_sink sink = { on_extract_finding, &xc };
+	struct extract_sink sink = { rule_report_entry, xcheck };
 	struct strbuf err = STRBUF_INIT;
 	int ret = -1;
 

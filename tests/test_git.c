@@ -19,6 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* libarchive's own header (src/archive.h is the adapter's): hostile tarballs */
+#include <archive.h>
+#include <archive_entry.h>
 #include <git2.h>
 #include <json-c/json.h>
 
@@ -870,6 +873,132 @@ static void fetch__source_tarball_is_cached_by_sha256(void **state)
 	strbuf_release(&file);
 }
 
+/* An entry of a hostile source tarball: a file with `data`, or a symlink to `target`. */
+struct tentry {
+	const char *name;
+	const char *data;
+	const char *target;
+};
+
+/* Writes the entries as a .tar.gz with libarchive's writer, nothing checked. */
+static void write_tarball(const char *path, const struct tentry *e, size_t n)
+{
+	struct archive *a = archive_write_new();
+	size_t i;
+
+	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	for (i = 0; i < n; i++) {
+		struct archive_entry *ae = archive_entry_new();
+
+		archive_entry_copy_pathname(ae, e[i].name);
+		archive_entry_set_filetype(ae, e[i].target ? AE_IFLNK : AE_IFREG);
+		archive_entry_set_perm(ae, e[i].target ? 0777 : 0644);
+		if (e[i].target)
+			archive_entry_copy_symlink(ae, e[i].target);
+		else
+			archive_entry_set_size(ae, (la_int64_t)strlen(e[i].data));
+		assert_int_equal(archive_write_header(a, ae), ARCHIVE_OK);
+		if (!e[i].target)
+			assert_int_equal(archive_write_data(a, e[i].data, strlen(e[i].data)),
+					 (la_ssize_t)strlen(e[i].data));
+		archive_entry_free(ae);
+	}
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+}
+
+/*
+ * fetch --source of a hostile tarball: exit 1, the unpack check failed with
+ * a finding of `rule` naming `entry`, no file named "pwned" anywhere under
+ * the fixture's directory, and nothing in the cache.
+ */
+static void expect_refused_source(struct fixture *f, const char *tarball, const char *rule,
+				  const char *entry)
+{
+	struct strbuf out = STRBUF_INIT;
+	char *json = report_path(f, "hostile");
+	const char *outcome;
+	json_object *r;
+
+	assert_int_equal(sf(&out, "fetch --source %s --cache-dir %s --json %s", tarball,
+			    f->cache, json), 1);
+	r = load_json(json);
+	check_of(r, "fetch", "unpack", &outcome);
+	assert_string_equal(outcome, "fail");
+	assert_int_equal(t_report_count(r, rule, entry), 1);
+	assert_string_equal(prop_of(r, "fetch", "format"), "tar.gz");
+	assert_int_equal(exit_code_of(r), 1);
+	json_object_put(r);
+	strbuf_reset(&out);
+	assert_int_equal(t_sh_capture(&out, "find %s -name pwned", f->dir), 0);
+	assert_string_equal(out.buf, "");
+	assert_int_equal(t_sh("test -z \"$(ls -A %s/sources)\"", f->cache), 0);
+	free(json);
+	strbuf_release(&out);
+}
+
+static void fetch__source_with_dotdot_entry_is_refused_and_not_cached(void **state)
+{
+	struct fixture *f = *state;
+	char *tarball = xasprintf("%s/slurm-slurm-24-11-5-1.tar.gz", f->dir);
+	const struct tentry e[] = {
+		{ "slurm-slurm-24-11-5-1/VERSION", "24.11.5\n", NULL },
+		{ "slurm-slurm-24-11-5-1/../../pwned", "x\n", NULL },
+	};
+
+	write_tarball(tarball, e, 2);
+	expect_refused_source(f, tarball, "extract-path-traversal",
+			      "slurm-slurm-24-11-5-1/../../pwned");
+	free(tarball);
+}
+
+static void fetch__source_with_escaping_absolute_symlink_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	char *tarball = xasprintf("%s/slurm.tar.gz", f->dir);
+	char *outside = xasprintf("%s/outside", f->dir);
+	const struct tentry e[] = {
+		{ "slurm-slurm-24-11-5-1/VERSION", "24.11.5\n", NULL },
+		{ "slurm-slurm-24-11-5-1/etc", NULL, outside },
+		{ "slurm-slurm-24-11-5-1/etc/pwned", "x\n", NULL },
+	};
+
+	assert_int_equal(t_mkdirs(outside), 0);
+	write_tarball(tarball, e, 3);
+	expect_refused_source(f, tarball, "extract-symlink-escape", "slurm-slurm-24-11-5-1/etc");
+	assert_int_equal(t_sh("test -z \"$(ls -A %s)\"", outside), 0);
+	free(outside);
+	free(tarball);
+}
+
+/* Any format the secure extraction reads: GitHub's zip of a tag works too. */
+static void fetch__source_zip_is_unpacked_and_names_the_tag(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf out = STRBUF_INIT, file = STRBUF_INIT;
+	char *json = report_path(f, "zip"), *p;
+	json_object *r;
+
+	assert_int_equal(t_sh("mkdir -p %s/z/slurm-slurm-24-11-5-1 && echo 24.11.5 > "
+			      "%s/z/slurm-slurm-24-11-5-1/VERSION && cd %s/z && zip -qr "
+			      "%s/slurm.zip slurm-slurm-24-11-5-1", f->dir, f->dir, f->dir, f->dir), 0);
+	assert_int_equal(sf(&out, "fetch --source %s/slurm.zip --cache-dir %s --json %s", f->dir,
+			    f->cache, json), 0);
+	assert_non_null(strstr(out.buf, "tag: slurm-24-11-5-1\n"));
+	r = load_json(json);
+	assert_string_equal(prop_of(r, "fetch", "format"), "zip");
+	p = xasprintf("%s/VERSION", prop_of(r, "fetch", "path"));
+	json_object_put(r);
+	assert_int_equal(t_read(p, &file), 0);
+	assert_string_equal(file.buf, "24.11.5\n");
+	free(p);
+	free(json);
+	strbuf_release(&out);
+	strbuf_release(&file);
+}
+
 static void fetch__usage_mistakes_exit_129(void **state)
 {
 	struct fixture *f = *state;
@@ -903,6 +1032,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fetch__tag_deleted_after_resolve_is_an_environment_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(fetch__tag_moved_after_resolve_is_an_environment_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(fetch__source_tarball_is_cached_by_sha256, setup, teardown),
+		cmocka_unit_test_setup_teardown(fetch__source_with_dotdot_entry_is_refused_and_not_cached, setup, teardown),
+		cmocka_unit_test_setup_teardown(fetch__source_with_escaping_absolute_symlink_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(fetch__source_zip_is_unpacked_and_names_the_tag, setup, teardown),
 		cmocka_unit_test_setup_teardown(fetch__usage_mistakes_exit_129, setup, teardown),
 	};
 
