@@ -298,7 +298,7 @@ static int git_download(struct run *run, const struct fetch_opts *o,
 	struct check *c = stage_add_check(stage, "fetch-commit");
 	struct progress_state ps = { 0, 0 };
 	struct remote_opts ro = { o->timeout, NULL, NULL };
-	struct remote_fetch_stats stats = { 0, 0, 0, 0 };
+	struct remote_fetch_stats stats = { 0, 0, 0, 0, 0 };
 	struct strbuf err = STRBUF_INIT, meta = STRBUF_INIT, dest = STRBUF_INIT,
 		      shown = STRBUF_INIT;
 	char *tmp = NULL, *scratch = NULL;
@@ -339,8 +339,9 @@ static int git_download(struct run *run, const struct fetch_opts *o,
 			  "into %s", ref->tag, ref->commit, stats.received_objects,
 			  stats.received_bytes, stats.connections, fe->path.buf);
 out:
+	/* a tag naming a tree or blob is the repository's content: a failed check */
 	if (ret)
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_fail(c, stats.not_a_commit ? OUTCOME_FAIL : OUTCOME_ERROR, "%s", err.buf);
 	check_finish(c);
 	if (tmp)
 		fs_rmtree(tmp, NULL);

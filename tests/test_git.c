@@ -556,6 +556,125 @@ static void resolve__smart_http_on_loopback(void **state)
 	free(url);
 }
 
+/* Tags `name` on any object (a tree, a blob), lightweight or annotated. */
+static void tag_any(git_repository *repo, const char *name, const git_oid *target,
+		    int annotated)
+{
+	git_object *obj = NULL;
+	git_signature *sig = NULL;
+	git_oid out;
+
+	assert_int_equal(git_object_lookup(&obj, repo, target, GIT_OBJECT_ANY), 0);
+	if (annotated) {
+		assert_int_equal(git_signature_new(&sig, "Test", "test@example.invalid",
+						   1700000000, 0), 0);
+		assert_int_equal(git_tag_create(&out, repo, name, obj, sig, name, 0), 0);
+	} else {
+		assert_int_equal(git_tag_create_lightweight(&out, repo, name, obj, 0), 0);
+	}
+	git_signature_free(sig);
+	git_object_free(obj);
+}
+
+/*
+ * Version-shaped tags newer than every real one that name no commit:
+ * 24.11.6 a tree (lightweight), 24.11.7 a blob (annotated), 24.11.8 a tree
+ * (annotated), 24.11.9 a blob (lightweight).
+ */
+static void add_non_commit_tags(struct fixture *f, char tree_hex[41], char blob_hex[41])
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_oid oid, blob;
+
+	assert_int_equal(git_repository_open(&repo, f->repo), 0);
+	assert_int_equal(git_oid_fromstr(&oid, f->c_new), 0);
+	assert_int_equal(git_commit_lookup(&c, repo, &oid), 0);
+	assert_int_equal(git_blob_create_from_buffer(&blob, repo, "24.11.9\n", 8), 0);
+	tag_any(repo, "slurm-24-11-6-1", git_commit_tree_id(c), 0);
+	tag_any(repo, "slurm-24-11-7-1", &blob, 1);
+	tag_any(repo, "slurm-24-11-8-1", git_commit_tree_id(c), 1);
+	tag_any(repo, "slurm-24-11-9-1", &blob, 0);
+	oid_hex(tree_hex, git_commit_tree_id(c));
+	oid_hex(blob_hex, &blob);
+	git_commit_free(c);
+	git_repository_free(repo);
+}
+
+static void resolve__tags_naming_a_tree_or_blob_are_not_versions(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf out = STRBUF_INIT, want = STRBUF_INIT;
+	char *json = report_path(f, "nocommit"), tree[41], blob[41];
+	const char *outcome, *msg;
+	json_object *r;
+
+	add_non_commit_tags(f, tree, blob);
+	/* the newest tag that peels to a commit wins; the others are named as skipped */
+	assert_int_equal(sf(&out, "resolve 24.11 --repo %s --json %s", f->repo, json), 0);
+	assert_non_null(strstr(out.buf, "tag: slurm-24-11-5-1\n"));
+	strbuf_addf(&want, "commit: %s\n", f->c_new);
+	assert_non_null(strstr(out.buf, want.buf));
+	r = load_json(json);
+	msg = check_of(r, "resolve", "resolve-spec", &outcome);
+	assert_string_equal(outcome, "pass");
+	assert_non_null(strstr(msg, "skipped slurm-24-11-9-1: it points at a blob"));
+	assert_non_null(strstr(msg, "skipped slurm-24-11-8-1: it points at a tree"));
+	assert_non_null(strstr(msg, "skipped slurm-24-11-7-1: it points at a blob"));
+	assert_non_null(strstr(msg, "skipped slurm-24-11-6-1: it points at a tree"));
+	/* the ids are named as what they are, never as a commit */
+	assert_non_null(strstr(msg, tree));
+	assert_non_null(strstr(msg, blob));
+	json_object_put(r);
+	assert_int_equal(sf(&out, "resolve latest --repo %s", f->repo), 0);
+	assert_non_null(strstr(out.buf, "tag: slurm-24-11-5-1\n"));
+	/* asked for by version or by name: not a version, a failed check */
+	assert_int_equal(sf(&out, "resolve 24.11.8 --repo %s --json %s", f->repo, json), 1);
+	assert_null(strstr(out.buf, "commit: "));
+	r = load_json(json);
+	msg = check_of(r, "resolve", "resolve-spec", &outcome);
+	assert_string_equal(outcome, "fail");
+	assert_non_null(strstr(msg, "no Slurm version matches '24.11.8'"));
+	assert_non_null(strstr(msg, "slurm-24-11-8-1: it points at a tree"));
+	json_object_put(r);
+	assert_int_equal(sf(&out, "resolve slurm-24-11-6-1 --repo %s", f->repo), 1);
+	assert_null(strstr(out.buf, "commit: "));
+	free(json);
+	strbuf_release(&out);
+	strbuf_release(&want);
+}
+
+/* Over the network a listing gives ids only: fetch finds the blob and says so. */
+static void fetch__tag_naming_a_blob_over_the_network_is_a_failed_check(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf out = STRBUF_INIT;
+	char *json = report_path(f, "blobfetch"), *url, tree[41], blob[41];
+	const char *outcome, *msg;
+	json_object *r;
+	int port;
+
+	add_non_commit_tags(f, tree, blob);
+	port = start_git_daemon(f);
+	url = xasprintf("git://127.0.0.1:%d/slurm.git", port);
+	assert_int_equal(sf(&out, "fetch 24.11.7 --repo %s --cache-dir %s --json %s", url,
+			    f->cache, json), 1);
+	stop_server(f);
+	r = load_json(json);
+	msg = check_of(r, "fetch", "fetch-commit", &outcome);
+	assert_string_equal(outcome, "fail");
+	assert_non_null(strstr(msg, "tag slurm-24-11-7-1"));
+	assert_non_null(strstr(msg, "points at a blob"));
+	assert_non_null(strstr(msg, blob));
+	assert_int_equal(exit_code_of(r), 1);
+	json_object_put(r);
+	/* nothing cached */
+	assert_int_equal(t_sh("test -z \"$(ls -A %s/sources)\"", f->cache), 0);
+	free(url);
+	free(json);
+	strbuf_release(&out);
+}
+
 /* ---- failures: exit 1 for the spec, exit 2 for the environment ---- */
 
 static void resolve__unknown_spec_fails_with_nearest_versions(void **state)
@@ -1023,6 +1142,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(resolve__git_daemon_on_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__smart_http_on_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__unknown_spec_fails_with_nearest_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(resolve__tags_naming_a_tree_or_blob_are_not_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(fetch__tag_naming_a_blob_over_the_network_is_a_failed_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__refused_connection_is_an_environment_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__missing_local_path_is_an_environment_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__hanging_server_times_out, setup, teardown),
