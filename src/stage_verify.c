@@ -784,6 +784,75 @@ static const char *base_name(const char *path)
 	return s && s[1] ? s + 1 : path;
 }
 
+/* `path` with empty and "." components dropped ("./d//x.tar/" -> "d/x.tar"). */
+static void path_tidy(const char *path, struct strbuf *out)
+{
+	const char *p = path;
+
+	strbuf_reset(out);
+	if (*path == '/')
+		strbuf_addch(out, '/');
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n && !(n == 1 && *p == '.')) {
+			if (out->len && out->buf[out->len - 1] != '/')
+				strbuf_addch(out, '/');
+			strbuf_add(out, p, n);
+		}
+		p += n + (p[n] == '/');
+	}
+}
+
+/* 1 when the tidy path `path` ends with the components `suffix`. */
+static int ends_with_components(const char *path, const char *suffix)
+{
+	size_t a = strlen(path), b = strlen(suffix);
+
+	return a >= b && !strcmp(path + a - b, suffix) && (a == b || path[a - b - 1] == '/');
+}
+
+/*
+ * The names the checks of each tarball carry: the shortest tail of its path
+ * (whole components) that is no tail of another tarball's path, so that
+ * d1/pkg.tar and d2/pkg.tar are told apart and a lone pkg.tar stays
+ * "pkg.tar"; the path as given when every tail of it is another's tail
+ * (b/pkg.tar next to a/b/pkg.tar). Labels are distinct unless two paths are
+ * the same once tidied, which verify_parse() refuses. Pure; `labels[i]`
+ * are owned by the caller.
+ */
+static void tarball_labels(char *const *paths, size_t nr, char **labels)
+{
+	struct strbuf *tidy = xcalloc(nr ? nr : 1, sizeof(*tidy));
+	size_t i, j;
+
+	for (i = 0; i < nr; i++) {
+		strbuf_init(&tidy[i]);
+		path_tidy(paths[i], &tidy[i]);
+	}
+	for (i = 0; i < nr; i++) {
+		const char *t = tidy[i].buf, *cand = NULL, *p = t + tidy[i].len;
+
+		/* tails from the base name outwards */
+		while (!cand && p > t) {
+			int taken = 0;
+
+			while (p > t && p[-1] != '/')
+				p--;
+			for (j = 0; j < nr && !taken; j++)
+				taken = j != i && ends_with_components(tidy[j].buf, p);
+			if (!taken)
+				cand = p;
+			while (p > t && p[-1] == '/')
+				p--;
+		}
+		labels[i] = xstrdup(cand && *cand ? cand : paths[i]);
+	}
+	for (i = 0; i < nr; i++)
+		strbuf_release(&tidy[i]);
+	free(tidy);
+}
+
 static void verify_tree_checks(struct stage_report *s, struct tree *t, const char *label)
 {
 	struct strbuf name = STRBUF_INIT;
@@ -956,11 +1025,10 @@ static void set_indexed_prop(struct stage_report *s, const char *what, unsigned 
 }
 
 static void verify_tarball(struct stage_report *s, const struct vopts *o,
-			   const char *tarball, unsigned idx)
+			   const char *tarball, const char *label, unsigned idx)
 {
 	struct place pl = { STRBUF_INIT, STRBUF_INIT, NULL, 0 };
 	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT;
-	const char *label = base_name(tarball);
 	struct extract_stats st;
 	struct check *xcheck;
 	struct tree t;
@@ -1074,6 +1142,35 @@ static void default_work_dir(struct vopts *o)
 	o->limits.room_bytes = shm / 2;
 }
 
+/*
+ * One tarball named twice (the same path once tidied, or the same file by
+ * two paths): its checks would carry one name twice. A usage mistake.
+ */
+static int same_tarball_twice(char *const *paths, size_t nr, struct strbuf *err)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	struct stat sa, sb;
+	size_t i, j;
+	int ret = 0;
+
+	for (i = 0; i < nr && !ret; i++) {
+		path_tidy(paths[i], &a);
+		for (j = i + 1; j < nr && !ret; j++) {
+			path_tidy(paths[j], &b);
+			if (!strcmp(a.buf, b.buf) ||
+			    (!stat(paths[i], &sa) && !stat(paths[j], &sb) &&
+			     sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)) {
+				strbuf_addf(err, "'%s' and '%s' are the same file: give each "
+					    "tarball once", paths[i], paths[j]);
+				ret = -1;
+			}
+		}
+	}
+	strbuf_release(&a);
+	strbuf_release(&b);
+	return ret;
+}
+
 void verify_release(void *opts)
 {
 	struct vopts *o = opts;
@@ -1139,6 +1236,8 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 		default_work_dir(o);
 	o->leak_scan = !cli_flag(&run->cli, "no-leak-scan");
 	o->keep = cli_flag(&run->cli, "keep");
+	if (same_tarball_twice(run->pipe.args, run->pipe.nr_args, err))
+		return -1;
 	if (o->tree && run->pipe.nr_args) {
 		strbuf_addstr(err, "give either TARBALLs or ");
 		cli_describe(&run->cli, "tree", err);
@@ -1164,6 +1263,7 @@ int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 	struct stage_report *s;
 	char *one[2] = { NULL, NULL };
 	char *build_prefix[2] = { NULL, NULL };
+	char **labels;
 
 	if (!nr && !o.tree && p->packaged) {
 		one[0] = p->art.software;
@@ -1190,8 +1290,13 @@ int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 	}
 	if (o.tree)
 		verify_in_place(s, &o, o.tree);
+	labels = xcalloc(nr ? nr : 1, sizeof(*labels));
+	tarball_labels(tarballs, nr, labels);
 	for (i = 0; i < nr && !signals_interrupted(); i++)
-		verify_tarball(s, &o, tarballs[i], (unsigned)(i + 1));
+		verify_tarball(s, &o, tarballs[i], labels[i], (unsigned)(i + 1));
+	for (i = 0; i < nr; i++)
+		free(labels[i]);
+	free(labels);
 	if (signals_interrupted())
 		s->interrupted = 1;
 	stage_finish(s);

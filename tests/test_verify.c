@@ -485,6 +485,87 @@ static void verify__tree_mode_checks_in_place(void **state)
 	assert_int_equal(t_report_checks(f->report, "needed [in place]", "pass"), 1);
 }
 
+/* ---- several tarballs: every check named apart ---------------------------- */
+
+/* Packs the tree built with `app_flags` as dir/`rel`. */
+static void pack_as(struct fx *f, const char *app_flags, const char *rel)
+{
+	build(f, "", ORIGIN_SELF, app_flags);
+	assert_int_equal(t_sh("cd '%s' && mkdir -p \"$(dirname '%s')\" && tar -czf '%s' software",
+			      f->dir, rel, rel), 0);
+}
+
+/* The JUnit testcase names of `xml` that occur more than once, one a line. */
+static void junit_duplicates(const char *xml, struct strbuf *out)
+{
+	strbuf_reset(out);
+	assert_int_equal(t_sh_capture(out, "xmllint --xpath '//testcase/@name' '%s' | "
+				      "sed -n 's/^ name=\"\\(.*\\)\"$/\\1/p' | sort | uniq -d", xml), 0);
+}
+
+static void verify__tarballs_with_one_base_name_get_distinct_check_names(void **state)
+{
+	struct fx *f = *state;
+	char *xml = xasprintf("%s/report.xml", f->dir);
+	struct strbuf dup = STRBUF_INIT, err = STRBUF_INIT, n = STRBUF_INIT;
+
+	pack_as(f, "-Wl,-rpath,/opt/one/lib", "d1/pkg.tar.gz");
+	pack_as(f, "-Wl,-rpath,/opt/two/lib", "d2/pkg.tar.gz");
+	f->rc = t_sh("cd '%s' && '%s' verify d1/pkg.tar.gz d2/pkg.tar.gz --work-dir '%s' "
+		     "--prefixes 1 --json '%s' --junit '%s' 2>stderr", f->dir, t_bin(), f->work,
+		     f->json, xml);
+	assert_int_equal(f->rc, 1);
+	f->report = t_report_load(f->json);
+	assert_non_null(f->report);
+	assert_int_equal(t_report_checks(f->report, "d1/pkg.tar.gz: rpath [prefix 1]", "fail"), 1);
+	assert_int_equal(t_report_checks(f->report, "d2/pkg.tar.gz: rpath [prefix 1]", "fail"), 1);
+	junit_duplicates(xml, &dup);
+	assert_string_equal(dup.buf, "");
+	/* neither tarball's findings are hidden behind the other's */
+	strbuf_addf(&n, "%s/stderr", f->dir);
+	assert_int_equal(t_read(n.buf, &err), 0);
+	assert_non_null(strstr(err.buf, "/opt/one/lib"));
+	assert_non_null(strstr(err.buf, "/opt/two/lib"));
+	assert_null(strstr(err.buf, "the same kind of check as above"));
+
+	/* b/pkg.tar.gz is a tail of a/b/pkg.tar.gz: it is named by its path as given */
+	pack_as(f, ORIGIN_LIB, "a/b/pkg.tar.gz");
+	pack_as(f, ORIGIN_LIB, "b/pkg.tar.gz");
+	json_object_put(f->report);
+	f->rc = t_sh("cd '%s' && '%s' verify a/b/pkg.tar.gz ./b/pkg.tar.gz d1/pkg.tar.gz "
+		     "--work-dir '%s' --prefixes 1 --json '%s' --junit '%s' 2>stderr", f->dir,
+		     t_bin(), f->work, f->json, xml);
+	f->report = t_report_load(f->json);
+	assert_non_null(f->report);
+	assert_int_equal(t_report_checks(f->report, "a/b/pkg.tar.gz: extract", "pass"), 1);
+	assert_int_equal(t_report_checks(f->report, "./b/pkg.tar.gz: extract", "pass"), 1);
+	assert_int_equal(t_report_checks(f->report, "d1/pkg.tar.gz: extract", "pass"), 1);
+	junit_duplicates(xml, &dup);
+	assert_string_equal(dup.buf, "");
+	free(xml);
+	strbuf_release(&dup);
+	strbuf_release(&err);
+	strbuf_release(&n);
+}
+
+/* One file named twice, by the same path or by another: a usage error. */
+static void verify__same_tarball_twice_is_a_usage_error(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf out = STRBUF_INIT;
+
+	pack_as(f, ORIGIN_LIB, "d1/pkg.tar.gz");
+	assert_int_equal(t_sh("cd '%s' && ln -s d1 link", f->dir), 0);
+	assert_int_equal(t_sh_capture(&out, "cd '%s' && '%s' verify d1/pkg.tar.gz "
+				      "./d1//pkg.tar.gz", f->dir, t_bin()), 129);
+	assert_non_null(strstr(out.buf, "are the same file"));
+	strbuf_reset(&out);
+	assert_int_equal(t_sh_capture(&out, "cd '%s' && '%s' verify d1/pkg.tar.gz "
+				      "link/pkg.tar.gz", f->dir, t_bin()), 129);
+	assert_non_null(strstr(out.buf, "'d1/pkg.tar.gz' and 'link/pkg.tar.gz' are the same file"));
+	strbuf_release(&out);
+}
+
 /* ---- packages: .deb, .rpm, zip, read by their content ------------------- */
 
 /* The good tree, as opt/slurm/ of a package root dir/pkg (with DEBIAN/control). */
@@ -660,6 +741,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(verify__reports_are_written_and_valid_on_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__usage_errors_exit_129, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__tree_mode_checks_in_place, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__tarballs_with_one_base_name_get_distinct_check_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__same_tarball_twice_is_a_usage_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__deb_rpm_and_wheel_are_read_by_their_content, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__hostile_deb_is_a_failed_check_naming_the_entry, setup, teardown),
 	};
