@@ -803,23 +803,6 @@ static void h_entry_too_large(struct fx *f)
 
 /* ---- packages: .deb (ar), .rpm (cpio payload), zip ------------------- */
 
-/* One member of an ar archive, from memory. */
-static void ar_member(struct archive *a, const char *name, const void *data, size_t len)
-{
-	struct archive_entry *e = archive_entry_new();
-
-	assert_non_null(e);
-	archive_entry_copy_pathname(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	archive_entry_set_mtime(e, MTIME, 0);
-	archive_entry_set_size(e, (la_int64_t)len);
-	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
-	if (len)
-		assert_int_equal(archive_write_data(a, data, len), (la_ssize_t)len);
-	archive_entry_free(e);
-}
-
 /*
  * f->tar becomes a .deb written with libarchive's ar writer (GNU style,
  * names end in '/'): debian-binary, control.tar.gz, then the file `data`
@@ -841,10 +824,10 @@ static void wrap_deb(struct fx *f, const char *data, const char *member)
 	assert_non_null(a);
 	assert_int_equal(archive_write_set_format_ar_svr4(a), ARCHIVE_OK);
 	assert_int_equal(archive_write_open_filename(a, f->tar), ARCHIVE_OK);
-	ar_member(a, "debian-binary", "2.0\n", 4);
-	ar_member(a, "control.tar.gz", c.buf, c.len);
+	t_ar_member(a, "debian-binary", "2.0\n", 4);
+	t_ar_member(a, "control.tar.gz", c.buf, c.len);
 	if (data)
-		ar_member(a, member, d.buf, d.len);
+		t_ar_member(a, member, d.buf, d.len);
 	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
 	archive_write_free(a);
 	strbuf_release(&d);

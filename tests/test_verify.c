@@ -646,19 +646,6 @@ static void verify__deb_rpm_and_wheel_are_read_by_their_content(void **state)
 	free(rpm);
 }
 
-static void ar_member(struct archive *a, const char *name, const void *data, size_t len)
-{
-	struct archive_entry *e = archive_entry_new();
-
-	archive_entry_copy_pathname(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, (la_int64_t)len);
-	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
-	assert_int_equal(archive_write_data(a, data, len), (la_ssize_t)len);
-	archive_entry_free(e);
-}
-
 /* A .deb written with libarchive: its data.tar.gz holds ./opt/ok and ./../pwned. */
 static void write_hostile_deb(const char *path)
 {
@@ -686,8 +673,8 @@ static void write_hostile_deb(const char *path)
 	archive_write_free(t);
 	assert_int_equal(archive_write_set_format_ar_bsd(a), ARCHIVE_OK);
 	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
-	ar_member(a, "debian-binary", "2.0\n", 4);
-	ar_member(a, "data.tar.gz", data, used);
+	t_ar_member(a, "debian-binary", "2.0\n", 4);
+	t_ar_member(a, "data.tar.gz", data, used);
 	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
 	archive_write_free(a);
 }
