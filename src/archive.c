@@ -708,6 +708,7 @@ out:
 #define RING_SLOTS 8
 #define RING_BUF (1u << 20)
 #define RING_MAX_FILTERS 4
+#define RING_MEMBER_MAX 64
 
 struct ring {
 	pthread_mutex_t mu;
@@ -721,7 +722,7 @@ struct ring {
 	int fd;                   /* the archive, open; the caller's */
 	int deb;                  /* read the data.tar member of an ar archive */
 	/* set by the decoder thread, read under mu */
-	char member[64];          /* the .deb member read ("data.tar.xz") */
+	char member[RING_MEMBER_MAX]; /* the .deb member read ("data.tar.xz") */
 	char filters[RING_MAX_FILTERS][24]; /* undone, the one next to the archive first */
 	unsigned nr_filters;
 	/* the decoder thread's own */
@@ -763,7 +764,7 @@ static void support_filters(struct archive *a)
 static int deb_data_member(const char *name)
 {
 	return !strncmp(name, "data.tar", 8) && (!name[8] || name[8] == '.') &&
-	       !strchr(name, '/') && strlen(name) < sizeof(((struct ring *)0)->member);
+	       !strchr(name, '/') && strlen(name) < RING_MEMBER_MAX;
 }
 
 /* Positions r->outer at the data.tar member of the .deb on r->fd. */
@@ -1145,7 +1146,7 @@ static void describe_format(struct extractor *x, enum container kind, struct rin
 {
 	struct strbuf name = STRBUF_INIT;
 	int code = la.archive_format(x->a) & ARCHIVE_FORMAT_BASE_MASK, rpm = 0;
-	char member[sizeof(ring->member)] = "";
+	char member[RING_MEMBER_MAX] = "";
 	unsigned i;
 
 	strbuf_addstr(&name, code == ARCHIVE_FORMAT_TAR ? "tar" :
