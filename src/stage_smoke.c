@@ -56,6 +56,7 @@ const struct opt smoke_opts[] = {
 struct smoke {
 	struct stage_report *s;
 	struct backend b;
+	struct backend_mount mount;  /* b's mount of `work`: b keeps a pointer to it */
 	int have_backend;
 	const char *backend_kind;
 	const char *build_prefix;
@@ -603,7 +604,6 @@ out:
 static int start_backend(struct smoke *sm, const struct smoke_opts *o)
 {
 	struct backend_config cfg;
-	struct backend_mount mount;
 	struct check *c = stage_add_check(sm->s, "environment");
 	struct strbuf e = STRBUF_INIT;
 	double t0 = monotonic_now();
@@ -614,10 +614,10 @@ static int start_backend(struct smoke *sm, const struct smoke_opts *o)
 	cfg.lxd = o->lxd;
 	cfg.image = sm->image;
 	cfg.purpose = "smoke";
-	mount.source = sm->work.buf;
-	mount.path = sm->work.buf;
-	mount.readonly = 0;
-	cfg.mounts = &mount;
+	sm->mount.source = sm->work.buf;
+	sm->mount.path = sm->work.buf;
+	sm->mount.readonly = 0;
+	cfg.mounts = &sm->mount;
 	cfg.nr_mounts = 1;
 	if (backend_init(&sm->b, &cfg, &e)) {
 		check_fail(c, OUTCOME_ERROR, "%s", e.buf);
