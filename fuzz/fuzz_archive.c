@@ -2,7 +2,8 @@
  * libFuzzer harness: secure extraction (archive.c) of arbitrary bytes.
  *
  * The first byte picks the container: even, the rest is written as it is
- * (a tar, or any format libarchive detects, .tar.gz included); odd, the
+ * (any format the extraction reads: tar.*, zip, .deb, .rpm; the seeds
+ * fuzz/corpus/archive/ hold one of each); odd, the
  * rest is gzip-compressed first, so the fuzzer reaches the tar parser
  * behind the gzip filter. The archive is extracted into
  *   <tmp>/a/b/c/dest

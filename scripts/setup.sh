@@ -11,7 +11,8 @@ test_pkgs="libcmocka-dev libxml2-utils python3-jsonschema pax-utils binutils
  dpkg-dev clang valgrind cppcheck shellcheck file libxml2-dev zlib1g-dev
  lmod munge libmunge-dev patchelf iproute2 util-linux
  nginx-light python3-botocore s3cmd curl python3-yaml rsync
- libclang-rt-14-dev tcl lua5.3 bsdextrautils groff-base man-db bc sudo"
+ libclang-rt-14-dev tcl lua5.3 bsdextrautils groff-base man-db bc sudo
+ zip rpm"
 
 want=$build_pkgs
 [ "${1:-}" = "--test" ] && want="$want $test_pkgs"

@@ -41,6 +41,9 @@
 	X(archive_entry_symlink) \
 	X(archive_errno) \
 	X(archive_error_string) \
+	X(archive_filter_count) \
+	X(archive_filter_name) \
+	X(archive_format) \
 	X(archive_read_data) \
 	X(archive_read_data_block) \
 	X(archive_read_free) \
@@ -48,11 +51,22 @@
 	X(archive_read_next_header) \
 	X(archive_read_open) \
 	X(archive_read_open_fd) \
-	X(archive_read_support_filter_all) \
+	X(archive_read_support_filter_bzip2) \
+	X(archive_read_support_filter_compress) \
+	X(archive_read_support_filter_gzip) \
+	X(archive_read_support_filter_lz4) \
+	X(archive_read_support_filter_lzip) \
+	X(archive_read_support_filter_lzma) \
 	X(archive_read_support_filter_none) \
+	X(archive_read_support_filter_rpm) \
+	X(archive_read_support_filter_xz) \
+	X(archive_read_support_filter_zstd) \
+	X(archive_read_support_format_ar) \
+	X(archive_read_support_format_cpio) \
 	X(archive_read_support_format_gnutar) \
 	X(archive_read_support_format_raw) \
 	X(archive_read_support_format_tar) \
+	X(archive_read_support_format_zip_seekable) \
 	X(archive_set_error) \
 	X(archive_write_add_filter_gzip) \
 	X(archive_write_add_filter_zstd) \
@@ -466,11 +480,30 @@ static int file_over_limits(struct extractor *x, const char *name, la_int64_t si
 	return 0;
 }
 
+/*
+ * The entry's data into the open file `fd`, then its length (a sparse tail
+ * is a truncate). 0 when written, 1 when extraction must stop, -1 on an
+ * environment error.
+ */
+static int write_contents(struct extractor *x, int fd, const char *name, la_int64_t size)
+{
+	unsigned long long written = 0;
+	int ret = write_data(x, fd, name, &written);
+
+	if (ret)
+		return ret;
+	/* only sparse entries need it: a truncate makes ext4 allocate at once */
+	if (written < (unsigned long long)size && ftruncate(fd, size) < 0 &&
+	    io_error(x, "truncate", name))
+		return -1;
+	x->stats->bytes += (unsigned long long)size;
+	return 0;
+}
+
 /* A regular file: created new (never through a link), filled, then its mode and mtime. */
 static int extract_file(struct extractor *x, const struct place *p,
 			struct archive_entry *e, mode_t perm)
 {
-	unsigned long long written = 0;
 	la_int64_t size = la.archive_entry_size(e);
 	struct timespec ts[2];
 	int fd, ret;
@@ -486,24 +519,42 @@ static int extract_file(struct extractor *x, const struct place *p,
 			strerror(errno));
 		return 0;
 	}
-	ret = write_data(x, fd, p->name, &written);
+	ret = write_contents(x, fd, p->name, size);
 	if (ret)
 		goto out;
-	/* only sparse entries need it: a truncate makes ext4 allocate at once */
-	if (written < (unsigned long long)size && ftruncate(fd, size) < 0 &&
-	    io_error(x, "truncate", p->name)) {
-		ret = -1;
-		goto out;
-	}
 	fchmod(fd, (perm & 0777) | 0600);
 	ts[0].tv_sec = ts[1].tv_sec = la.archive_entry_mtime(e);
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	futimens(fd, ts);
-	x->stats->bytes += (unsigned long long)size;
 	strmap_put(&x->seen, p->rel, (void *)(intptr_t)K_FILE);
 	x->stats->files++;
 out:
 	return close_entry_fd(x, fd, p->name, ret);
+}
+
+/*
+ * A hard link that carries data: cpio (newc, the payload of an .rpm) keeps
+ * the data of a multiply-linked file with its last link, the earlier ones
+ * are empty. The link was just made to a file this archive extracted: the
+ * data goes into that file, opened without following links.
+ */
+static int fill_linked_file(struct extractor *x, const struct place *p,
+			    struct archive_entry *e)
+{
+	la_int64_t size = la.archive_entry_size(e);
+	int fd;
+
+	if (file_over_limits(x, p->name, size))
+		return 1;
+	fd = openat(p->dir_fd, p->base, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (io_error(x, "open", p->name))
+			return -1;
+		finding(x, RULE_EXTRACT_HARDLINK_ESCAPE, p->name, "cannot open the linked file: %s",
+			strerror(errno));
+		return 0;
+	}
+	return close_entry_fd(x, fd, p->name, write_contents(x, fd, p->name, size));
 }
 
 /* Returns -1 on an environment error, 1 when extraction must stop, else 0. */
@@ -546,9 +597,12 @@ static int extract_entry(struct extractor *x, struct archive_entry *e,
 				strerror(errno));
 		goto out;
 	}
-	if (hl)
+	if (hl) {
 		ret = extract_hardlink(x, &p, hl);
-	else if (type == AE_IFDIR)
+		if (!ret && la.archive_entry_size(e) > 0 &&
+		    (intptr_t)strmap_get(&x->seen, rel) == K_FILE)
+			ret = fill_linked_file(x, &p, e);
+	} else if (type == AE_IFDIR)
 		ret = extract_dir(x, &p, perm);
 	else if (type == AE_IFLNK)
 		ret = extract_symlink(x, &p, e);
@@ -642,14 +696,19 @@ out:
 }
 
 /*
- * Decompression runs in a thread of its own and hands the raw tar stream
- * to the extracting thread through a small ring of buffers: on two cores
- * inflating and writing files overlap instead of adding up. The decoder is
- * libarchive itself (format "raw", every filter), so gzip, zstd, xz and
- * bzip2 all take this path, and an uncompressed tar is passed through.
+ * Decompression runs in a thread of its own and hands the raw archive
+ * stream to the extracting thread through a small ring of buffers: on two
+ * cores inflating and writing files overlap instead of adding up. The
+ * decoder is libarchive itself (format "raw" behind the filters of
+ * support_filters()), so gzip, zstd, xz and bzip2 all take this path, an
+ * uncompressed stream is passed through, and the rpm filter turns an .rpm
+ * into its cpio payload. For a .deb the decoder reads the data.tar member
+ * of the ar archive instead of the file.
  */
 #define RING_SLOTS 8
 #define RING_BUF (1u << 20)
+#define RING_MAX_FILTERS 4
+#define RING_MEMBER_MAX 64
 
 struct ring {
 	pthread_mutex_t mu;
@@ -661,6 +720,14 @@ struct ring {
 	int held;                 /* the reader holds the slot at head */
 	char errmsg[512];
 	int fd;                   /* the archive, open; the caller's */
+	int deb;                  /* read the data.tar member of an ar archive */
+	/* set by the decoder thread, read under mu */
+	char member[RING_MEMBER_MAX]; /* the .deb member read ("data.tar.xz") */
+	char filters[RING_MAX_FILTERS][24]; /* undone, the one next to the archive first */
+	unsigned nr_filters;
+	/* the decoder thread's own */
+	struct archive *outer;    /* the .deb's ar reader */
+	la_int64_t member_off;    /* bytes of the member read so far */
 };
 
 static void ring_fail(struct ring *r, const char *msg)
@@ -675,24 +742,125 @@ static void ring_fail(struct ring *r, const char *msg)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/*
+ * The compressions the decoder undoes, named one by one: never
+ * archive_read_support_filter_all(), whose lrzip, lzop and grzip filters
+ * run external programs on the input.
+ */
+static void support_filters(struct archive *a)
+{
+	la.archive_read_support_filter_gzip(a);
+	la.archive_read_support_filter_bzip2(a);
+	la.archive_read_support_filter_xz(a);
+	la.archive_read_support_filter_lzma(a);
+	la.archive_read_support_filter_lzip(a);
+	la.archive_read_support_filter_zstd(a);
+	la.archive_read_support_filter_lz4(a);
+	la.archive_read_support_filter_compress(a);
+	la.archive_read_support_filter_rpm(a);
+}
+
+/* "data.tar", "data.tar.xz", ...: the member of a .deb that holds the tree. */
+static int deb_data_member(const char *name)
+{
+	return !strncmp(name, "data.tar", 8) && (!name[8] || name[8] == '.') &&
+	       !strchr(name, '/') && strlen(name) < RING_MEMBER_MAX;
+}
+
+/* Positions r->outer at the data.tar member of the .deb on r->fd. */
+static int open_deb_member(struct ring *r)
+{
+	struct archive_entry *e;
+
+	r->outer = la.archive_read_new();
+	if (!r->outer) {
+		ring_fail(r, "out of memory");
+		return -1;
+	}
+	la.archive_read_support_format_ar(r->outer);
+	if (la.archive_read_open_fd(r->outer, r->fd, RING_BUF) != ARCHIVE_OK) {
+		ring_fail(r, la.archive_error_string(r->outer));
+		return -1;
+	}
+	for (;;) {
+		int rc = la.archive_read_next_header(r->outer, &e);
+		const char *name;
+
+		if (rc == ARCHIVE_EOF) {
+			ring_fail(r, "an ar archive without a data.tar member: not a .deb");
+			return -1;
+		}
+		if (rc < ARCHIVE_WARN) {
+			ring_fail(r, la.archive_error_string(r->outer));
+			return -1;
+		}
+		name = la.archive_entry_pathname(e);
+		if (name && deb_data_member(name)) {
+			pthread_mutex_lock(&r->mu);
+			snprintf(r->member, sizeof(r->member), "%s", name);
+			pthread_mutex_unlock(&r->mu);
+			return 0;
+		}
+	}
+}
+
+/* libarchive read callback of the decoder: the .deb member's data, in order. */
+static la_ssize_t member_read(struct archive *a, void *arg, const void **out)
+{
+	struct ring *r = arg;
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int rc = la.archive_read_data_block(r->outer, &buf, &len, &off);
+
+	if (rc == ARCHIVE_EOF)
+		return 0;
+	if (rc < ARCHIVE_WARN || off != r->member_off) {
+		la.archive_set_error(a, EIO, "%s: %s", r->member, rc < ARCHIVE_WARN ?
+				     la.archive_error_string(r->outer) : "data out of order");
+		return -1;
+	}
+	r->member_off += (la_int64_t)len;
+	*out = buf;
+	return (la_ssize_t)len;
+}
+
+/* Names the filters `a` undid, the one next to the archive first. */
+static void record_filters(struct ring *r, struct archive *a)
+{
+	int i, n = la.archive_filter_count(a);
+
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < n && r->nr_filters < RING_MAX_FILTERS; i++) {
+		const char *name = la.archive_filter_name(a, i);
+		if (name && strcmp(name, "none"))
+			snprintf(r->filters[r->nr_filters++], sizeof(r->filters[0]), "%s", name);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
 static void *ring_decoder(void *arg)
 {
 	struct ring *r = arg;
 	struct archive *a = la.archive_read_new();
 	struct archive_entry *e;
+	int rc;
 
 	if (!a) {
 		ring_fail(r, "out of memory");
 		return NULL;
 	}
-	la.archive_read_support_filter_all(a);
+	support_filters(a);
 	la.archive_read_support_format_raw(a);
-	if (la.archive_read_open_fd(a, r->fd, RING_BUF) != ARCHIVE_OK ||
-	    la.archive_read_next_header(a, &e) != ARCHIVE_OK) {
+	if (r->deb && open_deb_member(r))
+		goto out;
+	rc = r->deb ? la.archive_read_open(a, r, NULL, member_read, NULL) :
+		      la.archive_read_open_fd(a, r->fd, RING_BUF);
+	if (rc != ARCHIVE_OK || la.archive_read_next_header(a, &e) != ARCHIVE_OK) {
 		ring_fail(r, la.archive_error_string(a));
-		la.archive_read_free(a);
-		return NULL;
+		goto out;
 	}
+	record_filters(r, a);
 	for (;;) {
 		unsigned slot;
 		la_ssize_t n;
@@ -724,7 +892,12 @@ static void *ring_decoder(void *arg)
 		if (n == 0)
 			break;
 	}
+out:
+	/* `a` reads from the member of `outer`: free it first */
 	la.archive_read_free(a);
+	if (r->outer)
+		la.archive_read_free(r->outer);
+	r->outer = NULL;
 	return NULL;
 }
 
@@ -765,7 +938,7 @@ static void ring_free(struct ring *r)
 	pthread_mutex_destroy(&r->mu);
 }
 
-static int ring_start(struct ring *r, pthread_t *th, int fd)
+static int ring_start(struct ring *r, pthread_t *th, int fd, int deb)
 {
 	unsigned i;
 
@@ -775,6 +948,7 @@ static int ring_start(struct ring *r, pthread_t *th, int fd)
 	for (i = 0; i < RING_SLOTS; i++)
 		r->buf[i] = xmalloc(RING_BUF);
 	r->fd = fd;
+	r->deb = deb;
 	if (pthread_create(th, NULL, ring_decoder, r)) {
 		ring_free(r);
 		return -1;
@@ -928,6 +1102,104 @@ static void remove_escaping_symlinks(struct extractor *x)
 	}
 }
 
+/* How the archive is held, from its first bytes: never from its name. */
+enum container {
+	C_STREAM,     /* tar or cpio, maybe compressed, maybe an .rpm's payload */
+	C_ZIP,        /* a zip (a wheel, a .jar): read by its central directory */
+	C_DEB,        /* an ar archive: the tree is its data.tar member */
+};
+
+static enum container sniff(int fd)
+{
+	unsigned char m[8];
+
+	if (pread(fd, m, sizeof(m), 0) != (ssize_t)sizeof(m))
+		return C_STREAM;
+	if (!memcmp(m, "!<arch>\n", 8))
+		return C_DEB;
+	if (m[0] == 'P' && m[1] == 'K' && ((m[2] == 3 && m[3] == 4) || (m[2] == 5 && m[3] == 6)))
+		return C_ZIP;
+	return C_STREAM;
+}
+
+/* libarchive's filter name as a file name extension ("gzip" -> "gz"). */
+static const char *filter_ext(const char *name)
+{
+	static const char *const map[][2] = {
+		{ "gzip", "gz" }, { "bzip2", "bz2" }, { "zstd", "zst" }, { "lzip", "lz" },
+		{ "compress (.Z)", "Z" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(name, map[i][0]))
+			return map[i][1];
+	return name;
+}
+
+/*
+ * stats->format: what was read, decided from the content: "tar.gz", "zip",
+ * "deb (data.tar.xz: tar.xz)", "rpm (payload: cpio.gz)". `ring` is NULL for
+ * a zip.
+ */
+static void describe_format(struct extractor *x, enum container kind, struct ring *ring)
+{
+	struct strbuf name = STRBUF_INIT;
+	int code = la.archive_format(x->a) & ARCHIVE_FORMAT_BASE_MASK, rpm = 0;
+	char member[RING_MEMBER_MAX] = "";
+	unsigned i;
+
+	strbuf_addstr(&name, code == ARCHIVE_FORMAT_TAR ? "tar" :
+			     code == ARCHIVE_FORMAT_CPIO ? "cpio" :
+			     code == ARCHIVE_FORMAT_ZIP ? "zip" : "unreadable");
+	if (ring) {
+		pthread_mutex_lock(&ring->mu);
+		for (i = 0; i < ring->nr_filters; i++) {
+			if (!strcmp(ring->filters[i], "rpm"))
+				rpm = 1;
+			else
+				strbuf_addf(&name, ".%s", filter_ext(ring->filters[i]));
+		}
+		memcpy(member, ring->member, sizeof(member));
+		pthread_mutex_unlock(&ring->mu);
+	}
+	if (kind == C_DEB)
+		snprintf(x->stats->format, sizeof(x->stats->format), "deb (%s: %s)",
+			 *member ? member : "no data.tar", name.buf);
+	else if (rpm)
+		snprintf(x->stats->format, sizeof(x->stats->format), "rpm (payload: %s)",
+			 name.buf);
+	else
+		snprintf(x->stats->format, sizeof(x->stats->format), "%s", name.buf);
+	strbuf_release(&name);
+}
+
+/*
+ * Opens x->a on the archive in `in_fd`: a zip directly (the seekable reader
+ * wants the file), anything else through the decoder thread (`*ring_running`
+ * set once it runs). The format readers are named one by one: never every
+ * format libarchive has, some of which (mtree) read files of the host named
+ * in the archive.
+ */
+static int open_archive(struct extractor *x, enum container kind, int in_fd,
+			struct ring *ring, pthread_t *decoder, int *ring_running)
+{
+	if (kind == C_ZIP) {
+		la.archive_read_support_format_zip_seekable(x->a);
+		return la.archive_read_open_fd(x->a, in_fd, 65536) == ARCHIVE_OK ? 0 : 1;
+	}
+	if (ring_start(ring, decoder, in_fd, kind == C_DEB)) {
+		strbuf_addstr(x->err, "cannot start the decompression thread");
+		return -1;
+	}
+	*ring_running = 1;
+	la.archive_read_support_filter_none(x->a);
+	la.archive_read_support_format_tar(x->a);
+	la.archive_read_support_format_gnutar(x->a);
+	la.archive_read_support_format_cpio(x->a);
+	return la.archive_read_open(x->a, ring, NULL, ring_read, NULL) == ARCHIVE_OK ? 0 : 1;
+}
+
 int archive_extract_secure(const char *tarball, const char *dest,
 			   const struct extract_limits *limits,
 			   struct extract_stats *stats,
@@ -936,8 +1208,9 @@ int archive_extract_secure(const char *tarball, const char *dest,
 	struct extractor x;
 	struct ring ring;
 	pthread_t decoder;
+	enum container kind = C_STREAM;
 	int ring_running = 0, in_fd = -1;
-	int ret = -1;
+	int ret = -1, r;
 
 	extractor_init(&x, limits, stats, sink, err);
 	if (archive_load(err))
@@ -949,21 +1222,18 @@ int archive_extract_secure(const char *tarball, const char *dest,
 	}
 	if (open_tarball(tarball, &in_fd, err))
 		goto out;
+	kind = sniff(in_fd);
 	x.a = la.archive_read_new();
 	if (!x.a) {
 		strbuf_addstr(err, "out of memory");
 		goto out;
 	}
-	if (ring_start(&ring, &decoder, in_fd)) {
-		strbuf_addstr(err, "cannot start the decompression thread");
+	r = open_archive(&x, kind, in_fd, &ring, &decoder, &ring_running);
+	if (r < 0)
 		goto out;
-	}
-	ring_running = 1;
-	la.archive_read_support_filter_none(x.a);
-	la.archive_read_support_format_tar(x.a);
-	la.archive_read_support_format_gnutar(x.a);
-	if (la.archive_read_open(x.a, &ring, NULL, ring_read, NULL) != ARCHIVE_OK) {
-		finding(&x, RULE_EXTRACT_DAMAGED, tarball, "not a readable tar archive: %s",
+	if (r > 0) {
+		finding(&x, RULE_EXTRACT_DAMAGED, tarball, "not an archive verify reads (tar or "
+			"cpio, compressed or not; zip; .deb; .rpm): %s",
 			la.archive_error_string(x.a));
 		stats->stopped = 1;
 		ret = 0;
@@ -972,13 +1242,15 @@ int archive_extract_secure(const char *tarball, const char *dest,
 	if (extract_entries(&x, tarball))
 		goto out;
 	close_parent(&x);
-	if (!stats->stopped)
+	if (!stats->stopped && ring_running)
 		check_stream_end(&x, &ring, tarball);
 	remove_escaping_symlinks(&x);
 	ret = 0;
 out:
 	if (x.env_error)
 		ret = -1;
+	if (x.a)
+		describe_format(&x, kind, ring_running ? &ring : NULL);
 	close_parent(&x);
 	if (x.root_fd >= 0)
 		close(x.root_fd);

@@ -1,6 +1,16 @@
 /*
- * The libarchive adapter: secure extraction of install-tree tarballs
- * (.tar, .tar.gz, .tar.zst, .tar.xz, .tar.bz2).
+ * The libarchive adapter: secure extraction of install-tree archives, and
+ * deterministic tarballs.
+ *
+ * What an archive is comes from its first bytes, never from its name:
+ *   - tar or cpio, plain or compressed (gzip, xz, zstd, bzip2, lzma, lzip,
+ *     lz4, compress): .tar.gz, .tar.xz, .tar.zst, .tar.bz2, ...;
+ *   - an .rpm: its payload (cpio, compressed), the headers skipped;
+ *   - a .deb (an ar archive): its data.tar[.*] member, nothing else of it;
+ *   - a zip (a wheel, a .jar): by its central directory.
+ * No other format is read (no iso9660, 7z, mtree, ...), and no filter that
+ * runs an external program. Signatures and digests of .rpm and .deb files
+ * are not checked: the payload is what is extracted and judged.
  *
  * Secure means: every entry name is checked (no absolute paths, no "..",
  * no control characters or invalid UTF-8), device nodes, FIFOs and sockets
@@ -40,6 +50,13 @@ struct extract_stats {
 	unsigned long long bytes;
 	int stopped;            /* a limit, damage or SIGINT/SIGTERM stopped it early */
 	int out_of_room;        /* stopped at limits->room_bytes (no finding) */
+	/*
+	 * What was read, from the content: "tar.gz", "tar", "cpio", "zip",
+	 * "deb (data.tar.xz: tar.xz)", "rpm (payload: cpio.gz)"; "unreadable"
+	 * in place of the archive format when none could be read. Empty when
+	 * the file could not even be opened.
+	 */
+	char format[96];
 };
 
 struct extract_sink {
@@ -49,8 +66,9 @@ struct extract_sink {
 };
 
 /*
- * Extracts `tarball` into the existing directory `dest` (which should be
- * empty). Returns 0 when the archive was processed (hostile entries were
+ * Extracts `tarball` (any archive of the list above) into the existing
+ * directory `dest` (which should be empty). The rules apply to every
+ * format alike. Returns 0 when the archive was processed (hostile entries were
  * reported through `sink`, see stats->refused and stats->stopped), -1 with
  * `err` on an environment failure (cannot open the tarball or dest, disk
  * full, I/O error).

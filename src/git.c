@@ -390,6 +390,7 @@ static int ls_local(const char *url, const char *path, struct remote_tags *out,
 			t->name = xstrdup(name + 10);
 			git_oid_tostr(t->commit, sizeof(t->commit), id);
 			t->peeled = 0;
+			t->kind = NULL;
 		}
 		git_reference_free(ref);
 		if (signals_interrupted()) {
@@ -439,6 +440,7 @@ int remote_tags_peel(struct remote_tags *t, struct remote_tag *tag, struct strbu
 		}
 		git_oid_tostr(tag->commit, sizeof(tag->commit), git_object_id(end));
 	}
+	tag->kind = git_object_type2string(git_object_type(end ? end : obj));
 	tag->peeled = 1;
 	ret = 0;
 out:
@@ -477,6 +479,7 @@ static int collect_tags(git_remote *remote, struct remote_tags *out, struct strb
 			t = &out->items[out->nr++];
 			t->name = xstrdup(name);
 			t->peeled = 1;  /* a lightweight tag, or its "^{}" follows */
+			t->kind = NULL; /* ids only: what they name is not said */
 		}
 		git_oid_tostr(t->commit, sizeof(t->commit), &heads[i]->oid);
 	}
@@ -680,6 +683,7 @@ int remote_fetch_tree(const char *url, const char *tag, const char *commit,
 	struct cb_state cs = { opts };
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
+	git_object *obj = NULL;
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
 	git_oid oid;
@@ -697,6 +701,14 @@ int remote_fetch_tree(const char *url, const char *tag, const char *commit,
 	    download_tag(remote, &cs, url, tag, stats, err))
 		goto out;
 	if (git_commit_lookup(&c, repo, &oid)) {
+		if (!git_object_lookup(&obj, repo, &oid, GIT_OBJECT_ANY)) {
+			strbuf_addf(err, "tag %s of %s points at a %s (%s), not a commit: it is "
+				    "not a Slurm version", tag, url,
+				    git_object_type2string(git_object_type(obj)), commit);
+			if (stats)
+				stats->not_a_commit = 1;
+			goto out;
+		}
 		strbuf_addf(err, "commit %s of tag %s is not in what %s sent: ", commit,
 			    tag, url);
 		add_git_error(err);
@@ -717,6 +729,7 @@ out:
 		stats->connections = stream_connections;
 	git_tree_free(tree);
 	git_commit_free(c);
+	git_object_free(obj);
 	if (remote) {
 		git_remote_disconnect(remote);
 		git_remote_free(remote);

@@ -41,6 +41,12 @@ struct remote_tag {
 	char *name;                /* without "refs/tags/", owned */
 	char commit[41];           /* hex id it peels to; the tag's own id while !peeled */
 	int peeled;                /* 0 only for a local repository's tag: remote_tags_peel() */
+	/*
+	 * What `commit` names once a local tag is peeled: "commit", "tree",
+	 * "blob" (static strings). NULL when not known: a remote's listing
+	 * gives ids only, and a tree or blob is found when it is fetched.
+	 */
+	const char *kind;
 };
 
 /* Owns its entries, and for a local repository the open repository. */
@@ -69,8 +75,8 @@ int remote_ls_tags(const char *url, const struct remote_opts *opts,
 
 /*
  * Makes `tag` (an entry of `t`) name what it peels to: for an annotated tag
- * the object its chain of tags ends at, as a remote's "^{}" entry would.
- * Nothing to do for an entry that is peeled already.
+ * the object its chain of tags ends at, as a remote's "^{}" entry would,
+ * and sets tag->kind. Nothing to do for an entry that is peeled already.
  */
 int remote_tags_peel(struct remote_tags *t, struct remote_tag *tag, struct strbuf *err);
 
@@ -79,13 +85,15 @@ struct remote_fetch_stats {
 	unsigned int received_objects;
 	unsigned int connections;  /* sockets this call opened (0 for a local path) */
 	long long commit_time;     /* committer time of `commit`, seconds since 1970 */
+	int not_a_commit;          /* the tag names a tree or blob: not a version */
 };
 
 /*
  * Fetches tag `tag` of `url` and writes the tree of `commit` into `dest`
  * (created; must not exist). Before downloading it checks that the tag still
  * peels to `commit`: a tag that vanished or moved since it was resolved is
- * an error. `scratch` is an existing directory the caller owns and removes;
+ * an error. So is a tag that names a tree or a blob (stats->not_a_commit
+ * set when `stats` is given): it is not a version. `scratch` is an existing directory the caller owns and removes;
  * the temporary repository goes there. `stats` may be NULL.
  */
 int remote_fetch_tree(const char *url, const char *tag, const char *commit,

@@ -20,7 +20,11 @@
 
 struct package_input {
 	const char *tree;            /* install tree: becomes software/ */
-	const char *module_dir;      /* holds slurm/<version>.lua; NULL or absent: none */
+	/*
+	 * Holds slurm/<version>.lua (the "module tarball" check fails when it
+	 * does not); NULL: none, the module tarball holds an empty slurm/.
+	 */
+	const char *module_dir;
 	const char *out_dir;         /* existing directory the artifacts go to */
 	const char *version;         /* "24.11.5": names the files */
 	const char *tag, *commit;    /* may be NULL */

@@ -134,3 +134,9 @@ void rule_report(struct check *c, enum rule_id id, const char *file,
 	check_add_finding(c, r->id, r->severity, file, entry, message ? message : r->summary,
 			  r->fix);
 }
+
+void rule_report_entry(void *check, enum rule_id id, const char *entry,
+		       const char *message)
+{
+	rule_report(check, id, entry, NULL, message);
+}

@@ -76,4 +76,12 @@ const struct rule *rule_find(const char *id);
 void rule_report(struct check *c, enum rule_id id, const char *file,
 		 const char *entry, const char *message);
 
+/*
+ * The finding callback of an extraction sink (archive.h) whose ctx is the
+ * struct check * to report into: each refused entry becomes a finding of
+ * that check, named by the entry.
+ */
+void rule_report_entry(void *check, enum rule_id id, const char *entry,
+		       const char *message);
+
 #endif

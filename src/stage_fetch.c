@@ -2,6 +2,9 @@
  * fetch: the source of one resolved commit (or of a --source tarball) into
  * the source cache, written aside and renamed into place in one step. A
  * second fetch of the same commit is a cache hit that opens no transport.
+ * A --source archive is unpacked with the secure extraction verify uses
+ * (archive.h): a hostile entry fails the "unpack" check and nothing is
+ * cached.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,11 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "clock.h"
 #include "crypto.h"
 #include "fsutil.h"
 #include "git.h"
-#include "proc.h"
 #include "signals.h"
 #include "stages.h"
 #include "tags.h"
@@ -295,7 +298,7 @@ static int git_download(struct run *run, const struct fetch_opts *o,
 	struct check *c = stage_add_check(stage, "fetch-commit");
 	struct progress_state ps = { 0, 0 };
 	struct remote_opts ro = { o->timeout, NULL, NULL };
-	struct remote_fetch_stats stats = { 0, 0, 0, 0 };
+	struct remote_fetch_stats stats = { 0, 0, 0, 0, 0 };
 	struct strbuf err = STRBUF_INIT, meta = STRBUF_INIT, dest = STRBUF_INIT,
 		      shown = STRBUF_INIT;
 	char *tmp = NULL, *scratch = NULL;
@@ -336,8 +339,9 @@ static int git_download(struct run *run, const struct fetch_opts *o,
 			  "into %s", ref->tag, ref->commit, stats.received_objects,
 			  stats.received_bytes, stats.connections, fe->path.buf);
 out:
+	/* a tag naming a tree or blob is the repository's content: a failed check */
 	if (ret)
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		check_fail(c, stats.not_a_commit ? OUTCOME_FAIL : OUTCOME_ERROR, "%s", err.buf);
 	check_finish(c);
 	if (tmp)
 		fs_rmtree(tmp, NULL);
@@ -433,37 +437,42 @@ static char *tag_from_dir(const char *name)
 	return NULL;
 }
 
+/*
+ * Unpacks `tarball` into `dest` (through scratch/x) with the secure
+ * extraction of archive.h: any format it reads, the same rules as verify.
+ * Its single top directory, when it has one, becomes `dest` and names the
+ * tag. A refused entry is a finding of `c` and nothing is unpacked: 1.
+ * -1 with `err` on an environment failure (or a signal); 0 when done.
+ */
 static int unpack(const char *tarball, const char *scratch, const char *dest,
-		  char **tag, struct strbuf *err)
+		  struct check *c, struct extract_stats *st, char **tag, struct strbuf *err)
 {
+	struct extract_limits lim = EXTRACT_LIMITS_DEFAULT;
+	struct extract_sink sink = { rule_report_entry, c };
 	struct strbuf x = STRBUF_INIT, top = STRBUF_INIT;
-	char *argv[] = { "tar", "--no-same-owner", "-xf", (char *)tarball, "-C", NULL, NULL };
-	struct proc_opts po = { NULL, NULL, 1800, NULL, NULL, 0 };
-	struct proc_result res;
-	struct stat st;
+	struct stat sb;
 	char *name = NULL;
 	int ret = -1;
 
-	proc_result_init(&res);
 	strbuf_addf(&x, "%s/x", scratch);
 	if (mkdir(x.buf, 0755)) {
 		strbuf_addf(err, "cannot create %s: %s", x.buf, strerror(errno));
 		goto out;
 	}
-	argv[5] = x.buf;
-	/* GNU tar drops leading '/' and refuses '..' members */
-	if (proc_run(argv, &po, &res, err))
+	if (archive_extract_secure(tarball, x.buf, &lim, st, &sink, err))
 		goto out;
-	if (!res.exited || res.status) {
-		strbuf_addf(err, "cannot unpack %s: tar ", tarball);
-		proc_describe(&res, err);
-		strbuf_addf(err, ": %.300s", res.out.buf);
+	if (st->refused) {
+		ret = 1;
+		goto out;
+	}
+	if (st->stopped) {
+		strbuf_addf(err, "interrupted while unpacking %s", tarball);
 		goto out;
 	}
 	name = single_top_dir(x.buf);
 	if (name) {
 		strbuf_addf(&top, "%s/%s", x.buf, name);
-		if (lstat(top.buf, &st) || !S_ISDIR(st.st_mode)) {
+		if (lstat(top.buf, &sb) || !S_ISDIR(sb.st_mode)) {
 			free(name);
 			name = NULL;
 		}
@@ -477,7 +486,6 @@ static int unpack(const char *tarball, const char *scratch, const char *dest,
 	ret = 0;
 out:
 	free(name);
-	proc_result_release(&res);
 	strbuf_release(&x);
 	strbuf_release(&top);
 	return ret;
@@ -492,9 +500,11 @@ static void fetch_tarball(struct run *run, const struct fetch_opts *o,
 	struct strbuf err = STRBUF_INIT, key = STRBUF_INIT, meta = STRBUF_INIT,
 		      dest = STRBUF_INIT;
 	char *tmp = NULL, *scratch = NULL, hex[65];
+	struct extract_stats st;
 	struct check *c;
-	int ok = 0, lock = -1;
+	int ok = 0, lock = -1, r;
 
+	memset(&st, 0, sizeof(st));
 	stage_set_prop(stage, "source", tarball);
 	if (spec)
 		stage_set_prop(stage, "spec", spec);
@@ -535,8 +545,16 @@ static void fetch_tarball(struct run *run, const struct fetch_opts *o,
 		goto out;
 	}
 	strbuf_addf(&dest, "%s/src", tmp);
-	if (unpack(tarball, scratch, dest.buf, &ref.tag, &err)) {
-		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+	r = unpack(tarball, scratch, dest.buf, c, &st, &ref.tag, &err);
+	if (st.format[0])
+		stage_set_prop(stage, "format", st.format);
+	if (r) {
+		if (r < 0)
+			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		else
+			check_set_message(c, "%s (%s): %zu entr%s refused; nothing was unpacked",
+					  tarball, st.format, st.refused,
+					  st.refused == 1 ? "y" : "ies");
 		check_finish(c);
 		goto out;
 	}
@@ -548,7 +566,8 @@ static void fetch_tarball(struct run *run, const struct fetch_opts *o,
 		check_finish(c);
 		goto out;
 	}
-	check_set_message(c, "%s into %s", tarball, fe.path.buf);
+	check_set_message(c, "%s (%s) into %s: %zu files", tarball, st.format, fe.path.buf,
+			  st.files);
 	check_finish(c);
 	ok = 1;
 done:

@@ -23,7 +23,8 @@
 const struct opt package_opts[] = {
 	{ "slurm-version", OPT_VALUE | OPTF_ALONE, "VERSION", "version that names the files (required)" },
 	{ "module-dir", OPT_VALUE | OPTF_INPUT | OPTF_ALONE, "DIR",
-	  "modulefiles root holding slurm/<version>.lua" },
+	  "modulefiles root, must hold slurm/<version>.lua (without the option: an "
+	  "empty slurm/)" },
 	{ "format", OPT_VALUE, "FMT", "compression: gz (default) or zst" },
 	{ "source-date-epoch", OPT_VALUE, "SECONDS",
 	  "mtime of every entry (default $SOURCE_DATE_EPOCH, else 0)" },
@@ -305,7 +306,29 @@ out:
 	return ret;
 }
 
-/* The "module tarball" check: the modulefiles (an empty slurm/ when there are none). */
+/* 1 when `root` holds slurm/<version>.lua; else 0 and `c` fails saying what is missing. */
+static int modulefile_present(struct check *c, const char *root, const char *version)
+{
+	struct strbuf lua = STRBUF_INIT;
+	int ok = 0;
+
+	strbuf_addf(&lua, "%s/slurm/%s.lua", root, version);
+	if (!fs_is_dir(root))
+		check_fail(c, OUTCOME_FAIL, "the module directory %s does not exist", root);
+	else if (!fs_is_file(lua.buf))
+		check_fail(c, OUTCOME_FAIL, "%s has no slurm/%s.lua: a module tarball without "
+			   "it cannot load Slurm %s", root, version, version);
+	else
+		ok = 1;
+	strbuf_release(&lua);
+	return ok;
+}
+
+/*
+ * The "module tarball" check: the modulefiles, which must hold
+ * slurm/<version>.lua (a tarball without it loads nothing); an empty
+ * slurm/ when no module directory is given.
+ */
 static int pack_modules(struct stage_report *s, const struct package_input *in,
 			struct package_output *out, const struct names *n, struct pending *p)
 {
@@ -315,7 +338,10 @@ static int pack_modules(struct stage_report *s, const struct package_input *in,
 	char *empty_dir = NULL;
 	int ret = -1;
 
-	if (!fs_is_dir(root)) {
+	if (root) {
+		if (!modulefile_present(c, root, in->version))
+			goto out;
+	} else {
 		/* nothing to pack yet: an empty slurm/ directory keeps the layout */
 		strbuf_addf(&empty, "%s/.module-empty-", fs_tmpdir());
 		fs_random_name(&empty, 12);
@@ -493,6 +519,11 @@ int package_parse(const struct run *run, void **opts, struct strbuf *err)
 	o->version = cli_get(&run->cli, "slurm-version");
 	if (!o->version || strchr(o->version, '/')) {
 		strbuf_addstr(err, "package needs --slurm-version VERSION (no '/')");
+		return -1;
+	}
+	if (o->module_dir && !fs_is_dir(o->module_dir)) {
+		cli_describe(&run->cli, "module-dir", err);
+		strbuf_addf(err, ": '%s' is not a directory", o->module_dir);
 		return -1;
 	}
 	if (!epoch)

@@ -2,7 +2,8 @@
  * publish: upload a directory of artifacts to each --to target, in an
  * order that makes a half-finished publish visible (the artifacts first,
  * then the manifest, SHA256SUMS last). The local SHA256SUMS, when there is
- * one, is checked before anything leaves. The backends (publish_*.c) do
+ * one, is checked before anything leaves; a directory without one gets one
+ * written aside (never into it), so every target can be checked. The backends (publish_*.c) do
  * the transport; this file decides what is uploaded and reports it.
  */
 #include <dirent.h>
@@ -249,28 +250,84 @@ out:
 	strbuf_release(&name);
 }
 
+/*
+ * A file this run makes to publish with those of DIR, written into
+ * `*tmpdir` (created on first use, removed by the caller): never into the
+ * directory being published.
+ */
+static int add_own_file(struct fileset *fs, char **tmpdir, const char *name, const char *data,
+			size_t len, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret = -1;
+
+	if (!*tmpdir) {
+		*tmpdir = xasprintf("%s/sf-publish-XXXXXX", fs_tmpdir());
+		if (!mkdtemp(*tmpdir)) {
+			strbuf_addf(err, "cannot create a directory in %s: %s", fs_tmpdir(),
+				    strerror(errno));
+			free(*tmpdir);
+			*tmpdir = NULL;
+			return -1;
+		}
+	}
+	strbuf_addf(&path, "%s/%s", *tmpdir, name);
+	if (!fs_write_output(path.buf, data, len, err))
+		ret = add_file(fs, name, path.buf, err);
+	strbuf_release(&path);
+	return ret;
+}
+
 /* In a pipeline, the run's report travels with the artifacts (not into the cache entry). */
 static int add_report(struct run *run, struct fileset *fs, char **tmpdir, struct strbuf *err)
 {
-	struct strbuf path = STRBUF_INIT, json = STRBUF_INIT;
-	int ret = -1;
+	struct strbuf json = STRBUF_INIT;
+	int ret;
 
-	*tmpdir = xasprintf("%s/sf-publish-XXXXXX", fs_tmpdir());
-	if (!mkdtemp(*tmpdir)) {
-		strbuf_addf(err, "cannot create a directory in %s: %s", fs_tmpdir(),
-			    strerror(errno));
-		free(*tmpdir);
-		*tmpdir = NULL;
-		goto out;
-	}
-	strbuf_addf(&path, "%s/%s", *tmpdir, PIPELINE_REPORT);
 	report_json_string(&run->report, &json);
-	if (fs_write_output(path.buf, json.buf, json.len, err))
-		goto out;
-	ret = add_file(fs, PIPELINE_REPORT, path.buf, err);
-out:
-	strbuf_release(&path);
+	ret = add_own_file(fs, tmpdir, PIPELINE_REPORT, json.buf, json.len, err);
 	strbuf_release(&json);
+	return ret;
+}
+
+static int has_file(const struct fileset *fs, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < fs->nr; i++)
+		if (!strcmp(fs->v[i].name, name))
+			return 1;
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	const struct publish_file *x = *(const struct publish_file *const *)a;
+	const struct publish_file *y = *(const struct publish_file *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * A DIR without SHA256SUMS gets one, listing every file published ("HEX
+ * NAME" lines by name, as sha256sum writes them), so that every target
+ * can be checked with `sha256sum -c`; it is uploaded last like any other.
+ */
+static int add_sums(struct fileset *fs, char **tmpdir, struct strbuf *err)
+{
+	const struct publish_file **by_name = xcalloc(fs->nr, sizeof(*by_name));
+	struct strbuf text = STRBUF_INIT;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < fs->nr; i++)
+		by_name[i] = &fs->v[i];
+	qsort(by_name, fs->nr, sizeof(*by_name), cmp_names);
+	for (i = 0; i < fs->nr; i++)
+		strbuf_addf(&text, "%s  %s\n", by_name[i]->sha256, by_name[i]->name);
+	free(by_name);
+	ret = add_own_file(fs, tmpdir, "SHA256SUMS", text.buf, text.len, err);
+	strbuf_release(&text);
 	return ret;
 }
 
@@ -324,11 +381,23 @@ int stage_publish(struct run *run, const void *opts, struct strbuf *err)
 	} else if (!fs.nr) {
 		check_fail(c, OUTCOME_FAIL, "%s holds no file to publish", dir);
 		ok = 0;
+	} else if (!has_file(&fs, "SHA256SUMS")) {
+		size_t listed = fs.nr;
+
+		if (add_sums(&fs, &tmpdir, &e)) {
+			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+			ok = 0;
+		} else {
+			check_set_message(c, "%zu files; %s has no SHA256SUMS: one listing them is "
+					  "published with them, last", listed, dir);
+			stage_set_prop(s, "sums", "written");
+		}
 	} else {
-		qsort(fs.v, fs.nr, sizeof(*fs.v), cmp_files);
 		check_sums(dir, &fs, c);
 		ok = c->outcome == OUTCOME_PASS;
 	}
+	if (fs.nr)
+		qsort(fs.v, fs.nr, sizeof(*fs.v), cmp_files);
 	check_finish(c);
 	for (i = 0; i < fs.nr; i++) {
 		struct strbuf k = STRBUF_INIT;

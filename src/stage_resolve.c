@@ -74,6 +74,47 @@ int resolve_parse(const struct run *run, void **opts, struct strbuf *err)
 	return 0;
 }
 
+/*
+ * Resolves `spec` in `tags` to a tag that peels to a commit: a tag naming a
+ * tree or a blob is not a version, so it leaves the list (a note in
+ * `skipped`) and the spec is resolved again. A local repository's tags come
+ * unpeeled: each one chosen is peeled here. Over the network the listing
+ * says nothing of what a tag names; fetch finds out. 0 with `*hit` and
+ * `*commit` (into `rt` or `tags`); -1 with `err`, and `*hit` set when the
+ * failure is the repository's (a tag that cannot be peeled).
+ */
+static int pick_commit(struct remote_tags *rt, struct tag_list *tags, const char *spec,
+		       int pre, const struct tag_ref **hit, const char **commit,
+		       struct strbuf *skipped, struct strbuf *err)
+{
+	size_t i;
+
+	for (;;) {
+		struct remote_tag *t = NULL;
+
+		*hit = NULL;
+		strbuf_reset(err);
+		if (tags_resolve(tags, spec, pre, hit, err)) {
+			*hit = NULL;
+			return -1;
+		}
+		for (i = 0; i < rt->nr && !t; i++)
+			if (!strcmp(rt->items[i].name, (*hit)->name))
+				t = &rt->items[i];
+		*commit = (*hit)->commit;
+		if (!t)
+			return 0;
+		if (remote_tags_peel(rt, t, err))
+			return -1;
+		*commit = t->commit;
+		if (!t->kind || !strcmp(t->kind, "commit"))
+			return 0;
+		strbuf_addf(skipped, "; skipped %s: it points at a %s (%s), not a commit", t->name,
+			    t->kind, t->commit);
+		tag_list_remove(tags, *hit);
+	}
+}
+
 /* The remote's tags, the spec's tag among them, peeled to its commit. */
 static int list_and_pick(struct stage_report *stage, const char *spec,
 			 const struct resolve_opts *o, struct source_ref *out)
@@ -81,9 +122,10 @@ static int list_and_pick(struct stage_report *stage, const char *spec,
 	struct remote_opts ro = { o->timeout, NULL, NULL };
 	struct remote_tags rt;
 	struct tag_list tags;
-	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT, shown = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT, shown = STRBUF_INIT,
+		      skipped = STRBUF_INIT;
 	const struct tag_ref *hit = NULL;
-	const char *commit;
+	const char *commit = NULL;
 	struct check *c;
 	size_t i;
 	int ret = -1;
@@ -116,32 +158,18 @@ static int list_and_pick(struct stage_report *stage, const char *spec,
 
 	/* a spec that matches nothing is the caller's mistake: a failed check */
 	c = stage_add_check(stage, "resolve-spec");
-	strbuf_reset(&err);
-	if (tags_resolve(&tags, spec, o->pre, &hit, &err)) {
-		check_fail(c, OUTCOME_FAIL, "%s", err.buf);
+	if (pick_commit(&rt, &tags, spec, o->pre, &hit, &commit, &skipped, &err)) {
+		check_fail(c, hit ? OUTCOME_ERROR : OUTCOME_FAIL, "%s%s", err.buf, skipped.buf);
 		check_finish(c);
 		goto out;
-	}
-	/* a local repository's tags come unpeeled: peel the one chosen */
-	commit = hit->commit;
-	for (i = 0; i < rt.nr; i++) {
-		if (strcmp(rt.items[i].name, hit->name))
-			continue;
-		if (remote_tags_peel(&rt, &rt.items[i], &err)) {
-			check_fail(c, OUTCOME_ERROR, "%s", err.buf);
-			check_finish(c);
-			goto out;
-		}
-		commit = rt.items[i].commit;
-		break;
 	}
 	strbuf_reset(&sb);
 	tag_version_string(hit->name, &sb);
 	out->tag = xstrdup(hit->name);
 	out->version = strbuf_detach(&sb);
 	out->commit = xstrdup(commit);
-	check_set_message(c, "'%s' is %s (%s) at %s", spec, out->tag, out->version,
-			  out->commit);
+	check_set_message(c, "'%s' is %s (%s) at %s%s", spec, out->tag, out->version,
+			  out->commit, skipped.buf);
 	check_finish(c);
 	ret = 0;
 out:
@@ -150,6 +178,7 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&sb);
 	strbuf_release(&shown);
+	strbuf_release(&skipped);
 	return ret;
 }
 

@@ -56,6 +56,7 @@ const struct opt smoke_opts[] = {
 struct smoke {
 	struct stage_report *s;
 	struct backend b;
+	struct backend_mount mount;  /* b's mount of `work`: b keeps a pointer to it */
 	int have_backend;
 	const char *backend_kind;
 	const char *build_prefix;
@@ -79,43 +80,35 @@ static struct check *fail_check(struct stage_report *s, const char *name,
 	return c;
 }
 
-struct sink_ctx {
-	struct check *c;
-};
-
-static void on_finding(void *ctx, enum rule_id rule, const char *entry, const char *message)
-{
-	struct sink_ctx *x = ctx;
-	rule_report(x->c, rule, entry, NULL, message);
-}
-
 /* Extracts `tarball` into `dest` (created); a refused entry fails the check. */
 static int extract(struct stage_report *s, const char *what, const char *tarball,
 		   const char *dest)
 {
 	struct extract_limits lim = EXTRACT_LIMITS_DEFAULT;
 	struct extract_stats st;
-	struct sink_ctx x;
-	struct extract_sink sink = { on_finding, &x };
+	struct extract_sink sink = { rule_report_entry, NULL };
 	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT;
+	struct check *c;
 	int ret = -1;
 
 	strbuf_addf(&name, "extract %s", what);
-	x.c = stage_add_check(s, name.buf);
+	c = stage_add_check(s, name.buf);
+	sink.ctx = c;
 	if (fs_mkdirs(dest, &err) ||
 	    archive_extract_secure(tarball, dest, &lim, &st, &sink, &err)) {
-		check_fail(x.c, OUTCOME_ERROR, "%s", err.buf);
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		goto out;
 	}
 	if (st.refused || st.stopped) {
-		check_fail(x.c, OUTCOME_FAIL, "%s: %zu entries refused%s", tarball, st.refused,
+		check_fail(c, OUTCOME_FAIL, "%s: %zu entries refused%s", tarball, st.refused,
 			   st.stopped ? ", extraction stopped" : "");
 		goto out;
 	}
-	check_set_message(x.c, "%s: %zu files, %llu bytes", tarball, st.files, st.bytes);
+	check_set_message(c, "%s (%s): %zu files, %llu bytes", tarball, st.format, st.files,
+			  st.bytes);
 	ret = 0;
 out:
-	check_finish(x.c);
+	check_finish(c);
 	strbuf_release(&err);
 	strbuf_release(&name);
 	return ret;
@@ -611,7 +604,6 @@ out:
 static int start_backend(struct smoke *sm, const struct smoke_opts *o)
 {
 	struct backend_config cfg;
-	struct backend_mount mount;
 	struct check *c = stage_add_check(sm->s, "environment");
 	struct strbuf e = STRBUF_INIT;
 	double t0 = monotonic_now();
@@ -622,10 +614,10 @@ static int start_backend(struct smoke *sm, const struct smoke_opts *o)
 	cfg.lxd = o->lxd;
 	cfg.image = sm->image;
 	cfg.purpose = "smoke";
-	mount.source = sm->work.buf;
-	mount.path = sm->work.buf;
-	mount.readonly = 0;
-	cfg.mounts = &mount;
+	sm->mount.source = sm->work.buf;
+	sm->mount.path = sm->work.buf;
+	sm->mount.readonly = 0;
+	cfg.mounts = &sm->mount;
 	cfg.nr_mounts = 1;
 	if (backend_init(&sm->b, &cfg, &e)) {
 		check_fail(c, OUTCOME_ERROR, "%s", e.buf);

@@ -1099,21 +1099,79 @@ out:
 	strbuf_release(&name);
 }
 
-struct extract_ctx {
-	struct check *c;
-};
-
-static void on_extract_finding(void *ctx, enum rule_id rule, const char *entry,
-			       const char *message)
-{
-	struct extract_ctx *x = ctx;
-	rule_report(x->c, rule, entry, NULL, message);
-}
-
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	return s && s[1] ? s + 1 : path;
+}
+
+/* `path` with empty and "." components dropped ("./d//x.tar/" -> "d/x.tar"). */
+static void path_tidy(const char *path, struct strbuf *out)
+{
+	const char *p = path;
+
+	strbuf_reset(out);
+	if (*path == '/')
+		strbuf_addch(out, '/');
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n && !(n == 1 && *p == '.')) {
+			if (out->len && out->buf[out->len - 1] != '/')
+				strbuf_addch(out, '/');
+			strbuf_add(out, p, n);
+		}
+		p += n + (p[n] == '/');
+	}
+}
+
+/* 1 when the tidy path `path` ends with the components `suffix`. */
+static int ends_with_components(const char *path, const char *suffix)
+{
+	size_t a = strlen(path), b = strlen(suffix);
+
+	return a >= b && !strcmp(path + a - b, suffix) && (a == b || path[a - b - 1] == '/');
+}
+
+/*
+ * The names the checks of each tarball carry: the shortest tail of its path
+ * (whole components) that is no tail of another tarball's path, so that
+ * d1/pkg.tar and d2/pkg.tar are told apart and a lone pkg.tar stays
+ * "pkg.tar"; the path as given when every tail of it is another's tail
+ * (b/pkg.tar next to a/b/pkg.tar). Labels are distinct unless two paths are
+ * the same once tidied, which verify_parse() refuses. Pure; `labels[i]`
+ * are owned by the caller.
+ */
+static void tarball_labels(char *const *paths, size_t nr, char **labels)
+{
+	struct strbuf *tidy = xcalloc(nr ? nr : 1, sizeof(*tidy));
+	size_t i, j;
+
+	for (i = 0; i < nr; i++) {
+		strbuf_init(&tidy[i]);
+		path_tidy(paths[i], &tidy[i]);
+	}
+	for (i = 0; i < nr; i++) {
+		const char *t = tidy[i].buf, *cand = NULL, *p = t + tidy[i].len;
+
+		/* tails from the base name outwards */
+		while (!cand && p > t) {
+			int taken = 0;
+
+			while (p > t && p[-1] != '/')
+				p--;
+			for (j = 0; j < nr && !taken; j++)
+				taken = j != i && ends_with_components(tidy[j].buf, p);
+			if (!taken)
+				cand = p;
+			while (p > t && p[-1] == '/')
+				p--;
+		}
+		labels[i] = xstrdup(cand && *cand ? cand : paths[i]);
+	}
+	for (i = 0; i < nr; i++)
+		strbuf_release(&tidy[i]);
+	free(tidy);
 }
 
 static void verify_tree_checks(struct stage_report *s, struct tree *t, const char *label)
@@ -1207,8 +1265,7 @@ struct place {
 static int extract_tree(const struct vopts *o, const char *tarball, struct check *xcheck,
 			struct place *pl, struct extract_stats *st)
 {
-	struct extract_ctx xc = { xcheck };
-	struct extract_sink sink = { on_extract_finding, &xc };
+	struct extract_sink sink = { rule_report_entry, xcheck };
 	struct strbuf err = STRBUF_INIT;
 	int ret = -1;
 
@@ -1307,27 +1364,32 @@ static void set_indexed_prop(struct stage_report *s, const char *what, unsigned 
 }
 
 static void verify_tarball(struct stage_report *s, const struct vopts *o,
-			   const char *tarball, unsigned idx)
+			   const char *tarball, const char *label, unsigned idx)
 {
 	struct place pl = { STRBUF_INIT, STRBUF_INIT, NULL, 0 };
 	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT;
-	const char *label = base_name(tarball);
 	struct extract_stats st;
 	struct check *xcheck;
 	struct tree t;
 	unsigned long i;
+	int r;
 
 	tree_init(&t, o);
+	memset(&st, 0, sizeof(st));
 	strbuf_addf(&name, "%s: extract", label);
 	xcheck = stage_add_check(s, name.buf);
 	set_indexed_prop(s, "tarball", idx, 0, tarball);
-	if (extract_tree(o, tarball, xcheck, &pl, &st))
+	r = extract_tree(o, tarball, xcheck, &pl, &st);
+	/* what was read, from the content: "tar.gz", "deb (data.tar.xz: tar.xz)", ... */
+	if (st.format[0])
+		set_indexed_prop(s, "format", idx, 0, st.format);
+	if (r)
 		goto out;
 	check_finish(xcheck);
 	strbuf_reset(&name);
-	strbuf_addf(&name, "%zu entries: %zu files, %zu directories, %zu symlinks, "
-		    "%zu hard links, %llu bytes", st.entries, st.files, st.dirs, st.symlinks,
-		    st.hardlinks, st.bytes);
+	strbuf_addf(&name, "%s, %zu entries: %zu files, %zu directories, %zu symlinks, "
+		    "%zu hard links, %llu bytes", st.format, st.entries, st.files, st.dirs,
+		    st.symlinks, st.hardlinks, st.bytes);
 	if (pl.moved)
 		strbuf_addf(&name, "; extracted in %s: the tree did not fit in %s", pl.work_dir,
 			    o->work_dir);
@@ -1419,6 +1481,35 @@ static void default_work_dir(struct vopts *o)
 	o->limits.room_bytes = shm / 2;
 }
 
+/*
+ * One tarball named twice (the same path once tidied, or the same file by
+ * two paths): its checks would carry one name twice. A usage mistake.
+ */
+static int same_tarball_twice(char *const *paths, size_t nr, struct strbuf *err)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	struct stat sa, sb;
+	size_t i, j;
+	int ret = 0;
+
+	for (i = 0; i < nr && !ret; i++) {
+		path_tidy(paths[i], &a);
+		for (j = i + 1; j < nr && !ret; j++) {
+			path_tidy(paths[j], &b);
+			if (!strcmp(a.buf, b.buf) ||
+			    (!stat(paths[i], &sa) && !stat(paths[j], &sb) &&
+			     sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)) {
+				strbuf_addf(err, "'%s' and '%s' are the same file: give each "
+					    "tarball once", paths[i], paths[j]);
+				ret = -1;
+			}
+		}
+	}
+	strbuf_release(&a);
+	strbuf_release(&b);
+	return ret;
+}
+
 void verify_release(void *opts)
 {
 	struct vopts *o = opts;
@@ -1485,6 +1576,8 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 	o->leak_scan = !cli_flag(&run->cli, "no-leak-scan");
 	o->allow_empty = cli_flag(&run->cli, "allow-empty");
 	o->keep = cli_flag(&run->cli, "keep");
+	if (same_tarball_twice(run->pipe.args, run->pipe.nr_args, err))
+		return -1;
 	if (o->tree && run->pipe.nr_args) {
 		strbuf_addstr(err, "give either TARBALLs or ");
 		cli_describe(&run->cli, "tree", err);
@@ -1510,6 +1603,7 @@ int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 	struct stage_report *s;
 	char *one[2] = { NULL, NULL };
 	char *build_prefix[2] = { NULL, NULL };
+	char **labels;
 
 	if (!nr && !o.tree && p->packaged) {
 		one[0] = p->art.software;
@@ -1536,8 +1630,13 @@ int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 	}
 	if (o.tree)
 		verify_in_place(s, &o, o.tree);
+	labels = xcalloc(nr ? nr : 1, sizeof(*labels));
+	tarball_labels(tarballs, nr, labels);
 	for (i = 0; i < nr && !signals_interrupted(); i++)
-		verify_tarball(s, &o, tarballs[i], (unsigned)(i + 1));
+		verify_tarball(s, &o, tarballs[i], labels[i], (unsigned)(i + 1));
+	for (i = 0; i < nr; i++)
+		free(labels[i]);
+	free(labels);
 	if (signals_interrupted())
 		s->interrupted = 1;
 	stage_finish(s);

@@ -22,7 +22,7 @@ const struct stage stages[] = {
 	  "printed) and writes that commit's tree to\n"
 	  "<cache-dir>/sources/<commit>/src. A commit already cached is a hit that\n"
 	  "opens no network connection. --source TARBALL caches a tarball by its\n"
-	  "sha256 instead.",
+	  "sha256 instead, unpacked with verify's secure extraction.",
 	  fetch_opts, 0, 1, "resolve", NULL,
 	  fetch_parse, NULL, stage_fetch, fetch_print },
 	{ "images", STAGE_PIPELINE | STAGE_SETUP,
@@ -68,9 +68,11 @@ const struct stage stages[] = {
 	{ "verify", STAGE_PIPELINE | STAGE_GATE | STAGE_PATH_ARGS,
 	  "prove a tarball's tree works when unpacked anywhere",
 	  "TARBALL... [options]  |  --tree DIR [options]",
-	  "Extracts each TARBALL once in secure mode, moves the tree to N random\n"
-	  "prefixes by rename(), and at each prefix checks every ELF file's\n"
-	  "RPATH/RUNPATH and resolves every DT_NEEDED the way ld.so would.\n"
+	  "Extracts each TARBALL once in secure mode (tar.*, zip, a .deb's data\n"
+	  "member or an .rpm's payload, told by content; one file given twice is\n"
+	  "a usage error), moves the tree to N random prefixes by rename(), and\n"
+	  "at each prefix checks every ELF file's RPATH/RUNPATH and resolves\n"
+	  "every DT_NEEDED the way ld.so would.\n"
 	  "Build-prefix strings left in files are graded by where they sit.\n"
 	  "Nothing from the tarball is executed.",
 	  verify_opts, 0, (size_t)-1, NULL, NULL,

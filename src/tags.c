@@ -180,6 +180,18 @@ void tag_list_sort(struct tag_list *l)
 		qsort(l->items, l->nr, sizeof(*l->items), cmp_ref);
 }
 
+void tag_list_remove(struct tag_list *l, const struct tag_ref *ref)
+{
+	size_t i = (size_t)(ref - l->items);
+
+	if (i >= l->nr)
+		return;
+	free(l->items[i].name);
+	free(l->items[i].commit);
+	memmove(&l->items[i], &l->items[i + 1], (l->nr - i - 1) * sizeof(*l->items));
+	l->nr--;
+}
+
 /* What a version spec asks for; unset parts match anything. */
 struct spec {
 	int latest;

@@ -75,6 +75,11 @@ void tag_list_release(struct tag_list *l);
  */
 int tag_list_add(struct tag_list *l, const char *name, const char *commit);
 void tag_list_sort(struct tag_list *l);
+/*
+ * Removes `ref` (an entry of `l`) from the list, keeping the order of the
+ * others: a tag that turned out not to be a version. `ref` is invalid after.
+ */
+void tag_list_remove(struct tag_list *l, const struct tag_ref *ref);
 
 /*
  * Resolves `spec` against a sorted list. Returns 0 and points `*out` into

@@ -40,7 +40,7 @@
 
 #define MTIME 1700000000
 
-enum fmt { FMT_PAX, FMT_GNU, FMT_USTAR };
+enum fmt { FMT_PAX, FMT_GNU, FMT_USTAR, FMT_ZIP, FMT_NEWC };
 enum filt { F_NONE, F_GZIP, F_XZ, F_ZSTD, F_BZIP2 };
 
 struct rec {
@@ -202,7 +202,8 @@ static int teardown(void **state)
 
 /* ---- writing archives ------------------------------------------------ */
 
-static void tb_open(struct fx *f, enum fmt fmt, enum filt filt)
+/* Starts writing an archive into `path` (f->tar for most cases). */
+static void tb_open_path(struct fx *f, enum fmt fmt, enum filt filt, const char *path)
 {
 	int r;
 
@@ -211,6 +212,8 @@ static void tb_open(struct fx *f, enum fmt fmt, enum filt filt)
 	switch (fmt) {
 	case FMT_PAX: r = archive_write_set_format_pax_restricted(f->a); break;
 	case FMT_GNU: r = archive_write_set_format_gnutar(f->a); break;
+	case FMT_ZIP: r = archive_write_set_format_zip(f->a); break;
+	case FMT_NEWC: r = archive_write_set_format_cpio_newc(f->a); break;
 	default: r = archive_write_set_format_ustar(f->a); break;
 	}
 	assert_int_equal(r, ARCHIVE_OK);
@@ -222,7 +225,12 @@ static void tb_open(struct fx *f, enum fmt fmt, enum filt filt)
 	case F_BZIP2: r = archive_write_add_filter_bzip2(f->a); break;
 	}
 	assert_int_equal(r, ARCHIVE_OK);
-	assert_int_equal(archive_write_open_filename(f->a, f->tar), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(f->a, path), ARCHIVE_OK);
+}
+
+static void tb_open(struct fx *f, enum fmt fmt, enum filt filt)
+{
+	tb_open_path(f, fmt, filt, f->tar);
 }
 
 static void tb_close(struct fx *f)
@@ -793,6 +801,234 @@ static void h_entry_too_large(struct fx *f)
 	tb_close(f);
 }
 
+/* ---- packages: .deb (ar), .rpm (cpio payload), zip ------------------- */
+
+/*
+ * f->tar becomes a .deb written with libarchive's ar writer (GNU style,
+ * names end in '/'): debian-binary, control.tar.gz, then the file `data`
+ * as the member `member` (none when `data` is NULL).
+ */
+static void wrap_deb(struct fx *f, const char *data, const char *member)
+{
+	struct strbuf d = STRBUF_INIT, c = STRBUF_INIT;
+	char *control = xasprintf("%s/control.tar.gz", f->tmp);
+	struct archive *a;
+
+	tb_open_path(f, FMT_PAX, F_GZIP, control);
+	tb_file(f, "./control", "Package: hostile\n", 0644);
+	tb_close(f);
+	assert_int_equal(t_read(control, &c), 0);
+	if (data)
+		assert_int_equal(t_read(data, &d), 0);
+	a = archive_write_new();
+	assert_non_null(a);
+	assert_int_equal(archive_write_set_format_ar_svr4(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, f->tar), ARCHIVE_OK);
+	t_ar_member(a, "debian-binary", "2.0\n", 4);
+	t_ar_member(a, "control.tar.gz", c.buf, c.len);
+	if (data)
+		t_ar_member(a, member, d.buf, d.len);
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	strbuf_release(&d);
+	strbuf_release(&c);
+	free(control);
+}
+
+static unsigned long be32(const unsigned char *p)
+{
+	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 |
+	       (unsigned long)p[2] << 8 | p[3];
+}
+
+/*
+ * rpmbuild makes DIR/top/RPMS/noarch/sf-1.0-1.noarch.rpm from a spec whose
+ * %install runs `install` in the build root and whose %files are `files`;
+ * `payload` is rpm's payload I/O ("w9.gzdio", "w6.xzdio"). Returns the
+ * path of the package; caller frees.
+ */
+static char *rpmbuild(const char *dir, const char *payload, const char *install,
+		      const char *files)
+{
+	char *spec = xasprintf("%s/sf.spec", dir), *text;
+
+	text = xasprintf("Name: sf\nVersion: 1.0\nRelease: 1\nSummary: fixture\nLicense: MIT\n"
+			 "BuildArch: noarch\n%%define _binary_payload %s\n"
+			 "%%define _build_id_links none\n%%define __os_install_post %%{nil}\n"
+			 "%%description\nfixture\n%%install\n%s\n%%files\n%s\n",
+			 payload, install, files);
+	assert_int_equal(t_writestr(spec, text), 0);
+	if (t_sh("cd '%s' && rpmbuild --quiet --define '_topdir %s/top' -bb sf.spec "
+		 ">rpmbuild.log 2>&1", dir, dir))
+		fail_msg("rpmbuild failed: see %s/rpmbuild.log (is the rpm package installed?)",
+			 dir);
+	free(text);
+	free(spec);
+	return xasprintf("%s/top/RPMS/noarch/sf-1.0-1.noarch.rpm", dir);
+}
+
+/*
+ * Where the payload of an .rpm starts: after the 96-byte lead, the
+ * signature header (padded to 8 bytes) and the header. Each header is a
+ * magic, index entries of 16 bytes and a data store.
+ */
+static size_t rpm_payload_offset(const struct strbuf *rpm)
+{
+	size_t off = 96;
+	int i;
+
+	assert_true(rpm->len > off && !memcmp(rpm->buf, "\xed\xab\xee\xdb", 4));
+	for (i = 0; i < 2; i++) {
+		const unsigned char *h = (const unsigned char *)rpm->buf + off;
+
+		assert_true(off + 16 <= rpm->len);
+		assert_memory_equal(h, "\x8e\xad\xe8\x01", 4);
+		off += 16 + 16 * be32(h + 8) + be32(h + 12);
+		if (i == 0)
+			off = (off + 7) & ~(size_t)7;
+	}
+	assert_true(off < rpm->len);
+	return off;
+}
+
+/*
+ * The lead and headers of a real .rpm (rpmbuild, made once per run): a
+ * hostile .rpm is these bytes followed by a payload written here, which
+ * is all libarchive reads. Nothing checks the headers' digests.
+ */
+static const struct strbuf *rpm_headers(struct fx *f)
+{
+	static struct strbuf headers = STRBUF_INIT;
+	struct strbuf rpm = STRBUF_INIT;
+	char *dir, *path;
+	size_t off;
+
+	if (headers.len)
+		return &headers;
+	dir = xasprintf("%s/rpm-headers", f->tmp);
+	assert_int_equal(t_mkdirs(dir), 0);
+	path = rpmbuild(dir, "w9.gzdio", "mkdir -p %{buildroot}/opt/sf && echo ok > "
+			"%{buildroot}/opt/sf/ok", "/opt/sf/ok");
+	assert_int_equal(t_read(path, &rpm), 0);
+	off = rpm_payload_offset(&rpm);
+	/* the offset is right: what follows is the payload rpm2cpio gives */
+	assert_int_equal(t_sh("cd '%s' && rpm2cpio '%s' > want.cpio && tail -c +%zu '%s' | "
+			      "gzip -dc | cmp -s - want.cpio", dir, path, off + 1, path), 0);
+	strbuf_add(&headers, rpm.buf, off);
+	strbuf_release(&rpm);
+	free(path);
+	free(dir);
+	return &headers;
+}
+
+/* f->tar becomes an .rpm: real headers and the file `payload` as its payload. */
+static void wrap_rpm(struct fx *f, const char *payload)
+{
+	const struct strbuf *h = rpm_headers(f);
+	struct strbuf rpm = STRBUF_INIT, p = STRBUF_INIT;
+
+	assert_int_equal(t_read(payload, &p), 0);
+	strbuf_add(&rpm, h->buf, h->len);
+	strbuf_add(&rpm, p.buf, p.len);
+	assert_int_equal(t_write(f->tar, rpm.buf, rpm.len, 0644), 0);
+	strbuf_release(&rpm);
+	strbuf_release(&p);
+}
+
+/* The data member of a .deb, or the payload of an .rpm, being written. */
+static char *inner_path(struct fx *f, const char *name)
+{
+	return xasprintf("%s/%s", f->tmp, name);
+}
+
+static void h_deb_dotdot(struct fx *f)
+{
+	char *data = inner_path(f, "data.tar.xz");
+
+	tb_open_path(f, FMT_PAX, F_XZ, data);
+	tb_dir(f, "./opt/", 0755);
+	tb_file(f, "./opt/ok", "ok\n", 0644);
+	tb_file(f, "./../pwned", "x\n", 0644);
+	tb_close(f);
+	wrap_deb(f, data, "data.tar.xz");
+	free(data);
+}
+
+static void h_deb_symlink_absolute(struct fx *f)
+{
+	char *data = inner_path(f, "data.tar.zst");
+
+	tb_open_path(f, FMT_GNU, F_ZSTD, data);
+	tb_symlink(f, "./opt", f->outside);
+	tb_file(f, "./opt/pwned", "x\n", 0644);
+	tb_close(f);
+	wrap_deb(f, data, "data.tar.zst");
+	free(data);
+}
+
+static void h_deb_bomb(struct fx *f)
+{
+	char *data = inner_path(f, "data.tar.gz");
+
+	tb_open_path(f, FMT_PAX, F_GZIP, data);
+	tb_entry(f, "./zeros", AE_IFREG, 0644, NULL, 0, 8ULL << 20, NULL, NULL, 0);
+	tb_close(f);
+	wrap_deb(f, data, "data.tar.gz");
+	free(data);
+}
+
+static void h_deb_without_data(struct fx *f)
+{
+	wrap_deb(f, NULL, NULL);
+}
+
+static void h_rpm_dotdot(struct fx *f)
+{
+	char *payload = inner_path(f, "payload.cpio.gz");
+
+	tb_open_path(f, FMT_NEWC, F_GZIP, payload);
+	tb_file(f, "./opt/ok", "ok\n", 0644);
+	tb_file(f, "../pwned", "x\n", 0644);
+	tb_close(f);
+	wrap_rpm(f, payload);
+	free(payload);
+}
+
+static void h_rpm_symlink_escape(struct fx *f)
+{
+	char *payload = inner_path(f, "payload.cpio.xz");
+
+	tb_open_path(f, FMT_NEWC, F_XZ, payload);
+	tb_symlink(f, "./l", "../outside");
+	tb_file(f, "./l/pwned", "x\n", 0644);
+	tb_close(f);
+	wrap_rpm(f, payload);
+	free(payload);
+}
+
+static void h_zip_dotdot(struct fx *f)
+{
+	tb_open(f, FMT_ZIP, F_NONE);
+	tb_file(f, "ok", "ok\n", 0644);
+	tb_file(f, "../pwned", "x\n", 0644);
+	tb_close(f);
+}
+
+static void h_zip_symlink_absolute(struct fx *f)
+{
+	tb_open(f, FMT_ZIP, F_NONE);
+	tb_symlink(f, "abs", f->outside);
+	tb_file(f, "abs/pwned", "x\n", 0644);
+	tb_close(f);
+}
+
+static void h_zip_setuid(struct fx *f)
+{
+	tb_open(f, FMT_ZIP, F_NONE);
+	tb_file(f, "suid", "x\n", 04755);
+	tb_close(f);
+}
+
 #define NO_LIMITS { 0, 0, 0, 0 }
 
 static const struct hcase corpus[] = {
@@ -838,6 +1074,17 @@ static const struct hcase corpus[] = {
 	{ "name-del", h_name_del, "extract-bad-name", "del\x7fx", NO_LIMITS },
 	{ "name-long-component", h_name_long_component, "extract-bad-name", NULL, NO_LIMITS },
 	{ "random-bytes", h_random_bytes, "extract-damaged", NULL, NO_LIMITS },
+	/* the same rules inside packages: the entry named as the package spells it */
+	{ "deb-dotdot", h_deb_dotdot, "extract-path-traversal", "./../pwned", NO_LIMITS },
+	{ "deb-symlink-absolute", h_deb_symlink_absolute, "extract-symlink-escape", "./opt", NO_LIMITS },
+	{ "deb-gzip-bomb", h_deb_bomb, "extract-too-large", "./zeros",
+	  { 1000, BOMB_LIMIT, 16ULL << 20, 0 } },
+	{ "deb-without-data", h_deb_without_data, "extract-damaged", NULL, NO_LIMITS },
+	{ "rpm-dotdot", h_rpm_dotdot, "extract-path-traversal", "../pwned", NO_LIMITS },
+	{ "rpm-symlink-escape", h_rpm_symlink_escape, "extract-symlink-escape", "./l", NO_LIMITS },
+	{ "zip-dotdot", h_zip_dotdot, "extract-path-traversal", "../pwned", NO_LIMITS },
+	{ "zip-symlink-absolute", h_zip_symlink_absolute, "extract-symlink-escape", "abs", NO_LIMITS },
+	{ "zip-setuid", h_zip_setuid, "extract-setuid", "suid", NO_LIMITS },
 };
 
 #define NR_CORPUS (sizeof(corpus) / sizeof(corpus[0]))
@@ -923,6 +1170,15 @@ static void extract__refuses_control_char_in_name(void **s) { hostile(s, "name-c
 static void extract__refuses_del_in_name(void **s) { hostile(s, "name-del"); }
 static void extract__refuses_name_component_over_255_bytes(void **s) { hostile(s, "name-long-component"); }
 static void extract__reports_random_bytes_as_damaged(void **s) { hostile(s, "random-bytes"); }
+static void extract__refuses_dotdot_in_deb_data_member(void **s) { hostile(s, "deb-dotdot"); }
+static void extract__refuses_absolute_symlink_in_deb_data_member(void **s) { hostile(s, "deb-symlink-absolute"); }
+static void extract__deb_data_member_bomb_stops_within_the_limit(void **s) { hostile(s, "deb-gzip-bomb"); }
+static void extract__reports_ar_without_data_member_as_damaged(void **s) { hostile(s, "deb-without-data"); }
+static void extract__refuses_dotdot_in_rpm_payload(void **s) { hostile(s, "rpm-dotdot"); }
+static void extract__refuses_escaping_symlink_in_rpm_payload(void **s) { hostile(s, "rpm-symlink-escape"); }
+static void extract__refuses_dotdot_in_zip(void **s) { hostile(s, "zip-dotdot"); }
+static void extract__refuses_absolute_symlink_in_zip(void **s) { hostile(s, "zip-symlink-absolute"); }
+static void extract__refuses_setuid_file_in_zip(void **s) { hostile(s, "zip-setuid"); }
 
 /* The chain x -> "." then y -> "x/..": inside lexically, outside physically. */
 static void extract__removes_symlink_chain_escaping_physically(void **state)
@@ -1258,6 +1514,201 @@ static void extract__normal_tree_tar_xz_extracts_exactly(void **s) { extract_for
 static void extract__normal_tree_tar_zst_extracts_exactly(void **s) { extract_format(s, FMT_PAX, F_ZSTD, ".tar.zst"); }
 static void extract__normal_tree_tar_bz2_extracts_exactly(void **s) { extract_format(s, FMT_PAX, F_BZIP2, ".tar.bz2"); }
 
+/* ---- packages made by their own tools -------------------------------- */
+
+/*
+ * tmp/pkg/opt/sf: an executable, a library and its symlink, two hard links
+ * of one file; tmp/pkg/DEBIAN/control for dpkg-deb.
+ */
+static void make_pkg_tree(struct fx *f)
+{
+	assert_int_equal(t_sh("cd '%s' && mkdir -p pkg/DEBIAN pkg/opt/sf/bin pkg/opt/sf/lib "
+			      "pkg/opt/sf/share && printf 'Package: sf\\nVersion: 1.0\\n"
+			      "Architecture: all\\nMaintainer: t <t@example.invalid>\\n"
+			      "Description: t\\n' > pkg/DEBIAN/control && "
+			      "printf '#!/bin/sh\\necho app\\n' > pkg/opt/sf/bin/app && "
+			      "chmod 755 pkg/opt/sf/bin/app && printf 'lib\\n' > pkg/opt/sf/lib/libx.so.1.0 && "
+			      "ln -s libx.so.1.0 pkg/opt/sf/lib/libx.so.1 && "
+			      "printf 'same\\n' > pkg/opt/sf/share/a && ln pkg/opt/sf/share/a pkg/opt/sf/share/b",
+			      f->tmp), 0);
+}
+
+/* Reads dest/`rel` into a fresh string; caller frees. */
+static char *dest_file(struct fx *f, const char *rel)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *p = xasprintf("%s/%s", f->dest, rel);
+
+	if (t_read(p, &sb))
+		fail_msg("%s was not extracted", rel);
+	free(p);
+	return strbuf_detach(&sb);
+}
+
+/*
+ * The package tree arrived whole under dest: contents, the executable bit,
+ * the symlink as a symlink; with `hardlinks` the two names are one file.
+ */
+static void check_pkg_tree(struct fx *f, const char *want_format, int hardlinks)
+{
+	static const char *const files[][2] = {
+		{ "opt/sf/bin/app", "#!/bin/sh\necho app\n" }, { "opt/sf/lib/libx.so.1.0", "lib\n" },
+		{ "opt/sf/share/a", "same\n" }, { "opt/sf/share/b", "same\n" },
+	};
+	char *app = xasprintf("%s/opt/sf/bin/app", f->dest);
+	char *lnk = xasprintf("%s/opt/sf/lib/libx.so.1", f->dest);
+	char *a = xasprintf("%s/opt/sf/share/a", f->dest), *b = xasprintf("%s/opt/sf/share/b", f->dest);
+	struct stat st, st2;
+	char target[64];
+	ssize_t n;
+	size_t i;
+	struct walk w;
+
+	if (f->rc || f->nr_recs)
+		dump_findings(f);
+	assert_int_equal(f->rc, 0);
+	assert_int_equal(f->nr_recs, 0);
+	assert_string_equal(f->stats.format, want_format);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *got = dest_file(f, files[i][0]);
+		assert_string_equal(got, files[i][1]);
+		free(got);
+	}
+	assert_int_equal(stat(app, &st), 0);
+	assert_true(st.st_mode & 0100);
+	n = readlink(lnk, target, sizeof(target) - 1);
+	assert_true(n > 0);
+	target[n] = '\0';
+	assert_string_equal(target, "libx.so.1.0");
+	assert_int_equal(stat(a, &st), 0);
+	assert_int_equal(stat(b, &st2), 0);
+	if (hardlinks)
+		assert_int_equal(st.st_ino, st2.st_ino);
+	check_outside(f);
+	check_dest(f, &w);
+	free(app);
+	free(lnk);
+	free(a);
+	free(b);
+}
+
+/* Only the data.tar member: nothing of debian-binary or control.tar.* lands. */
+static void check_no_deb_metadata(struct fx *f)
+{
+	struct strbuf ls = STRBUF_INIT;
+
+	assert_int_equal(t_sh_capture(&ls, "ls -A '%s'", f->dest), 0);
+	assert_string_equal(ls.buf, "opt\n");
+	strbuf_release(&ls);
+}
+
+static void extract__deb_built_by_dpkg_deb_extracts_only_its_data_member(void **state)
+{
+	static const char *const comp[][2] = {
+		{ "xz", "deb (data.tar.xz: tar.xz)" }, { "gzip", "deb (data.tar.gz: tar.gz)" },
+		{ "zstd", "deb (data.tar.zst: tar.zst)" }, { "none", "deb (data.tar: tar)" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	make_pkg_tree(f);
+	free(f->tar);
+	f->tar = xasprintf("%s/sf_1.0_all.deb", f->tmp);
+	for (i = 0; i < sizeof(comp) / sizeof(comp[0]); i++) {
+		assert_int_equal(t_sh("cd '%s' && rm -f '%s' && dpkg-deb -Z%s --root-owner-group "
+				      "--build pkg '%s' >dpkg-deb.log", f->tmp, f->tar, comp[i][0],
+				      f->tar), 0);
+		reset_dest(f);
+		extract(f, NULL);
+		check_pkg_tree(f, comp[i][1], 1);
+		check_no_deb_metadata(f);
+	}
+}
+
+static void extract__zip_made_by_zip_extracts_exactly(void **state)
+{
+	struct fx *f = *state;
+
+	make_pkg_tree(f);
+	free(f->tar);
+	f->tar = xasprintf("%s/sf-1.0-py3-none-any.whl", f->tmp);
+	/* -y: symlinks stored as symlinks; zip has no hard links: two files */
+	assert_int_equal(t_sh("cd '%s/pkg' && zip -qry '%s' opt", f->tmp, f->tar), 0);
+	extract(f, NULL);
+	check_pkg_tree(f, "zip", 0);
+}
+
+static void extract__rpm_built_by_rpmbuild_extracts_its_payload(void **state)
+{
+	static const char *const payload[][2] = {
+		{ "w9.gzdio", "rpm (payload: cpio.gz)" }, { "w6.xzdio", "rpm (payload: cpio.xz)" },
+	};
+	struct fx *f = *state;
+	char *dir = xasprintf("%s/rpm", f->tmp), *install;
+	size_t i;
+
+	make_pkg_tree(f);
+	/* cp -a keeps the hard link: rpm stores its data with the last name only */
+	install = xasprintf("mkdir -p %%{buildroot}/opt && cp -a '%s/pkg/opt/sf' %%{buildroot}/opt/",
+			    f->tmp);
+	for (i = 0; i < sizeof(payload) / sizeof(payload[0]); i++) {
+		assert_int_equal(t_rmtree(dir), 0);
+		assert_int_equal(t_mkdirs(dir), 0);
+		free(f->tar);
+		f->tar = rpmbuild(dir, payload[i][0], install, "/opt/sf");
+		reset_dest(f);
+		extract(f, NULL);
+		check_pkg_tree(f, payload[i][1], 1);
+	}
+	free(install);
+	free(dir);
+}
+
+/* A name says nothing: each file is read as what its bytes are. */
+static void extract__format_is_decided_by_content_not_by_name(void **state)
+{
+	struct fx *f = *state;
+	char *real = xasprintf("%s/real", f->tmp), *misnamed;
+	struct {
+		const char *make;      /* shell, in tmp, writing "real" */
+		const char *name;      /* what it is called */
+		const char *format;
+	} cases[] = {
+		{ "dpkg-deb -Zxz --root-owner-group --build pkg real >dpkg-deb.log", "x.tar.gz",
+		  "deb (data.tar.xz: tar.xz)" },
+		{ "(cd pkg && zip -qry ../real.zip opt) && mv real.zip real", "x.deb", "zip" },
+		{ "tar -C pkg -cJf real opt", "x.zip", "tar.xz" },
+		{ "tar -C pkg -cf real opt", "x.rpm", "tar" },
+	};
+	size_t i;
+
+	make_pkg_tree(f);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		misnamed = xasprintf("%s/%s", f->tmp, cases[i].name);
+		assert_int_equal(t_sh("cd '%s' && rm -f real && %s && mv real '%s'", f->tmp,
+				      cases[i].make, misnamed), 0);
+		free(f->tar);
+		f->tar = misnamed;
+		reset_dest(f);
+		extract(f, NULL);
+		check_pkg_tree(f, cases[i].format, strcmp(cases[i].format, "zip") != 0);
+	}
+	/* and an .rpm named like a tarball */
+	free(f->tar);
+	misnamed = xasprintf("mkdir -p %%{buildroot}/opt && cp -a '%s/pkg/opt/sf' "
+			     "%%{buildroot}/opt/", f->tmp);
+	f->tar = rpmbuild(f->tmp, "w9.gzdio", misnamed, "/opt/sf");
+	free(misnamed);
+	misnamed = xasprintf("%s/x.tar.gz", f->tmp);
+	assert_int_equal(rename(f->tar, misnamed), 0);
+	free(f->tar);
+	f->tar = misnamed;
+	reset_dest(f);
+	extract(f, NULL);
+	check_pkg_tree(f, "rpm (payload: cpio.gz)", 1);
+	free(real);
+}
+
 /* Limits that are exactly met are not exceeded. */
 static void extract__limits_exactly_met_pass(void **state)
 {
@@ -1365,6 +1816,15 @@ int main(void)
 		T(extract__refuses_del_in_name),
 		T(extract__refuses_name_component_over_255_bytes),
 		T(extract__reports_random_bytes_as_damaged),
+		T(extract__refuses_dotdot_in_deb_data_member),
+		T(extract__refuses_absolute_symlink_in_deb_data_member),
+		T(extract__deb_data_member_bomb_stops_within_the_limit),
+		T(extract__reports_ar_without_data_member_as_damaged),
+		T(extract__refuses_dotdot_in_rpm_payload),
+		T(extract__refuses_escaping_symlink_in_rpm_payload),
+		T(extract__refuses_dotdot_in_zip),
+		T(extract__refuses_absolute_symlink_in_zip),
+		T(extract__refuses_setuid_file_in_zip),
 		T(extract__missing_tarball_is_an_environment_error),
 		T(extract__missing_dest_is_an_environment_error),
 		T(archive__socket_entries_cannot_be_written),
@@ -1376,6 +1836,10 @@ int main(void)
 		T(extract__normal_tree_tar_xz_extracts_exactly),
 		T(extract__normal_tree_tar_zst_extracts_exactly),
 		T(extract__normal_tree_tar_bz2_extracts_exactly),
+		T(extract__deb_built_by_dpkg_deb_extracts_only_its_data_member),
+		T(extract__zip_made_by_zip_extracts_exactly),
+		T(extract__rpm_built_by_rpmbuild_extracts_its_payload),
+		T(extract__format_is_decided_by_content_not_by_name),
 		T(extract__limits_exactly_met_pass),
 		T(extract__goes_on_after_a_refused_entry),
 		T(extract__root_entry_leaves_dest_mode_alone),

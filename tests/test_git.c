@@ -19,6 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* libarchive's own header (src/archive.h is the adapter's): hostile tarballs */
+#include <archive.h>
+#include <archive_entry.h>
 #include <git2.h>
 #include <json-c/json.h>
 
@@ -553,6 +556,125 @@ static void resolve__smart_http_on_loopback(void **state)
 	free(url);
 }
 
+/* Tags `name` on any object (a tree, a blob), lightweight or annotated. */
+static void tag_any(git_repository *repo, const char *name, const git_oid *target,
+		    int annotated)
+{
+	git_object *obj = NULL;
+	git_signature *sig = NULL;
+	git_oid out;
+
+	assert_int_equal(git_object_lookup(&obj, repo, target, GIT_OBJECT_ANY), 0);
+	if (annotated) {
+		assert_int_equal(git_signature_new(&sig, "Test", "test@example.invalid",
+						   1700000000, 0), 0);
+		assert_int_equal(git_tag_create(&out, repo, name, obj, sig, name, 0), 0);
+	} else {
+		assert_int_equal(git_tag_create_lightweight(&out, repo, name, obj, 0), 0);
+	}
+	git_signature_free(sig);
+	git_object_free(obj);
+}
+
+/*
+ * Version-shaped tags newer than every real one that name no commit:
+ * 24.11.6 a tree (lightweight), 24.11.7 a blob (annotated), 24.11.8 a tree
+ * (annotated), 24.11.9 a blob (lightweight).
+ */
+static void add_non_commit_tags(struct fixture *f, char tree_hex[41], char blob_hex[41])
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_oid oid, blob;
+
+	assert_int_equal(git_repository_open(&repo, f->repo), 0);
+	assert_int_equal(git_oid_fromstr(&oid, f->c_new), 0);
+	assert_int_equal(git_commit_lookup(&c, repo, &oid), 0);
+	assert_int_equal(git_blob_create_from_buffer(&blob, repo, "24.11.9\n", 8), 0);
+	tag_any(repo, "slurm-24-11-6-1", git_commit_tree_id(c), 0);
+	tag_any(repo, "slurm-24-11-7-1", &blob, 1);
+	tag_any(repo, "slurm-24-11-8-1", git_commit_tree_id(c), 1);
+	tag_any(repo, "slurm-24-11-9-1", &blob, 0);
+	oid_hex(tree_hex, git_commit_tree_id(c));
+	oid_hex(blob_hex, &blob);
+	git_commit_free(c);
+	git_repository_free(repo);
+}
+
+static void resolve__tags_naming_a_tree_or_blob_are_not_versions(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf out = STRBUF_INIT, want = STRBUF_INIT;
+	char *json = report_path(f, "nocommit"), tree[41], blob[41];
+	const char *outcome, *msg;
+	json_object *r;
+
+	add_non_commit_tags(f, tree, blob);
+	/* the newest tag that peels to a commit wins; the others are named as skipped */
+	assert_int_equal(sf(&out, "resolve 24.11 --repo %s --json %s", f->repo, json), 0);
+	assert_non_null(strstr(out.buf, "tag: slurm-24-11-5-1\n"));
+	strbuf_addf(&want, "commit: %s\n", f->c_new);
+	assert_non_null(strstr(out.buf, want.buf));
+	r = load_json(json);
+	msg = check_of(r, "resolve", "resolve-spec", &outcome);
+	assert_string_equal(outcome, "pass");
+	assert_non_null(strstr(msg, "skipped slurm-24-11-9-1: it points at a blob"));
+	assert_non_null(strstr(msg, "skipped slurm-24-11-8-1: it points at a tree"));
+	assert_non_null(strstr(msg, "skipped slurm-24-11-7-1: it points at a blob"));
+	assert_non_null(strstr(msg, "skipped slurm-24-11-6-1: it points at a tree"));
+	/* the ids are named as what they are, never as a commit */
+	assert_non_null(strstr(msg, tree));
+	assert_non_null(strstr(msg, blob));
+	json_object_put(r);
+	assert_int_equal(sf(&out, "resolve latest --repo %s", f->repo), 0);
+	assert_non_null(strstr(out.buf, "tag: slurm-24-11-5-1\n"));
+	/* asked for by version or by name: not a version, a failed check */
+	assert_int_equal(sf(&out, "resolve 24.11.8 --repo %s --json %s", f->repo, json), 1);
+	assert_null(strstr(out.buf, "commit: "));
+	r = load_json(json);
+	msg = check_of(r, "resolve", "resolve-spec", &outcome);
+	assert_string_equal(outcome, "fail");
+	assert_non_null(strstr(msg, "no Slurm version matches '24.11.8'"));
+	assert_non_null(strstr(msg, "slurm-24-11-8-1: it points at a tree"));
+	json_object_put(r);
+	assert_int_equal(sf(&out, "resolve slurm-24-11-6-1 --repo %s", f->repo), 1);
+	assert_null(strstr(out.buf, "commit: "));
+	free(json);
+	strbuf_release(&out);
+	strbuf_release(&want);
+}
+
+/* Over the network a listing gives ids only: fetch finds the blob and says so. */
+static void fetch__tag_naming_a_blob_over_the_network_is_a_failed_check(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf out = STRBUF_INIT;
+	char *json = report_path(f, "blobfetch"), *url, tree[41], blob[41];
+	const char *outcome, *msg;
+	json_object *r;
+	int port;
+
+	add_non_commit_tags(f, tree, blob);
+	port = start_git_daemon(f);
+	url = xasprintf("git://127.0.0.1:%d/slurm.git", port);
+	assert_int_equal(sf(&out, "fetch 24.11.7 --repo %s --cache-dir %s --json %s", url,
+			    f->cache, json), 1);
+	stop_server(f);
+	r = load_json(json);
+	msg = check_of(r, "fetch", "fetch-commit", &outcome);
+	assert_string_equal(outcome, "fail");
+	assert_non_null(strstr(msg, "tag slurm-24-11-7-1"));
+	assert_non_null(strstr(msg, "points at a blob"));
+	assert_non_null(strstr(msg, blob));
+	assert_int_equal(exit_code_of(r), 1);
+	json_object_put(r);
+	/* nothing cached */
+	assert_int_equal(t_sh("test -z \"$(ls -A %s/sources)\"", f->cache), 0);
+	free(url);
+	free(json);
+	strbuf_release(&out);
+}
+
 /* ---- failures: exit 1 for the spec, exit 2 for the environment ---- */
 
 static void resolve__unknown_spec_fails_with_nearest_versions(void **state)
@@ -870,6 +992,132 @@ static void fetch__source_tarball_is_cached_by_sha256(void **state)
 	strbuf_release(&file);
 }
 
+/* An entry of a hostile source tarball: a file with `data`, or a symlink to `target`. */
+struct tentry {
+	const char *name;
+	const char *data;
+	const char *target;
+};
+
+/* Writes the entries as a .tar.gz with libarchive's writer, nothing checked. */
+static void write_tarball(const char *path, const struct tentry *e, size_t n)
+{
+	struct archive *a = archive_write_new();
+	size_t i;
+
+	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	for (i = 0; i < n; i++) {
+		struct archive_entry *ae = archive_entry_new();
+
+		archive_entry_copy_pathname(ae, e[i].name);
+		archive_entry_set_filetype(ae, e[i].target ? AE_IFLNK : AE_IFREG);
+		archive_entry_set_perm(ae, e[i].target ? 0777 : 0644);
+		if (e[i].target)
+			archive_entry_copy_symlink(ae, e[i].target);
+		else
+			archive_entry_set_size(ae, (la_int64_t)strlen(e[i].data));
+		assert_int_equal(archive_write_header(a, ae), ARCHIVE_OK);
+		if (!e[i].target)
+			assert_int_equal(archive_write_data(a, e[i].data, strlen(e[i].data)),
+					 (la_ssize_t)strlen(e[i].data));
+		archive_entry_free(ae);
+	}
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+}
+
+/*
+ * fetch --source of a hostile tarball: exit 1, the unpack check failed with
+ * a finding of `rule` naming `entry`, no file named "pwned" anywhere under
+ * the fixture's directory, and nothing in the cache.
+ */
+static void expect_refused_source(struct fixture *f, const char *tarball, const char *rule,
+				  const char *entry)
+{
+	struct strbuf out = STRBUF_INIT;
+	char *json = report_path(f, "hostile");
+	const char *outcome;
+	json_object *r;
+
+	assert_int_equal(sf(&out, "fetch --source %s --cache-dir %s --json %s", tarball,
+			    f->cache, json), 1);
+	r = load_json(json);
+	check_of(r, "fetch", "unpack", &outcome);
+	assert_string_equal(outcome, "fail");
+	assert_int_equal(t_report_count(r, rule, entry), 1);
+	assert_string_equal(prop_of(r, "fetch", "format"), "tar.gz");
+	assert_int_equal(exit_code_of(r), 1);
+	json_object_put(r);
+	strbuf_reset(&out);
+	assert_int_equal(t_sh_capture(&out, "find %s -name pwned", f->dir), 0);
+	assert_string_equal(out.buf, "");
+	assert_int_equal(t_sh("test -z \"$(ls -A %s/sources)\"", f->cache), 0);
+	free(json);
+	strbuf_release(&out);
+}
+
+static void fetch__source_with_dotdot_entry_is_refused_and_not_cached(void **state)
+{
+	struct fixture *f = *state;
+	char *tarball = xasprintf("%s/slurm-slurm-24-11-5-1.tar.gz", f->dir);
+	const struct tentry e[] = {
+		{ "slurm-slurm-24-11-5-1/VERSION", "24.11.5\n", NULL },
+		{ "slurm-slurm-24-11-5-1/../../pwned", "x\n", NULL },
+	};
+
+	write_tarball(tarball, e, 2);
+	expect_refused_source(f, tarball, "extract-path-traversal",
+			      "slurm-slurm-24-11-5-1/../../pwned");
+	free(tarball);
+}
+
+static void fetch__source_with_escaping_absolute_symlink_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	char *tarball = xasprintf("%s/slurm.tar.gz", f->dir);
+	char *outside = xasprintf("%s/outside", f->dir);
+	const struct tentry e[] = {
+		{ "slurm-slurm-24-11-5-1/VERSION", "24.11.5\n", NULL },
+		{ "slurm-slurm-24-11-5-1/etc", NULL, outside },
+		{ "slurm-slurm-24-11-5-1/etc/pwned", "x\n", NULL },
+	};
+
+	assert_int_equal(t_mkdirs(outside), 0);
+	write_tarball(tarball, e, 3);
+	expect_refused_source(f, tarball, "extract-symlink-escape", "slurm-slurm-24-11-5-1/etc");
+	assert_int_equal(t_sh("test -z \"$(ls -A %s)\"", outside), 0);
+	free(outside);
+	free(tarball);
+}
+
+/* Any format the secure extraction reads: GitHub's zip of a tag works too. */
+static void fetch__source_zip_is_unpacked_and_names_the_tag(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf out = STRBUF_INIT, file = STRBUF_INIT;
+	char *json = report_path(f, "zip"), *p;
+	json_object *r;
+
+	assert_int_equal(t_sh("mkdir -p %s/z/slurm-slurm-24-11-5-1 && echo 24.11.5 > "
+			      "%s/z/slurm-slurm-24-11-5-1/VERSION && cd %s/z && zip -qr "
+			      "%s/slurm.zip slurm-slurm-24-11-5-1", f->dir, f->dir, f->dir, f->dir), 0);
+	assert_int_equal(sf(&out, "fetch --source %s/slurm.zip --cache-dir %s --json %s", f->dir,
+			    f->cache, json), 0);
+	assert_non_null(strstr(out.buf, "tag: slurm-24-11-5-1\n"));
+	r = load_json(json);
+	assert_string_equal(prop_of(r, "fetch", "format"), "zip");
+	p = xasprintf("%s/VERSION", prop_of(r, "fetch", "path"));
+	json_object_put(r);
+	assert_int_equal(t_read(p, &file), 0);
+	assert_string_equal(file.buf, "24.11.5\n");
+	free(p);
+	free(json);
+	strbuf_release(&out);
+	strbuf_release(&file);
+}
+
 static void fetch__usage_mistakes_exit_129(void **state)
 {
 	struct fixture *f = *state;
@@ -894,6 +1142,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(resolve__git_daemon_on_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__smart_http_on_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__unknown_spec_fails_with_nearest_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(resolve__tags_naming_a_tree_or_blob_are_not_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(fetch__tag_naming_a_blob_over_the_network_is_a_failed_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__refused_connection_is_an_environment_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__missing_local_path_is_an_environment_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolve__hanging_server_times_out, setup, teardown),
@@ -903,6 +1153,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fetch__tag_deleted_after_resolve_is_an_environment_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(fetch__tag_moved_after_resolve_is_an_environment_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(fetch__source_tarball_is_cached_by_sha256, setup, teardown),
+		cmocka_unit_test_setup_teardown(fetch__source_with_dotdot_entry_is_refused_and_not_cached, setup, teardown),
+		cmocka_unit_test_setup_teardown(fetch__source_with_escaping_absolute_symlink_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(fetch__source_zip_is_unpacked_and_names_the_tag, setup, teardown),
 		cmocka_unit_test_setup_teardown(fetch__usage_mistakes_exit_129, setup, teardown),
 	};
 

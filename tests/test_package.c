@@ -370,6 +370,65 @@ static void package_command__never_writes_through_a_planted_link(void **state)
 	free(victim);
 }
 
+/* A module directory that is not there: a usage error, nothing written. */
+static void package_command__missing_module_dir_is_a_usage_error(void **state)
+{
+	struct fx *f = *state;
+	char *out = xasprintf("%s/out", f->dir);
+	struct strbuf err = STRBUF_INIT, ls = STRBUF_INIT;
+
+	assert_int_equal(t_mkdirs(out), 0);
+	assert_int_equal(t_sh_capture(&err, "'%s' package '%s' --slurm-version 1.0 --module-dir "
+				      "'%s/nonexistent' --output-dir '%s' --quiet", t_bin(), f->tree,
+				      f->dir, out), 129);
+	assert_non_null(strstr(err.buf, "--module-dir"));
+	assert_non_null(strstr(err.buf, "is not a directory"));
+	assert_int_equal(t_sh_capture(&ls, "ls -A '%s'", out), 0);
+	assert_string_equal(ls.buf, "");
+	/* from the environment too, and it says so */
+	strbuf_reset(&err);
+	assert_int_equal(t_sh_capture(&err, "SLURM_FACTORY_MODULE_DIR='%s/nonexistent' '%s' package "
+				      "'%s' --slurm-version 1.0 --output-dir '%s' --quiet", f->dir,
+				      t_bin(), f->tree, out), 129);
+	assert_non_null(strstr(err.buf, "SLURM_FACTORY_MODULE_DIR"));
+	strbuf_release(&err);
+	strbuf_release(&ls);
+	free(out);
+}
+
+/* A module directory without slurm/<version>.lua: the module check fails, nothing written. */
+static void package_command__module_dir_without_the_versions_lua_fails(void **state)
+{
+	struct fx *f = *state;
+	char *out = xasprintf("%s/out", f->dir), *json = xasprintf("%s/r.json", f->dir);
+	struct strbuf ls = STRBUF_INIT;
+	struct json_object *r;
+
+	/* a modulefile of another version, and a Tcl one of this version: not enough */
+	assert_int_equal(t_sh("mkdir -p '%s' '%s/mod/slurm' && echo 'whatis(\"x\")' > "
+			      "'%s/mod/slurm/0.9.lua' && echo '#%%Module' > '%s/mod/slurm/1.0'",
+			      out, f->dir, f->dir, f->dir), 0);
+	assert_int_equal(t_run("package '%s' --slurm-version 1.0 --module-dir '%s/mod' "
+			       "--output-dir '%s' --json '%s' --quiet 2>'%s/stderr'", f->tree,
+			       f->dir, out, json, f->dir), 1);
+	r = t_report_load(json);
+	assert_non_null(r);
+	assert_int_equal(t_report_checks(r, "module tarball", "fail"), 1);
+	json_object_put(r);
+	assert_int_equal(t_sh_capture(&ls, "ls -A '%s'", out), 0);
+	assert_string_equal(ls.buf, "");
+	/* with it, the same directory packs */
+	assert_int_equal(t_sh("echo 'whatis(\"x\")' > '%s/mod/slurm/1.0.lua'", f->dir), 0);
+	assert_int_equal(t_run("package '%s' --slurm-version 1.0 --module-dir '%s/mod' "
+			       "--output-dir '%s' --quiet 2>'%s/stderr'", f->tree, f->dir, out,
+			       f->dir), 0);
+	assert_int_equal(t_sh("tar -tzf '%s/slurm-1.0-module.tar.gz' | grep -qx slurm/1.0.lua",
+			      out), 0);
+	strbuf_release(&ls);
+	free(out);
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +441,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(package_command__failure_keeps_the_good_package_it_did_not_make, setup, teardown),
 		cmocka_unit_test_setup_teardown(package_command__concurrent_runs_into_one_directory_both_succeed, setup, teardown),
 		cmocka_unit_test_setup_teardown(package_command__never_writes_through_a_planted_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(package_command__missing_module_dir_is_a_usage_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(package_command__module_dir_without_the_versions_lua_fails, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -148,6 +148,69 @@ static void publish__checksum_mismatch_uploads_nothing(void **state)
 	free(dest);
 }
 
+/*
+ * A directory without SHA256SUMS: one is written aside (the directory is
+ * left as it was), listing every file, and uploaded last, so the target
+ * passes sha256sum -c; a second run changes nothing.
+ */
+static void publish__directory_without_sums_gets_one_at_the_target(void **state)
+{
+	struct fx *f = *state;
+	char *dest = xasprintf("%s/dest", f->dir), *json = xasprintf("%s/report.json", f->dir);
+	char *tmp = xasprintf("%s/tmp", f->dir), *env = xasprintf("TMPDIR='%s'", tmp);
+	char *at_dest = xasprintf("%s/SHA256SUMS", dest);
+	struct strbuf ls = STRBUF_INIT, sums = STRBUF_INIT, want = STRBUF_INIT;
+	static const char *const names[] = { "manifest.json", "slurm-24.11.5-module.tar.gz",
+					     "slurm-24.11.5-software.tar.gz" };
+	const char *last, *p;
+	struct json_object *r;
+	size_t i;
+
+	assert_int_equal(t_sh("rm '%s/SHA256SUMS' && mkdir '%s'", f->art, tmp), 0);
+	assert_int_equal(pub(f, env, "--to '%s'", dest), 0);
+	assert_int_equal(t_sh("cd '%s' && sha256sum -c --quiet SHA256SUMS", dest), 0);
+	/* it lists exactly the files of the directory, by name */
+	assert_int_equal(t_sh_capture(&want, "cd '%s' && sha256sum manifest.json "
+				      "slurm-24.11.5-module.tar.gz slurm-24.11.5-software.tar.gz",
+				      f->art), 0);
+	assert_int_equal(t_read(at_dest, &sums), 0);
+	assert_string_equal(sums.buf, want.buf);
+	/* the directory published is not written to, and nothing is left aside */
+	assert_int_equal(t_sh_capture(&ls, "ls -A '%s'", f->art), 0);
+	assert_string_equal(ls.buf, "manifest.json\nslurm-24.11.5-module.tar.gz\n"
+			    "slurm-24.11.5-software.tar.gz\n");
+	strbuf_reset(&ls);
+	assert_int_equal(t_sh_capture(&ls, "ls -A '%s'", tmp), 0);
+	assert_string_equal(ls.buf, "");
+	/* uploaded last: after every file it lists */
+	last = strstr(f->errtext.buf, "publish: SHA256SUMS (");
+	assert_non_null(last);
+	for (i = 0; i < 3; i++) {
+		strbuf_reset(&ls);
+		strbuf_addf(&ls, "publish: %s (", names[i]);
+		p = strstr(f->errtext.buf, ls.buf);
+		assert_non_null(p);
+		assert_true(p < last);
+	}
+	r = t_report_load(json);
+	assert_non_null(r);
+	assert_string_equal(t_stage_prop(r, "publish", "sums"), "written");
+	json_object_put(r);
+	/* an identical rerun writes the same SHA256SUMS */
+	assert_int_equal(pub(f, env, "--to 'file://%s'", dest), 0);
+	strbuf_reset(&want);
+	assert_int_equal(t_read(at_dest, &want), 0);
+	assert_string_equal(want.buf, sums.buf);
+	strbuf_release(&ls);
+	strbuf_release(&sums);
+	strbuf_release(&want);
+	free(dest);
+	free(json);
+	free(tmp);
+	free(env);
+	free(at_dest);
+}
+
 static void publish__webdav_put_to_nginx_reads_back(void **state)
 {
 	struct fx *f = *state;
@@ -477,6 +540,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(publish__directory_target_is_atomic_and_a_rerun_is_harmless, setup, teardown),
 		cmocka_unit_test_setup_teardown(publish__checksum_mismatch_uploads_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(publish__directory_without_sums_gets_one_at_the_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(publish__webdav_put_to_nginx_reads_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(publish__s3_signature_is_verified_by_botocore, setup, teardown),
 		cmocka_unit_test_setup_teardown(publish__s3_wrong_secret_is_refused_and_not_printed, setup, teardown),

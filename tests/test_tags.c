@@ -333,6 +333,35 @@ static void list_add__same_name_replaces_the_commit(void **state)
 	tag_list_release(&l);
 }
 
+/* A tag that is not a version leaves the list; the spec then finds the next one. */
+static void list_remove__keeps_the_order_and_the_next_tag_wins(void **state)
+{
+	struct tag_list l;
+	struct strbuf err = STRBUF_INIT;
+	const struct tag_ref *hit = NULL;
+
+	(void)state;
+	tag_list_init(&l);
+	tag_list_add(&l, "slurm-24-11-6-1", "66");
+	tag_list_add(&l, "slurm-24-11-4-1", "44");
+	tag_list_add(&l, "slurm-24-11-5-1", "55");
+	tag_list_sort(&l);
+	assert_int_equal(tags_resolve(&l, "24.11", 0, &hit, &err), 0);
+	assert_string_equal(hit->name, "slurm-24-11-6-1");
+	tag_list_remove(&l, hit);
+	assert_int_equal(l.nr, 2);
+	assert_string_equal(l.items[0].name, "slurm-24-11-4-1");
+	assert_string_equal(l.items[1].name, "slurm-24-11-5-1");
+	assert_int_equal(tags_resolve(&l, "24.11", 0, &hit, &err), 0);
+	assert_string_equal(hit->commit, "55");
+	tag_list_remove(&l, &l.items[0]);
+	tag_list_remove(&l, &l.items[0]);
+	assert_int_equal(l.nr, 0);
+	assert_int_equal(tags_resolve(&l, "24.11", 0, &hit, &err), -1);
+	tag_list_release(&l);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +382,7 @@ int main(void)
 		cmocka_unit_test(resolve__series_with_only_prereleases_needs_pre),
 		cmocka_unit_test(resolve__empty_list_says_so),
 		cmocka_unit_test(list_add__same_name_replaces_the_commit),
+		cmocka_unit_test(list_remove__keeps_the_order_and_the_next_tag_wins),
 	};
 
 	return cmocka_run_group_tests(tests, setup_real, teardown_real);

@@ -4,6 +4,9 @@
  */
 #include "testlib.h"
 
+/* libarchive's own header (src/archive.h is the adapter's): for hostile packages */
+#include <archive.h>
+#include <archive_entry.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,6 +487,225 @@ static void verify__tree_mode_checks_in_place(void **state)
 	assert_int_equal(t_report_checks(f->report, "needed [in place]", "pass"), 1);
 }
 
+/* ---- several tarballs: every check named apart ---------------------------- */
+
+/* Packs the tree built with `app_flags` as dir/`rel`. */
+static void pack_as(struct fx *f, const char *app_flags, const char *rel)
+{
+	build(f, "", ORIGIN_SELF, app_flags);
+	assert_int_equal(t_sh("cd '%s' && mkdir -p \"$(dirname '%s')\" && tar -czf '%s' software",
+			      f->dir, rel, rel), 0);
+}
+
+/* The JUnit testcase names of `xml` that occur more than once, one a line. */
+static void junit_duplicates(const char *xml, struct strbuf *out)
+{
+	strbuf_reset(out);
+	assert_int_equal(t_sh_capture(out, "xmllint --xpath '//testcase/@name' '%s' | "
+				      "sed -n 's/^ name=\"\\(.*\\)\"$/\\1/p' | sort | uniq -d", xml), 0);
+}
+
+static void verify__tarballs_with_one_base_name_get_distinct_check_names(void **state)
+{
+	struct fx *f = *state;
+	char *xml = xasprintf("%s/report.xml", f->dir);
+	struct strbuf dup = STRBUF_INIT, err = STRBUF_INIT, n = STRBUF_INIT;
+
+	pack_as(f, "-Wl,-rpath,/opt/one/lib", "d1/pkg.tar.gz");
+	pack_as(f, "-Wl,-rpath,/opt/two/lib", "d2/pkg.tar.gz");
+	f->rc = t_sh("cd '%s' && '%s' verify d1/pkg.tar.gz d2/pkg.tar.gz --work-dir '%s' "
+		     "--prefixes 1 --json '%s' --junit '%s' 2>stderr", f->dir, t_bin(), f->work,
+		     f->json, xml);
+	assert_int_equal(f->rc, 1);
+	f->report = t_report_load(f->json);
+	assert_non_null(f->report);
+	assert_int_equal(t_report_checks(f->report, "d1/pkg.tar.gz: rpath [prefix 1]", "fail"), 1);
+	assert_int_equal(t_report_checks(f->report, "d2/pkg.tar.gz: rpath [prefix 1]", "fail"), 1);
+	junit_duplicates(xml, &dup);
+	assert_string_equal(dup.buf, "");
+	/* neither tarball's findings are hidden behind the other's */
+	strbuf_addf(&n, "%s/stderr", f->dir);
+	assert_int_equal(t_read(n.buf, &err), 0);
+	assert_non_null(strstr(err.buf, "/opt/one/lib"));
+	assert_non_null(strstr(err.buf, "/opt/two/lib"));
+	assert_null(strstr(err.buf, "the same kind of check as above"));
+
+	/* b/pkg.tar.gz is a tail of a/b/pkg.tar.gz: it is named by its path as given */
+	pack_as(f, ORIGIN_LIB, "a/b/pkg.tar.gz");
+	pack_as(f, ORIGIN_LIB, "b/pkg.tar.gz");
+	json_object_put(f->report);
+	f->rc = t_sh("cd '%s' && '%s' verify a/b/pkg.tar.gz ./b/pkg.tar.gz d1/pkg.tar.gz "
+		     "--work-dir '%s' --prefixes 1 --json '%s' --junit '%s' 2>stderr", f->dir,
+		     t_bin(), f->work, f->json, xml);
+	f->report = t_report_load(f->json);
+	assert_non_null(f->report);
+	assert_int_equal(t_report_checks(f->report, "a/b/pkg.tar.gz: extract", "pass"), 1);
+	assert_int_equal(t_report_checks(f->report, "./b/pkg.tar.gz: extract", "pass"), 1);
+	assert_int_equal(t_report_checks(f->report, "d1/pkg.tar.gz: extract", "pass"), 1);
+	junit_duplicates(xml, &dup);
+	assert_string_equal(dup.buf, "");
+	free(xml);
+	strbuf_release(&dup);
+	strbuf_release(&err);
+	strbuf_release(&n);
+}
+
+/* One file named twice, by the same path or by another: a usage error. */
+static void verify__same_tarball_twice_is_a_usage_error(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf out = STRBUF_INIT;
+
+	pack_as(f, ORIGIN_LIB, "d1/pkg.tar.gz");
+	assert_int_equal(t_sh("cd '%s' && ln -s d1 link", f->dir), 0);
+	assert_int_equal(t_sh_capture(&out, "cd '%s' && '%s' verify d1/pkg.tar.gz "
+				      "./d1//pkg.tar.gz", f->dir, t_bin()), 129);
+	assert_non_null(strstr(out.buf, "are the same file"));
+	strbuf_reset(&out);
+	assert_int_equal(t_sh_capture(&out, "cd '%s' && '%s' verify d1/pkg.tar.gz "
+				      "link/pkg.tar.gz", f->dir, t_bin()), 129);
+	assert_non_null(strstr(out.buf, "'d1/pkg.tar.gz' and 'link/pkg.tar.gz' are the same file"));
+	strbuf_release(&out);
+}
+
+/* ---- packages: .deb, .rpm, zip, read by their content ------------------- */
+
+/* The good tree, as opt/slurm/ of a package root dir/pkg (with DEBIAN/control). */
+static void make_package_root(struct fx *f)
+{
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	assert_int_equal(t_sh("cd '%s' && mkdir -p pkg/DEBIAN pkg/opt && cp -a software pkg/opt/slurm && "
+			      "printf 'Package: sf\\nVersion: 1.0\\nArchitecture: all\\n"
+			      "Maintainer: t <t@example.invalid>\\nDescription: t\\n' > pkg/DEBIAN/control",
+			      f->dir), 0);
+}
+
+/* The message of the first "<label>: extract" check, or "". */
+static const char *extract_message(struct json_object *report)
+{
+	struct json_object *stages, *checks, *c, *v;
+	size_t i;
+
+	if (!json_object_object_get_ex(report, "stages", &stages) ||
+	    !json_object_object_get_ex(json_object_array_get_idx(stages, 0), "checks", &checks))
+		return "";
+	for (i = 0; i < json_object_array_length(checks); i++) {
+		c = json_object_array_get_idx(checks, i);
+		if (json_object_object_get_ex(c, "name", &v) &&
+		    strstr(json_object_get_string(v), ": extract") &&
+		    json_object_object_get_ex(c, "message", &v))
+			return json_object_get_string(v);
+	}
+	return "";
+}
+
+/* verify PACKAGE passes, and says what it read. */
+static void verify_package(struct fx *f, const char *package, const char *want_format)
+{
+	struct strbuf want = STRBUF_INIT;
+
+	f->rc = t_run("verify '%s' --work-dir '%s' --json '%s' --prefixes 2 2>'%s/stderr'", package,
+		      f->work, f->json, f->dir);
+	if (f->report)
+		json_object_put(f->report);
+	f->report = t_report_load(f->json);
+	assert_non_null(f->report);
+	assert_int_equal(f->rc, 0);
+	assert_string_equal(t_stage_prop(f->report, "verify", "format.1"), want_format);
+	/* the extract check's message says it too */
+	strbuf_addf(&want, "%s, ", want_format);
+	assert_int_equal(t_report_checks(f->report, ": extract", "pass"), 1);
+	assert_int_equal(t_report_checks(f->report, "needed [prefix", "pass"), 2);
+	assert_int_equal(strncmp(extract_message(f->report), want.buf, want.len), 0);
+	strbuf_release(&want);
+}
+
+static void verify__deb_rpm_and_wheel_are_read_by_their_content(void **state)
+{
+	struct fx *f = *state;
+	char *deb = xasprintf("%s/sf_1.0_all.deb", f->dir), *whl = xasprintf("%s/sf.whl", f->dir);
+	char *rpm;
+
+	make_package_root(f);
+	assert_int_equal(t_sh("cd '%s' && dpkg-deb -Zxz --root-owner-group --build pkg '%s' "
+			      ">dpkg-deb.log", f->dir, deb), 0);
+	verify_package(f, deb, "deb (data.tar.xz: tar.xz)");
+	assert_int_equal(t_sh("cd '%s/pkg' && zip -qry '%s' opt", f->dir, whl), 0);
+	verify_package(f, whl, "zip");
+	/* rpmbuild, told not to strip or post-process: the ELF files as built */
+	assert_int_equal(t_sh("cd '%s' && printf 'Name: sf\\nVersion: 1.0\\nRelease: 1\\n"
+			      "Summary: s\\nLicense: MIT\\n%%%%define _binary_payload w9.gzdio\\n"
+			      "%%%%define debug_package %%%%{nil}\\n%%%%define __os_install_post %%%%{nil}\\n"
+			      "%%%%define _build_id_links none\\n%%%%description\\nd\\n%%%%install\\n"
+			      "mkdir -p %%%%{buildroot}/opt && cp -a %s/software %%%%{buildroot}/opt/slurm\\n"
+			      "%%%%files\\n/opt/slurm\\n' > sf.spec && rpmbuild --quiet --define "
+			      "'_topdir %s/top' -bb sf.spec >rpmbuild.log 2>&1", f->dir, f->dir, f->dir), 0);
+	assert_int_equal(t_sh("cd '%s/top/RPMS' && mv */sf-1.0-1.*.rpm '%s/sf.rpm'", f->dir, f->dir), 0);
+	rpm = xasprintf("%s/sf.rpm", f->dir);
+	verify_package(f, rpm, "rpm (payload: cpio.gz)");
+	free(deb);
+	free(whl);
+	free(rpm);
+}
+
+/* A .deb written with libarchive: its data.tar.gz holds ./opt/ok and ./../pwned. */
+static void write_hostile_deb(const char *path)
+{
+	char data[16384];
+	size_t used = 0;
+	struct archive *t = archive_write_new(), *a = archive_write_new();
+	struct archive_entry *e;
+	const char *const names[] = { "./opt/ok", "./../pwned" };
+	size_t i;
+
+	assert_int_equal(archive_write_set_format_pax_restricted(t), ARCHIVE_OK);
+	assert_int_equal(archive_write_add_filter_gzip(t), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_memory(t, data, sizeof(data), &used), ARCHIVE_OK);
+	for (i = 0; i < 2; i++) {
+		e = archive_entry_new();
+		archive_entry_copy_pathname(e, names[i]);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, 3);
+		assert_int_equal(archive_write_header(t, e), ARCHIVE_OK);
+		assert_int_equal(archive_write_data(t, "ok\n", 3), 3);
+		archive_entry_free(e);
+	}
+	assert_int_equal(archive_write_close(t), ARCHIVE_OK);
+	archive_write_free(t);
+	assert_int_equal(archive_write_set_format_ar_bsd(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	t_ar_member(a, "debian-binary", "2.0\n", 4);
+	t_ar_member(a, "data.tar.gz", data, used);
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+}
+
+static void verify__hostile_deb_is_a_failed_check_naming_the_entry(void **state)
+{
+	struct fx *f = *state;
+	char *deb = xasprintf("%s/hostile.deb", f->dir);
+	struct strbuf found = STRBUF_INIT;
+
+	write_hostile_deb(deb);
+	/* --keep: the scratch directory stays, to be searched after */
+	f->rc = t_run("verify '%s' --work-dir '%s' --json '%s' --prefixes 1 --keep 2>'%s/stderr'",
+		      deb, f->work, f->json, f->dir);
+	f->report = t_report_load(f->json);
+	assert_non_null(f->report);
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "extract-path-traversal", "./../pwned"), 1);
+	assert_string_equal(t_stage_prop(f->report, "verify", "format.1"),
+			    "deb (data.tar.gz: tar.gz)");
+	/* the good entry was extracted, the bad one written nowhere */
+	assert_int_equal(t_sh_capture(&found, "find '%s' -name pwned", f->dir), 0);
+	assert_string_equal(found.buf, "");
+	assert_int_equal(t_sh_capture(&found, "find '%s' -path '*/opt/ok' | wc -l", f->work), 0);
+	assert_string_equal(found.buf, "1\n");
+	strbuf_release(&found);
+	free(deb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -508,6 +730,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(verify__reports_are_written_and_valid_on_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__usage_errors_exit_129, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__tree_mode_checks_in_place, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__tarballs_with_one_base_name_get_distinct_check_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__same_tarball_twice_is_a_usage_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__deb_rpm_and_wheel_are_read_by_their_content, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__hostile_deb_is_a_failed_check_naming_the_entry, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
 }

@@ -88,3 +88,12 @@ int t_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * test when it cannot be built.
  */
 char *t_busybox_image(void);
+
+/* --- writing package fixtures with libarchive's writer ------------------- */
+struct archive;
+/*
+ * Writes one regular member `name` holding `len` bytes of `data` into the
+ * open archive writer `a` (an ar archive: a .deb). Fails the test when
+ * libarchive refuses it.
+ */
+void t_ar_member(struct archive *a, const char *name, const void *data, size_t len);
