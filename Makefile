@@ -100,7 +100,8 @@ check-unit check-asan:
 else
 # The unit tests only (no system set-up): used by check and check-asan.
 check-unit: $(BIN) $(TESTS)
-	SF_BIN=$(abspath $(BIN)) SF_SHARED=$(abspath ../shared) SF_SRCDIR=$(CURDIR) \
+	shared=$$(scripts/shared-dir.sh) || exit 1; \
+	SF_BIN=$(abspath $(BIN)) SF_SHARED="$$shared" SF_SRCDIR=$(CURDIR) \
 	  tests/run-tests.sh $(TESTS)
 
 check-asan:
