@@ -617,8 +617,12 @@ static int read_verdef(Elf *e, const struct segments *seg, const struct dyn_refs
 /* Symbols beyond this are not a real object's (the biggest have ~10^6). */
 #define MAX_SYMBOLS (1u << 24)
 
-/* DT_GNU_HASH: the highest symbol index a chain reaches, plus one. */
-static int count_gnu_hash(const struct table *t, int cls, uint64_t *nsyms,
+/*
+ * DT_GNU_HASH: the highest symbol index a chain reaches, plus one, and
+ * *hashed 1. When no symbol is hashed (a program that exports nothing)
+ * the table only says where hashed symbols would start: *hashed 0.
+ */
+static int count_gnu_hash(const struct table *t, int cls, uint64_t *nsyms, int *hashed,
 			  struct strbuf *err)
 {
 	uint32_t nbuckets, symoffset, bloom, b, max = 0, v;
@@ -635,6 +639,7 @@ static int count_gnu_hash(const struct table *t, int cls, uint64_t *nsyms,
 		if (b > max)
 			max = b;
 	}
+	*hashed = max != 0;
 	if (!max) {
 		*nsyms = symoffset;
 		return 0;
@@ -656,15 +661,39 @@ bad:
 }
 
 /*
+ * The size of the SHT_DYNSYM section at the address DT_SYMTAB gives, in
+ * symbols; -1 when no section says (stripped of its section headers).
+ */
+static int dynsym_section(Elf *e, uint64_t addr, unsigned entsize, uint64_t *nsyms)
+{
+	Elf_Scn *scn = NULL;
+	size_t n = 0;
+
+	while ((scn = elf_nextscn(e, scn)) != NULL && n++ < 65536) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM && sh.sh_addr == addr &&
+		    sh.sh_entsize == entsize) {
+			*nsyms = sh.sh_size / entsize;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
  * The number of dynamic symbols, which no dynamic tag gives: DT_HASH's
- * nchain, else the end of DT_GNU_HASH's last chain. 1 when neither is
- * there (the symbols are then not read).
+ * nchain, else the end of DT_GNU_HASH's last chain, else (nothing hashed)
+ * the .dynsym section's size. 1 when none says (the symbols are then not
+ * read).
  */
 static int count_symbols(Elf *e, const struct segments *seg, const struct dyn_refs *refs,
-			 const struct elf_info *info, uint64_t *nsyms, struct strbuf *err)
+			 const struct elf_info *info, unsigned entsize, uint64_t *nsyms,
+			 struct strbuf *err)
 {
 	struct table t;
 	uint32_t nchain;
+	int hashed = 0;
 
 	if (refs->has_hash) {
 		if (map_table(e, seg, info, refs->hash, 8, &t, "DT_HASH", err))
@@ -673,13 +702,14 @@ static int count_symbols(Elf *e, const struct segments *seg, const struct dyn_re
 		*nsyms = nchain;
 		return 0;
 	}
-	if (refs->has_gnu_hash) {
-		if (map_table(e, seg, info, refs->gnu_hash, REST_OF_SEGMENT, &t, "DT_GNU_HASH",
-			      err))
-			return -1;
-		return count_gnu_hash(&t, info->cls, nsyms, err);
-	}
-	return 1;
+	if (refs->has_gnu_hash &&
+	    (map_table(e, seg, info, refs->gnu_hash, REST_OF_SEGMENT, &t, "DT_GNU_HASH", err) ||
+	     count_gnu_hash(&t, info->cls, nsyms, &hashed, err)))
+		return -1;
+	if (hashed || !dynsym_section(e, refs->symtab, entsize, nsyms))
+		return 0;
+	/* no section: the symbols before DT_GNU_HASH's first hashed one, or none */
+	return refs->has_gnu_hash ? 0 : 1;
 }
 
 /*
@@ -697,7 +727,7 @@ static int read_version_symbols(Elf *e, const struct segments *seg,
 	struct table versym, syms;
 	uint16_t *slot = NULL;        /* version index -> index in info->verneed, + 1 */
 	unsigned top = 0, idx, shndx;
-	uint64_t nsyms, i;
+	uint64_t nsyms = 0, i;
 	size_t k;
 	int ret = -1, r;
 
@@ -708,7 +738,7 @@ static int read_version_symbols(Elf *e, const struct segments *seg,
 			    (unsigned long long)refs->syment, entsize);
 		return -1;
 	}
-	r = count_symbols(e, seg, refs, info, &nsyms, err);
+	r = count_symbols(e, seg, refs, info, entsize, &nsyms, err);
 	if (r || nsyms < 2)       /* no count, or the null symbol alone */
 		return r < 0 ? -1 : 0;
 	if (nsyms > MAX_SYMBOLS) {

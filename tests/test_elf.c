@@ -38,7 +38,10 @@ static int setup(void **state)
 			      "-Wl,--version-script,lib.map lib.c && "
 			      "cc -shared -fPIC -o libsysv.so.1 -Wl,--hash-style=sysv "
 			      "-Wl,--version-script,lib.map lib.c && "
-			      "cc -o app main.c libfoo.so.1", f->dir), 0);
+			      "cc -o app main.c libfoo.so.1 && "
+			      /* a program without crt1 that exports nothing: no symbol is hashed */
+			      "printf '#include <unistd.h>\nvoid _start(void){write(1,\"x\",1);_exit(0);}\n' "
+			      "> bare.c && cc -nostartfiles -fno-stack-protector -o bare bare.c", f->dir), 0);
 	*state = f;
 	return 0;
 }
@@ -187,6 +190,8 @@ static void parse__symbols_of_each_version_are_what_objdump_shows(void **state)
 	check_symbols_against_objdump(f, "libfoo.so.1");
 	/* the symbols counted through DT_HASH instead of DT_GNU_HASH */
 	check_symbols_against_objdump(f, "libsysv.so.1");
+	/* DT_GNU_HASH with no symbol hashed: counted by the .dynsym section */
+	check_symbols_against_objdump(f, "bare");
 	/* and a real library with many */
 	check_symbols_against_objdump(f, "/usr/lib/x86_64-linux-gnu/libstdc++.so.6");
 }
