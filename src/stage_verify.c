@@ -31,6 +31,7 @@
 #include "signals.h"
 #include "stages.h"
 #include "strmap.h"
+#include "symver.h"
 
 
 const struct opt verify_opts[] = {
@@ -46,6 +47,13 @@ const struct opt verify_opts[] = {
 	{ "max-entries", OPT_VALUE, "N", "refuse archives with more entries (default 1000000)" },
 	{ "max-bytes", OPT_VALUE, "SIZE", "refuse trees larger than SIZE (default 64G)" },
 	{ "max-entry-bytes", OPT_VALUE, "SIZE", "refuse single entries larger than SIZE (default 16G)" },
+	{ "max-glibc", OPT_VALUE, "VERSION",
+	  "fail when a file needs a newer GLIBC_ symbol version from the system (e.g. 2.28)" },
+	{ "max-glibcxx", OPT_VALUE, "VERSION",
+	  "the same for libstdc++'s GLIBCXX_ (e.g. 3.4.25); also limits CXXABI_" },
+	{ "target", OPT_VALUE, "NAME",
+	  "both limits from a distribution release (rhel8, ubuntu22.04, debian12, ...; "
+	  "an unknown NAME lists them)" },
 	{ "no-leak-scan", OPT_FLAG, NULL, "skip the build-prefix string scan" },
 	{ "keep", OPT_FLAG, NULL, "keep the extracted tree (its path is in the report)" },
 	{ NULL, 0, NULL, NULL },
@@ -67,6 +75,7 @@ struct vopts {
 	const char *work_dir;
 	const char *disk_dir;         /* where to start again when work_dir (RAM) is full */
 	const char *tree;             /* --tree: check in place */
+	struct symver_limits symver;  /* --max-glibc, --max-glibcxx, --target */
 	int leak_scan;
 	int keep;
 };
@@ -82,14 +91,17 @@ struct tree {
 	unsigned machine;
 	struct check *elf_check;      /* malformed ELF, PT_INTERP */
 	struct check *leak_check;     /* build-prefix strings */
+	struct check *floor_check;    /* the glibc floor */
+	struct symver *floor_max;     /* the newest of every tree checked, per family */
 	const struct vopts *opts;
 };
 
-static void tree_init(struct tree *t, const struct vopts *o)
+static void tree_init(struct tree *t, const struct vopts *o, struct symver *floor_max)
 {
 	memset(t, 0, sizeof(*t));
 	strmap_init(&t->by_rel);
 	t->opts = o;
+	t->floor_max = floor_max;
 }
 
 static void tree_release(struct tree *t)
@@ -804,7 +816,52 @@ static void verify_tree_checks(struct stage_report *s, struct tree *t, const cha
 	strbuf_reset(&name);
 	strbuf_addf(&name, "%s: build-prefix strings", label);
 	t->leak_check = stage_add_check(s, name.buf);
+	strbuf_reset(&name);
+	strbuf_addf(&name, "%s: glibc floor", label);
+	t->floor_check = stage_add_check(s, name.buf);
 	strbuf_release(&name);
+}
+
+static void on_too_new(void *ctx, const char *file, const char *entry, const char *message)
+{
+	rule_report(ctx, RULE_SYMBOL_VERSION_TOO_NEW, file, entry, message);
+}
+
+/*
+ * The glibc floor of the tree: the newest symbol versions it needs from
+ * the system (every ELF file counts, grafted libraries too), gated by
+ * --max-glibc, --max-glibcxx and --target.
+ */
+static void check_floor(struct tree *t)
+{
+	struct check *c = t->floor_check;
+	struct strbuf msg = STRBUF_INIT;
+	struct symver_floor fl;
+	size_t i, over;
+
+	if (t->elf_check->outcome == OUTCOME_ERROR) {
+		check_finish(c);
+		c->outcome = OUTCOME_SKIPPED;
+		check_set_message(c, "skipped: the tree could not be read");
+		return;
+	}
+	symver_floor_init(&fl);
+	for (i = 0; i < t->nr_elfs; i++)
+		symver_floor_add(&fl, t->elfs[i]->rel, &t->elfs[i]->elf);
+	symver_floor_finish(&fl);
+	over = symver_floor_gate(&fl, &t->opts->symver, on_too_new, c);
+	symver_floor_summary(&fl, &msg);
+	if (over)
+		strbuf_addf(&msg, "; %zu file%s need%s more than the limit", over,
+			    over == 1 ? "" : "s", over == 1 ? "s" : "");
+	symver_floor_details(&fl, &c->details);
+	check_finish(c);
+	check_set_message(c, "%s", msg.buf);
+	for (i = 0; i < SYMVER_FAMILIES; i++)
+		if (symver_cmp(&fl.top[i], &t->floor_max[i]) > 0)
+			t->floor_max[i] = fl.top[i];
+	symver_floor_release(&fl);
+	strbuf_release(&msg);
 }
 
 static void finish_tree_checks(struct tree *t)
@@ -829,15 +886,17 @@ static void finish_tree_checks(struct tree *t)
 		summarize(t->leak_check, msg.buf);
 	}
 	strbuf_release(&msg);
+	check_floor(t);
 }
 
-static void verify_in_place(struct stage_report *s, const struct vopts *o, const char *dir)
+static void verify_in_place(struct stage_report *s, const struct vopts *o, const char *dir,
+			    struct symver *floor_max)
 {
 	struct tree t;
 	struct strbuf err = STRBUF_INIT;
 	const char *label = base_name(dir);
 
-	tree_init(&t, o);
+	tree_init(&t, o, floor_max);
 	verify_tree_checks(s, &t, label);
 	if (scan_tree(&t, dir, &err)) {
 		check_fail(t.elf_check, OUTCOME_ERROR, "%s", err.buf);
@@ -968,7 +1027,7 @@ static void set_indexed_prop(struct stage_report *s, const char *what, unsigned 
 }
 
 static void verify_tarball(struct stage_report *s, const struct vopts *o,
-			   const char *tarball, unsigned idx)
+			   const char *tarball, unsigned idx, struct symver *floor_max)
 {
 	struct place pl = { STRBUF_INIT, STRBUF_INIT, NULL, 0 };
 	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT;
@@ -978,7 +1037,7 @@ static void verify_tarball(struct stage_report *s, const struct vopts *o,
 	struct tree t;
 	unsigned long i;
 
-	tree_init(&t, o);
+	tree_init(&t, o, floor_max);
 	strbuf_addf(&name, "%s: extract", label);
 	xcheck = stage_add_check(s, name.buf);
 	set_indexed_prop(s, "tarball", idx, 0, tarball);
@@ -1088,6 +1147,7 @@ void verify_release(void *opts)
 		return;
 	free(o->prefixes_bp);
 	free(o->allow);
+	symver_limits_release(&o->symver);
 	free(o);
 }
 
@@ -1101,7 +1161,11 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 
 	*opts = o;
 	o->limits = def;
+	symver_limits_init(&o->symver);
 	o->tree = cli_get(&run->cli, "tree");
+	if (symver_limits_set(&o->symver, cli_get(&run->cli, "max-glibc"),
+			      cli_get(&run->cli, "max-glibcxx"), cli_get(&run->cli, "target"), err))
+		return -1;
 	if (cli_get_ulong(&run->cli, "prefixes", 1, 100, SF_DEFAULT_PREFIXES, &o->nr_prefixes,
 			  err))
 		return -1;
@@ -1161,6 +1225,22 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 	return 0;
 }
 
+/* glibc_floor, glibcxx_floor, ...: the newest version of each family any tree needs. */
+static void set_floor_props(struct stage_report *s, const struct symver *floor_max)
+{
+	struct strbuf v = STRBUF_INIT;
+	size_t f;
+
+	for (f = 0; f < SYMVER_FAMILIES; f++) {
+		if (!floor_max[f].nr)
+			continue;
+		strbuf_reset(&v);
+		symver_format(&v, &floor_max[f]);
+		stage_set_prop(s, symver_family_key((enum symver_family)f), v.buf);
+	}
+	strbuf_release(&v);
+}
+
 int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 {
 	struct vopts o = *(const struct vopts *)opts;
@@ -1170,7 +1250,9 @@ int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 	struct stage_report *s;
 	char *one[2] = { NULL, NULL };
 	char *build_prefix[2] = { NULL, NULL };
+	struct symver floor_max[SYMVER_FAMILIES];
 
+	memset(floor_max, 0, sizeof(floor_max));
 	if (!nr && !o.tree && p->packaged) {
 		one[0] = p->art.software;
 		tarballs = one;
@@ -1195,9 +1277,10 @@ int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 		strbuf_release(&v);
 	}
 	if (o.tree)
-		verify_in_place(s, &o, o.tree);
+		verify_in_place(s, &o, o.tree, floor_max);
 	for (i = 0; i < nr && !signals_interrupted(); i++)
-		verify_tarball(s, &o, tarballs[i], (unsigned)(i + 1));
+		verify_tarball(s, &o, tarballs[i], (unsigned)(i + 1), floor_max);
+	set_floor_props(s, floor_max);
 	if (signals_interrupted())
 		s->interrupted = 1;
 	stage_finish(s);
