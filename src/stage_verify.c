@@ -350,54 +350,21 @@ static int scan_file(struct tree *t, int dirfd, const char *name, const char *re
 	return 0;
 }
 
-static int scan_dir(struct tree *t, int dir_fd, struct strbuf *rel, struct strbuf *err)
+/* One entry of the tree: files are scanned, directories and symlinks counted. */
+static int scan_entry(void *ctx, int dir_fd, const char *name, const char *rel,
+		      unsigned char type, struct strbuf *err)
 {
-	DIR *d = fdopendir(dir_fd);
-	struct dirent *de;
-	int ret = 0;
+	struct tree *t = ctx;
 
-	if (!d) {
-		close(dir_fd);
-		strbuf_addf(err, "cannot read directory '%s': %s", rel->buf, strerror(errno));
-		return -1;
-	}
-	while (!ret && (de = readdir(d)) != NULL) {
-		size_t keep = rel->len;
-		unsigned char type = de->d_type;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (signals_interrupted())
-			break;
-		if (rel->len)
-			strbuf_addch(rel, '/');
-		strbuf_addstr(rel, de->d_name);
-		if (type == DT_UNKNOWN) {
-			struct stat st;
-			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-				type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG :
-				       S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
-		}
-		if (type == DT_DIR) {
-			int fd = openat(dirfd(d), de->d_name,
-					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			t->nr_dirs++;
-			if (fd < 0) {
-				strbuf_addf(err, "cannot open directory '%s': %s", rel->buf,
-					    strerror(errno));
-				ret = -1;
-			} else {
-				ret = scan_dir(t, fd, rel, err);
-			}
-		} else if (type == DT_REG) {
-			ret = scan_file(t, dirfd(d), de->d_name, rel->buf, err);
-		} else if (type == DT_LNK) {
-			t->nr_symlinks++;
-		}
-		strbuf_setlen(rel, keep);
-	}
-	closedir(d);
-	return ret;
+	if (signals_interrupted())
+		return 1;
+	if (type == DT_DIR)
+		t->nr_dirs++;
+	else if (type == DT_LNK)
+		t->nr_symlinks++;
+	else if (type == DT_REG)
+		return scan_file(t, dir_fd, name, rel, err);
+	return 0;
 }
 
 static int cmp_vfile(const void *a, const void *b)
@@ -407,15 +374,8 @@ static int cmp_vfile(const void *a, const void *b)
 
 static int scan_tree(struct tree *t, const char *root, struct strbuf *err)
 {
-	struct strbuf rel = STRBUF_INIT;
-	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret;
+	int ret = fs_walk(root, scan_entry, t, err) < 0 ? -1 : 0;
 
-	if (fd < 0) {
-		strbuf_addf(err, "cannot open '%s': %s", root, strerror(errno));
-		return -1;
-	}
-	ret = scan_dir(t, fd, &rel, err);
-	strbuf_release(&rel);
 	/* readdir order is arbitrary: sort so reports are stable */
 	if (t->nr_elfs)
 		qsort(t->elfs, t->nr_elfs, sizeof(*t->elfs), cmp_vfile);
