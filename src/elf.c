@@ -516,6 +516,21 @@ static int read_vernaux(const struct table *t, uint64_t pos, const struct strtab
 }
 
 /*
+ * The version table `what` (DT_VERNEED, DT_VERDEF) at `vaddr`, of `num`
+ * records (its DT_*NUM): what its segment holds from there on.
+ */
+static int map_versions(Elf *e, const struct segments *seg, const struct elf_info *info,
+			uint64_t vaddr, uint64_t num, const char *what, struct table *t,
+			struct strbuf *err)
+{
+	if (num > ELF_MAX_VERSIONS) {
+		strbuf_addf(err, "%sNUM %llu is absurd", what, (unsigned long long)num);
+		return -1;
+	}
+	return map_table(e, seg, info, vaddr, REST_OF_SEGMENT, t, what, err);
+}
+
+/*
  * DT_VERNEED: DT_VERNEEDNUM Verneed records (one per library), each with
  * vn_cnt Vernaux records (one per version). Walked as ld.so walks it, by
  * the records' own next offsets, and never further than the counts.
@@ -529,12 +544,7 @@ static int read_verneed(Elf *e, const struct segments *seg, const struct dyn_ref
 
 	if (!refs->has_verneed)
 		return 0;
-	if (refs->verneednum > ELF_MAX_VERSIONS) {
-		strbuf_addf(err, "DT_VERNEEDNUM %llu is absurd",
-			    (unsigned long long)refs->verneednum);
-		return -1;
-	}
-	if (map_table(e, seg, info, refs->verneed, REST_OF_SEGMENT, &t, "DT_VERNEED", err))
+	if (map_versions(e, seg, info, refs->verneed, refs->verneednum, "DT_VERNEED", &t, err))
 		return -1;
 	for (i = 0; i < refs->verneednum; i++) {
 		unsigned version, cnt, j;
@@ -576,12 +586,7 @@ static int read_verdef(Elf *e, const struct segments *seg, const struct dyn_refs
 
 	if (!refs->has_verdef)
 		return 0;
-	if (refs->verdefnum > ELF_MAX_VERSIONS) {
-		strbuf_addf(err, "DT_VERDEFNUM %llu is absurd",
-			    (unsigned long long)refs->verdefnum);
-		return -1;
-	}
-	if (map_table(e, seg, info, refs->verdef, REST_OF_SEGMENT, &t, "DT_VERDEF", err))
+	if (map_versions(e, seg, info, refs->verdef, refs->verdefnum, "DT_VERDEF", &t, err))
 		return -1;
 	for (i = 0; i < refs->verdefnum; i++) {
 		unsigned version, flags, cnt;
