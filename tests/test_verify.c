@@ -485,19 +485,6 @@ static void verify__tree_mode_checks_in_place(void **state)
 
 /* --- the glibc floor ---------------------------------------------------- */
 
-/*
- * The newest FAMILY_ version objdump -T shows an undefined symbol of any
- * file under `dir` bound to, "" when none: what verify must agree with.
- */
-static void objdump_newest(const char *dir, const char *family, struct strbuf *out)
-{
-	strbuf_reset(out);
-	assert_int_equal(t_sh_capture(out, "find '%s' -type f -exec objdump -T {} + 2>/dev/null | "
-				      "grep '[*]UND[*]' | grep -o '(%s_[0-9.]*)' | tr -d '()' | "
-				      "sed 's/^%s_//' | sort -V | tail -n 1 | tr -d '\\n'",
-				      dir, family, family), 0);
-}
-
 /* 1 when version `a` <= `b` (both "x.y[.z]"). */
 static int version_le(const char *a, const char *b)
 {
@@ -549,7 +536,7 @@ static void verify__glibc_floor_is_the_newest_glibc_version_objdump_shows(void *
 	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
 	pack_and_verify(f, "--prefixes 1");
 	assert_int_equal(f->rc, 0);
-	objdump_newest(f->tree, "GLIBC", &want);
+	assert_int_equal(t_objdump_newest(f->tree, "GLIBC", &want), 0);
 	assert_string_equal(want.buf, "2.34");
 	assert_non_null(t_stage_prop(f->report, "verify", "glibc_floor"));
 	assert_string_equal(t_stage_prop(f->report, "verify", "glibc_floor"), want.buf);
@@ -575,7 +562,7 @@ static void verify__max_glibc_passes_old_symbols_and_fails_a_newer_one(void **st
 			      "old.c", f->dir), 0);
 	assert_int_equal(t_sh_capture(&out, "'%s/bin/old'", f->tree), 0);
 	assert_string_equal(out.buf, "old\n");
-	objdump_newest(f->tree, "GLIBC", &want);
+	assert_int_equal(t_objdump_newest(f->tree, "GLIBC", &want), 0);
 	assert_true(version_le(want.buf, "2.28"));
 	pack_and_verify(f, "--prefixes 1 --max-glibc 2.28");
 	assert_int_equal(f->rc, 0);
@@ -631,7 +618,7 @@ static void verify__cxx_program_reports_glibcxx_and_a_grafted_libstdcxx_counts(v
 		char *p;
 		for (p = key; *p; p++)
 			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-		objdump_newest(f->tree, families[i], &want);
+		assert_int_equal(t_objdump_newest(f->tree, families[i], &want), 0);
 		assert_true(want.len > 0);
 		assert_non_null(t_stage_prop(f->report, "verify", key));
 		assert_string_equal(t_stage_prop(f->report, "verify", key), want.buf);
@@ -654,7 +641,7 @@ static void verify__cxx_program_reports_glibcxx_and_a_grafted_libstdcxx_counts(v
 	assert_int_equal(t_report_count(f->report, "symbol-version-too-new", NULL), 0);
 	assert_null(t_stage_prop(f->report, "verify", "glibcxx_floor"));
 	assert_null(t_stage_prop(f->report, "verify", "cxxabi_floor"));
-	objdump_newest(f->tree, "GLIBC", &want);
+	assert_int_equal(t_objdump_newest(f->tree, "GLIBC", &want), 0);
 	assert_string_equal(t_stage_prop(f->report, "verify", "glibc_floor"), want.buf);
 	assert_true(!version_le(want.buf, "2.34"));   /* Debian 12's libstdc++ needs 2.36 */
 	assert_non_null(strstr(check_message(f->report, ": glibc floor"), "lib/libstdc++.so.6"));
