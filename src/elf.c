@@ -22,16 +22,8 @@ void elf_info_release(struct elf_info *info)
 	for (i = 0; i < info->nr_needed; i++)
 		free(info->needed[i]);
 	free(info->needed);
-	for (i = 0; i < info->nr_verneed; i++) {
-		struct elf_verneed *v = &info->verneed[i];
-		size_t j;
-
-		free(v->lib);
-		free(v->name);
-		for (j = 0; j < v->nr_symbols; j++)
-			free(v->symbols[j]);
-	}
 	free(info->verneed);
+	free(info->version_strings);
 	for (i = 0; i < info->nr_verdef; i++)
 		free(info->verdef[i]);
 	free(info->verdef);
@@ -150,6 +142,8 @@ struct segments {
 	size_t nr_loads, alloc_loads;
 	GElf_Phdr dyn;
 	int have_dyn;
+	const unsigned char *data;   /* the whole file */
+	size_t len;
 };
 
 /*
@@ -330,39 +324,38 @@ static int read_dynamic_section(Elf *e, const GElf_Phdr *dyn, struct dyn_refs *r
 
 /*
  * `size` bytes at the loaded address `vaddr`, found as ld.so finds them:
- * mapped to a file offset through the loadable segments; libelf checks that
- * they are inside the file. `what` names the table in the error.
+ * mapped to a file offset through the loadable segments, and checked to
+ * be inside the file. `what` names the table in the error.
  */
-static int map_vaddr(Elf *e, const struct segments *seg, uint64_t vaddr, uint64_t size,
-		     const unsigned char **p, size_t *len, const char *what,
-		     struct strbuf *err)
+static int map_vaddr(const struct segments *seg, uint64_t vaddr, uint64_t size,
+		     const unsigned char **p, size_t *len, const char *what, struct strbuf *err)
 {
 	uint64_t off, rest;
-	Elf_Data *d;
 
 	if (vaddr_to_offset(seg->loads, seg->nr_loads, vaddr, &off, &rest)) {
 		strbuf_addf(err, "%s address 0x%llx is in no loaded segment", what,
 			    (unsigned long long)vaddr);
 		return -1;
 	}
-	d = elf_getdata_rawchunk(e, (int64_t)off, size == REST_OF_SEGMENT ? rest : size,
-				 ELF_T_BYTE);
-	if (!d || !d->d_buf) {
-		strbuf_addf(err, "%s lies outside the file: %s", what, elf_errmsg(-1));
+	if (size == REST_OF_SEGMENT)
+		size = rest;
+	if (!size || !range_in_file(off, size, seg->len)) {
+		strbuf_addf(err, "%s lies outside the file (%llu bytes at offset %llu)", what,
+			    (unsigned long long)size, (unsigned long long)off);
 		return -1;
 	}
-	*p = d->d_buf;
-	*len = d->d_size;
+	*p = seg->data + off;
+	*len = (size_t)size;
 	return 0;
 }
 
 /* The dynamic string table: DT_STRSZ bytes at DT_STRTAB. */
-static int map_dynstr(Elf *e, const struct segments *seg, const struct dyn_refs *refs,
+static int map_dynstr(const struct segments *seg, const struct dyn_refs *refs,
 		      const char **str, size_t *strsz, struct strbuf *err)
 {
 	const unsigned char *p;
 
-	if (map_vaddr(e, seg, refs->strtab_vaddr, refs->strsz, &p, strsz,
+	if (map_vaddr(seg, refs->strtab_vaddr, refs->strsz, &p, strsz,
 		      "DT_STRTAB", err))
 		return -1;
 	*str = (const char *)p;
@@ -386,7 +379,7 @@ static int dup_dynstr(char **dst, const char *str, size_t strsz, uint64_t idx,
  * DT_RPATH, DT_RUNPATH, DT_SONAME and every DT_NEEDED, copied into `info`;
  * the string table into *str and *strsz (NULL when there is none).
  */
-static int read_dynamic_strings(Elf *e, const struct segments *seg,
+static int read_dynamic_strings(const struct segments *seg,
 				const struct dyn_refs *refs, struct elf_info *info,
 				const char **strp, size_t *strszp, struct strbuf *err)
 {
@@ -403,7 +396,7 @@ static int read_dynamic_strings(Elf *e, const struct segments *seg,
 		}
 		return 0;
 	}
-	if (map_dynstr(e, seg, refs, &str, &strsz, err))
+	if (map_dynstr(seg, refs, &str, &strsz, err))
 		return -1;
 	*strp = str;
 	*strszp = strsz;
@@ -439,38 +432,98 @@ struct table {
 	int msb;
 };
 
+/* The 16-bit field at `off`, which the caller has checked is inside `t`. */
+static inline unsigned u16_at(const struct table *t, uint64_t off)
+{
+	return t->msb ? (unsigned)t->p[off] << 8 | t->p[off + 1] :
+			(unsigned)t->p[off + 1] << 8 | t->p[off];
+}
+
+static inline uint32_t u32_at(const struct table *t, uint64_t off)
+{
+	return t->msb ? (uint32_t)u16_at(t, off) << 16 | u16_at(t, off + 2) :
+			(uint32_t)u16_at(t, off + 2) << 16 | u16_at(t, off);
+}
+
 static int get_u16(const struct table *t, uint64_t off, unsigned *v)
 {
 	if (!range_in_file(off, 2, t->len))
 		return -1;
-	*v = t->msb ? (unsigned)t->p[off] << 8 | t->p[off + 1] :
-		      (unsigned)t->p[off + 1] << 8 | t->p[off];
+	*v = u16_at(t, off);
 	return 0;
 }
 
 static int get_u32(const struct table *t, uint64_t off, uint32_t *v)
 {
-	unsigned hi, lo;
-
-	if (get_u16(t, off, t->msb ? &hi : &lo) || get_u16(t, off + 2, t->msb ? &lo : &hi))
+	if (!range_in_file(off, 4, t->len))
 		return -1;
-	*v = (uint32_t)hi << 16 | lo;
+	*v = u32_at(t, off);
 	return 0;
 }
 
-static int map_table(Elf *e, const struct segments *seg, const struct elf_info *info,
+static int map_table(const struct segments *seg, const struct elf_info *info,
 		     uint64_t vaddr, uint64_t size, struct table *t, const char *what,
 		     struct strbuf *err)
 {
 	t->msb = info->data == ELFDATA2MSB;
-	return map_vaddr(e, seg, vaddr, size, &t->p, &t->len, what, err);
+	return map_vaddr(seg, vaddr, size, &t->p, &t->len, what, err);
 }
 
-/* The strings a version record names, from the dynamic string table. */
+/*
+ * The dynamic string table, and what the strings of the version records
+ * taken from it will need once copied (version_strings).
+ */
 struct strtab {
 	const char *str;
 	size_t size;
+	size_t total;
 };
+
+/*
+ * The string at `idx` of the table into *s (pointing into the file until
+ * copy_version_strings()), when it is inside and terminated; else -1
+ * naming `what`.
+ */
+static int take_str(struct strtab *st, uint64_t idx, const char **s, const char *what,
+		    struct strbuf *err)
+{
+	const char *nul = idx < st->size ? memchr(st->str + idx, '\0', st->size - idx) : NULL;
+
+	if (!nul) {
+		strbuf_addf(err, "%s string at index %llu is outside the string table", what,
+			    (unsigned long long)idx);
+		return -1;
+	}
+	*s = st->str + idx;
+	st->total += (size_t)(nul - *s) + 1;
+	return 0;
+}
+
+static const char *copy_str(char **to, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	const char *at = *to;
+
+	memcpy(*to, s, n);
+	*to += n;
+	return at;
+}
+
+/* Every string of info->verneed, which points into the file, copied into one block. */
+static void copy_version_strings(struct elf_info *info, size_t total)
+{
+	char *to = info->version_strings = xmalloc(total ? total : 1);
+	size_t i, j;
+
+	for (i = 0; i < info->nr_verneed; i++) {
+		struct elf_verneed *v = &info->verneed[i];
+
+		v->lib = copy_str(&to, v->lib);
+		v->name = copy_str(&to, v->name);
+		for (j = 0; j < v->nr_symbols; j++)
+			v->symbols[j] = copy_str(&to, v->symbols[j]);
+	}
+}
 
 /*
  * Elf32_Verneed/Vernaux/Verdef/Verdaux have the same layout in both
@@ -484,7 +537,7 @@ enum {
 };
 
 /* One Vernaux record at `pos` of `t`, needed from the library `lib`. */
-static int read_vernaux(const struct table *t, uint64_t pos, const struct strtab *st,
+static int read_vernaux(const struct table *t, uint64_t pos, struct strtab *st,
 			uint32_t lib, struct elf_info *info, size_t *alloc,
 			uint32_t *next, struct strbuf *err)
 {
@@ -506,11 +559,9 @@ static int read_vernaux(const struct table *t, uint64_t pos, const struct strtab
 	v = &info->verneed[info->nr_verneed];
 	memset(v, 0, sizeof(*v));
 	v->index = other & 0x7fff;
-	if (dup_dynstr(&v->lib, st->str, st->size, lib, "DT_VERNEED file", err) ||
-	    dup_dynstr(&v->name, st->str, st->size, name, "DT_VERNEED version", err)) {
-		free(v->lib);
+	if (take_str(st, lib, &v->lib, "DT_VERNEED file", err) ||
+	    take_str(st, name, &v->name, "DT_VERNEED version", err))
 		return -1;
-	}
 	info->nr_verneed++;
 	return 0;
 }
@@ -519,7 +570,7 @@ static int read_vernaux(const struct table *t, uint64_t pos, const struct strtab
  * The version table `what` (DT_VERNEED, DT_VERDEF) at `vaddr`, of `num`
  * records (its DT_*NUM): what its segment holds from there on.
  */
-static int map_versions(Elf *e, const struct segments *seg, const struct elf_info *info,
+static int map_versions(const struct segments *seg, const struct elf_info *info,
 			uint64_t vaddr, uint64_t num, const char *what, struct table *t,
 			struct strbuf *err)
 {
@@ -527,7 +578,7 @@ static int map_versions(Elf *e, const struct segments *seg, const struct elf_inf
 		strbuf_addf(err, "%sNUM %llu is absurd", what, (unsigned long long)num);
 		return -1;
 	}
-	return map_table(e, seg, info, vaddr, REST_OF_SEGMENT, t, what, err);
+	return map_table(seg, info, vaddr, REST_OF_SEGMENT, t, what, err);
 }
 
 /*
@@ -535,8 +586,8 @@ static int map_versions(Elf *e, const struct segments *seg, const struct elf_inf
  * vn_cnt Vernaux records (one per version). Walked as ld.so walks it, by
  * the records' own next offsets, and never further than the counts.
  */
-static int read_verneed(Elf *e, const struct segments *seg, const struct dyn_refs *refs,
-			const struct strtab *st, struct elf_info *info, struct strbuf *err)
+static int read_verneed(const struct segments *seg, const struct dyn_refs *refs,
+			struct strtab *st, struct elf_info *info, struct strbuf *err)
 {
 	struct table t;
 	uint64_t pos = 0;
@@ -544,7 +595,7 @@ static int read_verneed(Elf *e, const struct segments *seg, const struct dyn_ref
 
 	if (!refs->has_verneed)
 		return 0;
-	if (map_versions(e, seg, info, refs->verneed, refs->verneednum, "DT_VERNEED", &t, err))
+	if (map_versions(seg, info, refs->verneed, refs->verneednum, "DT_VERNEED", &t, err))
 		return -1;
 	for (i = 0; i < refs->verneednum; i++) {
 		unsigned version, cnt, j;
@@ -577,7 +628,7 @@ static int read_verneed(Elf *e, const struct segments *seg, const struct dyn_ref
 }
 
 /* DT_VERDEF: the names of the versions defined, without the base (VER_FLG_BASE). */
-static int read_verdef(Elf *e, const struct segments *seg, const struct dyn_refs *refs,
+static int read_verdef(const struct segments *seg, const struct dyn_refs *refs,
 		       const struct strtab *st, struct elf_info *info, struct strbuf *err)
 {
 	struct table t;
@@ -586,7 +637,7 @@ static int read_verdef(Elf *e, const struct segments *seg, const struct dyn_refs
 
 	if (!refs->has_verdef)
 		return 0;
-	if (map_versions(e, seg, info, refs->verdef, refs->verdefnum, "DT_VERDEF", &t, err))
+	if (map_versions(seg, info, refs->verdef, refs->verdefnum, "DT_VERDEF", &t, err))
 		return -1;
 	for (i = 0; i < refs->verdefnum; i++) {
 		unsigned version, flags, cnt;
@@ -639,8 +690,8 @@ static int count_gnu_hash(const struct table *t, int cls, uint64_t *nsyms, int *
 	chain = buckets + (uint64_t)nbuckets * 4;
 	if (chain > t->len)
 		goto bad;
-	for (i = 0; i < nbuckets; i++) {
-		get_u32(t, buckets + i * 4, &b);
+	for (i = 0; i < nbuckets; i++) {      /* all inside: checked above */
+		b = u32_at(t, buckets + i * 4);
 		if (b > max)
 			max = b;
 	}
@@ -701,14 +752,14 @@ static int count_symbols(Elf *e, const struct segments *seg, const struct dyn_re
 	int hashed = 0;
 
 	if (refs->has_hash) {
-		if (map_table(e, seg, info, refs->hash, 8, &t, "DT_HASH", err))
+		if (map_table(seg, info, refs->hash, 8, &t, "DT_HASH", err))
 			return -1;
 		get_u32(&t, 4, &nchain);
 		*nsyms = nchain;
 		return 0;
 	}
 	if (refs->has_gnu_hash &&
-	    (map_table(e, seg, info, refs->gnu_hash, REST_OF_SEGMENT, &t, "DT_GNU_HASH", err) ||
+	    (map_table(seg, info, refs->gnu_hash, REST_OF_SEGMENT, &t, "DT_GNU_HASH", err) ||
 	     count_gnu_hash(&t, info->cls, nsyms, &hashed, err)))
 		return -1;
 	if (hashed || !dynsym_section(e, refs->symtab, entsize, nsyms))
@@ -723,7 +774,7 @@ static int count_symbols(Elf *e, const struct segments *seg, const struct dyn_re
  * first ELF_VERSION_SYMBOLS named.
  */
 static int read_version_symbols(Elf *e, const struct segments *seg,
-				const struct dyn_refs *refs, const struct strtab *st,
+				const struct dyn_refs *refs, struct strtab *st,
 				struct elf_info *info, struct strbuf *err)
 {
 	unsigned entsize = info->cls == ELFCLASS64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
@@ -731,7 +782,7 @@ static int read_version_symbols(Elf *e, const struct segments *seg,
 	unsigned shndx_at = info->cls == ELFCLASS64 ? 6 : 14;
 	struct table versym, syms;
 	uint16_t *slot = NULL;        /* version index -> index in info->verneed, + 1 */
-	unsigned top = 0, idx, shndx;
+	unsigned top = 0, idx;
 	uint64_t nsyms = 0, i;
 	size_t k;
 	int ret = -1, r;
@@ -750,34 +801,32 @@ static int read_version_symbols(Elf *e, const struct segments *seg,
 		strbuf_addf(err, "%llu dynamic symbols is absurd", (unsigned long long)nsyms);
 		return -1;
 	}
-	if (map_table(e, seg, info, refs->versym, nsyms * 2, &versym, "DT_VERSYM", err) ||
-	    map_table(e, seg, info, refs->symtab, nsyms * entsize, &syms, "DT_SYMTAB", err))
+	if (map_table(seg, info, refs->versym, nsyms * 2, &versym, "DT_VERSYM", err) ||
+	    map_table(seg, info, refs->symtab, nsyms * entsize, &syms, "DT_SYMTAB", err))
 		return -1;
+	if (versym.len < nsyms * 2 || syms.len < nsyms * entsize) {
+		strbuf_addstr(err, "DT_VERSYM or DT_SYMTAB is shorter than its symbols");
+		return -1;
+	}
 	for (k = 0; k < info->nr_verneed; k++)
 		if (info->verneed[k].index > top)
 			top = info->verneed[k].index;
 	slot = xcalloc(top + 1, sizeof(*slot));
 	for (k = 0; k < info->nr_verneed; k++)
 		slot[info->verneed[k].index] = (uint16_t)(k + 1);
-	/* symbol 0 is the null symbol */
-	for (i = 1; i < nsyms; i++) {
+	/* both tables hold nsyms entries (map_table checked): no check per entry */
+	for (i = 1; i < nsyms; i++) {    /* symbol 0 is the null symbol */
 		struct elf_verneed *v;
-		uint32_t name;
 
-		get_u16(&versym, i * 2, &idx);
-		idx &= 0x7fff;           /* bit 15: hidden */
-		if (idx > top || !slot[idx])
-			continue;
-		get_u16(&syms, i * entsize + shndx_at, &shndx);
-		if (shndx != SHN_UNDEF)
+		idx = u16_at(&versym, i * 2) & 0x7fff;   /* bit 15: hidden */
+		if (idx > top || !slot[idx] || u16_at(&syms, i * entsize + shndx_at) != SHN_UNDEF)
 			continue;
 		v = &info->verneed[slot[idx] - 1];
 		v->nr_refs++;
 		if (v->nr_symbols == ELF_VERSION_SYMBOLS)
 			continue;
-		get_u32(&syms, i * entsize, &name);
-		if (dup_dynstr(&v->symbols[v->nr_symbols], st->str, st->size, name,
-			       "dynamic symbol", err))
+		if (take_str(st, u32_at(&syms, i * entsize), &v->symbols[v->nr_symbols],
+			     "dynamic symbol", err))
 			goto out;
 		v->nr_symbols++;
 	}
@@ -792,13 +841,16 @@ static int read_versions(Elf *e, const struct segments *seg, const struct dyn_re
 			 const char *str, size_t strsz, struct elf_info *info,
 			 struct strbuf *err)
 {
-	struct strtab st = { str, strsz };
+	struct strtab st = { str, strsz, 0 };
 
 	if (!str)
 		return 0;
-	return read_verneed(e, seg, refs, &st, info, err) ||
-	       read_verdef(e, seg, refs, &st, info, err) ||
-	       read_version_symbols(e, seg, refs, &st, info, err) ? -1 : 0;
+	if (read_verneed(seg, refs, &st, info, err) ||
+	    read_verdef(seg, refs, &st, info, err) ||
+	    read_version_symbols(e, seg, refs, &st, info, err))
+		return -1;
+	copy_version_strings(info, st.total);
+	return 0;
 }
 
 static int parse(const void *data, size_t len, struct elf_info *info,
@@ -814,6 +866,8 @@ static int parse(const void *data, size_t len, struct elf_info *info,
 
 	elf_info_init(info);
 	memset(&seg, 0, sizeof(seg));
+	seg.data = data;
+	seg.len = len;
 	memset(&refs, 0, sizeof(refs));
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		strbuf_addstr(err, "libelf is unusable");
@@ -840,7 +894,7 @@ static int parse(const void *data, size_t len, struct elf_info *info,
 	}
 	info->dynamic = 1;
 	if (read_dynamic_section(e, &seg.dyn, &refs, info, err) ||
-	    read_dynamic_strings(e, &seg, &refs, info, &str, &strsz, err) ||
+	    read_dynamic_strings(&seg, &refs, info, &str, &strsz, err) ||
 	    read_versions(e, &seg, &refs, str, strsz, info, err))
 		goto out;
 	ret = 0;

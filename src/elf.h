@@ -39,13 +39,16 @@ struct elf_section {
 /* More version records than a .gnu.version index (15 bits) can name: malformed. */
 #define ELF_MAX_VERSIONS 0x7fff
 
-/* One version an object needs from a library (DT_VERNEED: one Vernaux record). */
+/*
+ * One version an object needs from a library (DT_VERNEED: one Vernaux
+ * record). Its strings are in elf_info.version_strings.
+ */
 struct elf_verneed {
-	char *lib;             /* vn_file: "libc.so.6", owned */
-	char *name;            /* vna_name: "GLIBC_2.34", owned */
+	const char *lib;       /* vn_file: "libc.so.6" */
+	const char *name;      /* vna_name: "GLIBC_2.34" */
 	unsigned index;        /* vna_other: the .gnu.version value of its symbols */
 	size_t nr_refs;        /* undefined dynamic symbols bound to it */
-	char *symbols[ELF_VERSION_SYMBOLS];   /* the first of them, owned */
+	const char *symbols[ELF_VERSION_SYMBOLS];   /* the first of them */
 	size_t nr_symbols;
 };
 
@@ -64,6 +67,7 @@ struct elf_info {
 	int nodeflib;          /* DF_1_NODEFLIB */
 	struct elf_verneed *verneed;   /* DT_VERNEED records in file order, owned */
 	size_t nr_verneed;
+	char *version_strings; /* every string of verneed, one block, owned */
 	char **verdef;         /* DT_VERDEF: the versions it defines, without its base name */
 	size_t nr_verdef;
 	struct elf_section *sections;
@@ -79,7 +83,8 @@ int elf_is_elf(const void *data, size_t len);
 /*
  * Parses an ELF image held in memory (the caller keeps `data` alive during
  * the call only; everything in `info` is copied). Returns 0, or -1 with
- * `err` describing what is malformed; elf_info_release() `info` either way.
+ * `err` describing what is malformed; elf_info_release() `info` either way
+ * (after -1 nothing else in it may be used).
  */
 int elf_parse(const void *data, size_t len, struct elf_info *info,
 	      struct strbuf *err);

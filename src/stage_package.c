@@ -352,6 +352,27 @@ out:
 	return ret;
 }
 
+/* The ELF files of a tree, parsed for its glibc floor (which borrows them). */
+struct tree_elfs {
+	struct symver_floor *fl;
+	struct elf_info **infos;
+	char **rels;
+	size_t nr, alloc_infos, alloc_rels;
+};
+
+static void tree_elfs_release(struct tree_elfs *te)
+{
+	size_t i;
+
+	for (i = 0; i < te->nr; i++) {
+		elf_info_release(te->infos[i]);
+		free(te->infos[i]);
+		free(te->rels[i]);
+	}
+	free(te->infos);
+	free(te->rels);
+}
+
 /*
  * One entry of the tree for its glibc floor: an ELF file's versions go to
  * the floor (symver.c, as verify computes it). A malformed file adds
@@ -360,10 +381,10 @@ out:
 static int floor_entry(void *ctx, int dir_fd, const char *name, const char *rel,
 		       unsigned char type, struct strbuf *err)
 {
-	struct symver_floor *fl = ctx;
+	struct tree_elfs *te = ctx;
 	struct strbuf why = STRBUF_INIT;
+	struct elf_info *info;
 	unsigned char magic[4];
-	struct elf_info info;
 	struct stat st;
 	void *map;
 	int fd;
@@ -387,19 +408,31 @@ static int floor_entry(void *ctx, int dir_fd, const char *name, const char *rel,
 		strbuf_addf(err, "cannot map '%s': %s", rel, strerror(errno));
 		return -1;
 	}
-	if (!elf_parse_dynamic(map, (size_t)st.st_size, &info, &why))
-		symver_floor_add(fl, rel, &info);
-	elf_info_release(&info);
+	info = xcalloc(1, sizeof(*info));
+	if (!elf_parse_dynamic(map, (size_t)st.st_size, info, &why)) {
+		xgrow((void **)&te->infos, &te->alloc_infos, te->nr + 1, sizeof(*te->infos));
+		xgrow((void **)&te->rels, &te->alloc_rels, te->nr + 1, sizeof(*te->rels));
+		te->infos[te->nr] = info;
+		te->rels[te->nr] = xstrdup(rel);
+		symver_floor_add(te->fl, te->rels[te->nr], info);
+		te->nr++;
+	} else {
+		elf_info_release(info);
+		free(info);
+	}
 	munmap(map, (size_t)st.st_size);
 	strbuf_release(&why);
 	return 0;
 }
 
-/* The glibc floor of the tree `dir` into `fl` (initialised); -1 with `err`. */
-static int tree_floor(const char *dir, struct symver_floor *fl, struct strbuf *err)
+/* The glibc floor of the tree `dir` into `fl` (initialised, borrowing `te`); -1 with `err`. */
+static int tree_floor(const char *dir, struct symver_floor *fl, struct tree_elfs *te,
+		      struct strbuf *err)
 {
-	int r = fs_walk(dir, floor_entry, fl, err);
+	int r;
 
+	te->fl = fl;
+	r = fs_walk(dir, floor_entry, te, err);
 	if (r > 0)
 		strbuf_addstr(err, "interrupted");
 	symver_floor_finish(fl);
@@ -482,8 +515,10 @@ static int write_manifest(struct stage_report *s, const struct package_input *in
 	struct strbuf err = STRBUF_INIT, sums = STRBUF_INIT, body = STRBUF_INIT,
 		      floor = STRBUF_INIT;
 	int sw_first = strcmp(n->module, n->software) > 0, ret = -1;
+	struct tree_elfs te;
 	struct symver_floor fl;
 
+	memset(&te, 0, sizeof(te));
 	symver_floor_init(&fl);
 	/* sha256sum's order: by name */
 	strbuf_addf(&sums, "%s  %s\n%s  %s\n",
@@ -491,7 +526,7 @@ static int write_manifest(struct stage_report *s, const struct package_input *in
 		    sw_first ? n->software : n->module,
 		    sw_first ? out->module_sha256 : out->software_sha256,
 		    sw_first ? n->module : n->software);
-	if (tree_floor(in->tree, &fl, &err)) {
+	if (tree_floor(in->tree, &fl, &te, &err)) {
 		json_object_put(files);
 		check_fail(c, OUTCOME_ERROR, "glibc floor: %s", err.buf);
 		goto out;
@@ -510,6 +545,7 @@ static int write_manifest(struct stage_report *s, const struct package_input *in
 out:
 	check_finish(c);
 	symver_floor_release(&fl);
+	tree_elfs_release(&te);
 	strbuf_release(&err);
 	strbuf_release(&sums);
 	strbuf_release(&body);

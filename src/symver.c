@@ -34,18 +34,16 @@ const char *symver_family_key(enum symver_family f)
 int symver_parse(const char *s, struct symver *v)
 {
 	struct symver out;
+	unsigned long x;
+	size_t n;
 
+	/* by hand: once per needed version of every file of a tree */
 	memset(&out, 0, sizeof(out));
 	for (;;) {
-		size_t n = strspn(s, "0123456789");
-		unsigned long x;
-		char num[8];
-
-		if (!n || n >= sizeof(num) || out.nr == SYMVER_PARTS)
-			return -1;
-		memcpy(num, s, n);
-		num[n] = '\0';
-		if (parse_ulong(num, 0, 65535, &x))
+		for (x = 0, n = 0; s[n] >= '0' && s[n] <= '9'; n++)
+			if ((x = x * 10 + (unsigned long)(s[n] - '0')) > 65535)
+				return -1;
+		if (!n || out.nr == SYMVER_PARTS)
 			return -1;
 		out.part[out.nr++] = (unsigned)x;
 		s += n;
@@ -254,24 +252,25 @@ void symver_floor_init(struct symver_floor *fl)
 {
 	memset(fl, 0, sizeof(*fl));
 	strmap_init(&fl->defined);
+	strmap_init(&fl->defined_names);
 }
 
 void symver_floor_release(struct symver_floor *fl)
 {
-	size_t i, j;
-
-	for (i = 0; i < fl->nr_files; i++)
-		free(fl->files[i]);
 	free(fl->files);
-	for (i = 0; i < fl->nr_needs; i++) {
-		free(fl->needs[i].lib);
-		free(fl->needs[i].name);
-		for (j = 0; j < fl->needs[i].nr_symbols; j++)
-			free(fl->needs[i].symbols[j]);
-	}
 	free(fl->needs);
 	strmap_release(&fl->defined);
+	strmap_release(&fl->defined_names);
 	symver_floor_init(fl);
+}
+
+/* "soname\nversion": a version a library defines (no printf: once per need of a tree). */
+static void defined_key(struct strbuf *key, const char *soname, const char *version)
+{
+	strbuf_reset(key);
+	strbuf_addstr(key, soname);
+	strbuf_addch(key, '\n');
+	strbuf_addstr(key, version);
 }
 
 void symver_floor_add(struct symver_floor *fl, const char *rel, const struct elf_info *elf)
@@ -281,40 +280,35 @@ void symver_floor_add(struct symver_floor *fl, const char *rel, const struct elf
 	struct strbuf key = STRBUF_INIT;
 	enum symver_family f;
 	struct symver v;
-	size_t i, j, file = fl->nr_files;
+	size_t i, file = fl->nr_files;
 	int kept = 0;
 
 	for (i = 0; i < elf->nr_verneed; i++) {
-		const struct elf_verneed *e = &elf->verneed[i];
 		struct symver_need *n;
 
-		if (symver_parse_name(e->name, &f, &v))
+		if (symver_parse_name(elf->verneed[i].name, &f, &v))
 			continue;
 		xgrow((void **)&fl->needs, &fl->alloc_needs, fl->nr_needs + 1,
 		      sizeof(*fl->needs));
 		n = &fl->needs[fl->nr_needs++];
-		memset(n, 0, sizeof(*n));
 		n->file = file;
-		n->lib = xstrdup(e->lib);
-		n->name = xstrdup(e->name);
+		n->v = &elf->verneed[i];
 		n->family = f;
 		n->version = v;
-		for (j = 0; j < e->nr_symbols; j++)
-			n->symbols[n->nr_symbols++] = xstrdup(e->symbols[j]);
-		n->nr_refs = e->nr_refs;
+		n->in_tree = 0;
 		kept = 1;
 	}
 	if (kept) {
 		xgrow((void **)&fl->files, &fl->alloc_files, fl->nr_files + 1,
 		      sizeof(*fl->files));
-		fl->files[fl->nr_files++] = xstrdup(rel);
+		fl->files[fl->nr_files++] = rel;
 	}
 	for (i = 0; i < elf->nr_verdef; i++) {
 		if (symver_parse_name(elf->verdef[i], &f, &v))
 			continue;
-		strbuf_reset(&key);
-		strbuf_addf(&key, "%s\n%s", soname, elf->verdef[i]);
+		defined_key(&key, soname, elf->verdef[i]);
 		strmap_put(&fl->defined, key.buf, NULL);
+		strmap_put(&fl->defined_names, elf->verdef[i], NULL);
 	}
 	strbuf_release(&key);
 }
@@ -327,9 +321,10 @@ void symver_floor_finish(struct symver_floor *fl)
 	for (i = 0; i < fl->nr_needs; i++) {
 		struct symver_need *n = &fl->needs[i];
 
-		strbuf_reset(&key);
-		strbuf_addf(&key, "%s\n%s", n->lib, n->name);
-		n->in_tree = strmap_has(&fl->defined, key.buf);
+		if (strmap_has(&fl->defined_names, n->v->name)) {
+			defined_key(&key, n->v->lib, n->v->name);
+			n->in_tree = strmap_has(&fl->defined, key.buf);
+		}
 		if (!n->in_tree && symver_cmp(&n->version, &fl->top[n->family]) > 0)
 			fl->top[n->family] = n->version;
 	}
@@ -368,8 +363,8 @@ static void top_users(const struct symver_floor *fl, enum symver_family f, struc
 
 		if (n->family != f || !at_top(fl, n))
 			continue;
-		for (j = 0; j < n->nr_symbols && nsym < SUMMARY_SYMBOLS; j++)
-			list_once(out, &syms, n->symbols[j], &nsym);
+		for (j = 0; j < n->v->nr_symbols && nsym < SUMMARY_SYMBOLS; j++)
+			list_once(out, &syms, n->v->symbols[j], &nsym);
 	}
 	if (!nsym)
 		strbuf_addstr(out, "symbols not named");
@@ -419,12 +414,14 @@ static void need_symbols(struct strbuf *out, const struct symver_need *n)
 {
 	size_t j;
 
-	for (j = 0; j < n->nr_symbols; j++)
-		strbuf_addf(out, "%s%s", j ? ", " : "", n->symbols[j]);
-	if (!n->nr_symbols)
+	const struct elf_verneed *v = n->v;
+
+	for (j = 0; j < v->nr_symbols; j++)
+		strbuf_addf(out, "%s%s", j ? ", " : "", v->symbols[j]);
+	if (!v->nr_symbols)
 		strbuf_addstr(out, "no symbol named");
-	else if (n->nr_refs > n->nr_symbols)
-		strbuf_addf(out, " and %zu more", n->nr_refs - n->nr_symbols);
+	else if (v->nr_refs > v->nr_symbols)
+		strbuf_addf(out, " and %zu more", v->nr_refs - v->nr_symbols);
 }
 
 void symver_floor_details(const struct symver_floor *fl, struct strbuf *out)
@@ -454,7 +451,7 @@ void symver_floor_details(const struct symver_floor *fl, struct strbuf *out)
 				strbuf_addf(out, "  ... and %zu more\n", count - DETAIL_FILES);
 				break;
 			}
-			strbuf_addf(out, "  %s (from %s): ", fl->files[n->file], n->lib);
+			strbuf_addf(out, "  %s (from %s): ", fl->files[n->file], n->v->lib);
 			need_symbols(out, n);
 			strbuf_addch(out, '\n');
 		}
@@ -465,7 +462,7 @@ void symver_floor_details(const struct symver_floor *fl, struct strbuf *out)
 			continue;
 		if (!count)
 			strbuf_addstr(out, "defined in the tree, not needed from the system: ");
-		list_once(out, &seen, fl->needs[i].name, &count);
+		list_once(out, &seen, fl->needs[i].v->name, &count);
 	}
 	if (count)
 		strbuf_addch(out, '\n');
@@ -496,16 +493,16 @@ static void report_too_new(const struct symver_floor *fl, const struct symver_li
 	struct strbuf entry = STRBUF_INIT, msg = STRBUF_INIT;
 	size_t i;
 
-	if (top->nr_symbols)
-		strbuf_addf(&entry, "%s@", top->symbols[0]);
-	strbuf_addstr(&entry, top->name);
+	if (top->v->nr_symbols)
+		strbuf_addf(&entry, "%s@", top->v->symbols[0]);
+	strbuf_addstr(&entry, top->v->name);
 	strbuf_addstr(&msg, "needs ");
 	for (i = 0; i < n; i++) {
 		const struct symver_need *x = &fl->needs[idx[i]];
 
-		strbuf_addf(&msg, "%s%s (", i ? ", " : "", x->name);
+		strbuf_addf(&msg, "%s%s (", i ? ", " : "", x->v->name);
 		need_symbols(&msg, x);
-		strbuf_addf(&msg, ") from %s", x->lib);
+		strbuf_addf(&msg, ") from %s", x->v->lib);
 	}
 	strbuf_addf(&msg, "; the system may have no newer than %s_", symver_family_name(f));
 	symver_format(&msg, &lim->max[f]);

@@ -96,33 +96,31 @@ int symver_limits_set(struct symver_limits *l, const char *max_glibc,
 /* One version of a family that one file of the tree needs. */
 struct symver_need {
 	size_t file;                 /* index into symver_floor.files */
-	char *lib;                   /* the library it is needed from: "libc.so.6" */
-	char *name;                  /* "GLIBC_2.34" */
+	const struct elf_verneed *v; /* the record: library, name, symbols (borrowed) */
 	enum symver_family family;
 	struct symver version;
-	char *symbols[ELF_VERSION_SYMBOLS];   /* the first symbols bound to it */
-	size_t nr_symbols;
-	size_t nr_refs;              /* how many symbols are bound to it */
 	int in_tree;                 /* defined by a library of the tree */
 };
 
 /*
- * The floor of one tree. Everything is copied in: the ELF files may be
- * released once added. top[f] (after symver_floor_finish) is the newest
+ * The floor of one tree. The ELF files added are borrowed (a tree holds
+ * thousands of versions: copying them cost more than reading them): each
+ * must outlive the floor. top[f] (after symver_floor_finish) is the newest
  * version of family f the tree needs from the system, nr 0 when none.
  */
 struct symver_floor {
-	char **files;                /* paths in the tree, owned */
+	const char **files;          /* paths in the tree (borrowed) */
 	size_t nr_files, alloc_files;
 	struct symver_need *needs;   /* owned */
 	size_t nr_needs, alloc_needs;
 	struct strmap defined;       /* "soname\nversion" defined in the tree */
+	struct strmap defined_names; /* the versions alone, to look up the pair only for them */
 	struct symver top[SYMVER_FAMILIES];
 };
 
 void symver_floor_init(struct symver_floor *fl);
 void symver_floor_release(struct symver_floor *fl);
-/* Adds what the ELF file at `rel` needs and defines. */
+/* Adds what the ELF file at `rel` needs and defines; `rel` and `elf` must outlive `fl`. */
 void symver_floor_add(struct symver_floor *fl, const char *rel, const struct elf_info *elf);
 /* Sets apart what the tree defines itself and computes top[]. Call once, after every add. */
 void symver_floor_finish(struct symver_floor *fl);

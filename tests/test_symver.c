@@ -193,7 +193,7 @@ static void targets__every_row_parses(void **state)
 
 /* --- floors of trees described in memory ------------------------------ */
 
-/* One needed version: "lib name sym1 sym2 ..." (at most ELF_VERSION_SYMBOLS). */
+/* One needed version (the strings are literals: nothing to free). */
 static void need(struct elf_info *e, const char *lib, const char *name, size_t refs,
 		 const char *sym1, const char *sym2)
 {
@@ -202,13 +202,13 @@ static void need(struct elf_info *e, const char *lib, const char *name, size_t r
 	e->verneed = realloc(e->verneed, (e->nr_verneed + 1) * sizeof(*e->verneed));
 	v = &e->verneed[e->nr_verneed++];
 	memset(v, 0, sizeof(*v));
-	v->lib = xstrdup(lib);
-	v->name = xstrdup(name);
+	v->lib = lib;
+	v->name = name;
 	v->nr_refs = refs;
 	if (sym1)
-		v->symbols[v->nr_symbols++] = xstrdup(sym1);
+		v->symbols[v->nr_symbols++] = sym1;
 	if (sym2)
-		v->symbols[v->nr_symbols++] = xstrdup(sym2);
+		v->symbols[v->nr_symbols++] = sym2;
 }
 
 static void define(struct elf_info *e, const char *name)
@@ -217,11 +217,24 @@ static void define(struct elf_info *e, const char *name)
 	e->verdef[e->nr_verdef++] = xstrdup(name);
 }
 
-/* Adds `e` to `fl` as `rel` and releases it. */
+/* The ELF files added to floors: the floor borrows them until pool_release(). */
+static struct elf_info pool[8];
+static size_t nr_pool;
+
+/* Adds `e` to `fl` as `rel`; the pool takes `e`. */
 static void add(struct symver_floor *fl, const char *rel, struct elf_info *e)
 {
-	symver_floor_add(fl, rel, e);
-	elf_info_release(e);
+	assert_true(nr_pool < sizeof(pool) / sizeof(pool[0]));
+	pool[nr_pool] = *e;
+	symver_floor_add(fl, rel, &pool[nr_pool++]);
+}
+
+/* Releases `fl` and the files it borrowed. */
+static void floor_release(struct symver_floor *fl)
+{
+	symver_floor_release(fl);
+	while (nr_pool)
+		elf_info_release(&pool[--nr_pool]);
 }
 
 struct gate_call {
@@ -280,7 +293,7 @@ static void floor__the_newest_version_over_every_file(void **state)
 				"__libc_start_main\n"));
 	assert_non_null(strstr(out.buf, "  lib/libx.so.1 (from libm.so.6): fmod\n"));
 	assert_null(strstr(out.buf, "bin/old"));
-	symver_floor_release(&fl);
+	floor_release(&fl);
 	strbuf_release(&out);
 }
 
@@ -300,7 +313,7 @@ static void floor__a_tree_that_needs_no_glibc_version_says_so(void **state)
 	symver_floor_summary(&fl, &out);
 	assert_string_equal(out.buf, "needs no versioned glibc symbol; from the system also "
 			    "GCC_3.0");
-	symver_floor_release(&fl);
+	floor_release(&fl);
 	strbuf_release(&out);
 }
 
@@ -338,7 +351,7 @@ static void floor__versions_the_tree_defines_are_not_needed_from_the_system(void
 	assert_non_null(strstr(out.buf, "defined in the tree, not needed from the system: "
 				"GLIBCXX_3.4.30, CXXABI_1.3.13\n"));
 	/* a library without DT_SONAME is known by its file name */
-	symver_floor_release(&fl);
+	floor_release(&fl);
 	symver_floor_init(&fl);
 	elf_info_init(&e);
 	define(&e, "GCC_99.0");
@@ -348,7 +361,7 @@ static void floor__versions_the_tree_defines_are_not_needed_from_the_system(void
 	add(&fl, "bin/app", &e);
 	symver_floor_finish(&fl);
 	assert_int_equal(fl.top[SYMVER_GCC].nr, 0);
-	symver_floor_release(&fl);
+	floor_release(&fl);
 	strbuf_release(&out);
 }
 
@@ -385,7 +398,7 @@ static void gate__names_the_file_the_symbol_and_the_limit(void **state)
 	assert_null(strstr(g.messages.buf, "GLIBC_2.30 (gettid)"));
 	assert_non_null(strstr(g.messages.buf, "no newer than GLIBC_2.30 (--max-glibc 2.30)"));
 	symver_limits_release(&l);
-	symver_floor_release(&fl);
+	floor_release(&fl);
 	strbuf_release(&g.files);
 	strbuf_release(&g.entries);
 	strbuf_release(&g.messages);
