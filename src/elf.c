@@ -804,17 +804,13 @@ static int read_version_symbols(Elf *e, const struct segments *seg,
 	if (map_table(seg, info, refs->versym, nsyms * 2, &versym, "DT_VERSYM", err) ||
 	    map_table(seg, info, refs->symtab, nsyms * entsize, &syms, "DT_SYMTAB", err))
 		return -1;
-	if (versym.len < nsyms * 2 || syms.len < nsyms * entsize) {
-		strbuf_addstr(err, "DT_VERSYM or DT_SYMTAB is shorter than its symbols");
-		return -1;
-	}
 	for (k = 0; k < info->nr_verneed; k++)
 		if (info->verneed[k].index > top)
 			top = info->verneed[k].index;
 	slot = xcalloc(top + 1, sizeof(*slot));
 	for (k = 0; k < info->nr_verneed; k++)
 		slot[info->verneed[k].index] = (uint16_t)(k + 1);
-	/* both tables hold nsyms entries (map_table checked): no check per entry */
+	/* map_table gave both tables whole (nsyms entries): no check per entry */
 	for (i = 1; i < nsyms; i++) {    /* symbol 0 is the null symbol */
 		struct elf_verneed *v;
 
