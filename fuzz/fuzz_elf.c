@@ -2,7 +2,8 @@
  * libFuzzer harness: the ELF scanner (elf.c) on arbitrary bytes. Both entry
  * points verify runs (with and without the section map) must return 0 or
  * -1 with a message, never crash or read out of bounds; what they return
- * must be self-consistent (strings NUL-terminated, region lookups in range).
+ * must be self-consistent (strings NUL-terminated, region lookups in range,
+ * symbol versions within their limits).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +26,21 @@ static void use(const struct elf_info *info)
 		sink += strlen(info->runpath);
 	for (i = 0; i < info->nr_needed; i++)
 		sink += strlen(info->needed[i]);
+	if (info->nr_verneed > ELF_MAX_VERSIONS || info->nr_verdef > ELF_MAX_VERSIONS)
+		abort();
+	for (i = 0; i < info->nr_verneed; i++) {
+		const struct elf_verneed *v = &info->verneed[i];
+		size_t j;
+
+		if (v->nr_symbols > ELF_VERSION_SYMBOLS || v->nr_symbols > v->nr_refs ||
+		    v->index > 0x7fff)
+			abort();
+		sink += strlen(v->lib) + strlen(v->name);
+		for (j = 0; j < v->nr_symbols; j++)
+			sink += strlen(v->symbols[j]);
+	}
+	for (i = 0; i < info->nr_verdef; i++)
+		sink += strlen(info->verdef[i]);
 	for (i = 0; i < info->nr_sections; i++) {
 		sink += elf_region_at(info, info->sections[i].offset);
 		sink += elf_region_at(info, info->sections[i].offset + info->sections[i].size);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "fsutil.h"
+#include "symver.h"
 
 #define GITHUB_MAX_ANNOTATIONS 10
 #define GITHUB_SUMMARY_CAP (1024 * 1024)
@@ -238,6 +239,27 @@ static void md_escape(struct strbuf *out, const char *s)
 	strbuf_release(&clean);
 }
 
+/* "Runs on glibc ≥ 2.34" from the first stage that says (verify), else nothing. */
+static void summary_floor(const struct report *r, struct strbuf *out)
+{
+	const char *glibc = NULL, *glibcxx = NULL;
+	size_t i;
+
+	for (i = 0; i < r->nr_stages && !glibc; i++) {
+		glibc = stage_get_prop(r->stages[i], symver_family_key(SYMVER_GLIBC));
+		glibcxx = stage_get_prop(r->stages[i], symver_family_key(SYMVER_GLIBCXX));
+	}
+	if (!glibc)
+		return;
+	strbuf_addstr(out, "\nRuns on glibc \xe2\x89\xa5 ");
+	md_escape(out, glibc);
+	if (glibcxx) {
+		strbuf_addstr(out, " and libstdc++ with GLIBCXX\\_");
+		md_escape(out, glibcxx);
+	}
+	strbuf_addstr(out, " (the glibc floor).\n");
+}
+
 void ci_github_summary(const struct report *r, struct strbuf *out, size_t max)
 {
 	static const char cut[] = "\n\n*Summary cut at GitHub's size limit; the full "
@@ -265,6 +287,7 @@ void ci_github_summary(const struct report *r, struct strbuf *out, size_t max)
 			md_escape(out, s->skip_reason);
 		strbuf_addstr(out, " |\n");
 	}
+	summary_floor(r, out);
 	for (i = 0; i < r->nr_stages; i++)
 		for (j = 0; j < r->stages[i]->nr_checks; j++) {
 			const struct check *c = r->stages[i]->checks[j];

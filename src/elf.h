@@ -1,12 +1,16 @@
 /*
  * The libelf adapter: reads what the dynamic loader reads from an ELF file
  * (ELF header, program headers, PT_INTERP, PT_DYNAMIC and its string
- * table) plus the section map used to grade where a string sits.
+ * table, the symbol versions: DT_VERNEED, DT_VERDEF, DT_VERSYM and the
+ * dynamic symbols bound to them) plus the section map used to grade where a
+ * string sits.
  *
  * The dynamic section is found through the program headers, as ld.so does,
  * not through the section headers a hostile file may fake. Every offset is
  * bounds-checked by libelf (elf_getdata_rawchunk) or here; a malformed or
- * truncated file is an error message, never a crash.
+ * truncated file is an error message, never a crash. Chains that the file
+ * links itself (version records) are walked no further than the counts the
+ * dynamic section gives, and never past ELF_MAX_VERSIONS records.
  */
 #ifndef SF_ELF_H
 #define SF_ELF_H
@@ -30,6 +34,24 @@ struct elf_section {
 	enum elf_region region;
 };
 
+/* Undefined symbols named per needed version: the first ones in .dynsym order. */
+#define ELF_VERSION_SYMBOLS 4
+/* More version records than a .gnu.version index (15 bits) can name: malformed. */
+#define ELF_MAX_VERSIONS 0x7fff
+
+/*
+ * One version an object needs from a library (DT_VERNEED: one Vernaux
+ * record). Its strings are in elf_info.version_strings.
+ */
+struct elf_verneed {
+	const char *lib;       /* vn_file: "libc.so.6" */
+	const char *name;      /* vna_name: "GLIBC_2.34" */
+	unsigned index;        /* vna_other: the .gnu.version value of its symbols */
+	size_t nr_refs;        /* undefined dynamic symbols bound to it */
+	const char *symbols[ELF_VERSION_SYMBOLS];   /* the first of them */
+	size_t nr_symbols;
+};
+
 struct elf_info {
 	int cls;               /* ELFCLASS32 / ELFCLASS64 */
 	int data;              /* ELFDATA2LSB / MSB */
@@ -43,6 +65,11 @@ struct elf_info {
 	char **needed;         /* DT_NEEDED strings, owned */
 	size_t nr_needed;
 	int nodeflib;          /* DF_1_NODEFLIB */
+	struct elf_verneed *verneed;   /* DT_VERNEED records in file order, owned */
+	size_t nr_verneed;
+	char *version_strings; /* every string of verneed, one block, owned */
+	char **verdef;         /* DT_VERDEF: the versions it defines, without its base name */
+	size_t nr_verdef;
 	struct elf_section *sections;
 	size_t nr_sections;
 };
@@ -56,7 +83,8 @@ int elf_is_elf(const void *data, size_t len);
 /*
  * Parses an ELF image held in memory (the caller keeps `data` alive during
  * the call only; everything in `info` is copied). Returns 0, or -1 with
- * `err` describing what is malformed.
+ * `err` describing what is malformed; elf_info_release() `info` either way
+ * (after -1 nothing else in it may be used).
  */
 int elf_parse(const void *data, size_t len, struct elf_info *info,
 	      struct strbuf *err);

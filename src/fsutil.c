@@ -688,3 +688,73 @@ out:
 	close(fd);
 	return ret;
 }
+
+/* The type of entry `de` of `d`, asking the file system when readdir does not say. */
+static unsigned char entry_type(DIR *d, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type;
+	if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return DT_UNKNOWN;
+	return S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG :
+	       S_ISLNK(st.st_mode) ? DT_LNK : S_ISFIFO(st.st_mode) ? DT_FIFO :
+	       S_ISSOCK(st.st_mode) ? DT_SOCK : S_ISCHR(st.st_mode) ? DT_CHR :
+	       S_ISBLK(st.st_mode) ? DT_BLK : DT_UNKNOWN;
+}
+
+/* Visits the entries of the open directory `dir_fd` (taken), whose path is `rel`. */
+static int walk_dir(int dir_fd, struct strbuf *rel, fs_visit_fn *visit, void *ctx,
+		    struct strbuf *err)
+{
+	DIR *d = fdopendir(dir_fd);
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d) {
+		close(dir_fd);
+		strbuf_addf(err, "cannot read directory '%s': %s", rel->buf, strerror(errno));
+		return -1;
+	}
+	while (!ret && (de = readdir(d)) != NULL) {
+		size_t keep = rel->len;
+		unsigned char type;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (rel->len)
+			strbuf_addch(rel, '/');
+		strbuf_addstr(rel, de->d_name);
+		type = entry_type(d, de);
+		ret = visit(ctx, dirfd(d), de->d_name, rel->buf, type, err);
+		if (!ret && type == DT_DIR) {
+			int fd = openat(dirfd(d), de->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0) {
+				strbuf_addf(err, "cannot open directory '%s': %s", rel->buf,
+					    strerror(errno));
+				ret = -1;
+			} else {
+				ret = walk_dir(fd, rel, visit, ctx, err);
+			}
+		}
+		strbuf_setlen(rel, keep);
+	}
+	closedir(d);
+	return ret;
+}
+
+int fs_walk(const char *root, fs_visit_fn *visit, void *ctx, struct strbuf *err)
+{
+	struct strbuf rel = STRBUF_INIT;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		strbuf_addf(err, "cannot open '%s': %s", root, strerror(errno));
+		return -1;
+	}
+	ret = walk_dir(fd, &rel, visit, ctx, err);
+	strbuf_release(&rel);
+	return ret;
+}

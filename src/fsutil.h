@@ -130,6 +130,19 @@ int fs_check_input(const char *path, struct strbuf *err);
 int fs_same_file(const char *a, const char *b);
 
 /*
+ * Walks the tree under `root` depth first without following symlinks and
+ * calls `visit` for every entry but "." and ".." (in readdir order): with
+ * the descriptor of the directory holding it, its name, its path relative
+ * to `root` and its type (DT_DIR, DT_REG, DT_LNK, DT_FIFO, DT_SOCK, DT_CHR,
+ * DT_BLK; DT_UNKNOWN when it cannot be told). A directory is entered after its visit. `visit` returns 0 to go
+ * on, 1 to stop the walk (fs_walk then returns 1), -1 with `err` filled to
+ * fail it. -1 with `err` when a directory cannot be opened or read.
+ */
+typedef int fs_visit_fn(void *ctx, int dirfd, const char *name, const char *rel,
+			unsigned char type, struct strbuf *err);
+int fs_walk(const char *root, fs_visit_fn *visit, void *ctx, struct strbuf *err);
+
+/*
  * Appends the regular file `path` (not through a symlink) to `out`: -1 with
  * `err` when it is missing, not a regular file or over `max` bytes.
  */

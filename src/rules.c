@@ -77,6 +77,12 @@ const struct rule rules[RULE_COUNT] = {
 	  "link by soname, not by path" },
 	[RULE_NEEDED_ABSOLUTE_PATH] = { "needed-absolute-path", SEV_ERROR, "DT_NEEDED is an absolute path outside the tree",
 	  "link by soname, not by path" },
+	/* the glibc floor */
+	[RULE_SYMBOL_VERSION_TOO_NEW] = { "symbol-version-too-new", SEV_ERROR,
+	  "a file needs a newer GLIBC_/GLIBCXX_/CXXABI_ symbol version from the system than "
+	  "--max-glibc, --max-glibcxx or --target allow",
+	  "build on the oldest system the tree must run on (its container or a sysroot with "
+	  "that glibc), or raise the limit if that system is no longer a target" },
 	/* build-prefix strings */
 	[RULE_LEAK_SHEBANG] = { "leak-shebang", SEV_ERROR, "a script's #! line names the build prefix",
 	  "use #!/usr/bin/env NAME or rewrite the line at install time" },

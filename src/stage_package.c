@@ -10,15 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buildcache.h"
+#include "elf.h"
 #include "fsutil.h"
 #include "modulefile.h"
 #include "crypto.h"
 #include "signals.h"
+#include "symver.h"
 
 const struct opt package_opts[] = {
 	{ "slurm-version", OPT_VALUE | OPTF_ALONE, "VERSION", "version that names the files (required)" },
@@ -374,6 +378,116 @@ out:
 	return ret;
 }
 
+/* The ELF files of a tree, parsed for its glibc floor (which borrows them). */
+struct tree_elfs {
+	struct symver_floor *fl;
+	struct elf_info **infos;
+	char **rels;
+	size_t nr, alloc_infos, alloc_rels;
+};
+
+static void tree_elfs_release(struct tree_elfs *te)
+{
+	size_t i;
+
+	for (i = 0; i < te->nr; i++) {
+		elf_info_release(te->infos[i]);
+		free(te->infos[i]);
+		free(te->rels[i]);
+	}
+	free(te->infos);
+	free(te->rels);
+}
+
+/*
+ * One entry of the tree for its glibc floor: an ELF file's versions go to
+ * the floor (symver.c, as verify computes it). A malformed file adds
+ * nothing: it is verify's finding.
+ */
+static int floor_entry(void *ctx, int dir_fd, const char *name, const char *rel,
+		       unsigned char type, struct strbuf *err)
+{
+	struct tree_elfs *te = ctx;
+	struct strbuf why = STRBUF_INIT;
+	struct elf_info *info;
+	unsigned char magic[4];
+	struct stat st;
+	void *map;
+	int fd;
+
+	if (signals_interrupted())
+		return 1;
+	if (type != DT_REG)
+		return 0;
+	fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		strbuf_addf(err, "cannot open '%s': %s", rel, strerror(errno));
+		return -1;
+	}
+	if (pread(fd, magic, 4, 0) != 4 || !elf_is_elf(magic, 4) || fstat(fd, &st) < 0) {
+		close(fd);
+		return 0;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		strbuf_addf(err, "cannot map '%s': %s", rel, strerror(errno));
+		return -1;
+	}
+	info = xcalloc(1, sizeof(*info));
+	if (!elf_parse_dynamic(map, (size_t)st.st_size, info, &why)) {
+		xgrow((void **)&te->infos, &te->alloc_infos, te->nr + 1, sizeof(*te->infos));
+		xgrow((void **)&te->rels, &te->alloc_rels, te->nr + 1, sizeof(*te->rels));
+		te->infos[te->nr] = info;
+		te->rels[te->nr] = xstrdup(rel);
+		symver_floor_add(te->fl, te->rels[te->nr], info);
+		te->nr++;
+	} else {
+		elf_info_release(info);
+		free(info);
+	}
+	munmap(map, (size_t)st.st_size);
+	strbuf_release(&why);
+	return 0;
+}
+
+/* The glibc floor of the tree `dir` into `fl` (initialised, borrowing `te`); -1 with `err`. */
+static int tree_floor(const char *dir, struct symver_floor *fl, struct tree_elfs *te,
+		      struct strbuf *err)
+{
+	int r;
+
+	te->fl = fl;
+	r = fs_walk(dir, floor_entry, te, err);
+	if (r > 0)
+		strbuf_addstr(err, "interrupted");
+	symver_floor_finish(fl);
+	return r ? -1 : 0;
+}
+
+/* "glibc_floor" and "symbol_version_floors" of the manifest. */
+static void manifest_floor(struct json_object *man, const struct symver_floor *fl)
+{
+	struct json_object *floors = json_object_new_object();
+	struct strbuf v = STRBUF_INIT;
+	size_t f;
+
+	for (f = 0; f < SYMVER_FAMILIES; f++) {
+		if (!fl->top[f].nr)
+			continue;
+		strbuf_reset(&v);
+		symver_format(&v, &fl->top[f]);
+		json_object_object_add(floors, symver_family_name((enum symver_family)f),
+				       json_object_new_string(v.buf));
+		if (f == SYMVER_GLIBC)
+			json_object_object_add(man, "glibc_floor", json_object_new_string(v.buf));
+	}
+	if (!fl->top[SYMVER_GLIBC].nr)
+		json_object_object_add(man, "glibc_floor", NULL);
+	json_object_object_add(man, "symbol_version_floors", floors);
+	strbuf_release(&v);
+}
+
 /* One artifact's row in the manifest. */
 static struct json_object *artifact(const char *name, unsigned long long size, const char *sha)
 {
@@ -387,7 +501,8 @@ static struct json_object *artifact(const char *name, unsigned long long size, c
 
 /* manifest.json's text: what was built from what, and every file (`files` is taken). */
 static void manifest_text(const struct package_input *in, const struct package_output *out,
-			  const struct names *n, struct json_object *files, struct strbuf *body)
+			  const struct names *n, struct json_object *files,
+			  const struct symver_floor *fl, struct strbuf *body)
 {
 	struct json_object *man = json_object_new_object(), *arts = json_object_new_array();
 	struct json_object *build = json_object_new_object();
@@ -402,6 +517,7 @@ static void manifest_text(const struct package_input *in, const struct package_o
 	add_pairs(build, in->build_meta);
 	add_lists(build, in->lists);
 	json_object_object_add(man, "build", build);
+	manifest_floor(man, fl);
 	json_object_array_add(arts, artifact(n->software, out->software_size,
 					     out->software_sha256));
 	json_object_array_add(arts, artifact(n->module, out->module_size, out->module_sha256));
@@ -413,35 +529,53 @@ static void manifest_text(const struct package_input *in, const struct package_o
 	json_object_put(man);
 }
 
-/* The "manifest" check: manifest.json and SHA256SUMS, then all four files in place. */
+/*
+ * The "manifest" check: manifest.json (with the tree's glibc floor) and
+ * SHA256SUMS, then all four files in place.
+ */
 static int write_manifest(struct stage_report *s, const struct package_input *in,
 			  struct package_output *out, const struct names *n,
 			  struct pending *p, struct json_object *files)
 {
 	struct check *c = stage_add_check(s, "manifest");
-	struct strbuf err = STRBUF_INIT, sums = STRBUF_INIT, body = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, sums = STRBUF_INIT, body = STRBUF_INIT,
+		      floor = STRBUF_INIT;
 	int sw_first = strcmp(n->module, n->software) > 0, ret = -1;
+	struct tree_elfs te;
+	struct symver_floor fl;
 
+	memset(&te, 0, sizeof(te));
+	symver_floor_init(&fl);
 	/* sha256sum's order: by name */
 	strbuf_addf(&sums, "%s  %s\n%s  %s\n",
 		    sw_first ? out->software_sha256 : out->module_sha256,
 		    sw_first ? n->software : n->module,
 		    sw_first ? out->module_sha256 : out->software_sha256,
 		    sw_first ? n->module : n->software);
-	manifest_text(in, out, n, files, &body);
+	if (tree_floor(in->tree, &fl, &te, &err)) {
+		json_object_put(files);
+		check_fail(c, OUTCOME_ERROR, "glibc floor: %s", err.buf);
+		goto out;
+	}
+	manifest_text(in, out, n, files, &fl, &body);
 	if (pending_write(&p[P_MANIFEST], out->manifest, body.buf, body.len, &err) ||
 	    pending_write(&p[P_SUMS], out->sums, sums.buf, sums.len, &err) ||
 	    signals_interrupted() || pending_commit(p, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.len ? err.buf : "interrupted");
 		goto out;
 	}
-	check_set_message(c, "manifest.json (%zu files) and SHA256SUMS", out->nr_files);
+	symver_floor_summary(&fl, &floor);
+	check_set_message(c, "manifest.json (%zu files; %s) and SHA256SUMS", out->nr_files,
+			  floor.buf);
 	ret = 0;
 out:
 	check_finish(c);
+	symver_floor_release(&fl);
+	tree_elfs_release(&te);
 	strbuf_release(&err);
 	strbuf_release(&sums);
 	strbuf_release(&body);
+	strbuf_release(&floor);
 	return ret;
 }
 

@@ -32,6 +32,7 @@
 #include "signals.h"
 #include "stages.h"
 #include "strmap.h"
+#include "symver.h"
 
 
 const struct opt verify_opts[] = {
@@ -49,6 +50,13 @@ const struct opt verify_opts[] = {
 	{ "max-entries", OPT_VALUE, "N", "refuse archives with more entries (default 1000000)" },
 	{ "max-bytes", OPT_VALUE, "SIZE", "refuse trees larger than SIZE (default 64G)" },
 	{ "max-entry-bytes", OPT_VALUE, "SIZE", "refuse single entries larger than SIZE (default 16G)" },
+	{ "max-glibc", OPT_VALUE, "VERSION",
+	  "fail when a file needs a newer GLIBC_ symbol version from the system (e.g. 2.28)" },
+	{ "max-glibcxx", OPT_VALUE, "VERSION",
+	  "the same for libstdc++'s GLIBCXX_ (e.g. 3.4.25); also limits CXXABI_" },
+	{ "target", OPT_VALUE, "NAME",
+	  "both limits from a distribution release (rhel8, ubuntu22.04, debian12, ...; "
+	  "an unknown NAME lists them)" },
 	{ "no-leak-scan", OPT_FLAG, NULL, "skip the build-prefix string scan" },
 	{ "keep", OPT_FLAG, NULL, "keep the extracted tree (its path is in the report)" },
 	{ NULL, 0, NULL, NULL },
@@ -70,6 +78,7 @@ struct vopts {
 	const char *work_dir;
 	const char *disk_dir;         /* where to start again when work_dir (RAM) is full */
 	const char *tree;             /* --tree: check in place */
+	struct symver_limits symver;  /* --max-glibc, --max-glibcxx, --target */
 	int leak_scan;
 	int keep;
 	int allow_empty;              /* --allow-empty */
@@ -87,6 +96,8 @@ struct tree {
 	struct check *elf_check;      /* malformed ELF, PT_INTERP */
 	struct check *leak_check;     /* build-prefix strings */
 	struct check *entries_check;  /* --tree: what extraction would refuse */
+	struct check *floor_check;    /* the glibc floor */
+	struct symver *floor_max;     /* the newest of every tree checked, per family */
 	const struct vopts *opts;
 	struct strmap paths;          /* every path of the tree (relative) */
 	struct infer inf;             /* build prefixes the tree gives away */
@@ -98,7 +109,7 @@ struct tree {
 	int rescan;
 };
 
-static void tree_init(struct tree *t, const struct vopts *o)
+static void tree_init(struct tree *t, const struct vopts *o, struct symver *floor_max)
 {
 	memset(t, 0, sizeof(*t));
 	strmap_init(&t->by_rel);
@@ -108,6 +119,7 @@ static void tree_init(struct tree *t, const struct vopts *o)
 	t->root_fd = -1;
 	t->scan_bp = o->prefixes_bp;
 	t->nr_scan_bp = o->nr_bp;
+	t->floor_max = floor_max;
 }
 
 static void tree_release(struct tree *t)
@@ -413,21 +425,6 @@ static int scan_file(struct tree *t, int dirfd, const char *name, const char *re
 	return 0;
 }
 
-/* The type of a directory entry, from lstat when readdir does not say. */
-static unsigned char entry_type(DIR *d, const struct dirent *de)
-{
-	struct stat st;
-
-	if (de->d_type != DT_UNKNOWN)
-		return de->d_type;
-	if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
-		return DT_UNKNOWN;
-	return S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG :
-	       S_ISLNK(st.st_mode) ? DT_LNK : S_ISFIFO(st.st_mode) ? DT_FIFO :
-	       S_ISSOCK(st.st_mode) ? DT_SOCK : S_ISCHR(st.st_mode) ? DT_CHR :
-	       S_ISBLK(st.st_mode) ? DT_BLK : DT_UNKNOWN;
-}
-
 /* --tree: the entries extraction would have refused. */
 static void check_entry(struct tree *t, unsigned char type, const char *rel)
 {
@@ -443,53 +440,25 @@ static void check_entry(struct tree *t, unsigned char type, const char *rel)
 		entry_finding(t, RULE_EXTRACT_DEVICE_NODE, rel, "a device node in the tree");
 }
 
-static int scan_dir(struct tree *t, int dir_fd, struct strbuf *rel, struct strbuf *err)
+/* One entry of the tree: files are scanned, every path kept, directories and symlinks counted. */
+static int scan_entry(void *ctx, int dir_fd, const char *name, const char *rel,
+		      unsigned char type, struct strbuf *err)
 {
-	DIR *d = fdopendir(dir_fd);
-	struct dirent *de;
-	int ret = 0;
+	struct tree *t = ctx;
 
-	if (!d) {
-		close(dir_fd);
-		strbuf_addf(err, "cannot read directory '%s': %s", rel->buf, strerror(errno));
-		return -1;
-	}
-	while (!ret && (de = readdir(d)) != NULL) {
-		size_t keep = rel->len;
-		unsigned char type;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (signals_interrupted())
-			break;
-		if (rel->len)
-			strbuf_addch(rel, '/');
-		strbuf_addstr(rel, de->d_name);
-		type = entry_type(d, de);
-		if (!t->rescan)
-			strmap_put(&t->paths, rel->buf, NULL);
-		check_entry(t, type, rel->buf);
-		if (type == DT_DIR) {
-			int fd = openat(dirfd(d), de->d_name,
-					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (!t->rescan)
-				t->nr_dirs++;
-			if (fd < 0) {
-				strbuf_addf(err, "cannot open directory '%s': %s", rel->buf,
-					    strerror(errno));
-				ret = -1;
-			} else {
-				ret = scan_dir(t, fd, rel, err);
-			}
-		} else if (type == DT_REG) {
-			ret = scan_file(t, dirfd(d), de->d_name, rel->buf, err);
-		} else if (type == DT_LNK && !t->rescan) {
+	if (signals_interrupted())
+		return 1;
+	if (!t->rescan) {
+		strmap_put(&t->paths, rel, NULL);
+		if (type == DT_DIR)
+			t->nr_dirs++;
+		else if (type == DT_LNK)
 			t->nr_symlinks++;
-		}
-		strbuf_setlen(rel, keep);
 	}
-	closedir(d);
-	return ret;
+	check_entry(t, type, rel);
+	if (type == DT_REG)
+		return scan_file(t, dir_fd, name, rel, err);
+	return 0;
 }
 
 static int cmp_vfile(const void *a, const void *b)
@@ -502,11 +471,11 @@ static int cmp_vfile(const void *a, const void *b)
  * strings are then looked for in a second walk, graded like
  * --build-prefix's. Returns the second walk's result.
  */
-static int scan_inferred(struct tree *t, int root_fd, struct strbuf *err)
+static int scan_inferred(struct tree *t, const char *root, struct strbuf *err)
 {
-	struct strbuf rel = STRBUF_INIT, msg = STRBUF_INIT;
+	struct strbuf msg = STRBUF_INIT;
 	size_t i;
-	int fd, ret = 0;
+	int ret;
 
 	infer_resolve(&t->inf, &t->paths, t->opts->prefixes_bp, t->opts->nr_bp);
 	if (!t->inf.nr_found)
@@ -522,38 +491,26 @@ static int scan_inferred(struct tree *t, int root_fd, struct strbuf *err)
 	}
 	t->nr_scan_bp = t->inf.nr_found;
 	t->rescan = 1;
-	/* a new open file description: a dup would share the first walk's offset */
-	fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		strbuf_addf(err, "cannot open the tree again: %s", strerror(errno));
-		ret = -1;
-	} else {
-		ret = scan_dir(t, fd, &rel, err);
-	}
+	ret = fs_walk(root, scan_entry, t, err) < 0 ? -1 : 0;
 	t->rescan = 0;
-	strbuf_release(&rel);
 	strbuf_release(&msg);
 	return ret;
 }
 
 static int scan_tree(struct tree *t, const char *root, struct strbuf *err)
 {
-	struct strbuf rel = STRBUF_INIT;
-	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret;
+	int ret;
 
-	if (fd < 0) {
-		strbuf_addf(err, "cannot open '%s': %s", root, strerror(errno));
-		return -1;
-	}
-	t->root_fd = fd;
-	ret = scan_dir(t, openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), &rel, err);
-	strbuf_release(&rel);
+	/* for --tree's symlink checks (the walk opens the root on its own) */
+	t->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = fs_walk(root, scan_entry, t, err) < 0 ? -1 : 0;
 	/* readdir order is arbitrary: sort so reports are stable */
 	if (t->nr_elfs)
 		qsort(t->elfs, t->nr_elfs, sizeof(*t->elfs), cmp_vfile);
 	if (!ret && t->opts->leak_scan && !signals_interrupted())
-		ret = scan_inferred(t, fd, err);
-	close(fd);
+		ret = scan_inferred(t, root, err);
+	if (t->root_fd >= 0)
+		close(t->root_fd);
 	t->root_fd = -1;
 	return ret;
 }
@@ -1183,7 +1140,52 @@ static void verify_tree_checks(struct stage_report *s, struct tree *t, const cha
 	strbuf_reset(&name);
 	strbuf_addf(&name, "%s: build-prefix strings", label);
 	t->leak_check = stage_add_check(s, name.buf);
+	strbuf_reset(&name);
+	strbuf_addf(&name, "%s: glibc floor", label);
+	t->floor_check = stage_add_check(s, name.buf);
 	strbuf_release(&name);
+}
+
+static void on_too_new(void *ctx, const char *file, const char *entry, const char *message)
+{
+	rule_report(ctx, RULE_SYMBOL_VERSION_TOO_NEW, file, entry, message);
+}
+
+/*
+ * The glibc floor of the tree: the newest symbol versions it needs from
+ * the system (every ELF file counts, grafted libraries too), gated by
+ * --max-glibc, --max-glibcxx and --target.
+ */
+static void check_floor(struct tree *t)
+{
+	struct check *c = t->floor_check;
+	struct strbuf msg = STRBUF_INIT;
+	struct symver_floor fl;
+	size_t i, over;
+
+	if (t->elf_check->outcome == OUTCOME_ERROR) {
+		check_finish(c);
+		c->outcome = OUTCOME_SKIPPED;
+		check_set_message(c, "skipped: the tree could not be read");
+		return;
+	}
+	symver_floor_init(&fl);
+	for (i = 0; i < t->nr_elfs; i++)
+		symver_floor_add(&fl, t->elfs[i]->rel, &t->elfs[i]->elf);
+	symver_floor_finish(&fl);
+	over = symver_floor_gate(&fl, &t->opts->symver, on_too_new, c);
+	symver_floor_summary(&fl, &msg);
+	if (over)
+		strbuf_addf(&msg, "; %zu file%s need%s more than the limit", over,
+			    over == 1 ? "" : "s", over == 1 ? "s" : "");
+	symver_floor_details(&fl, &c->details);
+	check_finish(c);
+	check_set_message(c, "%s", msg.buf);
+	for (i = 0; i < SYMVER_FAMILIES; i++)
+		if (symver_cmp(&fl.top[i], &t->floor_max[i]) > 0)
+			t->floor_max[i] = fl.top[i];
+	symver_floor_release(&fl);
+	strbuf_release(&msg);
 }
 
 static void finish_tree_checks(struct tree *t)
@@ -1222,15 +1224,17 @@ static void finish_tree_checks(struct tree *t)
 		summarize(t->leak_check, msg.buf);
 	}
 	strbuf_release(&msg);
+	check_floor(t);
 }
 
-static void verify_in_place(struct stage_report *s, const struct vopts *o, const char *dir)
+static void verify_in_place(struct stage_report *s, const struct vopts *o, const char *dir,
+			    struct symver *floor_max)
 {
 	struct tree t;
 	struct strbuf err = STRBUF_INIT;
 	const char *label = base_name(dir);
 
-	tree_init(&t, o);
+	tree_init(&t, o, floor_max);
 	/* in place, the rules secure extraction applies to a tarball's entries */
 	strbuf_addf(&err, "%s: entries", label);
 	t.entries_check = stage_add_check(s, err.buf);
@@ -1364,7 +1368,8 @@ static void set_indexed_prop(struct stage_report *s, const char *what, unsigned 
 }
 
 static void verify_tarball(struct stage_report *s, const struct vopts *o,
-			   const char *tarball, const char *label, unsigned idx)
+			   const char *tarball, const char *label, unsigned idx,
+			   struct symver *floor_max)
 {
 	struct place pl = { STRBUF_INIT, STRBUF_INIT, NULL, 0 };
 	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT;
@@ -1374,7 +1379,7 @@ static void verify_tarball(struct stage_report *s, const struct vopts *o,
 	unsigned long i;
 	int r;
 
-	tree_init(&t, o);
+	tree_init(&t, o, floor_max);
 	memset(&st, 0, sizeof(st));
 	strbuf_addf(&name, "%s: extract", label);
 	xcheck = stage_add_check(s, name.buf);
@@ -1518,6 +1523,7 @@ void verify_release(void *opts)
 		return;
 	free(o->prefixes_bp);
 	free(o->allow);
+	symver_limits_release(&o->symver);
 	free(o);
 }
 
@@ -1531,7 +1537,11 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 
 	*opts = o;
 	o->limits = def;
+	symver_limits_init(&o->symver);
 	o->tree = cli_get(&run->cli, "tree");
+	if (symver_limits_set(&o->symver, cli_get(&run->cli, "max-glibc"),
+			      cli_get(&run->cli, "max-glibcxx"), cli_get(&run->cli, "target"), err))
+		return -1;
 	if (cli_get_ulong(&run->cli, "prefixes", 1, 100, SF_DEFAULT_PREFIXES, &o->nr_prefixes,
 			  err))
 		return -1;
@@ -1594,6 +1604,22 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 	return 0;
 }
 
+/* glibc_floor, glibcxx_floor, ...: the newest version of each family any tree needs. */
+static void set_floor_props(struct stage_report *s, const struct symver *floor_max)
+{
+	struct strbuf v = STRBUF_INIT;
+	size_t f;
+
+	for (f = 0; f < SYMVER_FAMILIES; f++) {
+		if (!floor_max[f].nr)
+			continue;
+		strbuf_reset(&v);
+		symver_format(&v, &floor_max[f]);
+		stage_set_prop(s, symver_family_key((enum symver_family)f), v.buf);
+	}
+	strbuf_release(&v);
+}
+
 int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 {
 	struct vopts o = *(const struct vopts *)opts;
@@ -1604,7 +1630,9 @@ int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 	char *one[2] = { NULL, NULL };
 	char *build_prefix[2] = { NULL, NULL };
 	char **labels;
+	struct symver floor_max[SYMVER_FAMILIES];
 
+	memset(floor_max, 0, sizeof(floor_max));
 	if (!nr && !o.tree && p->packaged) {
 		one[0] = p->art.software;
 		tarballs = one;
@@ -1629,14 +1657,15 @@ int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 		strbuf_release(&v);
 	}
 	if (o.tree)
-		verify_in_place(s, &o, o.tree);
+		verify_in_place(s, &o, o.tree, floor_max);
 	labels = xcalloc(nr ? nr : 1, sizeof(*labels));
 	tarball_labels(tarballs, nr, labels);
 	for (i = 0; i < nr && !signals_interrupted(); i++)
-		verify_tarball(s, &o, tarballs[i], labels[i], (unsigned)(i + 1));
+		verify_tarball(s, &o, tarballs[i], labels[i], (unsigned)(i + 1), floor_max);
 	for (i = 0; i < nr; i++)
 		free(labels[i]);
 	free(labels);
+	set_floor_props(s, floor_max);
 	if (signals_interrupted())
 		s->interrupted = 1;
 	stage_finish(s);

@@ -198,12 +198,49 @@ static void results__exported_names_are_never_option_variables(void **state)
 	strbuf_release(&env);
 }
 
+/* The step summary of a verify report whose stage has these floor properties (NULL: none). */
+static void floor_summary(const char *glibc, const char *glibcxx, struct strbuf *out)
+{
+	struct report r;
+	struct stage_report *s;
+
+	report_init(&r, "verify");
+	s = report_add_stage(&r, "verify");
+	if (glibc)
+		stage_set_prop(s, "glibc_floor", glibc);
+	if (glibcxx)
+		stage_set_prop(s, "glibcxx_floor", glibcxx);
+	stage_finish(s);
+	report_finish(&r);
+	strbuf_reset(out);
+	ci_github_summary(&r, out, 100000);
+	report_release(&r);
+}
+
+static void summary__one_line_for_the_glibc_floor_when_verify_found_one(void **state)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	(void)state;
+	/* no floor property: no line */
+	floor_summary(NULL, NULL, &out);
+	assert_null(strstr(out.buf, "glibc"));
+	floor_summary("2.34", NULL, &out);
+	assert_int_equal(count(out.buf, "glibc"), 2);
+	assert_non_null(strstr(out.buf, "\nRuns on glibc \xe2\x89\xa5 2\\.34 (the glibc floor).\n"));
+	floor_summary("2.36", "3.4.30", &out);
+	assert_non_null(strstr(out.buf, "Runs on glibc \xe2\x89\xa5 2\\.36 and libstdc++ with "
+				"GLIBCXX\\_3\\.4\\.30 (the glibc floor).\n"));
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(escape__data_and_property),
 		cmocka_unit_test(annotations__hostile_file_names_cannot_inject_commands),
 		cmocka_unit_test(annotations__at_most_ten_and_a_summary_of_the_rest),
+		cmocka_unit_test(summary__one_line_for_the_glibc_floor_when_verify_found_one),
 		cmocka_unit_test(annotations__ten_findings_need_no_summary),
 		cmocka_unit_test(summary__stays_under_the_cap_and_valid_utf8),
 		cmocka_unit_test(summary__markdown_specials_in_names_are_escaped),

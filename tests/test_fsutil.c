@@ -507,6 +507,62 @@ static void fs_same_file__same_inode_or_same_resolved_path(void **state)
 	free(other);
 }
 
+/* Records "TYPE rel" per visit; stops at `stop_at`, fails at `fail_at`. */
+struct walk_log {
+	struct strbuf seen;
+	const char *stop_at, *fail_at;
+};
+
+static int log_entry(void *ctx, int dirfd, const char *name, const char *rel,
+		     unsigned char type, struct strbuf *err)
+{
+	struct walk_log *w = ctx;
+	struct stat st;
+
+	/* the descriptor and the name reach the entry without its path */
+	assert_int_equal(fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
+	strbuf_addf(&w->seen, "%c %s\n", type == DT_DIR ? 'd' : type == DT_REG ? 'f' :
+		    type == DT_LNK ? 'l' : '?', rel);
+	if (w->fail_at && !strcmp(rel, w->fail_at)) {
+		strbuf_addstr(err, "failed here");
+		return -1;
+	}
+	return w->stop_at && !strcmp(rel, w->stop_at);
+}
+
+static void fs_walk__every_entry_once_without_following_symlinks(void **state)
+{
+	struct fx *f = *state;
+	struct walk_log w = { STRBUF_INIT, NULL, NULL };
+	struct strbuf err = STRBUF_INIT, sorted = STRBUF_INIT;
+	char *root = xasprintf("%s/root", f->dir);
+
+	assert_int_equal(t_sh("cd '%s' && mkdir -p root/a/b outside && touch root/a/b/f root/g "
+			      "outside/secret && ln -s ../outside root/a/link && mkfifo root/p",
+			      f->dir), 0);
+	assert_int_equal(fs_walk(root, log_entry, &w, &err), 0);
+	assert_int_equal(t_sh_capture(&sorted, "printf '%%s' '%s' | LC_ALL=C sort", w.seen.buf), 0);
+	assert_string_equal(sorted.buf, "? p\nd a\nd a/b\nf a/b/f\nf g\nl a/link\n");
+	/* 1 from a visit stops the walk */
+	strbuf_reset(&w.seen);
+	w.stop_at = "a";
+	assert_int_equal(fs_walk(root, log_entry, &w, &err), 1);
+	assert_null(strstr(w.seen.buf, "a/b"));
+	/* -1 fails it with the visit's message */
+	strbuf_reset(&w.seen);
+	w.stop_at = NULL;
+	w.fail_at = "a/b/f";
+	assert_int_equal(fs_walk(root, log_entry, &w, &err), -1);
+	assert_string_equal(err.buf, "failed here");
+	strbuf_reset(&err);
+	assert_int_equal(fs_walk("/nonexistent-sf-walk", log_entry, &w, &err), -1);
+	assert_non_null(strstr(err.buf, "cannot open '/nonexistent-sf-walk'"));
+	strbuf_release(&w.seen);
+	strbuf_release(&err);
+	strbuf_release(&sorted);
+	free(root);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, t_tmp_setup, t_tmp_teardown)
 
 int main(void)
@@ -529,6 +585,7 @@ int main(void)
 		T(fs_rmtree__never_follows_symlinks_and_opens_locked_directories),
 		T(fs_check_input__refuses_fifos_sockets_and_devices),
 		T(fs_same_file__same_inode_or_same_resolved_path),
+		T(fs_walk__every_entry_once_without_following_symlinks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

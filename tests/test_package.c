@@ -429,6 +429,62 @@ static void package_command__module_dir_without_the_versions_lua_fails(void **st
 	free(json);
 }
 
+/* Packs f->tree with `package` into dir/out and returns its manifest (json_object_put it). */
+static struct json_object *package_manifest(struct fx *f)
+{
+	struct json_object *m;
+	char *man = xasprintf("%s/out/manifest.json", f->dir);
+
+	assert_int_equal(t_run("package '%s' --slurm-version 24.11.5 --output-dir '%s/out' "
+			       "--quiet >/dev/null", f->tree, f->dir), 0);
+	m = json_object_from_file(man);
+	assert_non_null(m);
+	free(man);
+	return m;
+}
+
+/* The string at key `k` of `o`, or NULL when it is null or missing. */
+static const char *json_str(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : NULL;
+}
+
+static void package_command__manifest_records_the_glibc_floor(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *m, *floors;
+	struct strbuf want = STRBUF_INIT;
+
+	assert_int_equal(t_sh("mkdir -p '%s/out'", f->dir), 0);
+	/* no ELF file: nothing needed */
+	m = package_manifest(f);
+	assert_true(json_object_object_get_ex(m, "glibc_floor", &floors));
+	assert_null(floors);
+	assert_true(json_object_object_get_ex(m, "symbol_version_floors", &floors));
+	assert_int_equal(json_object_object_length(floors), 0);
+	json_object_put(m);
+	/* a C program and a C++ one, compiled here: the floors objdump -T shows */
+	assert_int_equal(t_sh("cd '%s' && printf 'int main(void){return 0;}\\n' > c.c && "
+			      "cc -o tree/bin/c c.c && printf '#include <string>\\n"
+			      "int main(int c, char **v){std::string s(v[0]); return (int)s.size() - c;}\\n' "
+			      "> x.cpp && c++ -o tree/bin/x x.cpp", f->dir), 0);
+	m = package_manifest(f);
+	assert_int_equal(t_objdump_newest(f->tree, "GLIBC", &want), 0);
+	assert_string_equal(want.buf, "2.34");
+	assert_non_null(json_str(m, "glibc_floor"));
+	assert_string_equal(json_str(m, "glibc_floor"), want.buf);
+	assert_true(json_object_object_get_ex(m, "symbol_version_floors", &floors));
+	assert_string_equal(json_str(floors, "GLIBC"), want.buf);
+	assert_int_equal(t_objdump_newest(f->tree, "GLIBCXX", &want), 0);
+	assert_true(want.len > 0);
+	assert_non_null(json_str(floors, "GLIBCXX"));
+	assert_string_equal(json_str(floors, "GLIBCXX"), want.buf);
+	json_object_put(m);
+	strbuf_release(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +494,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pack_tree__fifo_in_the_tree_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(package_tree__writes_tarballs_sums_and_manifest, setup, teardown),
 		cmocka_unit_test_setup_teardown(package_command__needs_a_version_and_a_known_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(package_command__manifest_records_the_glibc_floor, setup, teardown),
 		cmocka_unit_test_setup_teardown(package_command__failure_keeps_the_good_package_it_did_not_make, setup, teardown),
 		cmocka_unit_test_setup_teardown(package_command__concurrent_runs_into_one_directory_both_succeed, setup, teardown),
 		cmocka_unit_test_setup_teardown(package_command__never_writes_through_a_planted_link, setup, teardown),

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "rules.h"
+#include "symver.h"
 
 struct fx {
 	char *dir;      /* scratch directory of the test */
@@ -706,6 +707,219 @@ static void verify__hostile_deb_is_a_failed_check_naming_the_entry(void **state)
 	free(deb);
 }
 
+/* --- the glibc floor ---------------------------------------------------- */
+
+/* 1 when version `a` <= `b` (both "x.y[.z]"). */
+static int version_le(const char *a, const char *b)
+{
+	struct symver x, y;
+
+	assert_int_equal(symver_parse(a, &x), 0);
+	assert_int_equal(symver_parse(b, &y), 0);
+	return symver_cmp(&x, &y) <= 0;
+}
+
+/* Runs verify on the packed tree again, replacing the report. */
+static void reverify(struct fx *f, const char *extra)
+{
+	if (f->report)
+		json_object_put(f->report);
+	f->report = NULL;
+	pack_and_verify(f, extra);
+}
+
+/* The message of the first check whose name contains `name`. */
+static const char *check_message(struct json_object *report, const char *name)
+{
+	struct json_object *stages, *checks, *v;
+	size_t i, j;
+
+	assert_true(json_object_object_get_ex(report, "stages", &stages));
+	for (i = 0; i < json_object_array_length(stages); i++) {
+		json_object_object_get_ex(json_object_array_get_idx(stages, i), "checks", &checks);
+		for (j = 0; j < json_object_array_length(checks); j++) {
+			struct json_object *c = json_object_array_get_idx(checks, j);
+			json_object_object_get_ex(c, "name", &v);
+			if (!strstr(json_object_get_string(v), name))
+				continue;
+			assert_true(json_object_object_get_ex(c, "message", &v));
+			return json_object_get_string(v);
+		}
+	}
+	fail_msg("no check named '%s'", name);
+	return NULL;
+}
+
+static void verify__glibc_floor_is_the_newest_glibc_version_objdump_shows(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf want = STRBUF_INIT;
+	const char *msg;
+
+	/* bin/app calls __libc_start_main@GLIBC_2.34, as everything linked on Debian 12 */
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	pack_and_verify(f, "--prefixes 1");
+	assert_int_equal(f->rc, 0);
+	assert_int_equal(t_objdump_newest(f->tree, "GLIBC", &want), 0);
+	assert_string_equal(want.buf, "2.34");
+	assert_non_null(t_stage_prop(f->report, "verify", "glibc_floor"));
+	assert_string_equal(t_stage_prop(f->report, "verify", "glibc_floor"), want.buf);
+	msg = check_message(f->report, ": glibc floor");
+	assert_non_null(strstr(msg, "runs on glibc \xe2\x89\xa5 2.34 (GLIBC_2.34 for "
+			       "__libc_start_main in software/bin/app)"));
+	/* a C program needs no libstdc++ */
+	assert_null(t_stage_prop(f->report, "verify", "glibcxx_floor"));
+	strbuf_release(&want);
+}
+
+static void verify__max_glibc_passes_old_symbols_and_fails_a_newer_one(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf want = STRBUF_INIT, out = STRBUF_INIT;
+
+	/* a program that binds only glibc 2.2.5 symbols: its own _start, no crt1 */
+	assert_int_equal(t_sh("cd '%s' && printf '#include <string.h>\\n#include <unistd.h>\\n"
+			      "__asm__(\".symver memcpy,memcpy@GLIBC_2.2.5\");\\n"
+			      "__attribute__((force_align_arg_pointer)) void _start(void)"
+			      "{char b[8]; memcpy(b, \"old\\\\n\", 4); write(1, b, 4); _exit(0);}\\n' "
+			      "> old.c && cc -O0 -fno-stack-protector -nostartfiles -o software/bin/old "
+			      "old.c", f->dir), 0);
+	assert_int_equal(t_sh_capture(&out, "'%s/bin/old'", f->tree), 0);
+	assert_string_equal(out.buf, "old\n");
+	assert_int_equal(t_objdump_newest(f->tree, "GLIBC", &want), 0);
+	assert_true(version_le(want.buf, "2.28"));
+	pack_and_verify(f, "--prefixes 1 --max-glibc 2.28");
+	assert_int_equal(f->rc, 0);
+	assert_string_equal(t_stage_prop(f->report, "verify", "glibc_floor"), want.buf);
+	assert_int_equal(t_report_count(f->report, "symbol-version-too-new", NULL), 0);
+
+	/* and next to it a program linked here: the gate names it and its symbol */
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	reverify(f, "--prefixes 1 --max-glibc 2.28");
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "symbol-version-too-new", NULL), 1);
+	assert_int_equal(t_report_count(f->report, "symbol-version-too-new", "bin/app"), 1);
+	assert_int_equal(t_report_count(f->report, "symbol-version-too-new", "bin/old"), 0);
+	assert_non_null(strstr(check_message(f->report, ": glibc floor"),
+			       "1 file needs more than the limit"));
+	/* the console names file, symbol and limit */
+	strbuf_reset(&out);
+	assert_int_equal(t_sh_capture(&out, "'%s' verify '%s' --work-dir '%s' --prefixes 1 "
+				      "--target rhel8", t_bin(), f->tarball, f->work), 1);
+	assert_non_null(strstr(out.buf, "[symbol-version-too-new] software/bin/app: needs "
+			       "GLIBC_2.34 (__libc_start_main) from libc.so.6; the system may "
+			       "have no newer than GLIBC_2.28 (--target rhel8): "
+			       "__libc_start_main@GLIBC_2.34"));
+	/* a limit the tree meets */
+	reverify(f, "--prefixes 1 --max-glibc 2.34");
+	assert_int_equal(f->rc, 0);
+	strbuf_release(&want);
+	strbuf_release(&out);
+}
+
+/* A C++ program in bin/cxx: std::string (GLIBCXX_3.4.21) and iostream. */
+static void build_cxx(struct fx *f)
+{
+	assert_int_equal(t_sh("cd '%s' && printf '#include <iostream>\\n#include <string>\\n"
+			      "int main(int c, char **v){std::string s(v[0]); s += \"!\"; "
+			      "std::cout << s.size() << std::endl; return c - 1;}\\n' > cxx.cpp && "
+			      "c++ -o software/bin/cxx cxx.cpp && software/bin/cxx >/dev/null",
+			      f->dir), 0);
+}
+
+static void verify__cxx_program_reports_glibcxx_and_a_grafted_libstdcxx_counts(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf want = STRBUF_INIT;
+	const char *families[] = { "GLIBC", "GLIBCXX", "CXXABI", "GCC" };
+	size_t i;
+
+	build_cxx(f);
+	pack_and_verify(f, "--prefixes 1");
+	assert_int_equal(f->rc, 0);
+	for (i = 0; i < 4; i++) {
+		char *key = xasprintf("%s_floor", families[i]);
+		char *p;
+		for (p = key; *p; p++)
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		assert_int_equal(t_objdump_newest(f->tree, families[i], &want), 0);
+		assert_true(want.len > 0);
+		assert_non_null(t_stage_prop(f->report, "verify", key));
+		assert_string_equal(t_stage_prop(f->report, "verify", key), want.buf);
+		free(key);
+	}
+	/* over a libstdc++ limit */
+	reverify(f, "--prefixes 1 --max-glibcxx 3.4.20");
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "symbol-version-too-new", "bin/cxx"), 1);
+
+	/*
+	 * The system's libstdc++ grafted into the tree: it defines the GLIBCXX_
+	 * versions, so none is needed from the system any more; what it needs
+	 * from glibc raises the floor like any file of the tree.
+	 */
+	assert_int_equal(t_sh("cp /usr/lib/x86_64-linux-gnu/libstdc++.so.6 '%s/lib/' && "
+			      "readelf -V --wide '%s/lib/libstdc++.so.6' | grep -q 'Name: GLIBCXX_3.4.21$'",
+			      f->tree, f->tree), 0);
+	reverify(f, "--prefixes 1 --max-glibcxx 3.4.20");
+	assert_int_equal(t_report_count(f->report, "symbol-version-too-new", NULL), 0);
+	assert_null(t_stage_prop(f->report, "verify", "glibcxx_floor"));
+	assert_null(t_stage_prop(f->report, "verify", "cxxabi_floor"));
+	assert_int_equal(t_objdump_newest(f->tree, "GLIBC", &want), 0);
+	assert_string_equal(t_stage_prop(f->report, "verify", "glibc_floor"), want.buf);
+	assert_true(!version_le(want.buf, "2.34"));   /* Debian 12's libstdc++ needs 2.36 */
+	assert_non_null(strstr(check_message(f->report, ": glibc floor"), "lib/libstdc++.so.6"));
+	strbuf_release(&want);
+}
+
+static void verify__a_version_a_library_of_the_tree_defines_is_not_needed_from_the_system(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf out = STRBUF_INIT;
+
+	/* libmy.so.1 defines GLIBCXX_3.4.99 itself; bin/my needs it from libmy.so.1 */
+	assert_int_equal(t_sh("cd '%s' && printf 'int my(void){return 0;}\\n' > my.c && "
+			      "printf 'GLIBCXX_3.4.99 { global: my; local: *; };\\n' > my.map && "
+			      "printf 'int my(void); int main(void){return my();}\\n' > mymain.c && "
+			      "cc -shared -fPIC -o software/lib/libmy.so.1 -Wl,-soname,libmy.so.1 "
+			      "-Wl,--version-script,my.map my.c && "
+			      "cc -o software/bin/my mymain.c software/lib/libmy.so.1 " ORIGIN_LIB,
+			      f->dir), 0);
+	/* what readelf says of the two files */
+	assert_int_equal(t_sh_capture(&out, "readelf -V --wide '%s/lib/libmy.so.1' '%s/bin/my'",
+				      f->tree, f->tree), 0);
+	assert_non_null(strstr(out.buf, "Flags: none  Index: 2  Cnt: 1  Name: GLIBCXX_3.4.99"));
+	assert_non_null(strstr(out.buf, "File: libmy.so.1  Cnt: 1"));
+	assert_non_null(strstr(out.buf, "Name: GLIBCXX_3.4.99  Flags: none"));
+	pack_and_verify(f, "--prefixes 1 --max-glibcxx 3.4.25");
+	assert_int_equal(f->rc, 0);
+	assert_null(t_stage_prop(f->report, "verify", "glibcxx_floor"));
+	/* without the library, the same need is the system's */
+	assert_int_equal(t_sh("rm '%s/lib/libmy.so.1'", f->tree), 0);
+	reverify(f, "--prefixes 1 --max-glibcxx 3.4.25 --allow-system-lib 'libmy.so.*'");
+	assert_int_equal(f->rc, 1);
+	assert_string_equal(t_stage_prop(f->report, "verify", "glibcxx_floor"), "3.4.99");
+	assert_int_equal(t_report_count(f->report, "symbol-version-too-new", "bin/my"), 1);
+	strbuf_release(&out);
+}
+
+static void verify__unknown_target_is_a_usage_error_naming_the_known_ones(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf err = STRBUF_INIT;
+	const struct symver_target *t;
+
+	assert_int_equal(t_sh_capture(&err, "'%s' verify '%s' --target rhel10", t_bin(),
+				      f->tarball), 129);
+	assert_non_null(strstr(err.buf, "unknown target 'rhel10'"));
+	for (t = symver_targets; t->name; t++)
+		if (!strstr(err.buf, t->name))
+			fail_msg("the usage error does not name %s: %s", t->name, err.buf);
+	assert_int_equal(t_run("verify '%s' --max-glibc 2.x 2>/dev/null", f->tarball), 129);
+	assert_int_equal(t_run("verify '%s' --max-glibcxx '' 2>/dev/null", f->tarball), 129);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -734,6 +948,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(verify__same_tarball_twice_is_a_usage_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__deb_rpm_and_wheel_are_read_by_their_content, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__hostile_deb_is_a_failed_check_naming_the_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__glibc_floor_is_the_newest_glibc_version_objdump_shows, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__max_glibc_passes_old_symbols_and_fails_a_newer_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__cxx_program_reports_glibcxx_and_a_grafted_libstdcxx_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__a_version_a_library_of_the_tree_defines_is_not_needed_from_the_system, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__unknown_target_is_a_usage_error_naming_the_known_ones, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
 }

@@ -245,6 +245,15 @@ const char *t_stage_prop(struct json_object *report, const char *stage, const ch
 	return NULL;
 }
 
+int t_objdump_newest(const char *dir, const char *family, struct strbuf *out)
+{
+	strbuf_reset(out);
+	return t_sh_capture(out, "find '%s' -type f -exec objdump -T {} + 2>/dev/null | "
+			    "grep '[*]UND[*]' | grep -o '(%s_[0-9.]*)' | tr -d '()' | "
+			    "sed 's/^%s_//' | sort -V | tail -n 1 | tr -d '\\n'",
+			    dir, family, family) ? -1 : 0;
+}
+
 int t_run(const char *fmt, ...)
 {
 	struct strbuf args = STRBUF_INIT;

@@ -80,6 +80,13 @@ size_t t_report_count(struct json_object *report, const char *rule, const char *
 size_t t_report_checks(struct json_object *report, const char *name, const char *outcome);
 /* A property of the stage named `stage`, or NULL. */
 const char *t_stage_prop(struct json_object *report, const char *stage, const char *name);
+/*
+ * The newest FAMILY_ version ("GLIBC", "GLIBCXX", ...) objdump -T shows an
+ * undefined symbol of any file under `dir` bound to, into `out` (reset
+ * first; "" when none): what the glibc floor must agree with. -1 when the
+ * command fails.
+ */
+int t_objdump_newest(const char *dir, const char *family, struct strbuf *out);
 /* Runs the binary with a shell-quoted argument string; returns its exit code. */
 int t_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
