@@ -31,7 +31,9 @@
 #include "stages.h"
 
 #define RECIPE_NAME "build-slurm.sh"
-#define KEY_FORMAT "slurm-factory-build/2"
+/* bumped when the key's inputs or what an entry holds change (3: the manifest
+ * records the glibc floor) */
+#define KEY_FORMAT "slurm-factory-build/3"
 /* the mtime of artifacts when neither SOURCE_DATE_EPOCH nor a commit time is known */
 #define FALLBACK_EPOCH 315532800LL
 
