@@ -48,6 +48,12 @@ endif
 endif
 ALL_CFLAGS += -DSF_LIBCURL_SONAME='"$(LIBCURL_SONAME)"' \
               -DSF_LIBARCHIVE_SONAME='"$(LIBARCHIVE_SONAME)"'
+# ISA-L inflates gzip at about twice zlib's speed (src/gunzip.h): optional,
+# loaded the same way; without libisal-dev the program inflates with zlib.
+LIBISAL_SONAME     := $(if $(shell $(PKG_CONFIG) --exists libisal 2>/dev/null && echo y),$(call soname,libisal,libisal))
+ifneq ($(LIBISAL_SONAME),)
+ALL_CFLAGS += -DSF_LIBISAL_SONAME='"$(LIBISAL_SONAME)"' $(shell $(PKG_CONFIG) --cflags libisal)
+endif
 LDLIBS_BIN = $(shell $(PKG_CONFIG) --libs $(filter-out $(LAZY_PC),$(LIBS_PC))) -ldl -pthread
 
 SRCS      := $(sort $(wildcard src/*.c))

@@ -93,6 +93,9 @@ environment = [
      "(/var/snap/lxd/common/lxd/unix.socket) and Debian's (/var/lib/lxd/unix.socket)"),
     ("TMPDIR", "temporary files, and the default work directory of verify and smoke "
      "(default /tmp; verify otherwise prefers /dev/shm, then /var/tmp)"),
+    ("SF_NO_ISAL", "when set (not empty), gzip is inflated with zlib (libarchive) "
+     "instead of ISA-L (libisal2): slower, and libarchive does not check the gzip "
+     "CRC-32"),
     ("GITHUB_ACTIONS, GITLAB_CI", "when true, CI output: groups or collapsible "
      "sections, annotations, results"),
     ("GITHUB_OUTPUT, GITHUB_ENV, GITHUB_STEP_SUMMARY", "under GitHub Actions, the "

@@ -5,14 +5,14 @@
 #   scripts/setup.sh --test   also what the test suite needs
 set -eu
 
-build_pkgs="build-essential pkg-config libarchive-dev libelf-dev libjson-c-dev
+build_pkgs="build-essential pkg-config libarchive-dev libelf-dev libjson-c-dev libisal-dev
  libcurl4-openssl-dev libgit2-dev libssl-dev zstd xz-utils gzip ca-certificates git"
 test_pkgs="libcmocka-dev libxml2-utils python3-jsonschema pax-utils binutils
  dpkg-dev clang valgrind cppcheck shellcheck file libxml2-dev zlib1g-dev
  lmod munge libmunge-dev patchelf iproute2 util-linux
  nginx-light python3-botocore s3cmd curl python3-yaml rsync
  libclang-rt-14-dev tcl lua5.3 bsdextrautils groff-base man-db bc sudo
- zip rpm"
+ zip rpm isal libdeflate-tools"
 
 want=$build_pkgs
 [ "${1:-}" = "--test" ] && want="$want $test_pkgs"

@@ -16,6 +16,7 @@
 
 #include "lazylib.h"
 #include "crypto.h"
+#include "gunzip.h"
 #include "signals.h"
 #include "strmap.h"
 
@@ -703,7 +704,10 @@ out:
  * support_filters()), so gzip, zstd, xz and bzip2 all take this path, an
  * uncompressed stream is passed through, and the rpm filter turns an .rpm
  * into its cpio payload. For a .deb the decoder reads the data.tar member
- * of the ar archive instead of the file.
+ * of the ar archive instead of the file. A stream that starts as gzip is
+ * inflated with ISA-L when libisal is there (gunzip.h, about twice zlib's
+ * speed) straight into the ring, and the extracting side's libarchive
+ * undoes whatever compression is left inside (rare: a .tar.xz.gz).
  */
 #define RING_SLOTS 8
 #define RING_BUF (1u << 20)
@@ -721,13 +725,20 @@ struct ring {
 	char errmsg[512];
 	int fd;                   /* the archive, open; the caller's */
 	int deb;                  /* read the data.tar member of an ar archive */
+	int isal;                 /* gunzip_load() succeeded: inflate gzip with ISA-L */
 	/* set by the decoder thread, read under mu */
 	char member[RING_MEMBER_MAX]; /* the .deb member read ("data.tar.xz") */
 	char filters[RING_MAX_FILTERS][24]; /* undone, the one next to the archive first */
 	unsigned nr_filters;
+	int gz_isal;              /* the gzip in filters[] was ISA-L's */
 	/* the decoder thread's own */
 	struct archive *outer;    /* the .deb's ar reader */
 	la_int64_t member_off;    /* bytes of the member read so far */
+	unsigned char *inbuf;     /* read() of the file lands here */
+	const unsigned char *first; /* the first block, not yet given to libarchive */
+	size_t first_len;
+	struct gunzip *gz;        /* the ISA-L decoder, when the stream is gzip */
+	char src_err[256];        /* why the source failed */
 };
 
 static void ring_fail(struct ring *r, const char *msg)
@@ -804,25 +815,91 @@ static int open_deb_member(struct ring *r)
 	}
 }
 
-/* libarchive read callback of the decoder: the .deb member's data, in order. */
-static la_ssize_t member_read(struct archive *a, void *arg, const void **out)
+/*
+ * The decoder's input, in order: the file, or the .deb member's data.
+ * Returns the length of the next block at `*out`, 0 at the end, -1 with
+ * r->src_err filled.
+ */
+static ssize_t source_read(void *arg, const unsigned char **out)
 {
 	struct ring *r = arg;
 	const void *buf;
 	size_t len;
 	la_int64_t off;
-	int rc = la.archive_read_data_block(r->outer, &buf, &len, &off);
+	ssize_t n;
+	int rc;
 
+	if (!r->deb) {
+		do
+			n = read(r->fd, r->inbuf, RING_BUF);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			snprintf(r->src_err, sizeof(r->src_err), "read: %s", strerror(errno));
+		*out = r->inbuf;
+		return n;
+	}
+	rc = la.archive_read_data_block(r->outer, &buf, &len, &off);
 	if (rc == ARCHIVE_EOF)
 		return 0;
 	if (rc < ARCHIVE_WARN || off != r->member_off) {
-		la.archive_set_error(a, EIO, "%s: %s", r->member, rc < ARCHIVE_WARN ?
-				     la.archive_error_string(r->outer) : "data out of order");
+		snprintf(r->src_err, sizeof(r->src_err), "%s: %s", r->member,
+			 rc < ARCHIVE_WARN ? la.archive_error_string(r->outer) :
+			 "data out of order");
 		return -1;
 	}
 	r->member_off += (la_int64_t)len;
 	*out = buf;
-	return (la_ssize_t)len;
+	return (ssize_t)len;
+}
+
+/* libarchive read callback of the decoder: the input, its first block first. */
+static la_ssize_t stream_read(struct archive *a, void *arg, const void **out)
+{
+	struct ring *r = arg;
+	const unsigned char *buf;
+	ssize_t n;
+
+	if (r->first) {
+		*out = r->first;
+		n = (ssize_t)r->first_len;
+		r->first = NULL;
+		return n;
+	}
+	n = source_read(r, &buf);
+	*out = buf;
+	if (n < 0)
+		la.archive_set_error(a, EIO, "%s", r->src_err);
+	return n;
+}
+
+/*
+ * Takes the first block of the input: a gzip member goes to ISA-L when it
+ * can (r->gz), anything else to libarchive as it is (r->first).
+ */
+static int open_source(struct ring *r)
+{
+	const unsigned char *buf;
+	ssize_t n = source_read(r, &buf);
+
+	if (n < 0) {
+		ring_fail(r, r->src_err);
+		return -1;
+	}
+	if (r->isal && gunzip_magic(buf, (size_t)n)) {
+		r->gz = gunzip_new(source_read, r, buf, (size_t)n);
+		if (!r->gz) {
+			ring_fail(r, "out of memory");
+			return -1;
+		}
+		pthread_mutex_lock(&r->mu);
+		snprintf(r->filters[r->nr_filters++], sizeof(r->filters[0]), "gzip");
+		r->gz_isal = 1;
+		pthread_mutex_unlock(&r->mu);
+		return 0;
+	}
+	r->first = buf;
+	r->first_len = (size_t)n;
+	return 0;
 }
 
 /* Names the filters `a` undid, the one next to the archive first. */
@@ -844,6 +921,7 @@ static void *ring_decoder(void *arg)
 	struct ring *r = arg;
 	struct archive *a = la.archive_read_new();
 	struct archive_entry *e;
+	struct strbuf err = STRBUF_INIT;
 	int rc;
 
 	if (!a) {
@@ -854,16 +932,19 @@ static void *ring_decoder(void *arg)
 	la.archive_read_support_format_raw(a);
 	if (r->deb && open_deb_member(r))
 		goto out;
-	rc = r->deb ? la.archive_read_open(a, r, NULL, member_read, NULL) :
-		      la.archive_read_open_fd(a, r->fd, RING_BUF);
-	if (rc != ARCHIVE_OK || la.archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		ring_fail(r, la.archive_error_string(a));
+	if (open_source(r))
 		goto out;
+	if (!r->gz) {
+		rc = la.archive_read_open(a, r, NULL, stream_read, NULL);
+		if (rc != ARCHIVE_OK || la.archive_read_next_header(a, &e) != ARCHIVE_OK) {
+			ring_fail(r, la.archive_error_string(a));
+			goto out;
+		}
+		record_filters(r, a);
 	}
-	record_filters(r, a);
 	for (;;) {
 		unsigned slot;
-		la_ssize_t n;
+		ssize_t n;
 
 		pthread_mutex_lock(&r->mu);
 		while (r->count + (unsigned)r->held >= RING_SLOTS && !r->cancel)
@@ -875,10 +956,19 @@ static void *ring_decoder(void *arg)
 		slot = (r->head + r->count) % RING_SLOTS;
 		pthread_mutex_unlock(&r->mu);
 		/* the slot is ours until it is published below */
-		n = la.archive_read_data(a, r->buf[slot], RING_BUF);
-		if (n < 0) {
-			ring_fail(r, la.archive_error_string(a));
-			break;
+		if (r->gz) {
+			strbuf_reset(&err);
+			n = gunzip_read(r->gz, r->buf[slot], RING_BUF, &err);
+			if (n < 0) {
+				ring_fail(r, n == -2 ? r->src_err : err.buf);
+				break;
+			}
+		} else {
+			n = la.archive_read_data(a, r->buf[slot], RING_BUF);
+			if (n < 0) {
+				ring_fail(r, la.archive_error_string(a));
+				break;
+			}
 		}
 		pthread_mutex_lock(&r->mu);
 		if (n == 0) {
@@ -898,6 +988,9 @@ out:
 	if (r->outer)
 		la.archive_read_free(r->outer);
 	r->outer = NULL;
+	gunzip_free(r->gz);
+	r->gz = NULL;
+	strbuf_release(&err);
 	return NULL;
 }
 
@@ -934,11 +1027,12 @@ static void ring_free(struct ring *r)
 
 	for (i = 0; i < RING_SLOTS; i++)
 		free(r->buf[i]);
+	free(r->inbuf);
 	pthread_cond_destroy(&r->changed);
 	pthread_mutex_destroy(&r->mu);
 }
 
-static int ring_start(struct ring *r, pthread_t *th, int fd, int deb)
+static int ring_start(struct ring *r, pthread_t *th, int fd, int deb, int isal)
 {
 	unsigned i;
 
@@ -947,8 +1041,10 @@ static int ring_start(struct ring *r, pthread_t *th, int fd, int deb)
 	pthread_cond_init(&r->changed, NULL);
 	for (i = 0; i < RING_SLOTS; i++)
 		r->buf[i] = xmalloc(RING_BUF);
+	r->inbuf = xmalloc(RING_BUF);
 	r->fd = fd;
 	r->deb = deb;
+	r->isal = isal;
 	if (pthread_create(th, NULL, ring_decoder, r)) {
 		ring_free(r);
 		return -1;
@@ -1078,12 +1174,46 @@ static int extract_entries(struct extractor *x, const char *tarball)
 }
 
 /* The tar may end cleanly before the compressed stream does: wait for it. */
+/*
+ * After the archive's last entry, reads the rest of the compressed stream,
+ * so that damage there (a bad CRC in the gzip trailer) is seen too. What
+ * it decodes counts against limits->max_total_bytes, so a stream that
+ * goes on long after its archive ends cannot keep the gate busy for long.
+ */
 static void check_stream_end(struct extractor *x, struct ring *ring, const char *tarball)
 {
+	unsigned long long after = 0;
+	unsigned long long budget = x->limits->max_total_bytes > x->stats->bytes ?
+				    x->limits->max_total_bytes - x->stats->bytes : 0;
+	int too_long = 0;
+
 	pthread_mutex_lock(&ring->mu);
-	while (!ring->eof)
+	for (;;) {
+		/* the extracting side is done with its slot and reads no more */
+		if (ring->held) {
+			ring->held = 0;
+			ring->head = (ring->head + 1) % RING_SLOTS;
+			ring->count--;
+		}
+		while (ring->count) {
+			after += ring->len[ring->head];
+			ring->head = (ring->head + 1) % RING_SLOTS;
+			ring->count--;
+		}
+		pthread_cond_broadcast(&ring->changed);
+		if (after > budget) {
+			too_long = 1;
+			break;
+		}
+		if (ring->eof)
+			break;
 		pthread_cond_wait(&ring->changed, &ring->mu);
-	if (ring->failed)
+	}
+	if (too_long)
+		finding(x, RULE_EXTRACT_TOO_LARGE, tarball, "the compressed stream goes on "
+			"for more than %llu bytes after the archive's end (the limit on the "
+			"expanded size)", budget);
+	else if (ring->failed)
 		finding(x, RULE_EXTRACT_DAMAGED, tarball, "compressed stream is damaged: %s",
 			ring->errmsg);
 	pthread_mutex_unlock(&ring->mu);
@@ -1153,15 +1283,32 @@ static void describe_format(struct extractor *x, enum container kind, struct rin
 			     code == ARCHIVE_FORMAT_CPIO ? "cpio" :
 			     code == ARCHIVE_FORMAT_ZIP ? "zip" : "unreadable");
 	if (ring) {
-		pthread_mutex_lock(&ring->mu);
-		for (i = 0; i < ring->nr_filters; i++) {
-			if (!strcmp(ring->filters[i], "rpm"))
-				rpm = 1;
-			else
-				strbuf_addf(&name, ".%s", filter_ext(ring->filters[i]));
+		/* the extractor's filters are inside the decoder's */
+		int n = la.archive_filter_count(x->a);
+		char all[2 * RING_MAX_FILTERS][24];
+		unsigned nr = 0;
+
+		for (i = 0; (int)i < n && nr < RING_MAX_FILTERS; i++) {
+			const char *f = la.archive_filter_name(x->a, (int)i);
+			if (f && strcmp(f, "none"))
+				snprintf(all[nr++], sizeof(all[0]), "%s", f);
 		}
+		pthread_mutex_lock(&ring->mu);
+		for (i = 0; i < ring->nr_filters; i++)
+			memcpy(all[nr++], ring->filters[i], sizeof(all[0]));
+		if (ring->gz_isal)
+			x->stats->inflated_with = "ISA-L";
 		memcpy(member, ring->member, sizeof(member));
 		pthread_mutex_unlock(&ring->mu);
+		for (i = 0; i < nr; i++) {
+			if (!strcmp(all[i], "rpm")) {
+				rpm = 1;
+				continue;
+			}
+			if (!strcmp(all[i], "gzip") && !x->stats->inflated_with)
+				x->stats->inflated_with = "zlib";
+			strbuf_addf(&name, ".%s", filter_ext(all[i]));
+		}
 	}
 	if (kind == C_DEB)
 		snprintf(x->stats->format, sizeof(x->stats->format), "deb (%s: %s)",
@@ -1184,16 +1331,23 @@ static void describe_format(struct extractor *x, enum container kind, struct rin
 static int open_archive(struct extractor *x, enum container kind, int in_fd,
 			struct ring *ring, pthread_t *decoder, int *ring_running)
 {
+	struct strbuf why = STRBUF_INIT;
+	int isal;
+
 	if (kind == C_ZIP) {
 		la.archive_read_support_format_zip_seekable(x->a);
 		return la.archive_read_open_fd(x->a, in_fd, 65536) == ARCHIVE_OK ? 0 : 1;
 	}
-	if (ring_start(ring, decoder, in_fd, kind == C_DEB)) {
+	/* on this thread: lazylib.h loads nothing from the decoder thread */
+	isal = gunzip_load(&why) == 0;
+	strbuf_release(&why);
+	if (ring_start(ring, decoder, in_fd, kind == C_DEB, isal)) {
 		strbuf_addstr(x->err, "cannot start the decompression thread");
 		return -1;
 	}
 	*ring_running = 1;
-	la.archive_read_support_filter_none(x->a);
+	/* what is left inside a gzip layer ISA-L undid (a .tar.xz.gz) */
+	support_filters(x->a);
 	la.archive_read_support_format_tar(x->a);
 	la.archive_read_support_format_gnutar(x->a);
 	la.archive_read_support_format_cpio(x->a);

@@ -57,6 +57,12 @@ struct extract_stats {
 	 * the file could not even be opened.
 	 */
 	char format[96];
+	/*
+	 * What inflated the outermost gzip layer, if there was one: "ISA-L"
+	 * (libisal, gunzip.h) or "zlib" (libarchive's filter); else NULL.
+	 * A static string.
+	 */
+	const char *inflated_with;
 };
 
 struct extract_sink {

@@ -1395,6 +1395,8 @@ static void verify_tarball(struct stage_report *s, const struct vopts *o,
 	strbuf_addf(&name, "%s, %zu entries: %zu files, %zu directories, %zu symlinks, "
 		    "%zu hard links, %llu bytes", st.format, st.entries, st.files, st.dirs,
 		    st.symlinks, st.hardlinks, st.bytes);
+	if (st.inflated_with)
+		strbuf_addf(&name, "; gzip inflated with %s", st.inflated_with);
 	if (pl.moved)
 		strbuf_addf(&name, "; extracted in %s: the tree did not fit in %s", pl.work_dir,
 			    o->work_dir);
