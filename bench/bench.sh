@@ -73,6 +73,20 @@ for dir in "${dirs[@]}"; do
 		t_floor=$(best sh -c "${floor_cmd[*]} > /dev/null")
 		t_tar=$(best sh -c "rm -rf '$dir/t' && mkdir '$dir/t' && tar -C '$dir/t' -xf '$work/tree.tar.$fmt'")
 		echo "  $fmt: slurm-factory secure extract ${t_x}s | ${floor_cmd[0]} -dc ${t_floor}s (ratio $(ratio "$t_x" "$t_floor")) | tar -x ${t_tar}s (ratio $(ratio "$t_x" "$t_tar"))"
+		if [ "$fmt" = gz ]; then
+			# the floors of the fastest gzip decoders on the same file
+			for f in "igzip -dc" "libdeflate-gunzip -dc"; do
+				read -r -a cmd <<<"$f"
+				if ! command -v "${cmd[0]}" >/dev/null; then
+					echo "    ${cmd[0]}: not installed (scripts/setup.sh --test installs isal and libdeflate-tools)"
+					continue
+				fi
+				t_f=$(best sh -c "$f < '$work/tree.tar.gz' > /dev/null")
+				echo "    $f ${t_f}s: ratio sf/${cmd[0]} = $(ratio "$t_x" "$t_f")"
+			done
+			t_z=$(SF_NO_ISAL=1 best_extract "$work/tree.tar.gz" "$dir")
+			echo "    slurm-factory with zlib (SF_NO_ISAL=1) ${t_z}s: ratio ISA-L/zlib = $(ratio "$t_x" "$t_z")"
+		fi
 	done
 	rm -rf "$dir/t"
 done
