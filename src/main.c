@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "report.h"
 #include "report_write.h"
+#include "rules.h"
 #include "signals.h"
 #include "stages.h"
 #include "strbuf.h"
@@ -111,7 +112,7 @@ static void print_finding(const struct finding *f, struct strmap *fixes_shown)
 	strbuf_addch(&line, '\n');
 	if (f->fix && !strmap_has(fixes_shown, f->rule)) {
 		strmap_put(fixes_shown, f->rule, NULL);
-		strbuf_addf(&line, "      fix: %s (docs/relocatability.md, rule %s)\n", f->fix,
+		strbuf_addf(&line, "      fix: %s (%s, rule %s)\n", f->fix, rule_doc(f->rule),
 			    f->rule);
 	}
 	fputs(line.buf, stderr);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "rules.h"
 #include "xml.h"
 
 static void attr(struct strbuf *out, const char *name, const char *value)
@@ -61,7 +62,7 @@ static void check_text(struct strbuf *txt, const struct check *c)
 		for (j = 0; j < i && strcmp(c->findings[j]->rule, f->rule); j++)
 			;
 		if (f->fix && j == i)
-			strbuf_addf(txt, "  fix: %s (docs/relocatability.md)\n", f->fix);
+			strbuf_addf(txt, "  fix: %s (%s)\n", f->fix, rule_doc(f->rule));
 	}
 	if (c->nr_findings < c->nr_by_severity[0] + c->nr_by_severity[1] +
 				     c->nr_by_severity[2])

@@ -132,6 +132,15 @@ const struct rule *rule_find(const char *id)
 	return NULL;
 }
 
+const char *rule_doc(const char *id)
+{
+	if (!strncmp(id, "publish-", 8))
+		return "docs/publish.md";
+	if (!strncmp(id, "signature-", 10) || !strncmp(id, "sums-", 5))
+		return "docs/verifying-a-release.md";
+	return "docs/relocatability.md";
+}
+
 void rule_report(struct check *c, enum rule_id id, const char *file,
 		 const char *entry, const char *message)
 {

@@ -73,6 +73,13 @@ extern const struct rule rules[RULE_COUNT];
 /* The row whose id is the string `id`, or NULL (docs, tests). */
 const struct rule *rule_find(const char *id);
 
+/*
+ * The page of docs/ that explains the rule named `id`: the relocatability
+ * gate's rules (this table) and others by the stage that reports them
+ * (publish-*: publish.md; signature-*, sums-*: verifying-a-release.md).
+ */
+const char *rule_doc(const char *id);
+
 /* Adds a finding for rule `id` with the table's severity and fix. */
 void rule_report(struct check *c, enum rule_id id, const char *file,
 		 const char *entry, const char *message);

@@ -16,6 +16,7 @@
 
 #include "ci_output.h"
 #include "publish.h"
+#include "crypto.h"
 #include "fsutil.h"
 #include "report_write.h"
 #include "signals.h"
@@ -46,6 +47,9 @@ static int rank(const char *name)
 {
 	if (!strcmp(name, "SHA256SUMS"))
 		return 3;
+	/* a signature names the sums it signs: uploaded after them */
+	if (!strcmp(name, "SHA256SUMS.sig") || !strcmp(name, "SHA256SUMS.minisig"))
+		return 4;
 	if (!fnmatch("*manifest*", name, 0))
 		return 1;
 	if (!fnmatch("*report*", name, 0))
@@ -136,24 +140,21 @@ static void check_sums(const char *dir, const struct fileset *fs, struct check *
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *name = line + 64;
+		char *hex, *name;
 		const struct publish_file *hit = NULL;
 
 		line[strcspn(line, "\n")] = '\0';
-		if (strlen(line) < 66 || strspn(line, "0123456789abcdef") != 64 ||
-		    name[0] != ' ')
+		if (sums_parse_line(line, &hex, &name))
 			continue;
-		name += (name[1] == ' ' || name[1] == '*') ? 2 : 1;
 		listed++;
 		for (i = 0; i < fs->nr; i++)
 			if (!strcmp(fs->v[i].name, name))
 				hit = &fs->v[i];
-		line[64] = '\0';
 		if (!hit)
 			check_add_finding(c, "publish-sums-missing-file", SEV_ERROR, name, NULL,
 					  "SHA256SUMS lists a file that is not in the directory",
 					  "publish the directory package wrote, whole");
-		else if (strcmp(hit->sha256, line))
+		else if (strcmp(hit->sha256, hex))
 			check_add_finding(c, "publish-sums-mismatch", SEV_ERROR, name,
 					  hit->sha256, "the file does not match its SHA256SUMS line",
 					  "the file changed after packaging: package again");

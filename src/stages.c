@@ -127,6 +127,34 @@ const struct stage stages[] = {
 	  "them, except those of a run still alive on this host (unless --all).",
 	  gc_opts, 0, 0, NULL, NULL,
 	  NULL, NULL, stage_gc, NULL },
+	{ "keygen", 0, "make an Ed25519 key pair to sign releases with",
+	  "--out PREFIX",
+	  "Writes PREFIX.key (the private key, PKCS#8 PEM, mode 0600),\n"
+	  "PREFIX.pub (the public key, PEM) and PREFIX.minisign.pub (the same key\n"
+	  "as minisign reads it); prints their names and the minisign key. Never\n"
+	  "replaces an existing file. Keep PREFIX.key in the CI's secrets.",
+	  keygen_opts, 0, 0, NULL, NULL,
+	  NULL, NULL, stage_keygen, NULL },
+	{ "sign", STAGE_PATH_ARGS, "sign a release directory's SHA256SUMS",
+	  "DIR [--key FILE]",
+	  "Checks every line of DIR/SHA256SUMS against its file, then writes\n"
+	  "DIR/SHA256SUMS.sig (the raw Ed25519 signature: openssl pkeyutl -verify\n"
+	  "-pubin -inkey KEY.pub -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig)\n"
+	  "and DIR/SHA256SUMS.minisig (minisign -V -p KEY.minisign.pub -m\n"
+	  "SHA256SUMS). The key comes from --key FILE or, as PEM text, from\n"
+	  "$SLURM_FACTORY_SIGNING_KEY; it never appears in any output. The same\n"
+	  "key and files give the same bytes (SOURCE_DATE_EPOCH dates the\n"
+	  "minisign comment). publish uploads the signatures after SHA256SUMS.",
+	  sign_opts, 1, 1, NULL, NULL,
+	  NULL, NULL, stage_sign, NULL },
+	{ "verify-signature", STAGE_PATH_ARGS, "check a downloaded release's signature and checksums",
+	  "DIR --pubkey FILE",
+	  "Checks DIR/SHA256SUMS.sig and DIR/SHA256SUMS.minisig (each that is\n"
+	  "there; one at least) against the public key, then every file\n"
+	  "SHA256SUMS lists. Exit 1 when a signature does not verify, a file is\n"
+	  "missing or differs.",
+	  verify_signature_opts, 1, 1, NULL, NULL,
+	  NULL, NULL, stage_verify_signature, NULL },
 	{ "run", 0, "the whole pipeline, gated: what a CI step calls",
 	  "[SPEC] [--until STAGE] [--skip STAGE] [--dry-run] [--to URL] [options]",
 	  "Runs the pipeline stages in order (default version " SF_DEFAULT_SPEC ") with\n"

@@ -24,6 +24,12 @@ extern char strbuf_empty[];
 void strbuf_init(struct strbuf *sb);
 /* Frees the buffer; `sb` is empty and reusable afterwards. */
 void strbuf_release(struct strbuf *sb);
+/*
+ * strbuf_release() after zeroing the whole allocation: for secrets (a
+ * private key). Grow such a buffer once, before filling it, so that no
+ * realloc() leaves a copy behind.
+ */
+void strbuf_wipe(struct strbuf *sb);
 /* Hands the buffer to the caller (free() it); `sb` is empty afterwards. */
 char *strbuf_detach(struct strbuf *sb);
 void strbuf_grow(struct strbuf *sb, size_t extra);
