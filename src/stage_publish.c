@@ -16,6 +16,7 @@
 
 #include "ci_output.h"
 #include "publish.h"
+#include "sign.h"
 #include "crypto.h"
 #include "fsutil.h"
 #include "report_write.h"
@@ -37,6 +38,9 @@ const struct opt publish_opts[] = {
 	  "retry (default 1000)" },
 	{ "upload-timeout", OPT_VALUE, "SECONDS", "give up on one request after this long "
 	  "(default 600)" },
+	{ "sign-key", OPT_VALUE | OPTF_INPUT, "FILE", "sign SHA256SUMS with this Ed25519 "
+	  "private key (PEM; default: the PEM in $" SIGN_KEY_ENV ") and publish "
+	  "SHA256SUMS.sig and SHA256SUMS.minisig after it" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -167,6 +171,7 @@ struct publish_stage_opts {
 	char *const *to;
 	size_t nr_to;
 	struct publish_opts po;
+	int sign;                 /* a signing key was given (checked, not kept) */
 };
 
 int publish_parse(const struct run *run, void **opts, struct strbuf *err)
@@ -196,6 +201,15 @@ int publish_parse(const struct run *run, void **opts, struct strbuf *err)
 	o->s3_endpoint = cli_get(&run->cli, "s3-endpoint");
 	o->github_api = cli_get(&run->cli, "github-api");
 	o->gitlab_api = cli_get(&run->cli, "gitlab-api");
+	if (so->nr_to) {
+		/* a key that cannot sign is a usage error now, not after the build */
+		struct strbuf key = STRBUF_INIT;
+		int r = sign_key_read(&run->cli, "sign-key", &key, &so->sign, err);
+
+		strbuf_wipe(&key);
+		if (r)
+			return -1;
+	}
 	return 0;
 }
 
@@ -345,6 +359,41 @@ static void record_published(struct pipeline *p, const struct fileset *fs)
 	p->nr_published = fs->nr;
 }
 
+/*
+ * Signs the SHA256SUMS about to be published (DIR's, or the one publish
+ * wrote) into SHA256SUMS.sig and .minisig of publish's own directory: DIR
+ * is never written to.
+ */
+static void sign_published(const struct run *run, struct fileset *fs, char **tmpdir,
+			   struct check *c)
+{
+	struct strbuf key = STRBUF_INIT, sums = STRBUF_INIT, sig = STRBUF_INIT;
+	struct strbuf msig = STRBUF_INIT, e = STRBUF_INIT;
+	const char *path = NULL;
+	char hex[17];
+	size_t i;
+	int have;
+
+	for (i = 0; i < fs->nr; i++)
+		if (!strcmp(fs->v[i].name, "SHA256SUMS"))
+			path = fs->v[i].path;
+	if (!path || fs_read_small(path, 16u << 20, &sums, &e) ||
+	    sign_key_read(&run->cli, "sign-key", &key, &have, &e) || !have ||
+	    sign_sums(&key, &sums, &sig, &msig, hex, &e) ||
+	    add_own_file(fs, tmpdir, "SHA256SUMS.sig", sig.buf, sig.len, &e) ||
+	    add_own_file(fs, tmpdir, "SHA256SUMS.minisig", msig.buf, msig.len, &e))
+		check_fail(c, OUTCOME_ERROR, "cannot sign SHA256SUMS: %s",
+			   e.len ? e.buf : "no key");
+	else
+		check_set_message(c, "SHA256SUMS signed with key %s: SHA256SUMS.sig and "
+				  "SHA256SUMS.minisig are published after it", hex);
+	strbuf_wipe(&key);
+	strbuf_release(&sums);
+	strbuf_release(&sig);
+	strbuf_release(&msig);
+	strbuf_release(&e);
+}
+
 int stage_publish(struct run *run, const void *opts, struct strbuf *err)
 {
 	const struct publish_stage_opts *o = opts;
@@ -397,9 +446,15 @@ int stage_publish(struct run *run, const void *opts, struct strbuf *err)
 		check_sums(dir, &fs, c);
 		ok = c->outcome == OUTCOME_PASS;
 	}
+	check_finish(c);
+	if (ok && o->sign) {
+		c = stage_add_check(s, "sign");
+		sign_published(run, &fs, &tmpdir, c);
+		ok = c->outcome == OUTCOME_PASS;
+		check_finish(c);
+	}
 	if (fs.nr)
 		qsort(fs.v, fs.nr, sizeof(*fs.v), cmp_files);
-	check_finish(c);
 	for (i = 0; i < fs.nr; i++) {
 		struct strbuf k = STRBUF_INIT;
 		strbuf_addf(&k, "sha256:%s", fs.v[i].name);

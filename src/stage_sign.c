@@ -22,11 +22,12 @@
 #include "crypto.h"
 #include "fsutil.h"
 #include "minisign.h"
+#include "sign.h"
 
 #define SUMS "SHA256SUMS"
 #define SUMS_MAX (16u << 20)
 #define KEY_MAX (64u << 10)
-#define KEY_ENV "SLURM_FACTORY_SIGNING_KEY"
+#define KEY_ENV SIGN_KEY_ENV
 
 const struct opt keygen_opts[] = {
 	{ "out", OPT_VALUE, "PREFIX",
@@ -207,25 +208,42 @@ static void check_sums_lines(const char *dir, const struct strbuf *sums, struct 
 	strbuf_release(&why);
 }
 
-/* The private key's PEM into `key` (grown first: no copy left by realloc). */
-static int read_key(const struct run *run, struct strbuf *key, struct strbuf *err)
+int sign_key_read(const struct cli *cli, const char *opt, struct strbuf *key, int *have,
+		  struct strbuf *err)
 {
-	const char *file = cli_get(&run->cli, "key");
+	const char *file = cli_get(cli, opt);
 	const char *env = getenv(KEY_ENV);
+	unsigned char sig[ED25519_SIG_SIZE], pub[ED25519_PUB_SIZE];
+	struct strbuf why = STRBUF_INIT;
+	int ret = -1;
 
+	*have = 0;
 	strbuf_grow(key, KEY_MAX + 1);
-	if (file)
-		return fs_read_small(file, KEY_MAX, key, err);
-	if (env && *env) {
+	if (file) {
+		if (fs_read_small(file, KEY_MAX, key, &why)) {
+			strbuf_addf(err, "--%s: %s", opt, why.buf);
+			goto out;
+		}
+	} else if (env && *env) {
 		if (strlen(env) > KEY_MAX) {
 			strbuf_addstr(err, "$" KEY_ENV " is too long for a key");
-			return -1;
+			goto out;
 		}
 		strbuf_addstr(key, env);
-		return 0;
+	} else {
+		ret = 0;
+		goto out;
 	}
-	strbuf_addstr(err, "sign needs a private key: --key FILE or the PEM in $" KEY_ENV);
-	return -1;
+	/* a key that cannot sign is found now, not after the build */
+	if (ed25519_sign(key->buf, key->len, "", 0, sig, pub, &why)) {
+		strbuf_addf(err, "%s: %s", file ? file : "$" KEY_ENV, why.buf);
+		goto out;
+	}
+	*have = 1;
+	ret = 0;
+out:
+	strbuf_release(&why);
+	return ret;
 }
 
 /* The trusted comment: when, and what (SOURCE_DATE_EPOCH keeps it reproducible). */
@@ -245,21 +263,54 @@ static void trusted_comment(char *out, size_t size)
 	snprintf(out, size, "timestamp:%llu\tfile:" SUMS "\thashed", t);
 }
 
+int sign_sums(const struct strbuf *key, const struct strbuf *sums, struct strbuf *sig,
+	      struct strbuf *minisig, char id_hex[17], struct strbuf *err)
+{
+	unsigned char pub[ED25519_PUB_SIZE], raw[ED25519_SIG_SIZE], h[BLAKE2B512_SIZE];
+	struct strbuf msg = STRBUF_INIT, untrusted = STRBUF_INIT;
+	struct minisig ms;
+	int ret = -1;
+
+	memset(&ms, 0, sizeof(ms));
+	if (ed25519_sign(key->buf, key->len, sums->buf, sums->len, raw, pub, err))
+		goto out;
+	memcpy(ms.alg, "ED", 2);
+	key_id(pub, ms.id);
+	blake2b512_of(sums->buf, sums->len, h);
+	trusted_comment(ms.trusted, sizeof(ms.trusted));
+	if (ed25519_sign(key->buf, key->len, h, sizeof(h), ms.sig, pub, err))
+		goto out;
+	minisign_global_message(ms.sig, ms.trusted, &msg);
+	if (ed25519_sign(key->buf, key->len, msg.buf, msg.len, ms.global, pub, err))
+		goto out;
+	minisign_id_hex(ms.id, id_hex);
+	strbuf_addf(&untrusted, "signature from slurm-factory key %s", id_hex);
+	strbuf_add(sig, raw, sizeof(raw));
+	minisign_signature(&ms, untrusted.buf, minisig);
+	ret = 0;
+out:
+	strbuf_release(&msg);
+	strbuf_release(&untrusted);
+	return ret;
+}
+
 int stage_sign(struct run *run, const void *opts, struct strbuf *err)
 {
 	const char *dir = run->cli.nr_args ? run->cli.args[0] : NULL;
 	struct strbuf key = STRBUF_INIT, sums = STRBUF_INIT, path = STRBUF_INIT;
-	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
-	unsigned char pub[ED25519_PUB_SIZE], sig[ED25519_SIG_SIZE], h[BLAKE2B512_SIZE];
-	struct minisig ms;
+	struct strbuf sig = STRBUF_INIT, msig = STRBUF_INIT;
 	struct stage_report *s;
 	struct check *c;
 	char hex[17];
-	int ret = -1;
+	int have, ret = -1;
 
 	(void)opts;
-	if (read_key(run, &key, err))
+	if (sign_key_read(&run->cli, "key", &key, &have, err))
 		goto out;
+	if (!have) {
+		strbuf_addstr(err, "sign needs a private key: --key FILE or the PEM in $" KEY_ENV);
+		goto out;
+	}
 	s = report_add_stage(&run->report, "sign");
 	stage_set_prop(s, "directory", dir);
 	strbuf_addf(&path, "%s/" SUMS, dir);
@@ -275,32 +326,15 @@ int stage_sign(struct run *run, const void *opts, struct strbuf *err)
 		goto done;
 	check_finish(c);
 	c = stage_add_check(s, "signatures");
-	if (ed25519_sign(key.buf, key.len, sums.buf, sums.len, sig, pub, err)) {
-		check_fail(c, OUTCOME_ERROR, "%s", err->buf);
-		strbuf_reset(err);
-		goto done;
-	}
-	memset(&ms, 0, sizeof(ms));
-	memcpy(ms.alg, "ED", 2);
-	key_id(pub, ms.id);
-	blake2b512_of(sums.buf, sums.len, h);
-	trusted_comment(ms.trusted, sizeof(ms.trusted));
-	if (ed25519_sign(key.buf, key.len, h, sizeof(h), ms.sig, pub, err))
+	if (sign_sums(&key, &sums, &sig, &msig, hex, err))
 		goto sign_failed;
-	minisign_global_message(ms.sig, ms.trusted, &msg);
-	if (ed25519_sign(key.buf, key.len, msg.buf, msg.len, ms.global, pub, err))
-		goto sign_failed;
-	minisign_id_hex(ms.id, hex);
-	strbuf_addf(&text, "signature from slurm-factory key %s", hex);
-	strbuf_reset(&msg);
-	minisign_signature(&ms, text.buf, &msg);
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/" SUMS ".sig", dir);
-	if (fs_write_output(path.buf, (const char *)sig, sizeof(sig), err))
+	if (fs_write_output(path.buf, sig.buf, sig.len, err))
 		goto sign_failed;
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/" SUMS ".minisig", dir);
-	if (fs_write_output(path.buf, msg.buf, msg.len, err))
+	if (fs_write_output(path.buf, msig.buf, msig.len, err))
 		goto sign_failed;
 	stage_set_prop(s, "key-id", hex);
 	check_set_message(c, "key %s: " SUMS ".sig (Ed25519) and " SUMS ".minisig (minisign)",
@@ -317,8 +351,8 @@ out:
 	strbuf_wipe(&key);
 	strbuf_release(&sums);
 	strbuf_release(&path);
-	strbuf_release(&text);
-	strbuf_release(&msg);
+	strbuf_release(&sig);
+	strbuf_release(&msig);
 	return ret;
 }
 

@@ -278,6 +278,25 @@ static void publish__uploads_the_signatures_after_the_sums(void **state)
 	strbuf_release(&out);
 }
 
+static void publish__signs_with_the_environment_key_without_writing_dir(void **state)
+{
+	struct t_tmp *t = *state;
+
+	release(t);
+	keygen(t, "k");
+	assert_int_equal(t_sh("cd '%s' && mkdir dest && SLURM_FACTORY_SIGNING_KEY=\"$(cat k.key)\" "
+			      "'%s' publish rel --to dest --quiet", t->dir, t_bin()), 0);
+	/* the release directory is only read */
+	assert_int_equal(t_sh("cd '%s' && test ! -e rel/SHA256SUMS.sig && "
+			      "test ! -e rel/SHA256SUMS.minisig", t->dir), 0);
+	assert_int_equal(t_sh("cd '%s' && '%s' verify-signature dest --pubkey k.pub --quiet && "
+			      "minisign -Vq -p k.minisign.pub -m dest/SHA256SUMS", t->dir, t_bin()), 0);
+	/* a key that cannot sign stops publish before anything is uploaded */
+	assert_int_equal(t_sh("cd '%s' && mkdir dest2 && '%s' publish rel --to dest2 "
+			      "--sign-key k.pub --quiet 2>/dev/null", t->dir, t_bin()), 129);
+	assert_int_equal(t_sh("cd '%s' && test -z \"$(ls -A dest2)\"", t->dir), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, t_tmp_setup, t_tmp_teardown)
@@ -293,6 +312,7 @@ int main(void)
 		T(verify_signature__a_changed_byte_anywhere_fails),
 		T(verify_signature__another_key_fails),
 		T(publish__uploads_the_signatures_after_the_sums),
+		T(publish__signs_with_the_environment_key_without_writing_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
