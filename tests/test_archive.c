@@ -1559,15 +1559,23 @@ static void tar_then(struct fx *f, const char *cmd)
 	reset_dest(f);
 }
 
-static void multi_member(struct fx *f, const char *inflater)
+/* The normal tree, repacked by `cmd`, extracts whole as `format`. */
+static void repacked(struct fx *f, const char *cmd, const char *format, const char *inflater)
 {
-	/* what gzip -dc reads: a member per part, one after the other */
-	tar_then(f, "head -c 3000 t.tar | gzip -n > x && tail -c +3001 t.tar | gzip -n >> x");
+	tar_then(f, cmd);
 	extract(f, NULL);
 	assert_int_equal(f->rc, 0);
 	assert_int_equal(f->nr_recs, 0);
 	check_tree(f);
+	assert_string_equal(f->stats.format, format);
 	assert_string_equal(f->stats.inflated_with, inflater);
+}
+
+static void multi_member(struct fx *f, const char *inflater)
+{
+	/* what gzip -dc reads: a member per part, one after the other */
+	repacked(f, "head -c 3000 t.tar | gzip -n > x && tail -c +3001 t.tar | gzip -n >> x",
+		 "tar.gz", inflater);
 }
 
 static void extract__multi_member_gzip_extracts_whole(void **s)
@@ -1577,13 +1585,7 @@ static void extract__multi_member_gzip_extracts_whole(void **s)
 
 static void nested(struct fx *f, const char *inflater)
 {
-	tar_then(f, "xz -c t.tar | gzip -n > x");
-	extract(f, NULL);
-	assert_int_equal(f->rc, 0);
-	assert_int_equal(f->nr_recs, 0);
-	check_tree(f);
-	assert_string_equal(f->stats.format, "tar.xz.gz");
-	assert_string_equal(f->stats.inflated_with, inflater);
+	repacked(f, "xz -c t.tar | gzip -n > x", "tar.xz.gz", inflater);
 }
 
 static void extract__compression_inside_gzip_is_undone_too(void **s)
