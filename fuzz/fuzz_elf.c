@@ -74,6 +74,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (!err.len)
 		abort();
 	elf_info_release(&info);
+	strbuf_reset(&err);
+
+	elf_info_init(&info);
+	if (elf_parse_exports(copy, size, &info, &err) == 0) {
+		size_t i, total = 0;
+
+		use(&info);
+		for (i = 0; i < info.nr_exports; i++)
+			total += strlen(info.exports[i]);   /* every name readable and terminated */
+		(void)total;
+	} else if (!err.len) {
+		abort();
+	}
+	elf_info_release(&info);
 	strbuf_release(&err);
 	free(copy);
 	return 0;

@@ -213,8 +213,7 @@ void ci_github_annotations(const struct report *r, const char *json_path,
 
 /* --- Markdown summary -------------------------------------------------- */
 
-/* Text safe inside a Markdown table cell: one line, specials escaped. */
-static void md_escape(struct strbuf *out, const char *s)
+void md_escape(struct strbuf *out, const char *s)
 {
 	struct strbuf clean = STRBUF_INIT;
 	size_t i;

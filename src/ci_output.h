@@ -73,4 +73,7 @@ void ci_github_summary(const struct report *r, struct strbuf *out, size_t max);
 void ci_results(const struct report *r, const struct ci_values *v,
 		const struct ci_paths *paths, int multiline, struct strbuf *out);
 
+/* Text safe inside a Markdown table cell: one line, specials escaped (input text too). */
+void md_escape(struct strbuf *out, const char *s);
+
 #endif

@@ -28,6 +28,9 @@ void elf_info_release(struct elf_info *info)
 		free(info->verdef[i]);
 	free(info->verdef);
 	free(info->sections);
+	for (i = 0; i < info->nr_exports; i++)
+		free(info->exports[i]);
+	free(info->exports);
 	elf_info_init(info);
 }
 
@@ -832,6 +835,62 @@ out:
 	return ret;
 }
 
+/*
+ * The dynamic symbols another object can bind to: defined (st_shndx not
+ * SHN_UNDEF), bound global, weak or unique, visible by default or
+ * protected, not a section or file symbol.
+ */
+static int read_exports(Elf *e, const struct segments *seg, const struct dyn_refs *refs,
+			const char *str, size_t strsz, struct elf_info *info,
+			struct strbuf *err)
+{
+	int is64 = info->cls == ELFCLASS64;
+	unsigned entsize = is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
+	/* Elf64_Sym: name, info, other, shndx; Elf32_Sym: name, value, size, info, other, shndx */
+	unsigned info_at = is64 ? 4 : 12, other_at = is64 ? 5 : 13, shndx_at = is64 ? 6 : 14;
+	struct strtab st = { str, strsz, 0 };
+	struct table syms;
+	uint64_t nsyms = 0, i;
+	size_t alloc = 0;
+	int r;
+
+	if (!str || !refs->has_symtab)
+		return 0;
+	if (refs->has_syment && refs->syment != entsize) {
+		strbuf_addf(err, "DT_SYMENT %llu is not the size of a symbol (%u)",
+			    (unsigned long long)refs->syment, entsize);
+		return -1;
+	}
+	r = count_symbols(e, seg, refs, info, entsize, &nsyms, err);
+	if (r || nsyms < 2)
+		return r < 0 ? -1 : 0;
+	if (nsyms > MAX_SYMBOLS) {
+		strbuf_addf(err, "%llu dynamic symbols is absurd", (unsigned long long)nsyms);
+		return -1;
+	}
+	if (map_table(seg, info, refs->symtab, nsyms * entsize, &syms, "DT_SYMTAB", err))
+		return -1;
+	for (i = 1; i < nsyms; i++) {
+		unsigned char sinfo = syms.p[i * entsize + info_at];
+		unsigned bind = sinfo >> 4, type = sinfo & 15, vis = syms.p[i * entsize + other_at] & 3;
+		const char *name;
+
+		if (u16_at(&syms, i * entsize + shndx_at) == SHN_UNDEF ||
+		    (bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE) ||
+		    (vis != STV_DEFAULT && vis != STV_PROTECTED) ||
+		    type == STT_SECTION || type == STT_FILE)
+			continue;
+		if (take_str(&st, u32_at(&syms, i * entsize), &name, "dynamic symbol", err))
+			return -1;
+		if (!*name)
+			continue;
+		xgrow((void **)&info->exports, &alloc, info->nr_exports + 1,
+		      sizeof(*info->exports));
+		info->exports[info->nr_exports++] = xstrdup(name);
+	}
+	return 0;
+}
+
 /* The symbol versions: what the object needs and defines, and the symbols bound. */
 static int read_versions(Elf *e, const struct segments *seg, const struct dyn_refs *refs,
 			 const char *str, size_t strsz, struct elf_info *info,
@@ -849,8 +908,10 @@ static int read_versions(Elf *e, const struct segments *seg, const struct dyn_re
 	return 0;
 }
 
+enum parse_what { PARSE_DYNAMIC, PARSE_SECTIONS, PARSE_EXPORTS };
+
 static int parse(const void *data, size_t len, struct elf_info *info,
-		 int sections, struct strbuf *err)
+		 enum parse_what what, struct strbuf *err)
 {
 	struct segments seg;
 	struct dyn_refs refs;
@@ -882,7 +943,7 @@ static int parse(const void *data, size_t len, struct elf_info *info,
 	    check_header_tables(&eh, len, err) ||
 	    read_program_headers(e, data, len, phnum, &seg, info, err))
 		goto out;
-	if (sections)
+	if (what == PARSE_SECTIONS)
 		read_sections(e, info);
 	if (!seg.have_dyn) {
 		ret = 0;
@@ -891,7 +952,8 @@ static int parse(const void *data, size_t len, struct elf_info *info,
 	info->dynamic = 1;
 	if (read_dynamic_section(e, &seg.dyn, &refs, info, err) ||
 	    read_dynamic_strings(&seg, &refs, info, &str, &strsz, err) ||
-	    read_versions(e, &seg, &refs, str, strsz, info, err))
+	    read_versions(e, &seg, &refs, str, strsz, info, err) ||
+	    (what == PARSE_EXPORTS && read_exports(e, &seg, &refs, str, strsz, info, err)))
 		goto out;
 	ret = 0;
 out:
@@ -905,11 +967,17 @@ out:
 int elf_parse(const void *data, size_t len, struct elf_info *info,
 	      struct strbuf *err)
 {
-	return parse(data, len, info, 1, err);
+	return parse(data, len, info, PARSE_SECTIONS, err);
 }
 
 int elf_parse_dynamic(const void *data, size_t len, struct elf_info *info,
 		      struct strbuf *err)
 {
-	return parse(data, len, info, 0, err);
+	return parse(data, len, info, PARSE_DYNAMIC, err);
+}
+
+int elf_parse_exports(const void *data, size_t len, struct elf_info *info,
+		      struct strbuf *err)
+{
+	return parse(data, len, info, PARSE_EXPORTS, err);
 }

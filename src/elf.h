@@ -72,6 +72,13 @@ struct elf_info {
 	size_t nr_verdef;
 	struct elf_section *sections;
 	size_t nr_sections;
+	/*
+	 * elf_parse_exports() only: the names of the dynamic symbols other
+	 * objects can bind to (defined; global, weak or unique; default or
+	 * protected visibility), in symbol table order, owned.
+	 */
+	char **exports;
+	size_t nr_exports;
 };
 
 void elf_info_init(struct elf_info *info);
@@ -90,6 +97,10 @@ int elf_parse(const void *data, size_t len, struct elf_info *info,
 	      struct strbuf *err);
 /* The same, without the section map (elf_region_at then says REGION_OTHER). */
 int elf_parse_dynamic(const void *data, size_t len, struct elf_info *info,
+		      struct strbuf *err);
+
+/* elf_parse_dynamic(), and the exported dynamic symbols (info->exports). */
+int elf_parse_exports(const void *data, size_t len, struct elf_info *info,
 		      struct strbuf *err);
 
 /* The region holding file offset `off`. */

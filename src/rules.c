@@ -138,6 +138,8 @@ const char *rule_doc(const char *id)
 		return "docs/publish.md";
 	if (!strncmp(id, "signature-", 10) || !strncmp(id, "sums-", 5))
 		return "docs/verifying-a-release.md";
+	if (!strncmp(id, "diff-", 5))
+		return "docs/diff.md";
 	return "docs/relocatability.md";
 }
 

@@ -76,7 +76,8 @@ const struct rule *rule_find(const char *id);
 /*
  * The page of docs/ that explains the rule named `id`: the relocatability
  * gate's rules (this table) and others by the stage that reports them
- * (publish-*: publish.md; signature-*, sums-*: verifying-a-release.md).
+ * (publish-*: publish.md; signature-*, sums-*: verifying-a-release.md;
+ * diff-*: diff.md).
  */
 const char *rule_doc(const char *id);
 

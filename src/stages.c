@@ -155,6 +155,19 @@ const struct stage stages[] = {
 	  "missing or differs.",
 	  verify_signature_opts, 1, 1, NULL, NULL,
 	  NULL, NULL, stage_verify_signature, NULL },
+	{ "diff", STAGE_PATH_ARGS, "what changed between two builds, for a release review",
+	  "OLD NEW [--allow CLASS] [--markdown FILE]",
+	  "OLD and NEW are software tarballs (any format verify reads) or\n"
+	  "directories holding the trees. Lists files added, removed and changed\n"
+	  "(with size deltas); for every ELF file in both, SONAME, DT_NEEDED,\n"
+	  "RPATH/RUNPATH and exported dynamic symbols added and removed; and the\n"
+	  "glibc floor of each tree. Breaking changes fail (exit 1) unless --allow\n"
+	  "names their class: removed-symbol (a library with a SONAME no longer\n"
+	  "exports a symbol), soname-changed (a SONAME changed or its library is\n"
+	  "gone), absolute-rpath (a new absolute RPATH/RUNPATH entry), glibc-floor\n"
+	  "(the new tree needs a newer glibc). The rest is information.",
+	  diff_opts, 2, 2, NULL, NULL,
+	  diff_parse, NULL, stage_diff, NULL },
 	{ "run", 0, "the whole pipeline, gated: what a CI step calls",
 	  "[SPEC] [--until STAGE] [--skip STAGE] [--dry-run] [--to URL] [options]",
 	  "Runs the pipeline stages in order (default version " SF_DEFAULT_SPEC ") with\n"
