@@ -1534,7 +1534,8 @@ static int pack_start(struct archive *a, int fd, const char *out,
 {
 	if (la.archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    (opts->format == PACK_ZST ? la.archive_write_add_filter_zstd(a) :
-	     la.archive_write_add_filter_gzip(a)) != ARCHIVE_OK ||
+	     opts->format == PACK_GZ ? la.archive_write_add_filter_gzip(a) :
+	     ARCHIVE_OK) != ARCHIVE_OK ||
 	    (opts->format == PACK_GZ &&
 	     la.archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK))
 		return pack_error(a, "format of", out, err);

@@ -89,6 +89,7 @@ int archive_extract_secure(const char *tarball, const char *dest,
 enum pack_format {
 	PACK_GZ,      /* .tar.gz (gzip header without a timestamp) */
 	PACK_ZST,     /* .tar.zst */
+	PACK_TAR,     /* plain .tar (transfers: no time spent compressing) */
 };
 
 /* Called once per entry written, in archive order; strings are borrowed. */

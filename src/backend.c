@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "cli.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "proc.h"
 #include "report.h"
@@ -87,7 +89,8 @@ int backend_exec(struct backend *b, const struct backend_cmd *cmd,
 
 	if (b->ops->exec(b, cmd, res, err))
 		return -1;
-	if (!res->exit_code)
+	/* a copy in the container: the host's file system says nothing */
+	if (!res->exit_code || b->api_transfer)
 		return 0;
 	/*
 	 * A command that failed while a directory it writes to is out of space
@@ -125,6 +128,86 @@ int backend_cleanup(struct backend *b, struct strbuf *err)
 	return b->ops->cleanup(b, err);
 }
 
+static int lxd_backend_exec(struct backend *b, const struct backend_cmd *cmd,
+			    struct backend_result *res, struct strbuf *err);
+
+/* Runs a short helper command (argv) in the container; its failure is -1. */
+static int helper(struct backend *b, const char *what, char **argv, struct strbuf *err)
+{
+	struct backend_result res;
+	struct backend_cmd cmd;
+	int ret = 0;
+
+	backend_result_init(&res);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.argv = argv;
+	cmd.timeout = 1800;
+	if (lxd_backend_exec(b, &cmd, &res, err)) {
+		ret = -1;
+	} else if (res.exit_code) {
+		strbuf_addf(err, "%s in container %s: exit %d: %.300s", what, b->container,
+			    res.exit_code, res.errout.len ? res.errout.buf : res.out.buf);
+		ret = -1;
+	}
+	backend_result_release(&res);
+	return ret;
+}
+
+int backend_rename(struct backend *b, const char *from, const char *to,
+		   struct strbuf *err)
+{
+	char *argv[] = { "sh", "-c",
+			 "mkdir -p -- \"$(dirname -- \"$2\")\" && mv -T -- \"$1\" \"$2\"",
+			 "sh", (char *)from, (char *)to, NULL };
+
+	if (b->ops != &backend_lxd_ops || !b->api_transfer)
+		return 0;
+	return helper(b, "moving the tree", argv, err);
+}
+
+static int lxd_size_arg(const char *name, const char *value, struct strbuf *err)
+{
+	unsigned long long v;
+
+	if (value && (parse_size(value, &v) || !v)) {
+		strbuf_addf(err, "--%s: '%s' is not a size (bytes, or with K, M, G, T, "
+			    "KiB, GiB...)", name, value);
+		return -1;
+	}
+	return 0;
+}
+
+int backend_lxd_opts_check(const struct lxd_opts *o, struct strbuf *err)
+{
+	unsigned long n;
+
+	if (o->transfer && strcmp(o->transfer, "api") && strcmp(o->transfer, "disk")) {
+		strbuf_addf(err, "--lxd-transfer: '%s' is not api or disk", o->transfer);
+		return -1;
+	}
+	if (o->transfer && !strcmp(o->transfer, "disk")) {
+		if (o->remote) {
+			strbuf_addstr(err, "--lxd-transfer disk: a remote LXD server cannot see "
+					   "this machine's directories (use api)");
+			return -1;
+		}
+		if (!o->privileged) {
+			strbuf_addstr(err, "--lxd-transfer disk needs --lxd-privileged: LXD 5.0 "
+					   "cannot shift host directories into an unprivileged "
+					   "container on this kernel (use api, the default)");
+			return -1;
+		}
+	}
+	if (o->cpu && parse_ulong(o->cpu, 1, 4096, &n)) {
+		strbuf_addf(err, "--lxd-cpu: '%s' is not a number of CPUs (1-4096)", o->cpu);
+		return -1;
+	}
+	if (lxd_size_arg("lxd-memory", o->memory, err) ||
+	    lxd_size_arg("lxd-disk", o->root_size, err))
+		return -1;
+	return 0;
+}
+
 void backend_lxd_opts_from_cli(const struct cli *cli, struct lxd_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -134,9 +217,167 @@ void backend_lxd_opts_from_cli(const struct cli *cli, struct lxd_opts *o)
 	o->client_key = cli_get(cli, "lxd-client-key");
 	o->server_cert = cli_get(cli, "lxd-server-cert");
 	o->pool = cli_get(cli, "lxd-pool");
+	o->privileged = cli_flag(cli, "lxd-privileged");
+	o->transfer = cli_get(cli, "lxd-transfer");
+	o->target = cli_get(cli, "lxd-target");
+	o->cpu = cli_get(cli, "lxd-cpu");
+	o->memory = cli_get(cli, "lxd-memory");
+	o->root_size = cli_get(cli, "lxd-disk");
 }
 
 /* ---- lxd ---------------------------------------------------------------- */
+
+#define XFER_IN "/tmp/.sf-transfer-in.tar"
+#define XFER_OUT "/tmp/.sf-transfer-out.tar"
+
+/* A temporary file for a transfer tarball on this machine (fd open, name in tmp). */
+static int xfer_temp(struct strbuf *tmp, struct strbuf *err)
+{
+	int fd;
+
+	strbuf_reset(tmp);
+	strbuf_addf(tmp, "%s/sf-transfer-XXXXXX", fs_tmpdir());
+	fd = mkostemp(tmp->buf, O_CLOEXEC);
+	if (fd < 0)
+		strbuf_addf(err, "cannot create a transfer file in %s: %s", fs_tmpdir(),
+			    strerror(errno));
+	return fd;
+}
+
+/*
+ * Every mount's directory, packed one after the other into one plain tar
+ * (each under its container path), pushed with the files API and unpacked
+ * at / by the container's tar (-i reads the concatenated archives).
+ */
+static int push_mounts(struct backend *b, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	char *argv[] = { "sh", "-c", "tar -x -i -f " XFER_IN " -C / && rm -f " XFER_IN,
+			 NULL };
+	struct pack_opts po;
+	struct stat st;
+	double t0 = monotonic_now();
+	size_t i;
+	int fd, ret = -1;
+
+	if (!b->cfg.nr_mounts)
+		return 0;
+	if ((fd = xfer_temp(&tmp, err)) < 0)
+		goto out;
+	for (i = 0; i < b->cfg.nr_mounts; i++) {
+		const struct backend_mount *m = &b->cfg.mounts[i];
+		if (m->seed && !b->volume_created)
+			continue;
+		memset(&po, 0, sizeof(po));
+		po.format = PACK_TAR;
+		po.top = m->path + strspn(m->path, "/");
+		if (!*po.top) {
+			strbuf_addf(err, "mount %s: the container's / cannot be a mount", m->source);
+			goto out;
+		}
+		if (archive_pack_tree(m->source, fd, tmp.buf, &po, err))
+			goto out;
+	}
+	if (fstat(fd, &st)) {
+		strbuf_addf(err, "%s: %s", tmp.buf, strerror(errno));
+		goto out;
+	}
+	b->xfer_in_bytes = (unsigned long long)st.st_size;
+	if (lxd_file_push(&b->lxd, b->container, tmp.buf, XFER_IN, 0600, 0, 0, err) ||
+	    helper(b, "unpacking the inputs", argv, err))
+		goto out;
+	b->xfer_in_seconds = monotonic_now() - t0;
+	ret = 0;
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp.buf);
+	}
+	strbuf_release(&tmp);
+	return ret;
+}
+
+struct pull_findings {
+	struct strbuf first;
+	size_t n;
+};
+
+static void pull_finding(void *ctx, enum rule_id rule, const char *entry, const char *message)
+{
+	struct pull_findings *f = ctx;
+
+	(void)rule;
+	if (!f->n++)
+		strbuf_addf(&f->first, "%s: %s", entry, message);
+}
+
+/*
+ * The container's copy of each `pull` mount, packed there by tar, pulled
+ * with the files API and extracted here with the secure extraction into
+ * the emptied host directory. Anything the extraction refuses (an escaping
+ * link, a device, ..) fails the transfer with the first finding.
+ */
+static int pull_mounts(struct backend *b, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT, e = STRBUF_INIT;
+	struct extract_limits limits = EXTRACT_LIMITS_DEFAULT;
+	struct pull_findings f = { STRBUF_INIT, 0 };
+	struct extract_sink sink = { pull_finding, &f };
+	double t0 = monotonic_now();
+	size_t i;
+	int fd = -1, ret = -1;
+
+	for (i = 0; i < b->cfg.nr_mounts; i++) {
+		const struct backend_mount *m = &b->cfg.mounts[i];
+		char *argv[] = { "tar", "-c", "-f", XFER_OUT, "-C", (char *)m->path, ".", NULL };
+		char *rm[] = { "rm", "-f", XFER_OUT, NULL };
+		struct extract_stats stats;
+		struct stat st;
+
+		if (!m->pull || (m->seed && !b->volume_created))
+			continue;
+		if (helper(b, "packing the outputs", argv, err))
+			goto out;
+		if ((fd = xfer_temp(&tmp, err)) < 0)
+			goto out;
+		close(fd);
+		fd = -1;
+		if (lxd_file_pull(&b->lxd, b->container, XFER_OUT, tmp.buf, err) ||
+		    helper(b, "removing the outputs' tarball", rm, err))
+			goto out;
+		if (!stat(tmp.buf, &st))
+			b->xfer_out_bytes += (unsigned long long)st.st_size;
+		if (fs_rmtree(m->source, err) || fs_mkdirs(m->source, err))
+			goto out;
+		memset(&stats, 0, sizeof(stats));
+		f.n = 0;
+		strbuf_reset(&f.first);
+		if (archive_extract_secure(tmp.buf, m->source, &limits, &stats, &sink, &e)) {
+			strbuf_addf(err, "extracting the container's %s into %s: %s", m->path,
+				    m->source, e.buf);
+			goto out;
+		}
+		if (f.n || stats.stopped) {
+			strbuf_addf(err, "the container's %s holds what may not leave it "
+				    "(%zu finding%s, first: %s)", m->path, f.n, f.n == 1 ? "" : "s",
+				    f.n ? f.first.buf : "the extraction stopped at a limit");
+			goto out;
+		}
+		unlink(tmp.buf);
+		strbuf_reset(&tmp);
+	}
+	b->xfer_out_seconds += monotonic_now() - t0;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp.len)
+		unlink(tmp.buf);
+	strbuf_release(&tmp);
+	strbuf_release(&e);
+	strbuf_release(&f.first);
+	return ret;
+}
 
 static int lxd_prepare(struct backend *b, struct strbuf *err)
 {
@@ -144,8 +385,10 @@ static int lxd_prepare(struct backend *b, struct strbuf *err)
 	struct lxd_disk *disks = NULL;
 	struct lxd_launch l;
 	char hostname[256], pid[32], label_run[96], label_host[320], label_pid[64];
-	const char *config[4];
-	size_t i;
+	char limit_cpu[48], limit_mem[64], root_size[32];
+	const char *config[6];
+	unsigned long long size;
+	size_t i, nc = 0;
 	int ret = -1;
 
 	if (!b->cfg.image || !*b->cfg.image) {
@@ -170,12 +413,23 @@ static int lxd_prepare(struct backend *b, struct strbuf *err)
 	snprintf(label_run, sizeof(label_run), LXD_LABEL_PREFIX "run=%s", b->run_id);
 	snprintf(label_host, sizeof(label_host), LXD_LABEL_PREFIX "host=%s", hostname);
 	snprintf(label_pid, sizeof(label_pid), LXD_LABEL_PREFIX "pid=%s", pid);
-	config[0] = label_run;
-	config[1] = label_host;
-	config[2] = label_pid;
-	config[3] = NULL;
+	config[nc++] = label_run;
+	config[nc++] = label_host;
+	config[nc++] = label_pid;
+	if (backend_lxd_opts_check(&b->cfg.lxd, err))
+		goto out;
+	if (b->cfg.lxd.cpu) {
+		snprintf(limit_cpu, sizeof(limit_cpu), "limits.cpu=%s", b->cfg.lxd.cpu);
+		config[nc++] = limit_cpu;
+	}
+	if (b->cfg.lxd.memory && !parse_size(b->cfg.lxd.memory, &size)) {
+		snprintf(limit_mem, sizeof(limit_mem), "limits.memory=%llu", size);
+		config[nc++] = limit_mem;
+	}
+	config[nc] = NULL;
+	b->api_transfer = !b->cfg.lxd.transfer || strcmp(b->cfg.lxd.transfer, "disk");
 	disks = xcalloc(b->cfg.nr_mounts ? b->cfg.nr_mounts : 1, sizeof(*disks));
-	for (i = 0; i < b->cfg.nr_mounts; i++) {
+	for (i = 0; !b->api_transfer && i < b->cfg.nr_mounts; i++) {
 		disks[i].name = xasprintf("sf-disk%zu", i);
 		disks[i].source = b->cfg.mounts[i].source;
 		disks[i].path = b->cfg.mounts[i].path;
@@ -186,9 +440,22 @@ static int lxd_prepare(struct backend *b, struct strbuf *err)
 	l.image = b->cfg.image;
 	l.config = config;
 	l.disks = disks;
-	l.nr_disks = b->cfg.nr_mounts;
+	l.nr_disks = b->api_transfer ? 0 : b->cfg.nr_mounts;
+	l.volumes = b->cfg.volumes;
+	l.nr_volumes = b->cfg.nr_volumes;
+	if (b->cfg.lxd.root_size && !parse_size(b->cfg.lxd.root_size, &size)) {
+		snprintf(root_size, sizeof(root_size), "%llu", size);
+		l.root_size = root_size;
+	}
+	l.target = b->cfg.lxd.target;
 	l.ephemeral = 1;
-	l.privileged = 1;
+	l.privileged = b->cfg.lxd.privileged;
+	for (i = 0; i < b->cfg.nr_volumes; i++) {
+		int created = 0;
+		if (lxd_volume_ensure(&b->lxd, b->cfg.volumes[i].volume, &created, err))
+			goto out;
+		b->volume_created |= created;
+	}
 	/* registered before it exists: an interrupted create is cleaned up too */
 	xgrow((void **)&b->created, &b->alloc_created, b->nr_created + 1,
 	      sizeof(*b->created));
@@ -197,6 +464,8 @@ static int lxd_prepare(struct backend *b, struct strbuf *err)
 		goto out;
 	free(b->container);
 	b->container = strbuf_detach(&name);
+	if (b->api_transfer && push_mounts(b, err))
+		goto out;
 	ret = 0;
 out:
 	for (i = 0; disks && i < b->cfg.nr_mounts; i++)
@@ -238,6 +507,8 @@ static int lxd_backend_exec(struct backend *b, const struct backend_cmd *cmd,
 	res->duration = r.duration;
 	strbuf_add(&res->out, r.out.buf, r.out.len);
 	strbuf_add(&res->errout, r.errout.buf, r.errout.len);
+	if (b->api_transfer && cmd->pull && pull_mounts(b, err))
+		goto out;
 	ret = 0;
 out:
 	lxd_exec_result_release(&r);
@@ -274,7 +545,7 @@ static int give_back(struct backend *b, struct strbuf *err)
 	size_t i, n = 0;
 	int ret = 0;
 
-	if (geteuid() == 0 || !b->container || !b->connected)
+	if (geteuid() == 0 || !b->container || !b->connected || b->api_transfer)
 		return 0;
 	argv = xcalloc(b->cfg.nr_mounts + 6, sizeof(*argv));
 	strbuf_addf(&owner, "%ld:%ld", (long)geteuid(), (long)getegid());

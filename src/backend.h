@@ -1,8 +1,13 @@
 /*
  * backend: where the recipe's commands run. One small interface, two
  * implementations:
- *   lxd   a fresh ephemeral, privileged, NIC-less container per run, driven
- *         through lxd.c; host directories attached as disk devices
+ *   lxd   a fresh ephemeral, NIC-less container per run (unprivileged unless
+ *         --lxd-privileged), driven through lxd.c; the mounts' contents go in
+ *         as one tarball through the files API and the ones marked `pull`
+ *         come back as a tarball extracted with the secure extraction (no
+ *         host directory is shared, so a remote server works the same);
+ *         --lxd-transfer disk attaches host directories as disk devices
+ *         instead (local, privileged only)
  *   host  the same commands on this machine under the process runner, for
  *         runners that cannot run LXD; container paths under a mount are
  *         translated to the host directory
@@ -27,6 +32,21 @@ struct backend_mount {
 	const char *source;      /* host directory */
 	const char *path;        /* path seen by the commands */
 	int readonly;
+	/*
+	 * lxd api transfer: after every command the container's copy replaces
+	 * the contents of `source`, which must be a directory the caller made
+	 * for this (it is emptied first). Other mounts are copies in the
+	 * container: what the commands write there stays there.
+	 */
+	int pull;
+	/*
+	 * lxd api transfer: a seed of a custom volume (cfg.volumes): pushed
+	 * (and pulled, when `pull`) only when this run created the volume, so
+	 * that a fresh server (a new CI runner) starts from the caller's copy
+	 * and hands the result back, while a server that keeps the volume
+	 * moves nothing. Ignored by the host backend and disk devices.
+	 */
+	int seed;
 };
 
 struct backend_config {
@@ -36,6 +56,8 @@ struct backend_config {
 	const char *purpose;     /* container name part: "build", "check" */
 	const struct backend_mount *mounts;
 	size_t nr_mounts;
+	const struct lxd_volume_dev *volumes;  /* lxd: custom volumes to attach */
+	size_t nr_volumes;
 };
 
 struct backend_cmd {
@@ -43,6 +65,7 @@ struct backend_cmd {
 	char *const *env;        /* "KEY=value" added to the environment, or NULL */
 	const char *cwd;         /* NULL: lxd: /root, host: inherit */
 	double timeout;          /* seconds, 0: none */
+	int pull;                /* lxd api transfer: bring the `pull` mounts back after it */
 };
 
 struct backend_result {
@@ -80,6 +103,11 @@ struct backend {
 	char *container;             /* the current container, owned */
 	char **created;              /* every container this backend created, owned */
 	size_t nr_created, alloc_created;
+	int api_transfer;            /* lxd: mounts move through the API */
+	int volume_created;          /* lxd: prepare created a volume of cfg.volumes */
+	/* lxd api transfer: what moved and how long it took (for the report) */
+	double xfer_in_seconds, xfer_out_seconds;
+	unsigned long long xfer_in_bytes, xfer_out_bytes;
 };
 
 extern const struct backend_ops backend_lxd_ops;
@@ -103,6 +131,13 @@ int backend_push(struct backend *b, const char *local, const char *path,
 		 unsigned mode, struct strbuf *err);
 int backend_pull(struct backend *b, const char *path, const char *local,
 		 struct strbuf *err);
+/*
+ * Repeats in the container a rename the caller just made under a mount on
+ * this machine (lxd api transfer: the container holds a copy); nothing to
+ * do for the host backend or disk devices.
+ */
+int backend_rename(struct backend *b, const char *from, const char *to,
+		   struct strbuf *err);
 /* Deletes every registered container; safe to call more than once. */
 int backend_cleanup(struct backend *b, struct strbuf *err);
 
@@ -114,6 +149,9 @@ int backend_cleanup(struct backend *b, struct strbuf *err);
  * their own environment anyway).
  */
 int env_is_secret(const char *entry);
+
+/* Names of the build cache volumes (stage_build.c makes them, gc removes them). */
+#define BUILD_CACHE_VOLUME_PREFIX "sf-cache-"
 
 /* Fills `o` from the --lxd-* options of `cli` (strings borrowed). */
 void backend_lxd_opts_from_cli(const struct cli *cli, struct lxd_opts *o);
@@ -127,5 +165,27 @@ void backend_lxd_opts_from_cli(const struct cli *cli, struct lxd_opts *o);
 	{ "lxd-client-key", OPT_VALUE | OPTF_INPUT, "FILE", "client key (PEM) for --lxd-remote" }, \
 	{ "lxd-server-cert", OPT_VALUE | OPTF_INPUT, "FILE", "the remote server's certificate (PEM), pinned" }, \
 	{ "lxd-pool", OPT_VALUE, "NAME", "storage pool for container root disks (default: default)" }
+
+/* The rows of the options that say how build and smoke containers are made. */
+#define BACKEND_LXD_LAUNCH_OPTS \
+	{ "lxd-privileged", OPT_FLAG, NULL, "run containers privileged: root in them is root " \
+	  "of the host (only where unprivileged containers cannot run; see docs/lxd.md)" }, \
+	{ "lxd-transfer", OPT_VALUE, "api|disk", "how inputs and outputs move: api (default: " \
+	  "files API and exec, also remote) or disk (host directories as disk devices: " \
+	  "local server and --lxd-privileged only)" }, \
+	{ "lxd-target", OPT_VALUE, "MEMBER", "LXD cluster member to run containers on " \
+	  "(default: the cluster places them)" }, \
+	{ "lxd-cpu", OPT_VALUE, "N", "limits.cpu of each container (default: no limit)" }, \
+	{ "lxd-memory", OPT_VALUE, "SIZE", "limits.memory of each container, e.g. 8GiB " \
+	  "(default: no limit)" }, \
+	{ "lxd-disk", OPT_VALUE, "SIZE", "size of each container's root disk, e.g. 40GiB " \
+	  "(default: the pool's)" }
+
+/*
+ * Checks the launch options of `o` (filled by backend_lxd_opts_from_cli):
+ * --lxd-transfer is api or disk, disk only with --lxd-privileged and a
+ * local server, --lxd-cpu a count, sizes LXD's form. -1 with `err`.
+ */
+int backend_lxd_opts_check(const struct lxd_opts *o, struct strbuf *err);
 
 #endif

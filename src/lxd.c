@@ -767,6 +767,12 @@ int lxd_launch(struct lxd *lxd, const struct lxd_launch *l, struct strbuf *err)
 
 	if (valid_name(l->name, err))
 		return -1;
+	if (l->nr_disks && lxd_is_remote(lxd)) {
+		strbuf_addf(err, "container %s: a remote LXD server (%s) cannot see this "
+			    "machine's directories; host-path disk devices (%s) are refused for "
+			    "a remote", l->name, lxd->base, l->disks[0].source);
+		return -1;
+	}
 	body = json_object_new_object();
 	json_object_object_add(body, "name", json_object_new_string(l->name));
 	json_object_object_add(body, "type", json_object_new_string("container"));
@@ -798,7 +804,18 @@ int lxd_launch(struct lxd *lxd, const struct lxd_launch *l, struct strbuf *err)
 	json_object_object_add(dev, "type", json_object_new_string("disk"));
 	json_object_object_add(dev, "path", json_object_new_string("/"));
 	json_object_object_add(dev, "pool", json_object_new_string(lxd->pool));
+	if (l->root_size)
+		json_object_object_add(dev, "size", json_object_new_string(l->root_size));
 	json_object_object_add(devs, "root", dev);
+	for (i = 0; i < l->nr_volumes; i++) {
+		const struct lxd_volume_dev *v = &l->volumes[i];
+		dev = json_object_new_object();
+		json_object_object_add(dev, "type", json_object_new_string("disk"));
+		json_object_object_add(dev, "pool", json_object_new_string(lxd->pool));
+		json_object_object_add(dev, "source", json_object_new_string(v->volume));
+		json_object_object_add(dev, "path", json_object_new_string(v->path));
+		json_object_object_add(devs, v->name, dev);
+	}
 	for (i = 0; i < l->nr_disks; i++) {
 		const struct lxd_disk *d = &l->disks[i];
 		dev = json_object_new_object();
@@ -810,13 +827,23 @@ int lxd_launch(struct lxd *lxd, const struct lxd_launch *l, struct strbuf *err)
 		json_object_object_add(devs, d->name, dev);
 	}
 	json_object_object_add(body, "devices", devs);
-	if (lxd_call(lxd, "POST", "/1.0/instances",
+	strbuf_addstr(&p, "/1.0/instances");
+	if (l->target) {
+		strbuf_addstr(&p, "?target=");
+		http_escape(&p, l->target);
+	}
+	if (lxd_call(lxd, "POST", p.buf,
 		     json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN),
 		     0, NULL, NULL, err))
 		goto out;
+	strbuf_reset(&p);
 	instance_path(&p, l->name, "/state");
 	if (lxd_call(lxd, "PUT", p.buf, "{\"action\":\"start\",\"timeout\":60}",
 		     0, NULL, NULL, err)) {
+		if (!l->privileged)
+			strbuf_addstr(err, " (the container is unprivileged: where this server "
+					   "cannot run unprivileged containers, --lxd-privileged "
+					   "runs it as root of the host; see docs/lxd.md)");
 		lxd_delete(lxd, l->name, &ignored);
 		goto out;
 	}
@@ -1167,5 +1194,154 @@ int lxd_list_own(struct lxd *lxd, struct lxd_instance **list, size_t *nr,
 out:
 	lxd_instances_free(out, n);
 	lxd_envelope_release(&env);
+	return ret;
+}
+
+/* ---- custom storage volumes ---------------------------------------------- */
+
+int lxd_is_remote(const struct lxd *lxd)
+{
+	return lxd->base && !strncmp(lxd->base, "https://", 8);
+}
+
+static void volume_path(struct strbuf *p, const struct lxd *lxd, const char *name)
+{
+	strbuf_addstr(p, "/1.0/storage-pools/");
+	http_escape(p, lxd->pool);
+	strbuf_addstr(p, "/volumes/custom");
+	if (name) {
+		strbuf_addch(p, '/');
+		http_escape(p, name);
+	}
+}
+
+int lxd_volume_ensure(struct lxd *lxd, const char *name, int *created,
+		      struct strbuf *err)
+{
+	struct lxd_envelope env;
+	struct json_object *body = NULL;
+	struct strbuf p = STRBUF_INIT;
+	struct raw_request rr;
+	int ret = -1;
+
+	lxd_envelope_init(&env);
+	if (created)
+		*created = 0;
+	if (valid_name(name, err))
+		return -1;
+	volume_path(&p, lxd, name);
+	memset(&rr, 0, sizeof(rr));
+	rr.method = "GET";
+	rr.path = p.buf;
+	if (call_envelope(lxd, &rr, &env, err))
+		goto out;
+	if (env.type == LXD_REPLY_SYNC) {
+		ret = 0;
+		goto out;
+	}
+	if (env.error_code != 404) {
+		add_lxd_error(err, "looking up a storage volume", &env);
+		goto out;
+	}
+	body = json_object_new_object();
+	json_object_object_add(body, "name", json_object_new_string(name));
+	json_object_object_add(body, "type", json_object_new_string("custom"));
+	json_object_object_add(body, "description",
+			       json_object_new_string("slurm-factory build cache "
+						      "(ccache, configure cache)"));
+	json_object_object_add(body, "config", json_object_new_object());
+	strbuf_reset(&p);
+	volume_path(&p, lxd, NULL);
+	if (lxd_call(lxd, "POST", p.buf,
+		     json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN), 0, NULL,
+		     NULL, err)) {
+		/* another run may have made it meanwhile */
+		struct strbuf again = STRBUF_INIT;
+		int exists = 0;
+		lxd_envelope_release(&env);
+		lxd_envelope_init(&env);
+		strbuf_reset(&p);
+		volume_path(&p, lxd, name);
+		rr.path = p.buf;
+		exists = !call_envelope(lxd, &rr, &env, &again) && env.type == LXD_REPLY_SYNC;
+		strbuf_release(&again);
+		if (!exists)
+			goto out;
+		strbuf_reset(err);
+		ret = 0;
+		goto out;
+	}
+	if (created)
+		*created = 1;
+	ret = 0;
+out:
+	if (body)
+		json_object_put(body);
+	lxd_envelope_release(&env);
+	strbuf_release(&p);
+	return ret;
+}
+
+int lxd_volume_list(struct lxd *lxd, const char *prefix, char ***names, size_t *nr,
+		    struct strbuf *err)
+{
+	struct lxd_envelope env;
+	struct strbuf p = STRBUF_INIT;
+	char **out = NULL;
+	size_t n = 0, alloc = 0, i, len;
+	int ret = -1;
+
+	lxd_envelope_init(&env);
+	*names = NULL;
+	*nr = 0;
+	volume_path(&p, lxd, NULL);
+	if (lxd_call(lxd, "GET", p.buf, NULL, 0, &env, NULL, err))
+		goto out;
+	if (!env.metadata || !json_object_is_type(env.metadata, json_type_array)) {
+		strbuf_addf(err, "GET %s: reply is not a list", p.buf);
+		goto out;
+	}
+	len = json_object_array_length(env.metadata);
+	for (i = 0; i < len; i++) {
+		const char *url = json_object_get_string(json_object_array_get_idx(env.metadata, i));
+		const char *base = url ? strrchr(url, '/') : NULL;
+		if (!base || strncmp(base + 1, prefix, strlen(prefix)))
+			continue;
+		xgrow((void **)&out, &alloc, n + 1, sizeof(*out));
+		out[n++] = xstrdup(base + 1);
+	}
+	*names = out;
+	*nr = n;
+	ret = 0;
+out:
+	lxd_envelope_release(&env);
+	strbuf_release(&p);
+	return ret;
+}
+
+int lxd_volume_delete(struct lxd *lxd, const char *name, struct strbuf *err)
+{
+	struct lxd_envelope env;
+	struct strbuf p = STRBUF_INIT;
+	struct raw_request rr;
+	int ret = -1;
+
+	lxd_envelope_init(&env);
+	if (valid_name(name, err))
+		return -1;
+	volume_path(&p, lxd, name);
+	memset(&rr, 0, sizeof(rr));
+	rr.method = "GET";
+	rr.path = p.buf;
+	if (call_envelope(lxd, &rr, &env, err))
+		goto out;
+	if (env.type == LXD_REPLY_ERROR && env.error_code == 404) {
+		ret = 0;
+		goto out;
+	}
+	ret = lxd_call(lxd, "DELETE", p.buf, NULL, 0, NULL, NULL, err);
+out:
+	lxd_envelope_release(&env);
+	strbuf_release(&p);
 	return ret;
 }

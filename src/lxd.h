@@ -91,6 +91,13 @@ struct lxd_opts {
 	const char *pool;         /* storage pool for root disks, NULL: "default" */
 	double op_timeout;        /* default deadline of an operation, 0: 600 s */
 	unsigned wait_step;       /* seconds per /wait request, 0: 2 */
+	/* how the backend makes containers (backend.c reads these) */
+	int privileged;           /* --lxd-privileged */
+	const char *transfer;     /* "api" (NULL) or "disk" */
+	const char *target;       /* cluster member, or NULL */
+	const char *cpu;          /* limits.cpu, or NULL */
+	const char *memory;       /* limits.memory, or NULL */
+	const char *root_size;    /* root disk size, or NULL */
 };
 
 struct lxd {
@@ -160,20 +167,37 @@ struct lxd_disk {
 	int readonly;
 };
 
+/* A custom storage volume of the connection's pool, attached at `path`. */
+struct lxd_volume_dev {
+	const char *name;         /* device name */
+	const char *volume;       /* /1.0/storage-pools/<pool>/volumes/custom/<volume> */
+	const char *path;
+};
+
 struct lxd_launch {
 	const char *name;
 	const char *image;        /* alias */
 	const char *const *config;  /* "key=value", NULL-terminated, or NULL */
-	const struct lxd_disk *disks;
+	const struct lxd_disk *disks;     /* host directories: local servers only */
 	size_t nr_disks;
+	const struct lxd_volume_dev *volumes;
+	size_t nr_volumes;
+	const char *root_size;    /* root disk "size" (e.g. "40GiB"), or NULL */
+	const char *target;       /* cluster member (?target=), or NULL */
 	int ephemeral;
-	int privileged;
+	int privileged;           /* security.privileged=true; default: LXD's idmap */
 };
+
+/* 1 when the connection goes to a remote server (HTTPS), 0 for the socket. */
+int lxd_is_remote(const struct lxd *lxd);
 
 /*
  * Creates and starts a container with no profile: one root disk on the
- * pool and the given disk devices, no NIC whatever the server's profiles
- * hold. On a failed start the container is deleted again.
+ * pool, the given custom volumes and disk devices, no NIC whatever the
+ * server's profiles hold. Host-directory disk devices are refused for a
+ * remote server (it cannot see this machine's directories). On a failed
+ * start the container is deleted again; a start that fails unprivileged
+ * says that --lxd-privileged exists.
  */
 int lxd_launch(struct lxd *lxd, const struct lxd_launch *l, struct strbuf *err);
 /* Stops (force) and deletes; a container that is already gone is fine. */
@@ -214,6 +238,20 @@ int lxd_file_push(struct lxd *lxd, const char *name, const char *local,
 /* Copies a file out of the container to `local`. */
 int lxd_file_pull(struct lxd *lxd, const char *name, const char *path,
 		  const char *local, struct strbuf *err);
+
+/* ---- custom storage volumes (server-side caches) ------------------------ */
+
+/*
+ * Makes sure the custom volume `name` exists on the connection's pool;
+ * `created` (may be NULL) says whether this call made it.
+ */
+int lxd_volume_ensure(struct lxd *lxd, const char *name, int *created,
+		      struct strbuf *err);
+/* The custom volumes of the pool whose names start with `prefix`; caller frees. */
+int lxd_volume_list(struct lxd *lxd, const char *prefix, char ***names, size_t *nr,
+		    struct strbuf *err);
+/* Deletes a custom volume; absent is not an error, one in use is. */
+int lxd_volume_delete(struct lxd *lxd, const char *name, struct strbuf *err);
 
 struct lxd_instance {
 	char *name;               /* owned */

@@ -236,6 +236,8 @@ void build_progress_poll(void *ctx, struct progress_state *st)
 	char path[4096];
 	long long off = 0;
 
+	if (b->refresh)
+		b->refresh(b->refresh_ctx);
 	/* the phase: the last step line of build.log (short: read whole) */
 	memcpy(pc.phase, st->phase, sizeof(pc.phase));
 	snprintf(path, sizeof(path), "%s/build.log", b->out);

@@ -71,6 +71,13 @@ struct build_progress {
 	unsigned long expect;       /* objects the last build of this version compiled, 0 */
 	long long make_offset;      /* how far make.log was read */
 	unsigned long objects;
+	/*
+	 * Called first by every poll, or NULL: brings `out`'s build.log and
+	 * make.log up to date when the recipe writes them elsewhere (a
+	 * container whose outputs come back only at its end).
+	 */
+	void (*refresh)(void *ctx);
+	void *refresh_ctx;
 };
 void build_progress_poll(void *ctx, struct progress_state *st);
 /* Objects counted in a make.log (0 when unreadable): the next build's total. */

@@ -62,6 +62,7 @@ const struct opt build_opts[] = {
 	{ "verify", OPT_FLAG, NULL, "run the verify gate (the default; for compatibility)" },
 	{ "build-timeout", OPT_VALUE, "SECONDS", "limit for the recipe (default 14400)" },
 	BACKEND_LXD_OPTS,
+	BACKEND_LXD_LAUNCH_OPTS,
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -172,6 +173,8 @@ int build_parse(const struct run *run, void **opts, struct strbuf *err)
 			return -1;
 	}
 	backend_lxd_opts_from_cli(&run->cli, &o->lxd);
+	if (!o->host && backend_lxd_opts_check(&o->lxd, err))
+		return -1;
 	return run_cache_dir(run, &o->cache, err);
 }
 
@@ -264,6 +267,27 @@ out:
 
 /* --- the recipe -------------------------------------------------------- */
 
+/* Where the build cache volume appears in the container. */
+#define LXD_CACHE_PATH "/sf/cache"
+
+/*
+ * The custom volume that keeps ccache and the configure cache on the LXD
+ * server, one per (build image, options): "sf-cache-" and 16 hex digits.
+ */
+static void cache_volume_name(const struct build_opts *o, const char *image,
+			      struct strbuf *name)
+{
+	struct strbuf text = STRBUF_INIT;
+	char hex[SHA256_HEX_SIZE];
+
+	strbuf_addf(&text, "slurm-factory-cache/1\nimage %s\ngpu %d\nminimal %d\n", image,
+		    o->gpu, o->minimal);
+	cargs_lines(o, &text);
+	sha256_hex_of(text.buf, text.len, hex);
+	strbuf_addf(name, BUILD_CACHE_VOLUME_PREFIX "%.16s", hex);
+	strbuf_release(&text);
+}
+
 /* What the recipe runs with: the container's paths, or the host's. */
 struct recipe_paths {
 	const char *src, *recipes, *out, *ccache, *cfgcache;   /* on this machine */
@@ -284,8 +308,8 @@ static void recipe_env(const struct build_opts *o, const struct pipeline *p,
 		{ "SF_SRC", rp->src, "/sf/src" },
 		{ "SF_BUILD", rp->hostbuild, "/sf/build" },
 		{ "SF_OUT", rp->out, "/sf/out" },
-		{ "CCACHE_DIR", rp->ccache, "/sf/ccache" },
-		{ "SF_CONFIGURE_CACHE", rp->cfgcache, "/sf/configure-cache" },
+		{ "CCACHE_DIR", rp->ccache, LXD_CACHE_PATH "/ccache" },
+		{ "SF_CONFIGURE_CACHE", rp->cfgcache, LXD_CACHE_PATH "/configure-cache" },
 	};
 	size_t i;
 
@@ -420,6 +444,82 @@ static void keep_failed_log(struct check *c, const struct build_opts *o,
 	strbuf_release(&e);
 }
 
+/* How the lxd backend moved the inputs and outputs, as stage properties. */
+static void transfer_props(const struct backend *be, struct stage_report *s)
+{
+	struct strbuf v = STRBUF_INIT;
+
+	if (be->ops != &backend_lxd_ops)
+		return;
+	stage_set_prop(s, "lxd_transfer", be->api_transfer ? "api" : "disk");
+	stage_set_prop(s, "lxd_privileged", be->cfg.lxd.privileged ? "true" : "false");
+	if (be->api_transfer) {
+		strbuf_addf(&v, "%.2f", be->xfer_in_seconds);
+		stage_set_prop(s, "transfer_in_seconds", v.buf);
+		strbuf_reset(&v);
+		strbuf_addf(&v, "%llu", be->xfer_in_bytes);
+		stage_set_prop(s, "transfer_in_bytes", v.buf);
+		strbuf_reset(&v);
+		strbuf_addf(&v, "%.2f", be->xfer_out_seconds);
+		stage_set_prop(s, "transfer_out_seconds", v.buf);
+		strbuf_reset(&v);
+		strbuf_addf(&v, "%llu", be->xfer_out_bytes);
+		stage_set_prop(s, "transfer_out_bytes", v.buf);
+		stage_set_prop(s, "cache_volume_created", be->volume_created ? "true" : "false");
+	}
+	strbuf_release(&v);
+}
+
+/*
+ * The recipe's build.log and make.log copied out of the container while it
+ * runs (api transfer: its /sf/out comes back only at the end), for the
+ * progress lines: through a connection of its own (the progress thread's),
+ * at most every few seconds, quietly (a log not there yet is no error).
+ */
+struct live_logs {
+	const struct lxd_opts *opts;
+	const char *container;
+	const char *dir;            /* the copies, on this machine */
+	struct lxd lxd;
+	int connected, broken;
+	double last;
+};
+
+#define LIVE_LOGS_EVERY 5.0
+
+static void live_logs_refresh(void *ctx)
+{
+	static const char *const names[] = { "build.log", "make.log" };
+	struct live_logs *l = ctx;
+	struct strbuf e = STRBUF_INIT, local = STRBUF_INIT, path = STRBUF_INIT;
+	double now = monotonic_now();
+	size_t i;
+
+	if (l->broken || (l->last && now - l->last < LIVE_LOGS_EVERY))
+		return;
+	l->last = now;
+	if (!l->connected) {
+		if (lxd_connect(&l->lxd, l->opts, &e)) {
+			lxd_release(&l->lxd);
+			l->broken = 1;
+			goto out;
+		}
+		l->connected = 1;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		strbuf_reset(&local);
+		strbuf_reset(&path);
+		strbuf_reset(&e);
+		strbuf_addf(&local, "%s/%s", l->dir, names[i]);
+		strbuf_addf(&path, "/sf/out/%s", names[i]);
+		lxd_file_pull(&l->lxd, l->container, path.buf, local.buf, &e);
+	}
+out:
+	strbuf_release(&e);
+	strbuf_release(&local);
+	strbuf_release(&path);
+}
+
 /* Starts the backend: the "launch" check. 0 when it is ready. */
 static int launch(struct backend *be, const struct backend_config *cfg, struct stage_report *s,
 		  int *inited)
@@ -439,8 +539,11 @@ static int launch(struct backend *be, const struct backend_config *cfg, struct s
 		goto out;
 	}
 	if (be->ops == &backend_lxd_ops)
-		check_set_message(c, "%s from %s in %.2f s", be->container, cfg->image,
-				  monotonic_now() - t);
+		check_set_message(c, "%s (%s) from %s in %.2f s; %s", be->container,
+				  cfg->lxd.privileged ? "privileged" : "unprivileged", cfg->image,
+				  monotonic_now() - t, be->api_transfer ?
+				  "inputs through the files API, outputs back as a tarball" :
+				  "host directories as disk devices");
 	else
 		check_set_message(c, "host backend: the recipe runs on this machine "
 				  "(no container; build dependencies of the host are used)");
@@ -477,6 +580,8 @@ static int run_recipe(struct run *run, const struct build_opts *o, struct stage_
 	struct strbuf_list env = STRBUF_LIST_INIT;
 	struct recipe_paths rp;
 	struct backend_mount mounts[5];
+	struct lxd_volume_dev vol;
+	struct strbuf volname = STRBUF_INIT;
 	struct backend_config cfg;
 	struct backend_cmd cmd;
 	struct backend_result res;
@@ -507,12 +612,20 @@ static int run_recipe(struct run *run, const struct build_opts *o, struct stage_
 	rp.cfgcache = cfgcache.buf;
 	rp.hostbuild = hostbuild.buf;
 	recipe_env(o, p, &rp, &env);
+	/*
+	 * lxd: the sources in, the results out, ccache and the configure cache
+	 * in the server's volume. The cache directories on this machine seed a
+	 * volume this run creates (a new CI runner with a restored cache) and,
+	 * the tool's own ones, get its contents back after the build.
+	 */
 	memset(mounts, 0, sizeof(mounts));
-	mounts[0] = (struct backend_mount){ rp.src, "/sf/src", 1 };
-	mounts[1] = (struct backend_mount){ rp.recipes, "/sf/recipes", 1 };
-	mounts[2] = (struct backend_mount){ rp.out, "/sf/out", 0 };
-	mounts[3] = (struct backend_mount){ rp.ccache, "/sf/ccache", 0 };
-	mounts[4] = (struct backend_mount){ rp.cfgcache, "/sf/configure-cache", 0 };
+	mounts[0] = (struct backend_mount){ rp.src, "/sf/src", 1, 0, 0 };
+	mounts[1] = (struct backend_mount){ rp.recipes, "/sf/recipes", 1, 0, 0 };
+	mounts[2] = (struct backend_mount){ rp.out, "/sf/out", 0, 1, 0 };
+	mounts[3] = (struct backend_mount){ rp.ccache, LXD_CACHE_PATH "/ccache", 0,
+					    !o->ccache, 1 };
+	mounts[4] = (struct backend_mount){ rp.cfgcache, LXD_CACHE_PATH "/configure-cache",
+					    0, 1, 1 };
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.kind = o->backend;
 	cfg.lxd = o->lxd;
@@ -520,6 +633,15 @@ static int run_recipe(struct run *run, const struct build_opts *o, struct stage_
 	cfg.purpose = "build";
 	cfg.mounts = mounts;
 	cfg.nr_mounts = 5;
+	if (!o->host) {
+		cache_volume_name(o, p->build.image, &volname);
+		vol.name = "sf-cache";
+		vol.volume = volname.buf;
+		vol.path = LXD_CACHE_PATH;
+		cfg.volumes = &vol;
+		cfg.nr_volumes = 1;
+		stage_set_prop(s, "cache_volume", volname.buf);
+	}
 	if (launch(&be, &cfg, s, &inited))
 		goto cleanup;
 
@@ -535,6 +657,7 @@ static int run_recipe(struct run *run, const struct build_opts *o, struct stage_
 	cmd.argv = argv;
 	cmd.env = env.items;
 	cmd.timeout = (double)o->timeout;
+	cmd.pull = 1;
 	if (!run->quiet)
 		fprintf(stderr, "build: %s %s (%s) with %lu jobs on %s%s%s; log %s/build.log\n",
 			p->src.version, p->src.tag ? p->src.tag : "", p->src.commit, o->jobs,
@@ -544,21 +667,38 @@ static int run_recipe(struct run *run, const struct build_opts *o, struct stage_
 		 * says how many objects to expect */
 		struct build_progress bp;
 		struct progress pr;
+		struct live_logs ll;
 		char *last = xasprintf("%s/builds/%s/logs/make.log", o->cache, p->src.version);
+		char *copies = xasprintf("%s/live-logs", work);
 
 		memset(&bp, 0, sizeof(bp));
+		memset(&ll, 0, sizeof(ll));
 		bp.out = out.buf;
 		bp.expect = build_progress_count(last);
 		free(last);
+		if (be.api_transfer && !run->quiet && !fs_mkdirs(copies, NULL)) {
+			ll.opts = &be.cfg.lxd;
+			ll.container = be.container;
+			ll.dir = copies;
+			bp.out = copies;
+			bp.refresh = live_logs_refresh;
+			bp.refresh_ctx = &ll;
+		}
 		progress_start(&pr, "build", "launch", build_progress_poll, &bp, run->quiet);
 		failed = backend_exec(&be, &cmd, &res, &err);
 		progress_stop(&pr);
+		if (ll.connected)
+			lxd_release(&ll.lxd);
+		if (bp.refresh)
+			fs_rmtree(copies, NULL);
+		free(copies);
 	}
 	ret = judge_recipe(c, o, out.buf, failed, &res, err.buf, s);
 	strbuf_add(&c->details, res.out.buf, res.out.len);
 	strbuf_add(&c->details, res.errout.buf, res.errout.len);
 	strbuf_addf(&v, "%.1f", res.duration);
 	stage_set_prop(s, "recipe_seconds", v.buf);
+	transfer_props(&be, s);
 	if (ret)
 		keep_failed_log(c, o, p, out.buf, be.run_id);
 	check_finish(c);
@@ -576,6 +716,7 @@ out:
 	strbuf_release(&ccache);
 	strbuf_release(&cfgcache);
 	strbuf_release(&hostbuild);
+	strbuf_release(&volname);
 	strbuf_release(&err);
 	strbuf_release(&script);
 	strbuf_release(&v);

@@ -43,6 +43,8 @@ const struct opt image_opts[] = {
 const struct opt gc_opts[] = {
 	{ "all", OPT_FLAG, NULL, "also containers of runs still alive on this host" },
 	{ "run-id", OPT_VALUE, "ID", "only the containers of this run" },
+	{ "volumes", OPT_FLAG, NULL, "also delete the build cache volumes (" BUILD_CACHE_VOLUME_PREFIX
+	  "*: ccache and configure cache on the server) no container uses" },
 	BACKEND_LXD_OPTS,
 	{ NULL, 0, NULL, NULL },
 };
@@ -687,6 +689,43 @@ int stage_image(struct run *run, const void *opts, struct strbuf *err)
 	return -1;
 }
 
+/*
+ * The build cache volumes: every one no container uses is deleted (LXD
+ * refuses to delete one that is attached: that one is kept and said so).
+ */
+static void gc_volumes(struct lxd *lxd, struct stage_report *s)
+{
+	struct strbuf e = STRBUF_INIT;
+	struct check *c = stage_add_check(s, "volumes");
+	char **names = NULL;
+	size_t nr = 0, i, deleted = 0;
+
+	if (lxd_volume_list(lxd, BUILD_CACHE_VOLUME_PREFIX, &names, &nr, &e)) {
+		check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+		check_finish(c);
+		goto out;
+	}
+	check_set_message(c, "%zu build cache volume(s) on pool %s", nr, lxd->pool);
+	check_finish(c);
+	for (i = 0; i < nr; i++) {
+		struct check *v = stage_add_check(s, names[i]);
+		strbuf_reset(&e);
+		if (lxd_volume_delete(lxd, names[i], &e)) {
+			check_fail(v, OUTCOME_ERROR, "kept: %s", e.buf);
+		} else {
+			check_set_message(v, "volume deleted");
+			deleted++;
+		}
+		check_finish(v);
+	}
+	stage_set_prop(s, "volumes-deleted", deleted ? "yes" : "no");
+out:
+	for (i = 0; i < nr; i++)
+		free(names[i]);
+	free(names);
+	strbuf_release(&e);
+}
+
 int stage_gc(struct run *run, const void *opts, struct strbuf *err)
 {
 	(void)opts;
@@ -738,6 +777,8 @@ int stage_gc(struct run *run, const void *opts, struct strbuf *err)
 	}
 	if (kept)
 		stage_set_prop(s, "kept-live-runs", kept == 1 ? "1" : "several");
+	if (cli_flag(&run->cli, "volumes"))
+		gc_volumes(&lxd, s);
 out:
 	(void)deleted;
 	lxd_instances_free(list, nr);

@@ -59,7 +59,7 @@ int package_format_parse(const char *s, enum pack_format *out)
 
 const char *package_format_ext(enum pack_format f)
 {
-	return f == PACK_ZST ? ".tar.zst" : ".tar.gz";
+	return f == PACK_ZST ? ".tar.zst" : f == PACK_TAR ? ".tar" : ".tar.gz";
 }
 
 /* Collects the manifest's file list while the software tarball is written. */

@@ -50,6 +50,7 @@ const struct opt smoke_opts[] = {
 	{ "reprove", OPT_FLAG, NULL, "run the cluster even when these exact tarballs already "
 	  "passed with this script on this runtime image (a cached proof)" },
 	BACKEND_LXD_OPTS,
+	BACKEND_LXD_LAUNCH_OPTS,
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -295,6 +296,10 @@ static void smoke_prefix(struct smoke *sm, unsigned long i)
 		fail_check(sm->s, label.buf, OUTCOME_ERROR, err.buf);
 		goto out;
 	}
+	if (backend_rename(&sm->b, sm->tree.buf, next.buf, &err)) {
+		fail_check(sm->s, label.buf, OUTCOME_ERROR, err.buf);
+		goto out;
+	}
 	strbuf_reset(&sm->tree);
 	strbuf_addstr(&sm->tree, next.buf);
 	strbuf_addf(&key, "prefix.%lu", i + 1);
@@ -471,6 +476,8 @@ int smoke_parse(const struct run *run, void **opts, struct strbuf *err)
 	if (run->pipe.nr_args)
 		o->version = cli_get(&run->cli, "slurm-version");
 	backend_lxd_opts_from_cli(&run->cli, &o->lxd);
+	if (!strcmp(o->backend, "lxd") && backend_lxd_opts_check(&o->lxd, err))
+		return -1;
 	return 0;
 }
 
@@ -631,8 +638,11 @@ static int start_backend(struct smoke *sm, const struct smoke_opts *o)
 		goto out;
 	}
 	if (!strcmp(o->backend, "lxd"))
-		check_set_message(c, "container %s from %s in %.2f s", sm->b.container,
-				  sm->image, monotonic_now() - t0);
+		check_set_message(c, "container %s (%s) from %s in %.2f s%s", sm->b.container,
+				  o->lxd.privileged ? "privileged" : "unprivileged", sm->image,
+				  monotonic_now() - t0, sm->b.api_transfer ?
+				  "; the tree went in through the files API" :
+				  "; the work directory is a disk device");
 	else
 		check_set_message(c, "host: a private mount and pid namespace per prefix");
 	ret = 0;

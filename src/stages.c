@@ -122,9 +122,11 @@ const struct stage stages[] = {
 	  image_opts, 1, 2, NULL, NULL,
 	  NULL, NULL, stage_image, NULL },
 	{ "gc", 0, "delete containers left behind by crashed runs",
-	  "[--run-id ID] [--all]",
+	  "[--run-id ID] [--all] [--volumes]",
 	  "Lists the LXD containers labelled user.slurm-factory.run and deletes\n"
-	  "them, except those of a run still alive on this host (unless --all).",
+	  "them, except those of a run still alive on this host (unless --all).\n"
+	  "--volumes also deletes the build cache volumes (sf-cache-*, ccache and\n"
+	  "the configure cache kept on the LXD server) that no container uses.",
 	  gc_opts, 0, 0, NULL, NULL,
 	  NULL, NULL, stage_gc, NULL },
 	{ "keygen", 0, "make an Ed25519 key pair to sign releases with",

@@ -125,8 +125,21 @@ static void exercise(struct lxd *lxd, const char *name, int measure)
 	disk.name = "shared";
 	disk.source = shared;
 	disk.path = "/mnt/shared";
+	if (lxd_is_remote(lxd)) {
+		/* a remote server cannot see this machine: a host directory is refused */
+		struct lxd_launch l;
+		memset(&l, 0, sizeof(l));
+		l.name = name;
+		l.image = ALIAS;
+		l.disks = &disk;
+		l.nr_disks = 1;
+		assert_int_equal(lxd_launch(lxd, &l, &err), -1);
+		assert_non_null(strstr(err.buf, "cannot see this machine's directories"));
+		assert_false(exists_container(lxd, name));
+		strbuf_reset(&err);
+	}
 	t = monotonic_now();
-	launch(lxd, name, &disk, 1);
+	launch(lxd, name, lxd_is_remote(lxd) ? NULL : &disk, lxd_is_remote(lxd) ? 0 : 1);
 	t_launch = monotonic_now() - t;
 	assert_true(exists_container(lxd, name));
 
@@ -144,9 +157,21 @@ static void exercise(struct lxd *lxd, const char *name, int measure)
 	x.argv = env_argv;
 	x.env = env;
 	x.cwd = "/tmp";
+	if (lxd_is_remote(lxd)) {
+		char *mk[] = { "mkdir", "-p", "/mnt/shared", NULL };
+		struct lxd_exec m = x;
+		m.argv = mk;
+		m.env = NULL;
+		assert_int_equal(lxd_exec(lxd, name, &m, &r, &err), 0);
+		lxd_exec_result_release(&r);
+		lxd_exec_result_init(&r);
+	}
 	assert_int_equal(lxd_exec(lxd, name, &x, &r, &err), 0);
 	assert_int_equal(r.exit_code, 0);
 	assert_string_equal(r.out.buf, "/tmp\n");
+	if (lxd_is_remote(lxd) &&
+	    lxd_file_pull(lxd, name, "/mnt/shared/w", through, &err))
+		fail_msg("pull: %s", err.buf);
 	assert_int_equal(t_read(through, &got), 0);
 	assert_string_equal(got.buf, "through-the-disk\n");
 
@@ -214,6 +239,107 @@ static void exercise(struct lxd *lxd, const char *name, int measure)
 	free(through);
 	strbuf_release(&err);
 	strbuf_release(&got);
+}
+
+/* Runs `script` with sh in `name`; its stdout into `out` (reset). */
+static int sh_in(struct lxd *lxd, const char *name, const char *script, struct strbuf *out)
+{
+	char *argv[] = { "sh", "-c", (char *)script, NULL };
+	struct strbuf err = STRBUF_INIT;
+	struct lxd_exec_result r;
+	struct lxd_exec x;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	x.argv = argv;
+	x.timeout = 30;
+	lxd_exec_result_init(&r);
+	if (lxd_exec(lxd, name, &x, &r, &err))
+		fail_msg("exec %s: %s", script, err.buf);
+	strbuf_reset(out);
+	strbuf_add(out, r.out.buf, r.out.len);
+	rc = r.exit_code;
+	lxd_exec_result_release(&r);
+	strbuf_release(&err);
+	return rc;
+}
+
+/*
+ * What build and smoke containers are: unprivileged (root inside is an
+ * unprivileged uid of the host), no interface but lo, ephemeral (gone once
+ * stopped, whoever stops it), a custom volume that outlives them.
+ */
+static void live__unprivileged_nicless_ephemeral_with_a_volume(void **state)
+{
+	const char *config[] = { LXD_LABEL_PREFIX "run=live-test", NULL };
+	struct lxd_volume_dev vol = { "cache", "sf-cache-livetest0000000", "/cache" };
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	struct lxd_launch l;
+	struct lxd lxd;
+	char **names;
+	size_t nr, i;
+	int created = 0, found = 0;
+
+	(void)state;
+	connect_local(&lxd);
+	lxd_volume_delete(&lxd, vol.volume, &err);
+	strbuf_reset(&err);
+	if (lxd_volume_ensure(&lxd, vol.volume, &created, &err))
+		fail_msg("volume: %s", err.buf);
+	assert_true(created);
+	assert_int_equal(lxd_volume_ensure(&lxd, vol.volume, &created, &err), 0);
+	assert_false(created);
+	memset(&l, 0, sizeof(l));
+	l.name = "sf-live-unpriv";
+	l.image = ALIAS;
+	l.config = config;
+	l.volumes = &vol;
+	l.nr_volumes = 1;
+	l.ephemeral = 1;
+	if (lxd_launch(&lxd, &l, &err))
+		fail_msg("launch: %s", err.buf);
+	/* root inside maps to an unprivileged range of the host */
+	assert_int_equal(sh_in(&lxd, l.name, "head -n1 /proc/self/uid_map", &out), 0);
+	fprintf(stderr, "uid_map: %s", out.buf);
+	{
+		unsigned long inside = 1, outside = 0, count = 0;
+		assert_int_equal(sscanf(out.buf, "%lu %lu %lu", &inside, &outside, &count), 3);
+		assert_int_equal(inside, 0);
+		assert_true(outside >= 65536);
+	}
+	assert_int_equal(sh_in(&lxd, l.name, "ls /sys/class/net", &out), 0);
+	assert_string_equal(out.buf, "lo\n");
+	assert_int_equal(sh_in(&lxd, l.name, "echo kept > /cache/f && cat /cache/f", &out), 0);
+	assert_string_equal(out.buf, "kept\n");
+	/* ephemeral: stopped from outside, it is gone */
+	assert_int_equal(t_sh("lxc stop --force %s", l.name), 0);
+	assert_false(exists_container(&lxd, l.name));
+	/* the volume outlived it */
+	l.name = "sf-live-unpriv2";
+	if (lxd_launch(&lxd, &l, &err))
+		fail_msg("launch: %s", err.buf);
+	assert_int_equal(sh_in(&lxd, l.name, "cat /cache/f", &out), 0);
+	assert_string_equal(out.buf, "kept\n");
+	/* in use: not deleted */
+	assert_int_equal(lxd_volume_delete(&lxd, vol.volume, &err), -1);
+	strbuf_reset(&err);
+	assert_int_equal(lxd_delete(&lxd, l.name, &err), 0);
+	assert_int_equal(lxd_volume_list(&lxd, "sf-cache-livetest", &names, &nr, &err), 0);
+	for (i = 0; i < nr; i++) {
+		found |= !strcmp(names[i], vol.volume);
+		free(names[i]);
+	}
+	free(names);
+	assert_true(found);
+	assert_int_equal(lxd_volume_delete(&lxd, vol.volume, &err), 0);
+	assert_int_equal(lxd_volume_list(&lxd, "sf-cache-livetest", &names, &nr, &err), 0);
+	assert_int_equal(nr, 0);
+	free(names);
+	/* deleting what is gone is fine */
+	assert_int_equal(lxd_volume_delete(&lxd, vol.volume, &err), 0);
+	lxd_release(&lxd);
+	strbuf_release(&err);
+	strbuf_release(&out);
 }
 
 static void live__launch_exec_files_disk_delete_over_the_socket(void **state)
@@ -317,29 +443,22 @@ static void live__https_with_a_trusted_client_certificate(void **state)
 {
 	char *dir = t_mkdtemp("lxd-tls");
 	struct strbuf err = STRBUF_INIT;
+	struct t_lxd_https h;
 	struct lxd lxd;
 	struct lxd_opts o;
-	char *cert = xasprintf("%s/client.crt", dir), *key = xasprintf("%s/client.key", dir);
 	char *bad = xasprintf("%s/other.crt", dir), *badkey = xasprintf("%s/other.key", dir);
-	const char *lxd_dir = getenv("LXD_DIR");
-	char *server = xasprintf("%s/server.crt", lxd_dir && *lxd_dir ? lxd_dir : LXD_DEFAULT_DIR);
 
 	(void)state;
-	assert_int_equal(t_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 "
-			      "-nodes -days 2 -subj /CN=sf-test -keyout %s -out %s 2>/dev/null",
-			      key, cert), 0);
+	assert_int_equal(t_lxd_https_start(dir, HTTPS_PORT, &h), 0);
 	assert_int_equal(t_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 "
 			      "-nodes -days 2 -subj /CN=sf-other -keyout %s -out %s 2>/dev/null",
 			      badkey, bad), 0);
-	assert_int_equal(t_sh("lxc config set core.https_address 127.0.0.1:" HTTPS_PORT), 0);
-	assert_int_equal(t_sh("lxc config trust add %s --name sf-test-client >/dev/null 2>&1 || "
-			      "lxc config trust add %s", cert, cert), 0);
 
 	memset(&o, 0, sizeof(o));
-	o.remote = "https://127.0.0.1:" HTTPS_PORT;
-	o.client_cert = cert;
-	o.client_key = key;
-	o.server_cert = server;
+	o.remote = h.url;
+	o.client_cert = h.cert;
+	o.client_key = h.key;
+	o.server_cert = h.server;
 	if (lxd_connect(&lxd, &o, &err))
 		fail_msg("HTTPS connect: %s", err.buf);
 	exercise(&lxd, "sf-live-https", 0);
@@ -355,24 +474,19 @@ static void live__https_with_a_trusted_client_certificate(void **state)
 	lxd_release(&lxd);
 
 	/* the wrong server certificate pinned: TLS refuses the server */
-	o.client_cert = cert;
-	o.client_key = key;
+	o.client_cert = h.cert;
+	o.client_key = h.key;
 	o.server_cert = bad;
 	strbuf_reset(&err);
 	assert_int_equal(lxd_connect(&lxd, &o, &err), -1);
 	fprintf(stderr, "wrong server pin: %s\n", err.buf);
 	lxd_release(&lxd);
 
-	t_sh("lxc config trust remove $(openssl x509 -in %s -noout -fingerprint -sha256 "
-	     "| cut -d= -f2 | tr -d : | tr A-F a-f | cut -c1-12)", cert);
-	t_sh("lxc config unset core.https_address");
+	t_lxd_https_stop(&h);
 	t_rmtree(dir);
 	free(dir);
-	free(cert);
-	free(key);
 	free(bad);
 	free(badkey);
-	free(server);
 	strbuf_release(&err);
 }
 
@@ -384,6 +498,7 @@ int main(void)
 		cmocka_unit_test(live__image_check_command_passes),
 		cmocka_unit_test(live__socket_found_at_the_snap_path_with_no_option),
 		cmocka_unit_test(live__https_with_a_trusted_client_certificate),
+		cmocka_unit_test(live__unprivileged_nicless_ephemeral_with_a_volume),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

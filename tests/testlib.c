@@ -330,6 +330,40 @@ int t_runtime_image(struct strbuf *alias)
 	return t_image_build("--kind runtime", alias);
 }
 
+int t_lxd_https_start(const char *dir, const char *port, struct t_lxd_https *h)
+{
+	const char *lxd_dir = getenv("LXD_DIR");
+
+	memset(h, 0, sizeof(*h));
+	h->url = xasprintf("https://127.0.0.1:%s", port);
+	h->cert = xasprintf("%s/client.crt", dir);
+	h->key = xasprintf("%s/client.key", dir);
+	h->server = xasprintf("%s/server.crt", lxd_dir && *lxd_dir ? lxd_dir : "/var/lib/lxd");
+	h->args = xasprintf("--lxd-remote %s --lxd-client-cert '%s' --lxd-client-key '%s' "
+			    "--lxd-server-cert '%s'", h->url, h->cert, h->key, h->server);
+	if (t_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -days 2 "
+		 "-subj /CN=sf-test -keyout '%s' -out '%s' 2>/dev/null", h->key, h->cert) ||
+	    t_sh("lxc config set core.https_address 127.0.0.1:%s", port) ||
+	    t_sh("lxc config trust add '%s' --name sf-test-client >/dev/null 2>&1 || "
+		 "lxc config trust add '%s'", h->cert, h->cert))
+		return -1;
+	return 0;
+}
+
+void t_lxd_https_stop(struct t_lxd_https *h)
+{
+	if (h->cert)
+		t_sh("lxc config trust remove $(openssl x509 -in '%s' -noout -fingerprint -sha256 "
+		     "| cut -d= -f2 | tr -d : | tr A-F a-f | cut -c1-12) 2>/dev/null", h->cert);
+	t_sh("lxc config unset core.https_address");
+	free(h->url);
+	free(h->cert);
+	free(h->key);
+	free(h->server);
+	free(h->args);
+	memset(h, 0, sizeof(*h));
+}
+
 /* SF_TEST_FILTER=pattern runs only the tests whose names match (cmocka's '*', '?'). */
 __attribute__((constructor)) static void t_filter(void)
 {

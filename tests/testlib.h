@@ -60,6 +60,21 @@ char *t_build_image(void);
  */
 int t_runtime_image(struct strbuf *alias);
 
+/*
+ * The local LXD daemon as a "remote": its HTTPS listener on 127.0.0.1:`port`
+ * and a new client certificate it trusts, written under `dir`. The paths
+ * are owned by the struct; t_lxd_https_stop() removes the trust and the
+ * listener. 0, or -1 when LXD refused.
+ */
+struct t_lxd_https {
+	char *url;           /* "https://127.0.0.1:PORT" */
+	char *cert, *key;    /* the client's */
+	char *server;        /* the server's certificate, to pin */
+	char *args;          /* "--lxd-remote URL --lxd-client-cert ... --lxd-server-cert ..." */
+};
+int t_lxd_https_start(const char *dir, const char *port, struct t_lxd_https *h);
+void t_lxd_https_stop(struct t_lxd_https *h);
+
 /* --- a fresh temporary directory per test ----------------------------- */
 /* cmocka setup/teardown: *state is a struct t_tmp whose dir is new and empty. */
 struct t_tmp {
