@@ -451,6 +451,7 @@ static void transfer_props(const struct backend *be, struct stage_report *s)
 
 	if (be->ops != &backend_lxd_ops)
 		return;
+	stage_set_prop(s, "lxd_server", be->cfg.lxd.remote ? be->cfg.lxd.remote : "local socket");
 	stage_set_prop(s, "lxd_transfer", be->api_transfer ? "api" : "disk");
 	stage_set_prop(s, "lxd_privileged", be->cfg.lxd.privileged ? "true" : "false");
 	if (be->api_transfer) {

@@ -37,6 +37,7 @@ const struct opt image_opts[] = {
 	{ "kind", OPT_VALUE, "KIND", "image build: build (default: the build image) or runtime "
 	  "(the smoke stage's image: Lmod and munge, no compiler)" },
 	BACKEND_LXD_OPTS,
+	BACKEND_LXD_LAUNCH_OPTS,
 	{ NULL, 0, NULL, NULL },
 };
 

@@ -13,11 +13,15 @@
  */
 #include "testlib.h"
 
+#include <arpa/inet.h>
 #include <json-c/json.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -373,6 +377,50 @@ static char *image_alias(void)
 	return strbuf_detach(&out);
 }
 
+static void chomp(struct strbuf *sb)
+{
+	while (sb->len && (sb->buf[sb->len - 1] == '\n' || sb->buf[sb->len - 1] == '\r'))
+		strbuf_setlen(sb, sb->len - 1);
+}
+
+/*
+ * The container of the build whose pid is in <dir>/sf.pid, by its labels,
+ * into `name` (reset): 0, or -1 when there is none.
+ */
+static int own_container(const struct fx *f, struct strbuf *name)
+{
+	strbuf_reset(name);
+	if (t_sh_capture(name, "for c in $(lxc list --format csv -c n | grep '^sf-build-'); do "
+			 "lxc config get \"$c\" user.slurm-factory.pid | grep -qx \"$(cat '%s/sf.pid')\" "
+			 "&& echo \"$c\" && exit 0; done; exit 1", f->dir))
+		return -1;
+	chomp(name);
+	return 0;
+}
+
+/* Waits (2 min at most) until the recipe in the container wrote /sf/out/pid. */
+static int wait_for_recipe(const struct fx *f)
+{
+	struct strbuf c = STRBUF_INIT;
+	int i, ret = -1;
+
+	for (i = 0; i < 1200 && ret; i++) {
+		if (!own_container(f, &c) && !t_sh("lxc exec '%s' -- test -s /sf/out/pid 2>/dev/null", c.buf))
+			ret = 0;
+		else
+			usleep(100000);
+	}
+	strbuf_release(&c);
+	return ret;
+}
+
+/* The fake recipe for the build image: nothing of the test's environment there. */
+static char *lxd_fake_recipe(void)
+{
+	return xasprintf("#!/bin/sh\nSF_TEST_COUNTER=/tmp/counter\n%s",
+			 strchr(fake_recipe, '\n') + 1);
+}
+
 static void build__sigint_in_lxd_deletes_the_container(void **state)
 {
 	struct fx *f = *state;
@@ -389,13 +437,8 @@ static void build__sigint_in_lxd_deletes_the_container(void **state)
 	assert_int_equal(t_sh("'%s' build %s --cache-dir '%s' --json '%s' --quiet "
 			      "--source-date-epoch 1 >/dev/null 2>&1 & echo $! > '%s/sf.pid'",
 			      t_bin(), args, f->cache, f->json, f->dir), 0);
-	/* the pid file appears under builds/.tmp-*: the recipe runs in the container */
-	for (i = 0; i < 1200; i++) {
-		if (!t_sh("ls '%s'/builds/.tmp-*/out/pid >/dev/null 2>&1", f->cache))
-			break;
-		usleep(100000);
-	}
-	assert_true(i < 1200);
+	/* the pid file appears in the container's /sf/out: the recipe runs */
+	assert_int_equal(wait_for_recipe(f), 0);
 	assert_int_equal(t_sh("kill -INT $(cat '%s/sf.pid')", f->dir), 0);
 	for (i = 0; i < 600; i++) {
 		if (t_sh("kill -0 $(cat '%s/sf.pid') 2>/dev/null", f->dir))
@@ -415,6 +458,135 @@ static void build__sigint_in_lxd_deletes_the_container(void **state)
 	assert_int_equal(leftovers(f), 0);
 	free(alias);
 	free(args);
+}
+
+/*
+ * SIGKILL: the tool cannot clean up. Its container keeps running (LXD
+ * deletes an ephemeral container when it stops, not when its client dies)
+ * until `gc` sees that the process that made it is gone; the cache volume
+ * is intact and the next build works.
+ */
+static void build__sigkill_in_lxd_then_gc_and_the_next_build_works(void **state)
+{
+	struct fx *f = *state;
+	char *alias = image_alias(), *args, *good = lxd_fake_recipe();
+	struct strbuf c = STRBUF_INIT, vol = STRBUF_INIT, out = STRBUF_INIT;
+	struct json_object *r;
+	int i;
+
+	assert_non_null(alias);
+	assert_int_equal(t_writestr(f->recipe, "#!/bin/sh\necho $$ > \"$SF_OUT/pid\"\n"
+				    "exec >>\"$SF_OUT/build.log\" 2>&1\nsleep 300\n"), 0);
+	args = xasprintf("--backend lxd --image %s --recipe '%s' --source '%s' --cache-dir '%s' "
+			 "--json '%s' --quiet --source-date-epoch 1", alias, f->recipe, f->source,
+			 f->cache, f->json);
+	assert_int_equal(t_sh("'%s' build %s >/dev/null 2>&1 & echo $! > '%s/sf.pid'",
+			      t_bin(), args, f->dir), 0);
+	assert_int_equal(wait_for_recipe(f), 0);
+	assert_int_equal(own_container(f, &c), 0);
+	assert_int_equal(t_sh_capture(&vol, "lxc config device get '%s' sf-cache source", c.buf), 0);
+	chomp(&vol);
+	assert_int_equal(strncmp(vol.buf, "sf-cache-", 9), 0);
+	assert_int_equal(t_sh("kill -KILL $(cat '%s/sf.pid')", f->dir), 0);
+	for (i = 0; i < 100 && !t_sh("kill -0 $(cat '%s/sf.pid') 2>/dev/null", f->dir); i++)
+		usleep(100000);
+	assert_true(i < 100);
+	/* nobody cleaned up: the container is still there, then gc removes it */
+	assert_int_equal(t_sh("lxc info '%s' >/dev/null 2>&1", c.buf), 0);
+	assert_int_equal(t_sh_capture(&out, "'%s' gc 2>&1", t_bin()), 0);
+	assert_non_null(strstr(out.buf, c.buf));
+	assert_int_not_equal(t_sh("lxc info '%s' >/dev/null 2>&1", c.buf), 0);
+	assert_int_equal(t_sh("lxc storage volume show default '%s' >/dev/null", vol.buf), 0);
+	/* and the next build works, with the same volume */
+	assert_int_equal(t_writestr(f->recipe, good), 0);
+	assert_int_equal(t_sh("'%s' build %s >/dev/null 2>&1", t_bin(), args), 0);
+	r = t_report_load(f->json);
+	assert_non_null(r);
+	assert_string_equal(t_stage_prop(r, "build", "cache_volume"), vol.buf);
+	assert_string_equal(t_stage_prop(r, "build", "lxd_privileged"), "false");
+	assert_string_equal(t_stage_prop(r, "build", "lxd_transfer"), "api");
+	assert_int_equal(t_report_checks(r, "cleanup", "pass"), 1);
+	json_object_put(r);
+	assert_int_equal(t_sh("tar -tzf '%s'/builds/24.11.5/slurm-24.11.5-software.tar.gz | "
+			      "grep -qx software/bin/hello", f->cache), 0);
+	free(alias);
+	free(args);
+	free(good);
+	strbuf_release(&c);
+	strbuf_release(&vol);
+	strbuf_release(&out);
+}
+
+/*
+ * A recipe that tries to get out of its container: write where the host's
+ * files are, load a kernel module, make a block device and mount file
+ * systems only the host's root may, reach a service on the host's
+ * loopback. Every attempt fails inside, the host has nothing of it.
+ */
+static void build__hostile_recipe_cannot_reach_the_host(void **state)
+{
+	struct fx *f = *state;
+	char *alias = image_alias(), *recipe, *probe = xasprintf("%s/host-probe", f->dir);
+	struct strbuf report = STRBUF_INIT;
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int lfd;
+	static const char *const attempts[] = { "host-file", "host-file-via-proc",
+		"kernel-module", "block-device", "mount-debugfs", "remount-sysfs-rw",
+		"host-loopback", "interfaces", "uid-map", NULL };
+	size_t i;
+
+	assert_non_null(alias);
+	/* a service on the host's loopback the recipe tries to reach */
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+	recipe = xasprintf(
+		"#!/bin/bash\n"
+		"try() { if bash -c \"$2\" >/dev/null 2>&1; then echo \"ESCAPED: $1\"; "
+		"else echo \"blocked: $1\"; fi; }\n"
+		"try host-file 'mkdir -p %s && echo pwned > %s && test -e %s && exit 1'\n"
+		"try host-file-via-proc 'echo pwned > /proc/1/root%s && test -e %s && exit 1'\n"
+		"try kernel-module 'perl -e \"syscall(175, \\\"\\\", 0, \\\"\\\") == 0 or "
+		"exit(\\$!{EPERM} ? 1 : 0)\"'\n"
+		"try block-device 'mknod /tmp/hostdisk b 8 0'\n"
+		"try mount-debugfs 'mkdir -p /mnt/d && mount -t debugfs none /mnt/d'\n"
+		"try remount-sysfs-rw 'mount -o remount,rw /sys && touch /sys/kernel/uevent_helper'\n"
+		"try host-loopback 'exec 3<>/dev/tcp/127.0.0.1/%u'\n"
+		"try interfaces 'test \"$(ls /sys/class/net)\" != lo'\n"
+		"try uid-map 'read -r a b c < /proc/self/uid_map; test \"$b\" = 0'\n"
+		"exit 3\n",
+		f->dir, probe, probe, probe, probe, (unsigned)ntohs(sa.sin_port));
+	assert_int_equal(t_writestr(f->recipe, recipe), 0);
+	assert_int_equal(t_sh("'%s' build --backend lxd --image %s --recipe '%s' --source '%s' "
+			      "--cache-dir '%s' --json '%s' --quiet --source-date-epoch 1 "
+			      ">/dev/null 2>&1", t_bin(), alias, f->recipe, f->source, f->cache,
+			      f->json), 1);
+	assert_int_equal(t_read(f->json, &report), 0);
+	for (i = 0; attempts[i]; i++) {
+		char *want = xasprintf("blocked: %s", attempts[i]);
+		if (!strstr(report.buf, want))
+			fail_msg("'%s' not in the recipe's output: %s", want, report.buf);
+		free(want);
+	}
+	assert_null(strstr(report.buf, "ESCAPED"));
+	/* nothing reached the host: no file, no connection */
+	assert_false(t_exists(probe));
+	{
+		struct pollfd pfd = { lfd, POLLIN, 0 };
+		assert_int_equal(poll(&pfd, 1, 0), 0);
+	}
+	close(lfd);
+	assert_int_equal(leftovers(f), 0);
+	free(alias);
+	free(recipe);
+	free(probe);
+	strbuf_release(&report);
 }
 
 /*
@@ -443,17 +615,32 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 	char *repo = xasprintf("%s/.slurm-factory/upstream/slurm.git", getenv("HOME"));
 	char *cold_sha, *warm_sha, *hit;
 	struct json_object *r;
-	double cold, hitt, warm;
+	struct t_lxd_https h;
+	double cold, hitt, warm, xfer_cold;
 	char *cmd = xasprintf("build --slurm-version 24.11 --repo '%s' --cache-dir '%s' "
 			      "--json '%s' --quiet", repo, f->cache, f->json);
 	int rc;
 
 	assert_int_equal(t_sh("cd '%s' && test -d '%s'", t_srcdir(), repo), 0);
+	/* cold: no cache volume on the server either (gc --volumes removes them) */
+	assert_int_equal(t_sh("'%s' gc --volumes --quiet", t_bin()), 0);
+	assert_int_equal(t_sh("! lxc storage volume list default --format csv | grep -q sf-cache-"), 0);
 	cold = now();
 	rc = t_sh("cd '%s' && '%s' %s", t_srcdir(), t_bin(), cmd);
 	cold = now() - cold;
 	r = expect_relocatable(f, rc);
 	cold_sha = stage_prop(r, "package", "sha256");
+	/* unprivileged, nothing of this machine shared: the inputs and outputs moved */
+	assert_string_equal(t_stage_prop(r, "build", "lxd_privileged"), "false");
+	assert_string_equal(t_stage_prop(r, "build", "lxd_transfer"), "api");
+	assert_string_equal(t_stage_prop(r, "build", "cache_volume_created"), "true");
+	xfer_cold = strtod(t_stage_prop(r, "build", "transfer_in_seconds"), NULL) +
+		    strtod(t_stage_prop(r, "build", "transfer_out_seconds"), NULL);
+	fprintf(stderr, "# cold build's transfers: in %s s (%s bytes), out %s s (%s bytes)\n",
+		t_stage_prop(r, "build", "transfer_in_seconds"),
+		t_stage_prop(r, "build", "transfer_in_bytes"),
+		t_stage_prop(r, "build", "transfer_out_seconds"),
+		t_stage_prop(r, "build", "transfer_out_bytes"));
 	json_object_put(r);
 	assert_int_equal(t_sh("cd '%s/builds/24.11.5' && sha256sum -c --quiet SHA256SUMS && "
 			      "tar -tzf slurm-24.11.5-software.tar.gz | grep -qx "
@@ -472,16 +659,50 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 	json_object_put(r);
 	assert_true(hitt < 5.0);
 
+	/*
+	 * warm, through the daemon's HTTPS listener as a remote server would
+	 * be reached: nothing of this machine can be shared (a disk transfer
+	 * is refused), the server's cache volume makes it warm, and the bytes
+	 * are the same as the local cold build's
+	 */
+	assert_int_equal(t_lxd_https_start(f->dir, "18444", &h), 0);
+	assert_int_equal(t_sh("'%s' build --lxd-transfer disk --lxd-privileged %s "
+			      "--slurm-version 24.11 2>/dev/null", t_bin(), h.args), 129);
 	warm = now();
-	assert_int_equal(t_sh("cd '%s' && '%s' %s --no-cache", t_srcdir(), t_bin(), cmd), 0);
+	rc = t_sh("cd '%s' && '%s' %s --no-cache %s", t_srcdir(), t_bin(), cmd, h.args);
 	warm = now() - warm;
-	r = t_report_load(f->json);
+	r = expect_relocatable(f, rc);
 	warm_sha = stage_prop(r, "package", "sha256");
+	assert_string_equal(t_stage_prop(r, "build", "cache_volume_created"), "false");
+	assert_non_null(strstr(json_object_to_json_string(r), h.url));
 	json_object_put(r);
-	fprintf(stderr, "# slurm 24.11.5: cold %.1f s, cache hit %.2f s, ccache-warm rebuild "
-		"%.1f s (%.1fx); software sha256 cold %s warm %s\n", cold, hitt, warm,
-		cold / warm, cold_sha, warm_sha);
+	fprintf(stderr, "# slurm 24.11.5: cold %.1f s (transfers %.2f s = %.1f %%), cache hit "
+		"%.2f s, ccache-warm rebuild over HTTPS %.1f s (%.1fx); software sha256 cold %s "
+		"warm %s\n", cold, xfer_cold, 100.0 * xfer_cold / cold, hitt, warm, cold / warm,
+		cold_sha, warm_sha);
 	assert_string_equal(cold_sha, warm_sha);
+	/* and its smoke, through the same remote */
+	{
+		struct strbuf alias = STRBUF_INIT;
+		char *sj = xasprintf("%s/smoke-remote.json", f->dir);
+
+		assert_int_equal(t_runtime_image(&alias), 0);
+		rc = t_sh("cd '%s' && '%s' smoke '%s/builds/24.11.5/slurm-24.11.5-software.tar.gz' "
+			  "'%s/builds/24.11.5/slurm-24.11.5-module.tar.gz' --runtime-image '%s' "
+			  "--prefixes 1 --reprove --json '%s' --quiet %s", t_srcdir(), t_bin(),
+			  f->cache, f->cache, alias.buf, sj, h.args);
+		if (rc)
+			t_sh("cat '%s' >&2", sj);
+		assert_int_equal(rc, 0);
+		r = t_report_load(sj);
+		assert_int_equal(t_report_checks(r, "prefix 1: srun", "pass"), 1);
+		assert_int_equal(t_report_checks(r, "environment", "pass"), 1);
+		assert_non_null(strstr(json_object_to_json_string(r), "unprivileged"));
+		json_object_put(r);
+		free(sj);
+		strbuf_release(&alias);
+	}
+	t_lxd_https_stop(&h);
 	free(repo);
 	free(cmd);
 	free(cold_sha);
@@ -566,6 +787,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(build__failing_recipe_shows_the_log_tail_and_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(build__sigint_during_the_recipe_leaves_nothing_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(build__sigint_in_lxd_deletes_the_container, setup, teardown),
+		cmocka_unit_test_setup_teardown(build__sigkill_in_lxd_then_gc_and_the_next_build_works, setup, teardown),
+		cmocka_unit_test_setup_teardown(build__hostile_recipe_cannot_reach_the_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(build__slurm_24_11_is_relocatable_cached_and_reproducible, setup, teardown),
 		cmocka_unit_test_setup_teardown(build__slurm_22_05_minimal_is_relocatable, setup, teardown),
 	};

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "lxd.h"
 
 #define FIX "fixtures/lxd/"
@@ -593,6 +594,168 @@ static void push__sends_octet_stream_and_ownership(void **state)
 	strbuf_release(&err);
 }
 
+static void launch__unprivileged_by_default_with_volume_target_and_limits(void **state)
+{
+	static const struct step steps[] = {
+		TRUSTED,
+		{ "POST", "/1.0/instances?target=member-2", 202, "async-created.json", NULL },
+		{ "GET", OP, 200, "op-success.json", NULL },
+		{ "PUT", "/1.0/instances/sf-t/state", 202, "async-created.json", NULL },
+		{ "GET", OP, 200, "op-success.json", NULL },
+	};
+	const char *config[] = { "limits.cpu=2", "limits.memory=1073741824", NULL };
+	struct lxd_volume_dev vol = { "sf-cache", "sf-cache-0123456789abcdef", "/sf/cache" };
+	struct strbuf err = STRBUF_INIT;
+	struct lxd_launch l;
+	struct fake f;
+	struct lxd lxd;
+
+	(void)state;
+	fake_start(&f, steps, 5);
+	connect_fake(&lxd, &f);
+	assert_false(lxd_is_remote(&lxd));
+	memset(&l, 0, sizeof(l));
+	l.name = "sf-t";
+	l.image = "sf-build-x";
+	l.config = config;
+	l.volumes = &vol;
+	l.nr_volumes = 1;
+	l.root_size = "21474836480";
+	l.target = "member-2";
+	l.ephemeral = 1;
+	if (lxd_launch(&lxd, &l, &err))
+		fail_msg("launch: %s", err.buf);
+	assert_int_equal(f.next, 5);
+	assert_null(strstr(f.bodies.buf, "security.privileged"));
+	assert_non_null(strstr(f.bodies.buf, "\"limits.cpu\":\"2\""));
+	assert_non_null(strstr(f.bodies.buf, "\"limits.memory\":\"1073741824\""));
+	assert_non_null(strstr(f.bodies.buf, "\"size\":\"21474836480\""));
+	assert_non_null(strstr(f.bodies.buf, "\"sf-cache\":{\"type\":\"disk\",\"pool\":\"default\","
+					      "\"source\":\"sf-cache-0123456789abcdef\",\"path\":\"\\/sf\\/cache\"}"));
+	assert_non_null(strstr(f.bodies.buf, "\"profiles\":[]"));
+	assert_non_null(strstr(f.bodies.buf, "\"ephemeral\":true"));
+	lxd_release(&lxd);
+	fake_stop(&f);
+
+	/* privileged only when asked */
+	fake_start(&f, steps, 5);
+	connect_fake(&lxd, &f);
+	l.privileged = 1;
+	if (lxd_launch(&lxd, &l, &err))
+		fail_msg("launch: %s", err.buf);
+	assert_non_null(strstr(f.bodies.buf, "\"security.privileged\":\"true\""));
+	lxd_release(&lxd);
+	fake_stop(&f);
+	strbuf_release(&err);
+}
+
+static void launch__failed_unprivileged_start_names_lxd_privileged(void **state)
+{
+	static const struct step steps[] = {
+		TRUSTED,
+		{ "POST", "/1.0/instances", 202, "async-created.json", NULL },
+		{ "GET", OP, 200, "op-success.json", NULL },
+		{ "PUT", "/1.0/instances/sf-t/state", 202, "async-created.json", NULL },
+		{ "GET", OP, 200, "op-failure.json", NULL },
+		{ "GET", "/1.0/instances/sf-t", 404, "error-not-found.json", NULL },
+	};
+	struct strbuf err = STRBUF_INIT;
+	struct lxd_launch l;
+	struct fake f;
+	struct lxd lxd;
+
+	(void)state;
+	fake_start(&f, steps, 6);
+	connect_fake(&lxd, &f);
+	memset(&l, 0, sizeof(l));
+	l.name = "sf-t";
+	l.image = "sf-build-x";
+	assert_int_equal(lxd_launch(&lxd, &l, &err), -1);
+	assert_non_null(strstr(err.buf, "unprivileged"));
+	assert_non_null(strstr(err.buf, "--lxd-privileged"));
+	assert_int_equal(f.next, 6);
+	lxd_release(&lxd);
+	fake_stop(&f);
+	strbuf_release(&err);
+}
+
+static void volume__ensure_creates_a_missing_volume_once(void **state)
+{
+	static const struct step steps[] = {
+		TRUSTED,
+		{ "GET", "/1.0/storage-pools/default/volumes/custom/sf-cache-a", 404,
+		  "error-not-found.json", NULL },
+		{ "POST", "/1.0/storage-pools/default/volumes/custom", 200, "sync-success.json", NULL },
+		{ "GET", "/1.0/storage-pools/default/volumes/custom/sf-cache-a", 200,
+		  "sync-success.json", NULL },
+		{ "GET", "/1.0/storage-pools/default/volumes/custom", 200, NULL,
+		  "{\"type\":\"sync\",\"status_code\":200,\"metadata\":["
+		  "\"/1.0/storage-pools/default/volumes/custom/sf-cache-a\","
+		  "\"/1.0/storage-pools/default/volumes/custom/other\"]}" },
+	};
+	struct strbuf err = STRBUF_INIT;
+	struct fake f;
+	struct lxd lxd;
+	char **names;
+	size_t nr;
+	int created = -1;
+
+	(void)state;
+	fake_start(&f, steps, 5);
+	connect_fake(&lxd, &f);
+	assert_int_equal(lxd_volume_ensure(&lxd, "sf-cache-a", &created, &err), 0);
+	assert_int_equal(created, 1);
+	assert_non_null(strstr(f.bodies.buf, "\"name\":\"sf-cache-a\",\"type\":\"custom\""));
+	assert_int_equal(lxd_volume_ensure(&lxd, "sf-cache-a", &created, &err), 0);
+	assert_int_equal(created, 0);
+	assert_int_equal(lxd_volume_list(&lxd, "sf-cache-", &names, &nr, &err), 0);
+	assert_int_equal(nr, 1);
+	assert_string_equal(names[0], "sf-cache-a");
+	free(names[0]);
+	free(names);
+	/* a name LXD would not take never reaches it */
+	assert_int_equal(lxd_volume_ensure(&lxd, "../x", &created, &err), -1);
+	lxd_release(&lxd);
+	fake_stop(&f);
+	strbuf_release(&err);
+}
+
+static void opts__launch_options_are_checked(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct lxd_opts o;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(backend_lxd_opts_check(&o, &err), 0);
+	o.transfer = "nfs";
+	assert_int_equal(backend_lxd_opts_check(&o, &err), -1);
+	assert_non_null(strstr(err.buf, "not api or disk"));
+	strbuf_reset(&err);
+	o.transfer = "disk";
+	assert_int_equal(backend_lxd_opts_check(&o, &err), -1);
+	assert_non_null(strstr(err.buf, "--lxd-privileged"));
+	strbuf_reset(&err);
+	o.privileged = 1;
+	assert_int_equal(backend_lxd_opts_check(&o, &err), 0);
+	o.remote = "https://127.0.0.1:8443";
+	assert_int_equal(backend_lxd_opts_check(&o, &err), -1);
+	assert_non_null(strstr(err.buf, "remote"));
+	strbuf_reset(&err);
+	o.transfer = "api";
+	o.cpu = "0";
+	assert_int_equal(backend_lxd_opts_check(&o, &err), -1);
+	strbuf_reset(&err);
+	o.cpu = "4";
+	o.memory = "8GiB";
+	o.root_size = "40G";
+	assert_int_equal(backend_lxd_opts_check(&o, &err), 0);
+	o.memory = "lots";
+	assert_int_equal(backend_lxd_opts_check(&o, &err), -1);
+	assert_non_null(strstr(err.buf, "--lxd-memory"));
+	strbuf_release(&err);
+}
+
 static void connect__untrusted_client_is_refused(void **state)
 {
 	static const struct step steps[] = {
@@ -649,6 +812,10 @@ int main(void)
 		cmocka_unit_test(exec__nonzero_exit_fetches_and_deletes_the_logs),
 		cmocka_unit_test(exec__missing_binary_is_exit_127),
 		cmocka_unit_test(push__sends_octet_stream_and_ownership),
+		cmocka_unit_test(launch__unprivileged_by_default_with_volume_target_and_limits),
+		cmocka_unit_test(launch__failed_unprivileged_start_names_lxd_privileged),
+		cmocka_unit_test(volume__ensure_creates_a_missing_volume_once),
+		cmocka_unit_test(opts__launch_options_are_checked),
 		cmocka_unit_test(connect__untrusted_client_is_refused),
 		cmocka_unit_test(connect__missing_socket_says_lxd_is_not_running),
 	};

@@ -451,9 +451,10 @@ static double run_signalled_at(struct fx *f, size_t k, int sig, const char *alia
 		ready = h.nr > 0;
 	} else if (!strcmp(stage, "fetch")) {
 		ready = st_wait_text(out, "fetch started", 60);
+	} else if (!strcmp(stage, "build") && alias) {
+		ready = st_wait_container_file(pid, "/sf/out/pid", 120, &name);
 	} else if (!strcmp(stage, "build")) {
-		pattern = alias ? xasprintf("%s/builds/.tmp-*/out/pid", cache) :
-				  xasprintf("%s/recipe", marks);
+		pattern = xasprintf("%s/recipe", marks);
 		ready = st_wait_glob(pattern, 120);
 	} else if (!strcmp(stage, "package")) {
 		pattern = xasprintf("%s/builds/.tmp-*/.slurm-*-software.tar.gz.*", cache);
