@@ -272,7 +272,8 @@ out:
 
 /*
  * The custom volume that keeps ccache and the configure cache on the LXD
- * server, one per (build image, options): "sf-cache-" and 16 hex digits.
+ * server, one per (build image, options, privileged or not): "sf-cache-"
+ * and 16 hex digits.
  */
 static void cache_volume_name(const struct build_opts *o, const char *image,
 			      struct strbuf *name)
@@ -280,8 +281,12 @@ static void cache_volume_name(const struct build_opts *o, const char *image,
 	struct strbuf text = STRBUF_INIT;
 	char hex[SHA256_HEX_SIZE];
 
-	strbuf_addf(&text, "slurm-factory-cache/1\nimage %s\ngpu %d\nminimal %d\n", image,
-		    o->gpu, o->minimal);
+	/*
+	 * privileged and unprivileged containers see different owners: LXD
+	 * refuses (or shifts the whole volume) when one volume is used by both
+	 */
+	strbuf_addf(&text, "slurm-factory-cache/1\nimage %s\ngpu %d\nminimal %d\n%s", image,
+		    o->gpu, o->minimal, o->lxd.privileged ? "privileged\n" : "");
 	cargs_lines(o, &text);
 	sha256_hex_of(text.buf, text.len, hex);
 	strbuf_addf(name, BUILD_CACHE_VOLUME_PREFIX "%.16s", hex);
@@ -660,9 +665,11 @@ static int run_recipe(struct run *run, const struct build_opts *o, struct stage_
 	cmd.timeout = (double)o->timeout;
 	cmd.pull = 1;
 	if (!run->quiet)
-		fprintf(stderr, "build: %s %s (%s) with %lu jobs on %s%s%s; log %s/build.log\n",
+		fprintf(stderr, "build: %s %s (%s) with %lu jobs on %s%s%s; log %s%s/build.log\n",
 			p->src.version, p->src.tag ? p->src.tag : "", p->src.commit, o->jobs,
-			o->backend, o->host ? "" : " ", o->host ? "" : p->build.image, out.buf);
+			o->backend, o->host ? "" : " ", o->host ? "" : p->build.image,
+			be.api_transfer ? "(copied out of the container when the recipe ends) " :
+			"", out.buf);
 	{
 		/* the phases and objects on stderr; the last build of this version
 		 * says how many objects to expect */

@@ -469,7 +469,7 @@ static void build__sigint_in_lxd_deletes_the_container(void **state)
 static void build__sigkill_in_lxd_then_gc_and_the_next_build_works(void **state)
 {
 	struct fx *f = *state;
-	char *alias = image_alias(), *args, *good = lxd_fake_recipe();
+	char *alias = image_alias(), *args, *good = lxd_fake_recipe(), *api_sha;
 	struct strbuf c = STRBUF_INIT, vol = STRBUF_INIT, out = STRBUF_INIT;
 	struct json_object *r;
 	int i;
@@ -506,9 +506,19 @@ static void build__sigkill_in_lxd_then_gc_and_the_next_build_works(void **state)
 	assert_string_equal(t_stage_prop(r, "build", "lxd_privileged"), "false");
 	assert_string_equal(t_stage_prop(r, "build", "lxd_transfer"), "api");
 	assert_int_equal(t_report_checks(r, "cleanup", "pass"), 1);
+	api_sha = xstrdup(t_stage_prop(r, "package", "sha256"));
 	json_object_put(r);
 	assert_int_equal(t_sh("tar -tzf '%s'/builds/24.11.5/slurm-24.11.5-software.tar.gz | "
 			      "grep -qx software/bin/hello", f->cache), 0);
+	/* the old way on request: privileged, host directories as disk devices; same bytes */
+	assert_int_equal(t_sh("'%s' build %s --no-cache --lxd-privileged --lxd-transfer disk "
+			      ">/dev/null 2>&1", t_bin(), args), 0);
+	r = t_report_load(f->json);
+	assert_string_equal(t_stage_prop(r, "build", "lxd_transfer"), "disk");
+	assert_string_equal(t_stage_prop(r, "build", "lxd_privileged"), "true");
+	assert_string_equal(t_stage_prop(r, "package", "sha256"), api_sha);
+	json_object_put(r);
+	free(api_sha);
 	free(alias);
 	free(args);
 	free(good);
@@ -674,14 +684,20 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 	r = expect_relocatable(f, rc);
 	warm_sha = stage_prop(r, "package", "sha256");
 	assert_string_equal(t_stage_prop(r, "build", "cache_volume_created"), "false");
-	assert_non_null(strstr(json_object_to_json_string(r), h.url));
+	assert_string_equal(t_stage_prop(r, "build", "lxd_server"), h.url);
 	json_object_put(r);
 	fprintf(stderr, "# slurm 24.11.5: cold %.1f s (transfers %.2f s = %.1f %%), cache hit "
 		"%.2f s, ccache-warm rebuild over HTTPS %.1f s (%.1fx); software sha256 cold %s "
 		"warm %s\n", cold, xfer_cold, 100.0 * xfer_cold / cold, hitt, warm, cold / warm,
 		cold_sha, warm_sha);
 	assert_string_equal(cold_sha, warm_sha);
-	/* and its smoke, through the same remote */
+	/*
+	 * and its smoke on a second LXD server of its own (own daemon, pool,
+	 * port; nothing of this machine's LXD): the runtime image is uploaded
+	 * from its export, the tree goes in through the API
+	 */
+	t_lxd_https_stop(&h);
+	assert_int_equal(t_lxd_second_start(f->dir, "18445", &h), 0);
 	{
 		struct strbuf alias = STRBUF_INIT;
 		char *sj = xasprintf("%s/smoke-remote.json", f->dir);
@@ -698,11 +714,13 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 		assert_int_equal(t_report_checks(r, "prefix 1: srun", "pass"), 1);
 		assert_int_equal(t_report_checks(r, "environment", "pass"), 1);
 		assert_non_null(strstr(json_object_to_json_string(r), "unprivileged"));
+		assert_int_equal(t_report_checks(r, "runtime image", "pass"), 1);
+		assert_non_null(strstr(json_object_to_json_string(r), "imported from its export"));
 		json_object_put(r);
 		free(sj);
 		strbuf_release(&alias);
 	}
-	t_lxd_https_stop(&h);
+	t_lxd_second_stop(f->dir, &h);
 	free(repo);
 	free(cmd);
 	free(cold_sha);

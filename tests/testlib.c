@@ -330,17 +330,34 @@ int t_runtime_image(struct strbuf *alias)
 	return t_image_build("--kind runtime", alias);
 }
 
+/* Fills `h` for a server on 127.0.0.1:port; the client's files are <dir>/<name>.crt, .key. */
+static void https_fill(struct t_lxd_https *h, const char *dir, const char *name,
+		       const char *port, const char *lxd_dir)
+{
+	memset(h, 0, sizeof(*h));
+	h->url = xasprintf("https://127.0.0.1:%s", port);
+	h->cert = xasprintf("%s/%s.crt", dir, name);
+	h->key = xasprintf("%s/%s.key", dir, name);
+	h->server = xasprintf("%s/server.crt", lxd_dir);
+	h->args = xasprintf("--lxd-remote %s --lxd-client-cert '%s' --lxd-client-key '%s' "
+			    "--lxd-server-cert '%s'", h->url, h->cert, h->key, h->server);
+}
+
+static void https_free(struct t_lxd_https *h)
+{
+	free(h->url);
+	free(h->cert);
+	free(h->key);
+	free(h->server);
+	free(h->args);
+	memset(h, 0, sizeof(*h));
+}
+
 int t_lxd_https_start(const char *dir, const char *port, struct t_lxd_https *h)
 {
 	const char *lxd_dir = getenv("LXD_DIR");
 
-	memset(h, 0, sizeof(*h));
-	h->url = xasprintf("https://127.0.0.1:%s", port);
-	h->cert = xasprintf("%s/client.crt", dir);
-	h->key = xasprintf("%s/client.key", dir);
-	h->server = xasprintf("%s/server.crt", lxd_dir && *lxd_dir ? lxd_dir : "/var/lib/lxd");
-	h->args = xasprintf("--lxd-remote %s --lxd-client-cert '%s' --lxd-client-key '%s' "
-			    "--lxd-server-cert '%s'", h->url, h->cert, h->key, h->server);
+	https_fill(h, dir, "client", port, lxd_dir && *lxd_dir ? lxd_dir : "/var/lib/lxd");
 	if (t_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -days 2 "
 		 "-subj /CN=sf-test -keyout '%s' -out '%s' 2>/dev/null", h->key, h->cert) ||
 	    t_sh("lxc config set core.https_address 127.0.0.1:%s", port) ||
@@ -356,12 +373,47 @@ void t_lxd_https_stop(struct t_lxd_https *h)
 		t_sh("lxc config trust remove $(openssl x509 -in '%s' -noout -fingerprint -sha256 "
 		     "| cut -d= -f2 | tr -d : | tr A-F a-f | cut -c1-12) 2>/dev/null", h->cert);
 	t_sh("lxc config unset core.https_address");
-	free(h->url);
-	free(h->cert);
-	free(h->key);
-	free(h->server);
-	free(h->args);
-	memset(h, 0, sizeof(*h));
+	https_free(h);
+}
+
+int t_lxd_second_start(const char *dir, const char *port, struct t_lxd_https *h)
+{
+	char *lxd_dir = xasprintf("%s/lxd", dir);
+
+	https_fill(h, dir, "client2", port, lxd_dir);
+	free(lxd_dir);
+	/* the proxy variables: LXD fetches a file from an image server at start */
+	if (t_sh("mkdir -p '%s/lxd' && cd / && env http_proxy=http://127.0.0.1:9 "
+		 "https_proxy=http://127.0.0.1:9 LXD_DIR='%s/lxd' setsid /usr/bin/lxd "
+		 "--group lxd --logfile='%s/lxd.log' </dev/null >>'%s/lxd.log' 2>&1 & "
+		 "echo $! > '%s/lxd.pid'", dir, dir, dir, dir, dir) ||
+	    t_sh("LXD_DIR='%s/lxd' timeout 60 lxd waitready --timeout=45", dir) ||
+	    t_sh("printf '%%s\n' 'config:' '  core.proxy_http: http://127.0.0.1:9' "
+		 "'  core.proxy_https: http://127.0.0.1:9' '  images.auto_update_interval: \"0\"' "
+		 "'  core.https_address: 127.0.0.1:%s' 'networks: []' 'storage_pools:' "
+		 "'- name: default' '  driver: btrfs' '  config:' '    size: 8GiB' 'profiles:' "
+		 "'- name: default' '  devices:' '    root:' '      path: /' "
+		 "'      pool: default' '      type: disk' | LXD_DIR='%s/lxd' lxd init --preseed",
+		 port, dir) ||
+	    t_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -days 2 "
+		 "-subj /CN=sf-test-2 -keyout '%s' -out '%s' 2>/dev/null", h->key, h->cert) ||
+	    t_sh("LXD_DIR='%s/lxd' lxc config trust add '%s' --name sf-test-2 >/dev/null 2>&1 || "
+		 "LXD_DIR='%s/lxd' lxc config trust add '%s'", dir, h->cert, dir, h->cert))
+		return -1;
+	return 0;
+}
+
+void t_lxd_second_stop(const char *dir, struct t_lxd_https *h)
+{
+	/* its own daemon only: by the pid this test recorded */
+	t_sh("pid=$(cat '%s/lxd.pid' 2>/dev/null) || exit 0; "
+	     "LXD_DIR='%s/lxd' timeout 90 lxd shutdown --timeout=60 >/dev/null 2>&1 || "
+	     "kill \"$pid\" 2>/dev/null; i=0; while kill -0 \"$pid\" 2>/dev/null && "
+	     "[ $i -lt 100 ]; do sleep 0.3; i=$((i+1)); done; kill -9 \"$pid\" 2>/dev/null; "
+	     "for m in $(findmnt -rn -o TARGET | grep -F '%s/lxd/' | sort -r); do "
+	     "umount -l \"$m\"; done; true", dir, dir, dir);
+	t_sh("rm -rf '%s/lxd' '%s/lxd.pid'", dir, dir);
+	https_free(h);
 }
 
 /* SF_TEST_FILTER=pattern runs only the tests whose names match (cmocka's '*', '?'). */

@@ -75,6 +75,16 @@ struct t_lxd_https {
 int t_lxd_https_start(const char *dir, const char *port, struct t_lxd_https *h);
 void t_lxd_https_stop(struct t_lxd_https *h);
 
+/*
+ * A second LXD server on this machine: its own daemon (LXD_DIR=<dir>/lxd),
+ * btrfs pool on a loop file, no network, HTTPS on 127.0.0.1:`port` only,
+ * trusting a new client certificate; kept off the network like the first.
+ * `h` as above. t_lxd_second_stop() shuts it down and removes its
+ * directory. 0, or -1 when it could not be started.
+ */
+int t_lxd_second_start(const char *dir, const char *port, struct t_lxd_https *h);
+void t_lxd_second_stop(const char *dir, struct t_lxd_https *h);
+
 /* --- a fresh temporary directory per test ----------------------------- */
 /* cmocka setup/teardown: *state is a struct t_tmp whose dir is new and empty. */
 struct t_tmp {
