@@ -103,3 +103,7 @@ if [ -x bench/bench-resolve.sh ]; then
 	echo "== resolve"
 	bench/bench-resolve.sh "$BIN"
 fi
+
+echo
+echo "== LXD: inputs and outputs through the API against disk devices"
+bench/bench-lxd.sh "$BIN"
