@@ -1642,7 +1642,8 @@ int archive_pack_tree(const char *dir, int fd, const char *out,
 
 	if (archive_load(err) || pack_collect(dir, "", &l, err))
 		goto out;
-	qsort(l.names, l.nr, sizeof(*l.names), cmp_names);
+	if (l.nr)   /* an empty directory: no list to sort (qsort of NULL is undefined) */
+		qsort(l.names, l.nr, sizeof(*l.names), cmp_names);
 	a = la.archive_write_new();
 	e = la.archive_entry_new();
 	if (!a || !e) {

@@ -180,6 +180,41 @@ static void pack_tree__zst_round_trips_through_the_secure_extractor(void **state
 	free(x);
 }
 
+/*
+ * The transfer form (backend.c): plain tar, several trees under deep top
+ * names concatenated into one file, an empty one among them; GNU tar -i
+ * unpacks them all at once.
+ */
+static void pack_tree__plain_tars_concatenate_with_an_empty_tree(void **state)
+{
+	struct fx *f = *state;
+	char *a = xasprintf("%s/in.tar", f->dir), *empty = xasprintf("%s/empty", f->dir);
+	struct pack_opts po;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	int fd = open(a, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(t_mkdirs(empty), 0);
+	memset(&po, 0, sizeof(po));
+	po.format = PACK_TAR;
+	po.top = "sf/out";
+	assert_int_equal(archive_pack_tree(empty, fd, a, &po, &err), 0);
+	po.top = "tmp/sf-smoke-x/w";
+	assert_int_equal(archive_pack_tree(f->tree, fd, a, &po, &err), 0);
+	close(fd);
+	/* not compressed: a tar header at offset 257 */
+	assert_int_equal(t_sh("test \"$(dd if='%s' bs=1 skip=257 count=5 2>/dev/null)\" = ustar", a), 0);
+	assert_int_equal(t_sh("mkdir '%s/x' && tar -x -i -f '%s' -C '%s/x'", f->dir, a, f->dir), 0);
+	assert_int_equal(t_sh("test -d '%s/x/sf/out' && test -z \"$(ls -A '%s/x/sf/out')\"", f->dir,
+			      f->dir), 0);
+	assert_int_equal(t_sh("diff -r --no-dereference '%s' '%s/x/tmp/sf-smoke-x/w'", f->tree,
+			      f->dir), 0);
+	strbuf_release(&err);
+	strbuf_release(&out);
+	free(a);
+	free(empty);
+}
+
 static void pack_tree__fifo_in_the_tree_is_an_error(void **state)
 {
 	struct fx *f = *state;
@@ -491,6 +526,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pack_tree__same_tree_gives_same_bytes_whatever_the_disk_says, setup, teardown),
 		cmocka_unit_test_setup_teardown(pack_tree__entries_sorted_owned_by_root_without_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(pack_tree__zst_round_trips_through_the_secure_extractor, setup, teardown),
+		cmocka_unit_test_setup_teardown(pack_tree__plain_tars_concatenate_with_an_empty_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(pack_tree__fifo_in_the_tree_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(package_tree__writes_tarballs_sums_and_manifest, setup, teardown),
 		cmocka_unit_test_setup_teardown(package_command__needs_a_version_and_a_known_format, setup, teardown),
