@@ -78,6 +78,8 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	/* a test that failed with its second LXD server up: stop it first */
+	t_lxd_second_kill(f->dir);
 	t_rmtree(f->dir);
 	free(f->dir);
 	free(f->recipes);

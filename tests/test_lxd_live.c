@@ -408,6 +408,43 @@ static void live__image_check_command_passes(void **state)
 }
 
 /*
+ * A second LXD server on this machine (own daemon, LXD_DIR in a test
+ * directory, pool, HTTPS port): an unprivileged container starts there and
+ * the tool drives it as a remote; nothing of it is left afterwards.
+ */
+static void live__second_server_runs_an_unprivileged_container(void **state)
+{
+	struct t_tmp *tmp = *state;
+	struct strbuf out = STRBUF_INIT;
+	struct t_lxd_https h;
+	char *dir = tmp->dir, *tar = t_busybox_image();
+
+	if (t_lxd_second_start(dir, "18447", &h))
+		fail_msg("the second LXD server did not start (log: %s/lxd.log)", dir);
+	assert_int_equal(t_sh("LXD_DIR='%s/lxd' lxc image import '%s' --alias %s >/dev/null",
+			      dir, tar, ALIAS), 0);
+	if (t_sh_capture(&out, "%s image check %s --command 'id -u; ls /sys/class/net' "
+			 "--json '%s/check.json' %s 2>&1", t_bin(), ALIAS, dir, h.args))
+		fail_msg("image check on the second server: %s", out.buf);
+	assert_int_equal(t_sh("grep -q '\"exit_code\": 0' '%s/check.json'", dir), 0);
+	assert_int_equal(t_sh("LXD_DIR='%s/lxd' lxc list --format csv | grep -q . && exit 1; "
+			      "exit 0", dir), 0);
+	t_lxd_second_stop(dir, &h);
+	assert_int_equal(t_sh("! findmnt -rn -o TARGET | grep -qF '%s/'", dir), 0);
+	free(tar);
+	strbuf_release(&out);
+}
+
+/* t_tmp_teardown, after stopping a second server a failed test left running */
+static int second_teardown(void **state)
+{
+	struct t_tmp *tmp = *state;
+
+	t_lxd_second_kill(tmp->dir);
+	return t_tmp_teardown(state);
+}
+
+/*
  * Ubuntu runners have LXD as a snap: its socket is at the snap's path. In
  * a mount namespace of our own, /var is a fresh tmpfs (Debian's
  * /var/lib/lxd is gone) with the daemon's socket bound at the snap's path:
@@ -499,6 +536,8 @@ int main(void)
 		cmocka_unit_test(live__socket_found_at_the_snap_path_with_no_option),
 		cmocka_unit_test(live__https_with_a_trusted_client_certificate),
 		cmocka_unit_test(live__unprivileged_nicless_ephemeral_with_a_volume),
+		cmocka_unit_test_setup_teardown(live__second_server_runs_an_unprivileged_container,
+						t_tmp_setup, second_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

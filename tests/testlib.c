@@ -382,6 +382,13 @@ int t_lxd_second_start(const char *dir, const char *port, struct t_lxd_https *h)
 
 	https_fill(h, dir, "client2", port, lxd_dir);
 	free(lxd_dir);
+	/*
+	 * an unprivileged container's root (uid 100000 here) must traverse
+	 * every directory above the daemon's LXD_DIR to start; mkdtemp made
+	 * `dir` 0700
+	 */
+	if (chmod(dir, 0711))
+		return -1;
 	/* the proxy variables: LXD fetches a file from an image server at start */
 	if (t_sh("mkdir -p '%s/lxd' && cd / && env http_proxy=http://127.0.0.1:9 "
 		 "https_proxy=http://127.0.0.1:9 LXD_DIR='%s/lxd' setsid /usr/bin/lxd "
@@ -403,16 +410,21 @@ int t_lxd_second_start(const char *dir, const char *port, struct t_lxd_https *h)
 	return 0;
 }
 
-void t_lxd_second_stop(const char *dir, struct t_lxd_https *h)
+void t_lxd_second_kill(const char *dir)
 {
 	/* its own daemon only: by the pid this test recorded */
 	t_sh("pid=$(cat '%s/lxd.pid' 2>/dev/null) || exit 0; "
 	     "LXD_DIR='%s/lxd' timeout 90 lxd shutdown --timeout=60 >/dev/null 2>&1 || "
 	     "kill \"$pid\" 2>/dev/null; i=0; while kill -0 \"$pid\" 2>/dev/null && "
-	     "[ $i -lt 100 ]; do sleep 0.3; i=$((i+1)); done; kill -9 \"$pid\" 2>/dev/null; "
+	     "[ $i -lt 100 ]; do sleep 0.3; i=$((i+1)); done; kill -0 \"$pid\" 2>/dev/null && kill -9 \"$pid\"; "
 	     "for m in $(findmnt -rn -o TARGET | grep -F '%s/lxd/' | sort -r); do "
 	     "umount -l \"$m\"; done; true", dir, dir, dir);
-	t_sh("rm -rf '%s/lxd' '%s/lxd.pid'", dir, dir);
+	t_sh("test -e '%s/lxd.pid' || exit 0; rm -rf '%s/lxd' '%s/lxd.pid'", dir, dir, dir);
+}
+
+void t_lxd_second_stop(const char *dir, struct t_lxd_https *h)
+{
+	t_lxd_second_kill(dir);
 	https_free(h);
 }
 

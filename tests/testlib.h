@@ -84,6 +84,12 @@ void t_lxd_https_stop(struct t_lxd_https *h);
  */
 int t_lxd_second_start(const char *dir, const char *port, struct t_lxd_https *h);
 void t_lxd_second_stop(const char *dir, struct t_lxd_https *h);
+/*
+ * Stops the second server of `dir` if one was started there and is still
+ * running (a test that failed half-way), and removes its files: for a
+ * teardown, before the directory is removed. Nothing when there is none.
+ */
+void t_lxd_second_kill(const char *dir);
 
 /* --- a fresh temporary directory per test ----------------------------- */
 /* cmocka setup/teardown: *state is a struct t_tmp whose dir is new and empty. */
