@@ -573,29 +573,37 @@ static void alias_path(struct strbuf *p, const char *alias)
 }
 
 /*
- * GET an image alias into `env` (released by the caller). 0 when LXD
- * answered: env->type is LXD_REPLY_SYNC when the alias exists, ERROR (404)
- * when not; -1 with `err` on any other failure.
+ * GET `path` (an object that may not exist) into `env` (released by the
+ * caller). 0 when LXD answered: env->type is LXD_REPLY_SYNC when the object
+ * exists, ERROR (404) when not; -1 with `err` (naming `what`) on any other
+ * failure.
  */
+static int get_maybe(struct lxd *lxd, const char *path, const char *what,
+		     struct lxd_envelope *env, struct strbuf *err)
+{
+	struct raw_request rr;
+
+	memset(&rr, 0, sizeof(rr));
+	rr.method = "GET";
+	rr.path = path;
+	if (call_envelope(lxd, &rr, env, err))
+		return -1;
+	if (env->type == LXD_REPLY_ERROR && env->error_code != 404) {
+		add_lxd_error(err, what, env);
+		return -1;
+	}
+	return 0;
+}
+
+/* get_maybe() of an image alias. */
 static int get_alias(struct lxd *lxd, const char *alias, struct lxd_envelope *env,
 		     struct strbuf *err)
 {
 	struct strbuf p = STRBUF_INIT;
-	struct raw_request rr;
-	int ret = -1;
+	int ret;
 
 	alias_path(&p, alias);
-	memset(&rr, 0, sizeof(rr));
-	rr.method = "GET";
-	rr.path = p.buf;
-	if (call_envelope(lxd, &rr, env, err))
-		goto out;
-	if (env->type == LXD_REPLY_ERROR && env->error_code != 404) {
-		add_lxd_error(err, "looking up an image alias", env);
-		goto out;
-	}
-	ret = 0;
-out:
+	ret = get_maybe(lxd, p.buf, "looking up an image alias", env, err);
 	strbuf_release(&p);
 	return ret;
 }
@@ -1215,34 +1223,37 @@ static void volume_path(struct strbuf *p, const struct lxd *lxd, const char *nam
 	}
 }
 
+/* get_maybe() of a custom volume: 1 when it exists, 0 when not, -1 on failure. */
+static int volume_exists(struct lxd *lxd, const char *name, struct strbuf *err)
+{
+	struct lxd_envelope env;
+	struct strbuf p = STRBUF_INIT;
+	int ret;
+
+	lxd_envelope_init(&env);
+	volume_path(&p, lxd, name);
+	ret = get_maybe(lxd, p.buf, "looking up a storage volume", &env, err);
+	if (!ret)
+		ret = env.type == LXD_REPLY_SYNC;
+	lxd_envelope_release(&env);
+	strbuf_release(&p);
+	return ret;
+}
+
 int lxd_volume_ensure(struct lxd *lxd, const char *name, int *created,
 		      struct strbuf *err)
 {
-	struct lxd_envelope env;
 	struct json_object *body = NULL;
-	struct strbuf p = STRBUF_INIT;
-	struct raw_request rr;
-	int ret = -1;
+	struct strbuf p = STRBUF_INIT, again = STRBUF_INIT;
+	int exists, ret = -1;
 
-	lxd_envelope_init(&env);
 	if (created)
 		*created = 0;
 	if (valid_name(name, err))
 		return -1;
-	volume_path(&p, lxd, name);
-	memset(&rr, 0, sizeof(rr));
-	rr.method = "GET";
-	rr.path = p.buf;
-	if (call_envelope(lxd, &rr, &env, err))
-		goto out;
-	if (env.type == LXD_REPLY_SYNC) {
-		ret = 0;
-		goto out;
-	}
-	if (env.error_code != 404) {
-		add_lxd_error(err, "looking up a storage volume", &env);
-		goto out;
-	}
+	exists = volume_exists(lxd, name, err);
+	if (exists)
+		return exists < 0 ? -1 : 0;
 	body = json_object_new_object();
 	json_object_object_add(body, "name", json_object_new_string(name));
 	json_object_object_add(body, "type", json_object_new_string("custom"));
@@ -1250,22 +1261,12 @@ int lxd_volume_ensure(struct lxd *lxd, const char *name, int *created,
 			       json_object_new_string("slurm-factory build cache "
 						      "(ccache, configure cache)"));
 	json_object_object_add(body, "config", json_object_new_object());
-	strbuf_reset(&p);
 	volume_path(&p, lxd, NULL);
 	if (lxd_call(lxd, "POST", p.buf,
 		     json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN), 0, NULL,
 		     NULL, err)) {
 		/* another run may have made it meanwhile */
-		struct strbuf again = STRBUF_INIT;
-		int exists = 0;
-		lxd_envelope_release(&env);
-		lxd_envelope_init(&env);
-		strbuf_reset(&p);
-		volume_path(&p, lxd, name);
-		rr.path = p.buf;
-		exists = !call_envelope(lxd, &rr, &env, &again) && env.type == LXD_REPLY_SYNC;
-		strbuf_release(&again);
-		if (!exists)
+		if (volume_exists(lxd, name, &again) != 1)
 			goto out;
 		strbuf_reset(err);
 		ret = 0;
@@ -1275,10 +1276,9 @@ int lxd_volume_ensure(struct lxd *lxd, const char *name, int *created,
 		*created = 1;
 	ret = 0;
 out:
-	if (body)
-		json_object_put(body);
-	lxd_envelope_release(&env);
+	json_object_put(body);
 	strbuf_release(&p);
+	strbuf_release(&again);
 	return ret;
 }
 
@@ -1321,27 +1321,16 @@ out:
 
 int lxd_volume_delete(struct lxd *lxd, const char *name, struct strbuf *err)
 {
-	struct lxd_envelope env;
 	struct strbuf p = STRBUF_INIT;
-	struct raw_request rr;
-	int ret = -1;
+	int exists, ret;
 
-	lxd_envelope_init(&env);
 	if (valid_name(name, err))
 		return -1;
+	exists = volume_exists(lxd, name, err);
+	if (exists <= 0)
+		return exists;
 	volume_path(&p, lxd, name);
-	memset(&rr, 0, sizeof(rr));
-	rr.method = "GET";
-	rr.path = p.buf;
-	if (call_envelope(lxd, &rr, &env, err))
-		goto out;
-	if (env.type == LXD_REPLY_ERROR && env.error_code == 404) {
-		ret = 0;
-		goto out;
-	}
 	ret = lxd_call(lxd, "DELETE", p.buf, NULL, 0, NULL, NULL, err);
-out:
-	lxd_envelope_release(&env);
 	strbuf_release(&p);
 	return ret;
 }
