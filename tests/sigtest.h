@@ -291,28 +291,6 @@ static inline int st_wait_glob(const char *pattern, double secs)
 }
 
 /*
- * Waits (up to `secs`) until the build container of process `pid` (by its
- * user.slurm-factory.pid label) holds the file `path`: what a recipe writes
- * stays in its container until the recipe ends. Its name into `name`.
- */
-static inline int st_wait_container_file(pid_t pid, const char *path, double secs,
-					  struct strbuf *name)
-{
-	double end = monotonic_now() + secs;
-
-	while (monotonic_now() < end) {
-		strbuf_reset(name);
-		if (!t_sh_capture(name, "for c in $(lxc list --format csv -c n | grep '^sf-build-'); "
-				  "do [ \"$(lxc config get $c user.slurm-factory.pid)\" = %d ] && "
-				  "printf %%s $c && lxc exec $c -- test -s '%s' 2>/dev/null && exit 0; "
-				  "done; exit 1", (int)pid, path))
-			return 1;
-		usleep(100 * 1000);
-	}
-	return 0;
-}
-
-/*
  * A unix-socket proxy to `target` (LXD's socket) at `path`, in a child
  * process of this test: killing it (st_proxy_kill) is the daemon going
  * away mid-conversation, as far as its clients can tell, while the real

@@ -386,33 +386,25 @@ static void chomp(struct strbuf *sb)
 }
 
 /*
- * The container of the build whose pid is in <dir>/sf.pid, by its labels,
- * into `name` (reset): 0, or -1 when there is none.
+ * Waits (2 min at most) until the recipe of the build whose pid is in
+ * <dir>/sf.pid wrote /sf/out/pid in its container; that container's name
+ * into `name`. 0, or -1.
  */
-static int own_container(const struct fx *f, struct strbuf *name)
+static int wait_for_recipe(const struct fx *f, struct strbuf *name)
 {
-	strbuf_reset(name);
-	if (t_sh_capture(name, "for c in $(lxc list --format csv -c n | grep '^sf-build-'); do "
-			 "lxc config get \"$c\" user.slurm-factory.pid | grep -qx \"$(cat '%s/sf.pid')\" "
-			 "&& echo \"$c\" && exit 0; done; exit 1", f->dir))
-		return -1;
-	chomp(name);
-	return 0;
-}
+	char *path = xasprintf("%s/sf.pid", f->dir);
+	struct strbuf pid = STRBUF_INIT;
+	char *end;
+	long n;
+	int ret = -1;
 
-/* Waits (2 min at most) until the recipe in the container wrote /sf/out/pid. */
-static int wait_for_recipe(const struct fx *f)
-{
-	struct strbuf c = STRBUF_INIT;
-	int i, ret = -1;
-
-	for (i = 0; i < 1200 && ret; i++) {
-		if (!own_container(f, &c) && !t_sh("lxc exec '%s' -- test -s /sf/out/pid 2>/dev/null", c.buf))
+	if (!t_read(path, &pid)) {
+		n = strtol(pid.buf, &end, 10);
+		if (end != pid.buf && n > 0 && t_lxd_wait_file(n, "/sf/out/pid", 120, name))
 			ret = 0;
-		else
-			usleep(100000);
 	}
-	strbuf_release(&c);
+	strbuf_release(&pid);
+	free(path);
 	return ret;
 }
 
@@ -427,6 +419,7 @@ static void build__sigint_in_lxd_deletes_the_container(void **state)
 {
 	struct fx *f = *state;
 	char *alias = image_alias(), *args;
+	struct strbuf name = STRBUF_INIT;
 	struct json_object *r;
 	int i;
 
@@ -440,7 +433,7 @@ static void build__sigint_in_lxd_deletes_the_container(void **state)
 			      "--source-date-epoch 1 >/dev/null 2>&1 & echo $! > '%s/sf.pid'",
 			      t_bin(), args, f->cache, f->json, f->dir), 0);
 	/* the pid file appears in the container's /sf/out: the recipe runs */
-	assert_int_equal(wait_for_recipe(f), 0);
+	assert_int_equal(wait_for_recipe(f, &name), 0);
 	assert_int_equal(t_sh("kill -INT $(cat '%s/sf.pid')", f->dir), 0);
 	for (i = 0; i < 600; i++) {
 		if (t_sh("kill -0 $(cat '%s/sf.pid') 2>/dev/null", f->dir))
@@ -460,6 +453,7 @@ static void build__sigint_in_lxd_deletes_the_container(void **state)
 	assert_int_equal(leftovers(f), 0);
 	free(alias);
 	free(args);
+	strbuf_release(&name);
 }
 
 /*
@@ -484,8 +478,7 @@ static void build__sigkill_in_lxd_then_gc_and_the_next_build_works(void **state)
 			 f->cache, f->json);
 	assert_int_equal(t_sh("'%s' build %s >/dev/null 2>&1 & echo $! > '%s/sf.pid'",
 			      t_bin(), args, f->dir), 0);
-	assert_int_equal(wait_for_recipe(f), 0);
-	assert_int_equal(own_container(f, &c), 0);
+	assert_int_equal(wait_for_recipe(f, &c), 0);
 	assert_int_equal(t_sh_capture(&vol, "lxc config device get '%s' sf-cache source", c.buf), 0);
 	chomp(&vol);
 	assert_int_equal(strncmp(vol.buf, "sf-cache-", 9), 0);

@@ -379,7 +379,7 @@ static void lxd__daemon_gone_mid_build_exits_2_then_gc_removes_the_container(voi
 	 * the real socket), once the recipe wrote its pid there: the outputs
 	 * stay in the container until the recipe ends
 	 */
-	if (!st_wait_container_file(pid, "/sf/out/pid", 120, &name)) {
+	if (!t_lxd_wait_file(pid, "/sf/out/pid", 120, &name)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		fail_msg("the recipe never started in its container");

@@ -452,7 +452,7 @@ static double run_signalled_at(struct fx *f, size_t k, int sig, const char *alia
 	} else if (!strcmp(stage, "fetch")) {
 		ready = st_wait_text(out, "fetch started", 60);
 	} else if (!strcmp(stage, "build") && alias) {
-		ready = st_wait_container_file(pid, "/sf/out/pid", 120, &name);
+		ready = t_lxd_wait_file(pid, "/sf/out/pid", 120, &name);
 	} else if (!strcmp(stage, "build")) {
 		pattern = xasprintf("%s/recipe", marks);
 		ready = st_wait_glob(pattern, 120);

@@ -1,5 +1,6 @@
 #include "testlib.h"
 
+#include "clock.h"
 #include "fsutil.h"
 
 #include <errno.h>
@@ -426,6 +427,22 @@ void t_lxd_second_stop(const char *dir, struct t_lxd_https *h)
 {
 	t_lxd_second_kill(dir);
 	https_free(h);
+}
+
+int t_lxd_wait_file(long pid, const char *path, double secs, struct strbuf *name)
+{
+	double end = monotonic_now() + secs;
+
+	while (monotonic_now() < end) {
+		strbuf_reset(name);
+		if (!t_sh_capture(name, "for c in $(lxc list --format csv -c n | grep '^sf-build-'); "
+				  "do [ \"$(lxc config get $c user.slurm-factory.pid)\" = %ld ] && "
+				  "printf %%s $c && lxc exec $c -- test -s '%s' 2>/dev/null && exit 0; "
+				  "done; exit 1", pid, path))
+			return 1;
+		usleep(100 * 1000);
+	}
+	return 0;
 }
 
 /* SF_TEST_FILTER=pattern runs only the tests whose names match (cmocka's '*', '?'). */

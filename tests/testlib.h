@@ -91,6 +91,14 @@ void t_lxd_second_stop(const char *dir, struct t_lxd_https *h);
  */
 void t_lxd_second_kill(const char *dir);
 
+/*
+ * Waits (up to `secs`) until the build container of process `pid` (by its
+ * user.slurm-factory.pid label) holds the non-empty file `path`: what a
+ * recipe writes stays in its container until the recipe ends. 1 with the
+ * container's name in `name`, 0 when the time ran out.
+ */
+int t_lxd_wait_file(long pid, const char *path, double secs, struct strbuf *name);
+
 /* --- a fresh temporary directory per test ----------------------------- */
 /* cmocka setup/teardown: *state is a struct t_tmp whose dir is new and empty. */
 struct t_tmp {
