@@ -10,9 +10,12 @@
 #   SF_OUT            output directory: software/ (the relocatable tree),
 #                     build.log, features.txt, grafted.txt
 #   SF_PREFIX         install prefix the binaries are configured for
+#   SF_VERSION        the Slurm version being built (named in every error)
 #   SF_JOBS           parallel make jobs
 #   SF_MINIMAL        1: no optional plugins (only munge and the toolchain)
-#   SF_GPU            1: the GPU plugins Debian main allows (ROCm SMI)
+#   SF_GPU            1: the GPU plugins: NVIDIA NVML (headers from Debian
+#                     non-free) and AMD ROCm SMI; the driver libraries they
+#                     dlopen() stay the node's (host-provided, never grafted)
 #   SF_CONFIGURE_ARGS extra configure arguments, one per line
 #   SF_SYSTEM_LIBS    fnmatch patterns of libraries the base system provides
 #                     (verify's allowlist); every other library is grafted
@@ -43,7 +46,7 @@ log=$SF_OUT/build.log
 mkdir -p "$SF_OUT"
 exec >>"$log" 2>&1
 step() { echo "==> $(date -u +%H:%M:%S) $*"; }
-die() { echo "recipe: $*"; exit 1; }
+die() { echo "recipe: Slurm ${SF_VERSION:-(version unknown)}: $*"; exit 1; }
 
 export LC_ALL=C TZ=UTC
 umask 022
@@ -61,12 +64,50 @@ fi
 export CC
 
 # --- configure ---------------------------------------------------------------
+# Which optional plugins a build gets, and why the others are left out:
+# "name=yes|no: why" lines in features.txt (the report's build check and the
+# manifest carry them). The configure switches of every Slurm series the
+# recipe builds (22.05 to 26.05) are the same for what is below; where a
+# series differs, it is handled in series_notes() and nowhere else.
+user_has() { printf '%s\n' "$SF_CONFIGURE_ARGS" | grep -q -- "^$1"; }
+reasons=$SF_OUT/reasons.txt
+: >"$reasons"
+reason() { echo "$1: $2" >>"$reasons"; }
+
+# PMIx: Slurm's mpi/pmix dlopen()s libpmix.so.2 at run time. Debian keeps
+# PMIx under its own prefix (pmix2/), where configure does not look by
+# default (and 24.11 disables PMIx unless --with-pmix is given).
+pmix_dir=
+for d in /usr/lib/x86_64-linux-gnu/pmix2 /usr/lib/x86_64-linux-gnu/pmix /usr; do
+	if [ -f "$d/include/pmix_server.h" ]; then pmix_dir=$d; break; fi
+done
+# NVML: Slurm dlopen()s libnvidia-ml at run time (every series 23.02-26.05;
+# the node's driver provides it): the plugin needs only nvml.h (Debian
+# non-free's libnvidia-ml-dev, in the --gpu build image), and configure a
+# library to link its nvmlInit check against. That is a link stub, as CUDA
+# ships one (lib64/stubs): built here, in a stubs directory of the build
+# tree, never installed; the driver's real library is nowhere in the image.
+nvml_stub=$SF_BUILD/.sf-nvml
+nvml_setup() {
+	[ -f /usr/include/nvml.h ] ||
+		die "--gpu: no nvml.h in the build image (Debian non-free's libnvidia-ml-dev: the --gpu build image has it)"
+	mkdir -p "$nvml_stub/include" "$nvml_stub/lib/stubs"
+	ln -sf /usr/include/nvml.h "$nvml_stub/include/nvml.h"
+	printf 'int nvmlInit(void) { return 0; }\nint nvmlInit_v2(void) { return 0; }\n' \
+		>"$nvml_stub/stub.c"
+	gcc -shared -fPIC -Wl,-soname,libnvidia-ml.so.1 -o "$nvml_stub/lib/stubs/libnvidia-ml.so" \
+		"$nvml_stub/stub.c" || die "--gpu: cannot build the NVML link stub"
+}
+
 set -- --prefix="$SF_PREFIX" --sysconfdir="$SF_PREFIX/etc" \
-	--disable-dependency-tracking --disable-static --without-nvml --without-oneapi
+	--disable-dependency-tracking --disable-static --without-oneapi
+reason oneapi "no: Intel oneAPI (Level Zero) is not in Debian 12"
 if [ "$SF_GPU" = 1 ]; then
-	set -- "$@" --with-rsmi=/usr
+	set -- "$@" --with-rsmi=/usr --with-nvml="$nvml_stub"
 else
-	set -- "$@" --without-rsmi
+	set -- "$@" --without-rsmi --without-nvml
+	reason rsmi "no: GPU plugins only with --gpu"
+	reason nvml "no: GPU plugins only with --gpu"
 fi
 if [ "$SF_MINIMAL" = 1 ]; then
 	for w in json jwt http-parser yaml ofed hdf5 lz4 hwloc pmix freeipmi ucx \
@@ -80,6 +121,15 @@ if [ "$SF_MINIMAL" = 1 ]; then
 	# AC_PATH_PROGS). Unknown switches are only warnings for configure.
 	set -- "$@" --disable-pam --disable-x11 --disable-sview --without-mysql_config \
 		PKG_CONFIG=/bin/false ac_cv_path_HAVEMYSQLCONFIG=no
+	for f in pmix hwloc lz4 json yaml libcurl readline jwt lua mysql pam; do
+		reason "$f" "no: --minimal"
+	done
+elif user_has --with-pmix || user_has --without-pmix; then
+	: # the user's choice
+elif [ -n "$pmix_dir" ]; then
+	set -- "$@" --with-pmix="$pmix_dir"
+else
+	reason pmix "no: no PMIx installation (include/pmix_server.h) in the build image"
 fi
 if [ -n "$SF_CONFIGURE_ARGS" ]; then
 	# one argument per line
@@ -95,6 +145,7 @@ cflags="-O2 -g -ffile-prefix-map=$SF_SRC=/usr/src/slurm -ffile-prefix-map=$SF_BU
 
 rm -rf "$SF_BUILD" "$destdir" "$tree"
 mkdir -p "$SF_BUILD"
+[ "$SF_GPU" = 1 ] && nvml_setup
 
 # dash runs configure and the libtool script it writes: libtool runs for
 # every compile, link and install (~1,000 times a build), ~1.5x faster
@@ -169,19 +220,47 @@ else
 fi
 echo "$cfg_state $cfg_key" >"$SF_OUT/configure-cache.txt"
 
+# what configure found: "name=yes" or "name=no: why"
 features=$SF_OUT/features.txt
 : >"$features"
-for f in HAVE_RSMI HAVE_NVML HAVE_ONEAPI HAVE_HWLOC HAVE_LZ4 HAVE_JSON HAVE_YAML \
-	HAVE_LUA HAVE_PMIX HAVE_LIBCURL HAVE_READLINE HAVE_JWT HAVE_MYSQL HAVE_PAM; do
-	if grep -q "^#define $f 1" config.h 2>/dev/null; then
+for f in rsmi nvml oneapi hwloc lz4 json yaml lua pmix libcurl readline jwt mysql pam; do
+	def=HAVE_$(echo "$f" | tr '[:lower:]' '[:upper:]')
+	if grep -q "^#define $def " config.h 2>/dev/null; then
 		echo "$f=yes" >>"$features"
 	else
-		echo "$f=no" >>"$features"
+		why=$(grep "^$f: " "$reasons" | head -n 1 | cut -d' ' -f2-)
+		echo "$f=${why:-no: configure did not find it (see config.log)}" >>"$features"
 	fi
 done
 if [ "$SF_GPU" = 1 ]; then
-	grep -q '^HAVE_RSMI=yes' "$features" || die "--gpu: ROCm SMI was not found by configure"
+	grep -q '^rsmi=yes' "$features" || die "--gpu: ROCm SMI was not found by configure"
+	grep -q '^nvml=yes' "$features" || die "--gpu: NVML was not found by configure"
 fi
+if [ -n "$pmix_dir" ] && [ "$SF_MINIMAL" != 1 ] && ! user_has --with-pmix && ! user_has --without-pmix; then
+	grep -q '^pmix=yes' "$features" || die "PMIx at $pmix_dir was not taken by configure (see config.log)"
+fi
+
+# Libraries the node provides, never grafted, declared in the manifest
+# ("name reason" lines in host-provided.txt): verify accepts exactly these
+# beyond the system allowlist. All of them are dlopen()ed by name at run
+# time, and all belong to something installed with the node: its PMIx (whose
+# MCA components load from that installation's own compiled-in path: a
+# grafted libpmix without them fails at MPI_Init) or its GPU driver stack.
+host=$SF_OUT/host-provided.txt
+{
+	if grep -q '^pmix=yes' "$features"; then
+		echo "libpmix.so.2 PMIx of the node: mpi/pmix dlopen()s it; PMIx loads its MCA components from its own installation, so a grafted copy would run without them"
+	fi
+	if grep -q '^nvml=yes' "$features"; then
+		echo "libnvidia-ml.so.1 NVIDIA driver (NVML): must match the node's kernel module; dlopen()ed by gpu/nvml"
+		echo "libnvidia-ml.so NVIDIA driver (NVML, the name 23.02-23.11 dlopen() first): must match the node's kernel module"
+		echo "libcuda.so.1 NVIDIA driver (CUDA driver API, for jobs): must match the node's kernel module"
+	fi
+	if grep -q '^rsmi=yes' "$features"; then
+		echo "librocm_smi64.so AMD ROCm SMI of the node's ROCm stack: dlopen()ed by gpu/rsmi; matches the node's amdgpu driver"
+	fi
+} >"$host"
+host_names=$(cut -d' ' -f1 "$host")
 
 # --- make, install -----------------------------------------------------------
 step "make -j$SF_JOBS"
@@ -243,7 +322,7 @@ done <"$elfs"
 
 allowed() {
 	set -f
-	for p in $SF_SYSTEM_LIBS; do
+	for p in $SF_SYSTEM_LIBS $host_names; do
 		# shellcheck disable=SC2254
 		case "$1" in $p) set +f; return 0 ;; esac
 	done

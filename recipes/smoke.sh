@@ -16,6 +16,12 @@
 #   SF_HIDE        optional: a directory to hide under an empty tmpfs (the
 #                  build prefix, host backend only)
 #   SF_STEPS       optional: "module" runs the module step only
+#   SF_SYSTEM_LIBS libraries (fnmatch patterns) the system provides: verify's
+#                  allowlist
+#   SF_HOST_LIBS   libraries the manifest declares host-provided (the node's
+#                  PMIx, GPU driver libraries), space-separated
+#   SF_GPU_JOB     optional: 1 on a node with an NVIDIA GPU and its driver:
+#                  AutoDetect=nvml and a job with --gres=gpu:1 (nvidia-smi -L)
 # Output: each step between "@@sf-step NAME" and "@@sf-end NAME RC MS";
 # stdout and stderr of the step in between. Exit status: 0 when every step
 # passed.
@@ -153,9 +159,10 @@ MpiDefault=none
 MailProg=/bin/true
 CommunicationParameters=NoInAddrAny,NoCtldInAddrAny
 ReturnToService=2
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN$(node_gres)
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
+	gpu_conf || return 1
 	# slurmd starts a cgroup plugin even with proctrack/linuxproc; where no
 	# cgroup file system is mounted (a minimal container), autodetect fails.
 	# Turn it off where the tree knows CgroupPlugin=disabled (its own
@@ -173,6 +180,124 @@ EOF
 		echo "no cgroup file system: CgroupPlugin=$cg"
 	fi
 	echo "slurm.conf: ports $cport/$dport, PluginDir=$P/lib/slurm"
+}
+
+# --- GPU plugins --------------------------------------------------------------
+# A tree with gpu_nvml.so or gpu_rsmi.so runs with GresTypes=gpu and a
+# gres.conf that autodetects with them: on a node without the driver (CI)
+# slurmd must still start and run jobs (Slurm falls back when it cannot
+# dlopen() the driver's library). With SF_GPU_JOB=1 (a node with an NVIDIA
+# GPU and driver) the node gets one GPU and a job asks for it.
+has_gpu_plugins() { [ -f "$P/lib/slurm/gpu_nvml.so" ] || [ -f "$P/lib/slurm/gpu_rsmi.so" ]; }
+node_gres() { if [ "${SF_GPU_JOB:-}" = 1 ]; then echo " Gres=gpu:1"; fi; }
+gpu_conf() {
+	has_gpu_plugins || return 0
+	echo "GresTypes=gpu" >>"$SLURM_CONF"
+	if [ -f "$P/lib/slurm/gpu_nvml.so" ]; then
+		echo "AutoDetect=nvml" >"$W/gres.conf"
+	else
+		echo "AutoDetect=rsmi" >"$W/gres.conf"
+	fi
+	echo "GPU plugins: GresTypes=gpu, gres.conf $(cat "$W/gres.conf")"
+}
+
+s_gpu() {
+	local p out rc=0
+	for p in gpu_nvml gpu_rsmi; do
+		if [ -f "$P/lib/slurm/$p.so" ]; then echo "$p.so present"; fi
+	done
+	grep -i 'nvml\|rsmi\|gpu' "$W/log/slurmd.log" | tail -n 5
+	if [ "${SF_GPU_JOB:-}" = 1 ]; then
+		out=$(timeout 60 "$P/bin/srun" -N1 --gres=gpu:1 nvidia-smi -L) || rc=1
+		echo "$out"
+		echo "$out" | grep -q '^GPU 0' || rc=1
+	else
+		echo "slurmd runs with GresTypes=gpu and $(cat "$W/gres.conf") (no GPU job: SF_GPU_JOB unset)"
+	fi
+	return "$rc"
+}
+
+# --- libraries ----------------------------------------------------------------
+# The real loader of this machine, on every ELF of the tree: each library it
+# loads is in the tree, on the system allowlist or declared host-provided.
+# The runtime image has OpenMPI (hwloc, PMIx, ...): without this step a
+# library the package lacks could be found there.
+lib_allowed() {
+	local p
+	set -f
+	for p in ${SF_SYSTEM_LIBS:-libc.so.* libm.so.* ld-linux*.so.*} ${SF_HOST_LIBS:-}; do
+		# shellcheck disable=SC2254
+		case "$1" in $p) set +f; return 0 ;; esac
+	done
+	set +f
+	return 1
+}
+
+s_libraries() {
+	local f n=0 bad=0 name arrow path magic rtld=
+	for f in /lib64/ld-linux-x86-64.so.2 /lib/ld-linux-aarch64.so.1; do
+		if [ -x "$f" ]; then rtld=$f; break; fi
+	done
+	[ -n "$rtld" ] || { echo "no ELF loader found to list libraries with"; return 1; }
+	while IFS= read -r -d '' f; do
+		magic=
+		IFS= read -r -n 4 magic <"$f" 2>/dev/null
+		[ "$magic" = $'\x7fELF' ] || continue
+		n=$((n + 1))
+		while read -r name arrow path _; do
+			[ "$arrow" = "=>" ] || continue
+			case "$path" in "$P"/*) continue ;; esac
+			lib_allowed "$name" && continue
+			echo "${f#"$P"/}: $name => $path (not in the tree, not the system's, not declared host-provided)"
+			bad=$((bad + 1))
+		done < <("$rtld" --list "$f" 2>/dev/null)
+	done < <(find "$P" -type f -print0)
+	echo "$n ELF files: $bad libraries from outside the tree that are not the system's or declared (the loader: $rtld --list)"
+	[ "$bad" = 0 ]
+}
+
+# --- MPI through PMIx ---------------------------------------------------------
+# srun --mpi=list names pmix; an OpenMPI hello-world (compiled once per smoke,
+# beside the prefixes' work directories) runs on 2 ranks with --mpi=pmix.
+s_mpi() {
+	local hello src out rc
+	hello=$(dirname "$W")/mpi-hello
+	src=$(dirname "$W")/mpi-hello.c
+	out=$(timeout 30 "$P/bin/srun" --mpi=list 2>&1) || { echo "$out"; return 1; }
+	echo "$out" | tr '\n' ' '
+	echo
+	echo "$out" | grep -q pmix || { echo "srun --mpi=list does not name pmix"; return 1; }
+	if [ ! -x "$hello" ]; then
+		cat >"$src" <<'C'
+#include <mpi.h>
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+	int rank, size;
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+	printf("rank %d of %d\n", rank, size);
+	MPI_Finalize();
+	return 0;
+}
+C
+		mpicc -o "$hello" "$src" || { echo "mpicc failed"; return 1; }
+		echo "compiled $hello with $(command -v mpicc)"
+	fi
+	out=$(timeout 90 "$P/bin/srun" --mpi=pmix -N1 -n 2 -O "$hello" 2>&1)
+	rc=$?
+	echo "$out"
+	if [ "$rc" != 0 ]; then
+		echo "srun --mpi=pmix exited $rc"
+		tail -n 20 "$W/log/slurmd.log"
+		return 1
+	fi
+	if ! echo "$out" | grep -qx 'rank 0 of 2' || ! echo "$out" | grep -qx 'rank 1 of 2'; then
+		echo "not both ranks of 2 answered"
+		return 1
+	fi
+	echo "2 ranks answered through srun --mpi=pmix"
 }
 
 # The module in a clean environment: env -i plus what Lmod and the check need.
@@ -296,6 +421,7 @@ s_stop() {
 
 step prepare s_prepare || exit 1
 step module s_module
+step libraries s_libraries
 [ "${SF_STEPS:-}" = module ] && exit "$failed"
 if step munge s_munge && step daemons s_daemons && step node-idle s_idle; then
 	step srun s_srun
@@ -303,6 +429,12 @@ if step munge s_munge && step daemons s_daemons && step node-idle s_idle; then
 	step sbatch s_sbatch
 	step scontrol s_scontrol
 	step sockets s_sockets
+	if [ -f "$P/lib/slurm/mpi_pmix.so" ]; then
+		step mpi s_mpi
+	fi
+	if has_gpu_plugins; then
+		step gpu s_gpu
+	fi
 fi
 step stop s_stop
 exit "$failed"

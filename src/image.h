@@ -20,9 +20,10 @@ enum image_kind {
 
 struct image_spec {
 	enum image_kind kind;
+	int gpu;                    /* build image for --gpu: the "gpu:" lines too, non-free */
 	const char *release;
 	struct strbuf pkgfile;      /* the package list */
-	struct strbuf alias;        /* sf-build-<release>-<hash> */
+	struct strbuf alias;        /* sf-build[-gpu]-<release>-<hash> */
 	const char *check;          /* shell command a new image must pass */
 	const char *mirror;         /* debootstrap's mirror, or NULL */
 };
@@ -30,7 +31,7 @@ struct image_spec {
 /*
  * The default image of `kind` for this run: the package list beside a
  * --recipe (build) or --script (runtime) given, else the installed one;
- * --release; its alias. -1 with `err` (a usage mistake: a bad release, no
+ * --release; --gpu (build kind: the GPU variant); its alias. -1 with `err` (a usage mistake: a bad release, no
  * package list). image_spec_release() in every case.
  */
 int image_spec_default(const struct run *run, enum image_kind kind, struct image_spec *spec,

@@ -32,6 +32,11 @@ struct package_input {
 	enum pack_format format;
 	char *const *build_meta;     /* "key=value" for the manifest's "build", NULL-terminated or NULL */
 	char *const *lists;          /* "key=a\nb\n" lists for the manifest, NULL-terminated or NULL */
+	/*
+	 * "name reason" lines or NULL: the libraries the node provides (never
+	 * in the tree), the manifest's "host_provided" [{name, reason}]
+	 */
+	const char *host_provided;
 };
 
 /* What was written; every string owned (package_output_release). */
@@ -52,6 +57,15 @@ void package_output_release(struct package_output *o);
  */
 int package_tree(struct stage_report *s, const struct package_input *in,
 		 struct package_output *out);
+
+/*
+ * The names of a manifest's "host_provided" libraries into `names` (each
+ * xstrdup()ed, the array too: the caller frees them). A manifest without
+ * the key gives none. -1 with `err` when the file cannot be read, is not a
+ * manifest, or a name is not a plain library file name.
+ */
+int package_manifest_host_provided(const char *manifest, char ***names, size_t *nr,
+				   struct strbuf *err);
 
 /* "gz" / "zst" → the format; -1 for anything else. */
 int package_format_parse(const char *s, enum pack_format *out);

@@ -84,6 +84,7 @@ void pipeline_release(struct pipeline *p)
 	free(b->logs);
 	free_list(b->meta);
 	free_list(b->lists);
+	free(b->host_provided);
 	free(a->dir);
 	free(a->version);
 	free(a->software);

@@ -77,6 +77,9 @@ const struct rule rules[RULE_COUNT] = {
 	  "link by soname, not by path" },
 	[RULE_NEEDED_ABSOLUTE_PATH] = { "needed-absolute-path", SEV_ERROR, "DT_NEEDED is an absolute path outside the tree",
 	  "link by soname, not by path" },
+	[RULE_HOST_PROVIDED_SHIPPED] = { "host-provided-shipped", SEV_ERROR,
+	  "the tree ships a library its manifest declares host-provided (a GPU driver's, the node's PMIx)",
+	  "do not graft it: the node's driver or installation provides it (add it to the recipe's host-provided list)" },
 	/* the glibc floor */
 	[RULE_SYMBOL_VERSION_TOO_NEW] = { "symbol-version-too-new", SEV_ERROR,
 	  "a file needs a newer GLIBC_/GLIBCXX_/CXXABI_ symbol version from the system than "

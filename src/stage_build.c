@@ -11,6 +11,7 @@
  * ccache and the recipe's configure cache persist in <cache>/ccache and
  * <cache>/configure-cache.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,9 @@
 const struct opt build_opts[] = {
 	{ "slurm-version", OPT_VALUE, "SPEC", "latest, 24.11, 24.11.5 or a tag (default "
 	  SF_DEFAULT_SPEC ")" },
-	{ "gpu", OPT_FLAG, NULL, "GPU plugins Debian main allows (ROCm SMI; NVML is not there)" },
+	{ "gpu", OPT_FLAG, NULL, "the GPU plugins: NVIDIA NVML and AMD ROCm SMI, built in the GPU "
+	  "build image (NVML headers from Debian non-free); the driver libraries stay the node's "
+	  "(declared host-provided in the manifest, never in the tree)" },
 	{ "minimal", OPT_FLAG, NULL, "no optional plugins (munge and the toolchain only)" },
 	{ "jobs", OPT_VALUE, "N", "parallel make jobs (default: the machine's cores)" },
 	{ "configure-arg", OPT_LIST, "ARG", "extra configure argument" },
@@ -272,8 +275,13 @@ out:
 
 /*
  * The custom volume that keeps ccache and the configure cache on the LXD
- * server, one per (build image, options, privileged or not): "sf-cache-"
- * and 16 hex digits.
+ * server, one per (Debian release of the default build images, or the
+ * --image given; privileged or not): "sf-cache-" and 16 hex digits. The
+ * default, --gpu and --minimal builds and their configure arguments share
+ * it: ccache tells compilers apart by content and the configure cache keys
+ * its entries by everything configure sees, and a --gpu build finds most of
+ * its objects in ccache's preprocessor mode (config.h's extra defines vanish
+ * from every file that does not test them).
  */
 static void cache_volume_name(const struct build_opts *o, const char *image,
 			      struct strbuf *name)
@@ -285,9 +293,8 @@ static void cache_volume_name(const struct build_opts *o, const char *image,
 	 * privileged and unprivileged containers see different owners: LXD
 	 * refuses (or shifts the whole volume) when one volume is used by both
 	 */
-	strbuf_addf(&text, "slurm-factory-cache/1\nimage %s\ngpu %d\nminimal %d\n%s", image,
-		    o->gpu, o->minimal, o->lxd.privileged ? "privileged\n" : "");
-	cargs_lines(o, &text);
+	strbuf_addf(&text, "slurm-factory-cache/2\n%s %s\n%s", o->image ? "image" : "release",
+		    o->image ? image : o->release, o->lxd.privileged ? "privileged\n" : "");
 	sha256_hex_of(text.buf, text.len, hex);
 	strbuf_addf(name, BUILD_CACHE_VOLUME_PREFIX "%.16s", hex);
 	strbuf_release(&text);
@@ -323,6 +330,7 @@ static void recipe_env(const struct build_opts *o, const struct pipeline *p,
 	for (i = 0; ldso_default_allow[i]; i++)
 		strbuf_addf(&sys, "%s%s", i ? " " : "", ldso_default_allow[i]);
 	add_env(env, "SF_SOURCE_ID", p->src.commit);
+	add_env(env, "SF_VERSION", p->src.version);
 	add_env(env, "SF_PREFIX", o->prefix);
 	strbuf_addf(&v, "%lu", o->jobs);
 	add_env(env, "SF_JOBS", v.buf);
@@ -389,6 +397,25 @@ static void slurp(const char *path, struct strbuf *out)
 	fclose(f);
 }
 
+/* The features configure left out, with why: "a (why); b (why)" from features.txt. */
+static char *left_out(const char *features)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *s = features;
+
+	while (*s) {
+		const char *nl = strchr(s, '\n'), *eq;
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		eq = memchr(s, '=', n);
+		if (eq && (size_t)(s + n - eq) > 4 && !strncmp(eq, "=no: ", 5)) {
+			strbuf_addf(&out, "%s%.*s (%.*s)", out.len ? "; " : "", (int)(eq - s), s,
+				    (int)(s + n - eq - 5), eq + 5);
+		}
+		s += n + (nl ? 1 : 0);
+	}
+	return strbuf_detach(&out);
+}
+
 /* The "recipe" check from the command's result; 0 when it built. */
 static int judge_recipe(struct check *c, const struct build_opts *o, const char *out,
 			int exec_failed, const struct backend_result *res, const char *err,
@@ -429,6 +456,60 @@ static int judge_recipe(struct check *c, const struct build_opts *o, const char 
 	strbuf_release(&cc);
 	strbuf_release(&state);
 	return ret;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The "plugins" check: the plugins the tree has (the .so files of lib/slurm), the GPU
+ * and MPI ones by name, and the features configure left out with why
+ * (features.txt). Its details list every plugin.
+ */
+static void plugins_check(struct stage_report *s, const char *out)
+{
+	struct check *c = stage_add_check(s, "plugins");
+	struct strbuf dir = STRBUF_INIT, feat = STRBUF_INIT, named = STRBUF_INIT;
+	char **names = NULL, *lo;
+	size_t nr = 0, alloc = 0, i;
+	struct dirent *de;
+	DIR *d;
+
+	strbuf_addf(&dir, "%s/software/lib/slurm", out);
+	d = opendir(dir.buf);
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n > 3 && !strcmp(de->d_name + n - 3, ".so")) {
+			xgrow((void **)&names, &alloc, nr + 1, sizeof(*names));
+			names[nr++] = xstrndup(de->d_name, n - 3);
+		}
+	}
+	if (d)
+		closedir(d);
+	if (nr)
+		qsort(names, nr, sizeof(*names), cmp_str);
+	for (i = 0; i < nr; i++) {
+		strbuf_addf(&c->details, "%s\n", names[i]);
+		if (!strncmp(names[i], "gpu_", 4) || !strncmp(names[i], "mpi_", 4))
+			strbuf_addf(&named, "%s%s", named.len ? ", " : "", names[i]);
+	}
+	strbuf_reset(&dir);
+	strbuf_addf(&dir, "%s/features.txt", out);
+	slurp(dir.buf, &feat);
+	lo = left_out(feat.buf);
+	strbuf_addf(&c->details, "\nfeatures (features.txt):\n%s", feat.buf);
+	check_set_message(c, "%zu plugins built (GPU and MPI: %s); left out: %s", nr,
+			  named.len ? named.buf : "none", *lo ? lo : "nothing");
+	check_finish(c);
+	for (i = 0; i < nr; i++)
+		free(names[i]);
+	free(names);
+	free(lo);
+	strbuf_release(&dir);
+	strbuf_release(&feat);
+	strbuf_release(&named);
 }
 
 /* A failed build's log, kept as <cache>/logs/build-<version>-<key>-<run>.log. */
@@ -710,6 +791,8 @@ static int run_recipe(struct run *run, const struct build_opts *o, struct stage_
 	if (ret)
 		keep_failed_log(c, o, p, out.buf, be.run_id);
 	check_finish(c);
+	if (!ret)
+		plugins_check(s, out.buf);
 cleanup:
 	if (inited) {
 		cleanup(&be, s);
@@ -742,7 +825,7 @@ static void keep_logs(struct build_result *b, struct check *recipe)
 {
 	static const char *const kept[] = { "build.log", "make.log", "install.log",
 					    "ccache.txt", "configure-cache.txt", "features.txt",
-					    "grafted.txt", NULL };
+					    "grafted.txt", "host-provided.txt", NULL };
 	struct strbuf from = STRBUF_INIT, to = STRBUF_INIT, err = STRBUF_INIT;
 	size_t i;
 
@@ -782,9 +865,11 @@ static char *list_of(const char *key, const char *logs, const char *file)
 /* The manifest's "build" section: how this tree was made. */
 static void manifest_meta(struct build_result *b, const struct build_opts *o)
 {
-	struct strbuf cargs = STRBUF_INIT;
+	struct strbuf cargs = STRBUF_INIT, path = STRBUF_INIT, text = STRBUF_INIT;
 	size_t n = 0;
 
+	strbuf_addf(&path, "%s/features.txt", b->logs);
+	slurp(path.buf, &text);
 	b->meta = xcalloc(12, sizeof(*b->meta));
 	b->meta[n++] = xasprintf("key=%s", b->key);
 	b->meta[n++] = xasprintf("recipe_sha256=%s", b->recipe_sha256);
@@ -793,9 +878,11 @@ static void manifest_meta(struct build_result *b, const struct build_opts *o)
 	b->meta[n++] = xasprintf("prefix=%s", o->prefix);
 	b->meta[n++] = xasprintf("gpu=%s", o->gpu ? "true" : "false");
 	b->meta[n++] = xasprintf("minimal=%s", o->minimal ? "true" : "false");
-	b->meta[n++] = xasprintf("left_out=%s", o->gpu ?
-				 "nvml (NVIDIA NVML is not in Debian main), oneapi" :
-				 "nvml, rsmi, oneapi (no --gpu)");
+	{
+		char *lo = left_out(text.buf);
+		b->meta[n++] = xasprintf("left_out=%s", lo);
+		free(lo);
+	}
 	b->meta[n++] = xstrdup("rpath=DT_RPATH, $ORIGIN-relative (patchelf --force-rpath)");
 	b->meta[n++] = xstrdup("debug=stripped (strip --strip-debug)");
 	cargs_lines(o, &cargs);
@@ -803,7 +890,13 @@ static void manifest_meta(struct build_result *b, const struct build_opts *o)
 	b->lists[0] = xasprintf("configure_args=%s", cargs.buf);
 	b->lists[1] = list_of("features", b->logs, "features.txt");
 	b->lists[2] = list_of("grafted", b->logs, "grafted.txt");
+	strbuf_reset(&path);
+	strbuf_reset(&text);
+	strbuf_addf(&path, "%s/host-provided.txt", b->logs);
+	slurp(path.buf, &text);
+	b->host_provided = strbuf_detach(&text);
 	strbuf_release(&cargs);
+	strbuf_release(&path);
 }
 
 /* --- the stage ---------------------------------------------------------- */

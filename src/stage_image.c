@@ -35,7 +35,9 @@ const struct opt image_opts[] = {
 	{ "timeout", OPT_VALUE, "SECONDS", "image check: limit for the command (default 600)" },
 	{ "force", OPT_FLAG, NULL, "image build: rebuild even if the alias exists" },
 	{ "kind", OPT_VALUE, "KIND", "image build: build (default: the build image) or runtime "
-	  "(the smoke stage's image: Lmod and munge, no compiler)" },
+	  "(the smoke stage's image: Lmod, munge and OpenMPI)" },
+	{ "gpu", OPT_FLAG, NULL, "image build: the build image for --gpu builds (adds the \"gpu:\" "
+	  "lines of the list, from Debian main and non-free: ROCm SMI and NVML headers)" },
 	BACKEND_LXD_OPTS,
 	BACKEND_LXD_LAUNCH_OPTS,
 	{ NULL, 0, NULL, NULL },
@@ -57,11 +59,35 @@ static const char init_script[] =
 	"trap 'exit 0' PWR TERM INT\n"
 	"while :; do sleep 3600 & wait $!; done\n";
 
+/*
+ * Run in the new root file system (chroot) with the "gpu-nodeps:" packages
+ * as $1: downloads them from Debian non-free of the image's own mirror and
+ * release and installs them without their dependencies (dpkg
+ * --force-depends), then removes what apt fetched. They appear in the
+ * image's package list like every other package.
+ */
+static const char nodeps_script[] =
+	"set -eu\n"
+	"src=$(awk '$1 == \"deb\" { print $2; exit }' /etc/apt/sources.list)\n"
+	"rel=$(awk '$1 == \"deb\" { print $3; exit }' /etc/apt/sources.list)\n"
+	"d=$(mktemp -d /tmp/sf-nodeps-XXXXXX)\n"
+	"mkdir -p \"$d/lists/partial\"\n"
+	"echo \"deb $src $rel non-free\" >\"$d/sources.list\"\n"
+	"set -- -q -o Dir::Etc::sourcelist=\"$d/sources.list\" -o Dir::Etc::sourceparts=- "
+	"-o Dir::State::Lists=\"$d/lists\" -o APT::Sandbox::User=root\n"
+	"apt-get \"$@\" update\n"
+	"cd \"$d\"\n"
+	"# shellcheck disable=SC2086\n"
+	"apt-get \"$@\" download $SF_NODEPS\n"
+	"dpkg --force-depends -i ./*.deb\n"
+	"cd /\n"
+	"rm -rf \"$d\"\n";
+
 /* Bumped when the way the image is made changes. */
 #define IMAGE_FORMAT "2"
-/* What a new runtime image must pass: Lmod and munged there, no compiler. */
+/* What a new runtime image must pass: Lmod, munged and OpenMPI's mpicc there. */
 #define RUNTIME_CHECK "test -x /usr/sbin/munged && test -r /usr/share/lmod/lmod/init/bash " \
-	"&& ! test -e /usr/bin/cc"
+	"&& command -v mpicc >/dev/null && command -v mpirun >/dev/null"
 #define DEFAULT_CHECK "for t in sh timeout cc make pkg-config; do " \
 	"command -v $t >/dev/null || { echo missing: $t; exit 1; }; done; echo ok"
 
@@ -135,8 +161,19 @@ static int remove_work(const char *dir, struct check *c)
 	return ret;
 }
 
-/* Reads a package list: one or more names a line, '#' starts a comment. */
-static int read_packages(const char *path, struct strbuf *list, struct strbuf *err)
+/*
+ * Reads a package list: one or more names a line, '#' starts a comment,
+ * into `list` (comma-separated, for debootstrap). Lines of the GPU build
+ * image only (`gpu` set): "gpu:" names packages of Debian main installed
+ * with their dependencies like the others; "gpu-nodeps:" names packages of
+ * Debian non-free installed after debootstrap without their dependencies
+ * (into `nodeps`): a header package whose library belongs to the node's
+ * driver (libnvidia-ml-dev needs the driver's libnvidia-ml1, whose
+ * pre-dependencies reach into contrib and cannot be installed by
+ * debootstrap).
+ */
+static int read_packages(const char *path, int gpu, struct strbuf *list, struct strbuf *nodeps,
+			 struct strbuf *err)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
@@ -146,10 +183,19 @@ static int read_packages(const char *path, struct strbuf *list, struct strbuf *e
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, '#'), *tok, *save = NULL;
+		char *p = strchr(line, '#'), *tok, *save = NULL, *start = line;
+		struct strbuf *to = list;
 		if (p)
 			*p = '\0';
-		for (tok = strtok_r(line, " \t\r\n", &save); tok;
+		start += strspn(start, " \t");
+		if (!strncmp(start, "gpu:", 4) || !strncmp(start, "gpu-nodeps:", 11)) {
+			if (!gpu)
+				continue;
+			if (start[3] == '-')
+				to = nodeps;
+			start = strchr(start, ':') + 1;
+		}
+		for (tok = strtok_r(start, " \t\r\n", &save); tok;
 		     tok = strtok_r(NULL, " \t\r\n", &save)) {
 			const char *q;
 			for (q = tok; *q; q++)
@@ -158,9 +204,9 @@ static int read_packages(const char *path, struct strbuf *list, struct strbuf *e
 					fclose(f);
 					return -1;
 				}
-			if (list->len)
-				strbuf_addch(list, ',');
-			strbuf_addstr(list, tok);
+			if (to->len)
+				strbuf_addch(to, to == nodeps ? ' ' : ',');
+			strbuf_addstr(to, tok);
 		}
 	}
 	fclose(f);
@@ -168,32 +214,37 @@ static int read_packages(const char *path, struct strbuf *list, struct strbuf *e
 }
 
 /*
- * The alias of an image of `kind` for Debian `release` and the package list
- * `pkgfile`: "sf-<kind>-<release>-<hash of the inputs>", appended to
- * `alias`. `pkgs` (may be NULL) gets the packages, comma-separated. -1 with
- * `err` when the list cannot be read or holds a bad name.
+ * The alias of an image of `kind` (`gpu`: the GPU build variant) for Debian
+ * `release` and the package list `pkgfile`:
+ * "sf-<kind>[-gpu]-<release>-<hash of the inputs>", appended to `alias`.
+ * `pkgs` (may be NULL) gets the packages, comma-separated. -1 with `err`
+ * when the list cannot be read or holds a bad name.
  */
-static int image_alias(enum image_kind kind, const char *release, const char *pkgfile,
-		       struct strbuf *alias, struct strbuf *pkgs, struct strbuf *err)
+static int image_alias(enum image_kind kind, int gpu, const char *release, const char *pkgfile,
+		       struct strbuf *alias, struct strbuf *err)
 {
-	struct strbuf list = STRBUF_INIT, inputs = STRBUF_INIT;
+	struct strbuf list = STRBUF_INIT, nodeps = STRBUF_INIT, inputs = STRBUF_INIT;
 	char hex[SHA256_HEX_SIZE];
 
-	if (!pkgs)
-		pkgs = &list;
-	if (read_packages(pkgfile, pkgs, err)) {
+	if (read_packages(pkgfile, gpu, &list, &nodeps, err)) {
 		strbuf_release(&list);
+		strbuf_release(&nodeps);
 		return -1;
 	}
 	/* the alias names a hash of everything that goes into the image */
-	strbuf_addf(&inputs, "format=%s\nrelease=%s\npackages=%s\ninit=", IMAGE_FORMAT, release,
-		    pkgs->buf);
+	strbuf_addf(&inputs, "format=%s\nrelease=%s\npackages=%s\n", IMAGE_FORMAT, release,
+		    list.buf);
+	if (nodeps.len)
+		strbuf_addf(&inputs, "non-free-nodeps=%s\nnodeps-script=%s\n", nodeps.buf,
+			    nodeps_script);
+	strbuf_addstr(&inputs, "init=");
 	strbuf_addstr(&inputs, init_script);
 	sha256_hex_of(inputs.buf, inputs.len, hex);
-	strbuf_addf(alias, "sf-%s-%s-%.16s", kind == IMAGE_RUNTIME ? "runtime" : "build",
-		    release, hex);
+	strbuf_addf(alias, "sf-%s%s-%s-%.16s", kind == IMAGE_RUNTIME ? "runtime" : "build",
+		    gpu ? "-gpu" : "", release, hex);
 	strbuf_release(&inputs);
 	strbuf_release(&list);
+	strbuf_release(&nodeps);
 	return 0;
 }
 
@@ -272,6 +323,7 @@ int image_spec_default(const struct run *run, enum image_kind kind, struct image
 	strbuf_init(&spec->pkgfile);
 	strbuf_init(&spec->alias);
 	spec->kind = kind;
+	spec->gpu = kind == IMAGE_BUILD && cli_flag(&run->cli, "gpu");
 	spec->release = release ? release : SF_DEFAULT_RELEASE;
 	spec->mirror = cli_get(&run->cli, "mirror");
 	spec->check = kind == IMAGE_RUNTIME ? RUNTIME_CHECK : DEFAULT_CHECK;
@@ -295,7 +347,7 @@ int image_spec_default(const struct run *run, enum image_kind kind, struct image
 		strbuf_addf(err, "'%s' is not a Debian release name", spec->release);
 		return -1;
 	}
-	return image_alias(kind, spec->release, spec->pkgfile.buf, &spec->alias, NULL, err);
+	return image_alias(kind, spec->gpu, spec->release, spec->pkgfile.buf, &spec->alias, err);
 }
 
 void image_spec_release(struct image_spec *spec)
@@ -337,7 +389,7 @@ out:
  * packages gives new artifacts. Checks "debootstrap", "pack", "import".
  */
 static int image_make(struct run *run, struct stage_report *s, const struct image_spec *spec,
-		      const char *pkgs, struct lxd *lxd)
+		      const char *pkgs, const char *nodeps, struct lxd *lxd)
 {
 	struct strbuf dir = STRBUF_INIT, rootfs = STRBUF_INIT, tarball = STRBUF_INIT,
 		      log = STRBUF_INIT, path = STRBUF_INIT, err = STRBUF_INIT,
@@ -382,6 +434,19 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 		progress_start(&pr, "image", "debootstrap", image_progress_poll, &ip, run->quiet);
 		rc = run_cmd(argv, ROOT, 3600, log.buf, c, "debootstrap");
 		progress_stop(&pr);
+		if (rc)
+			goto out;
+	}
+	if (*nodeps) {
+		struct strbuf script = STRBUF_INIT;
+		int rc;
+
+		/* the names are checked package names (read_packages) */
+		strbuf_addf(&script, "SF_NODEPS='%s'\n%s", nodeps, nodeps_script);
+		char *argv[] = { "chroot", rootfs.buf, "/bin/sh", "-c", script.buf, NULL };
+		rc = run_cmd(argv, ROOT, 1200, log.buf, c, "installing the non-free packages "
+			     "without their dependencies");
+		strbuf_release(&script);
 		if (rc)
 			goto out;
 	}
@@ -538,14 +603,15 @@ out:
 int image_ensure(struct run *run, struct stage_report *s, const struct image_spec *spec,
 		 struct lxd *lxd, unsigned flags, struct strbuf *packages_sha)
 {
-	struct strbuf pkgs = STRBUF_INIT, err = STRBUF_INIT, name = STRBUF_INIT;
+	struct strbuf pkgs = STRBUF_INIT, nodeps = STRBUF_INIT, err = STRBUF_INIT,
+		      name = STRBUF_INIT;
 	const char *kind = spec->kind == IMAGE_RUNTIME ? "runtime" : "build";
 	struct check *c;
 	int exists = 0, ret = -1;
 
 	strbuf_addf(&name, "%s image", kind);
 	c = stage_add_check(s, name.buf);
-	if (read_packages(spec->pkgfile.buf, &pkgs, &err) ||
+	if (read_packages(spec->pkgfile.buf, spec->gpu, &pkgs, &nodeps, &err) ||
 	    lxd_image_exists(lxd, spec->alias.buf, &exists, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
@@ -558,8 +624,8 @@ int image_ensure(struct run *run, struct stage_report *s, const struct image_spe
 		check_finish(c);
 	} else if (!(flags & IMAGE_BUILD_MISSING)) {
 		check_fail(c, OUTCOME_ERROR, "the %s image %s is missing (built from %s): build it "
-			   "with 'slurm-factory image build%s%s', or drop --no-image-build",
-			   kind, spec->alias.buf, spec->pkgfile.buf,
+			   "with 'slurm-factory image build%s%s%s', or drop --no-image-build",
+			   kind, spec->alias.buf, spec->pkgfile.buf, spec->gpu ? " --gpu" : "",
 			   spec->kind == IMAGE_RUNTIME ? " --packages-file " : "",
 			   spec->kind == IMAGE_RUNTIME ? spec->pkgfile.buf : "");
 		check_finish(c);
@@ -568,7 +634,7 @@ int image_ensure(struct run *run, struct stage_report *s, const struct image_spe
 		check_set_message(c, "%s %s: building from %s", spec->alias.buf,
 				  exists ? "rebuilt (--force)" : "absent", spec->pkgfile.buf);
 		check_finish(c);
-		if (image_make(run, s, spec, pkgs.buf, lxd))
+		if (image_make(run, s, spec, pkgs.buf, nodeps.buf, lxd))
 			goto out;
 		if (!signals_interrupted())
 			image_check(run, s, spec->alias.buf, spec->check, 120);
@@ -614,7 +680,7 @@ static int image_build(struct run *run, struct stage_report *s, struct strbuf *u
 		strbuf_reset(&spec.pkgfile);
 		strbuf_addstr(&spec.pkgfile, pkgfile);
 		strbuf_reset(&spec.alias);
-		if (image_alias(spec.kind, spec.release, pkgfile, &spec.alias, NULL, uerr))
+		if (image_alias(spec.kind, spec.gpu, spec.release, pkgfile, &spec.alias, uerr))
 			goto out;
 	}
 	if (check)

@@ -4,6 +4,7 @@
  */
 #include "package.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -499,6 +500,103 @@ static struct json_object *artifact(const char *name, unsigned long long size, c
 	return a;
 }
 
+/* A host-provided library's name: a plain file name, nothing a pattern or a path reads. */
+static int library_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n || n > 255 || s[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._+-", s[i]))
+			return 0;
+	return 1;
+}
+
+/* "host_provided": [{name, reason}] from "name reason" lines. */
+static struct json_object *host_provided_json(const char *text)
+{
+	struct json_object *arr = json_object_new_array();
+	const char *s = text;
+
+	while (s && *s) {
+		const char *nl = strchr(s, '\n'), *sp;
+		size_t n = nl ? (size_t)(nl - s) : strlen(s), k;
+		if (n) {
+			struct json_object *o = json_object_new_object();
+			sp = memchr(s, ' ', n);
+			k = sp ? (size_t)(sp - s) : n;
+			json_object_object_add(o, "name", json_object_new_string_len(s, (int)k));
+			json_object_object_add(o, "reason", json_object_new_string_len(
+				sp ? sp + 1 : "", sp ? (int)(n - k - 1) : 0));
+			json_object_array_add(arr, o);
+		}
+		s += n + (nl ? 1 : 0);
+	}
+	return arr;
+}
+
+int package_manifest_host_provided(const char *manifest, char ***names, size_t *nr,
+				   struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct json_object *man = NULL, *arr;
+	size_t i, n;
+	int ret = -1;
+
+	*names = NULL;
+	*nr = 0;
+	if (fs_read_small(manifest, 64u << 20, &text, err))
+		goto out;
+	man = json_tokener_parse(text.buf);
+	if (!man || !json_object_is_type(man, json_type_object) ||
+	    !json_object_object_get_ex(man, "schema", &arr) ||
+	    strcmp(json_object_get_string(arr), "slurm-factory-manifest/1")) {
+		strbuf_addf(err, "%s is not a slurm-factory manifest", manifest);
+		goto out;
+	}
+	if (!json_object_object_get_ex(man, "host_provided", &arr)) {
+		ret = 0;
+		goto out;
+	}
+	if (!json_object_is_type(arr, json_type_array)) {
+		strbuf_addf(err, "%s: host_provided is not a list", manifest);
+		goto out;
+	}
+	n = json_object_array_length(arr);
+	*names = xcalloc(n ? n : 1, sizeof(**names));
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i), *v;
+		const char *name;
+		if (!json_object_is_type(o, json_type_object) ||
+		    !json_object_object_get_ex(o, "name", &v) ||
+		    !json_object_is_type(v, json_type_string)) {
+			strbuf_addf(err, "%s: host_provided[%zu] has no name", manifest, i);
+			goto out;
+		}
+		name = json_object_get_string(v);
+		if (!library_name_ok(name, strlen(name))) {
+			strbuf_addf(err, "%s: host_provided[%zu]: '", manifest, i);
+			strbuf_add_console(err, name);
+			strbuf_addstr(err, "' is not a library file name");
+			goto out;
+		}
+		(*names)[(*nr)++] = xstrdup(name);
+	}
+	ret = 0;
+out:
+	if (ret) {
+		for (i = 0; i < *nr; i++)
+			free((*names)[i]);
+		free(*names);
+		*names = NULL;
+		*nr = 0;
+	}
+	json_object_put(man);
+	strbuf_release(&text);
+	return ret;
+}
+
 /* manifest.json's text: what was built from what, and every file (`files` is taken). */
 static void manifest_text(const struct package_input *in, const struct package_output *out,
 			  const struct names *n, struct json_object *files,
@@ -517,6 +615,8 @@ static void manifest_text(const struct package_input *in, const struct package_o
 	add_pairs(build, in->build_meta);
 	add_lists(build, in->lists);
 	json_object_object_add(man, "build", build);
+	if (in->host_provided)
+		json_object_object_add(man, "host_provided", host_provided_json(in->host_provided));
 	manifest_floor(man, fl);
 	json_object_array_add(arts, artifact(n->software, out->software_size,
 					     out->software_sha256));
@@ -830,6 +930,7 @@ static void package_build(struct run *run, const struct package_opts *o,
 	in.format = (enum pack_format)b->format;
 	in.build_meta = b->meta;
 	in.lists = b->lists;
+	in.host_provided = b->host_provided;
 	if (package_tree(s, &in, &out) || signals_interrupted())
 		goto out;
 	/* the tree is in the tarball now; the entry keeps artifacts and logs */

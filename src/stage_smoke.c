@@ -26,7 +26,9 @@
 #include "crypto.h"
 #include "fsutil.h"
 #include "image.h"
+#include "ldso.h"
 #include "modulefile.h"
+#include "package.h"
 #include "signals.h"
 #include "stages.h"
 
@@ -49,6 +51,8 @@ const struct opt smoke_opts[] = {
 	{ "script", OPT_VALUE | OPTF_INPUT, "FILE", "the per-prefix script (default recipes/smoke.sh)" },
 	{ "reprove", OPT_FLAG, NULL, "run the cluster even when these exact tarballs already "
 	  "passed with this script on this runtime image (a cached proof)" },
+	{ "gpu-job", OPT_FLAG, NULL, "a GPU package on a node with an NVIDIA GPU and its driver "
+	  "(--backend host): the node gets Gres=gpu:1 and a job runs srun --gres=gpu:1 nvidia-smi -L" },
 	BACKEND_LXD_OPTS,
 	BACKEND_LXD_LAUNCH_OPTS,
 	{ NULL, 0, NULL, NULL },
@@ -68,7 +72,10 @@ struct smoke {
 	struct strbuf modules;      /* MODULEPATH of the modules under test */
 	struct strbuf refmods;      /* MODULEPATH of the reference-form module */
 	struct strbuf script;       /* the script, at its place in the work dir */
+	struct strbuf system_libs;  /* SF_SYSTEM_LIBS: verify's default allowlist */
+	struct strbuf host_libs;    /* SF_HOST_LIBS: the manifest's host-provided names */
 	unsigned long nr_prefixes;
+	int gpu_job;                /* --gpu-job: SF_GPU_JOB=1 */
 };
 
 static struct check *fail_check(struct stage_report *s, const char *name,
@@ -230,8 +237,9 @@ static int run_script(struct smoke *sm, const char *prefix, const char *modpath,
 		      struct strbuf *err)
 {
 	struct strbuf e_prefix = STRBUF_INIT, e_mods = STRBUF_INIT, e_mod = STRBUF_INIT,
-		      e_ver = STRBUF_INIT, e_work = STRBUF_INIT, e_hide = STRBUF_INIT;
-	char *env[10];
+		      e_ver = STRBUF_INIT, e_work = STRBUF_INIT, e_hide = STRBUF_INIT,
+		      e_sys = STRBUF_INIT, e_host = STRBUF_INIT;
+	char *env[13];
 	size_t n = 0;
 	int host = !strcmp(sm->backend_kind, "host"), ret;
 	char *host_argv[] = { "unshare", "--mount", "--pid", "--fork", "--kill-child",
@@ -249,9 +257,15 @@ static int run_script(struct smoke *sm, const char *prefix, const char *modpath,
 	env[n++] = e_mod.buf;
 	env[n++] = e_ver.buf;
 	env[n++] = e_work.buf;
+	strbuf_addf(&e_sys, "SF_SYSTEM_LIBS=%s", sm->system_libs.buf);
+	env[n++] = e_sys.buf;
+	strbuf_addf(&e_host, "SF_HOST_LIBS=%s", sm->host_libs.buf);
+	env[n++] = e_host.buf;
 	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 	if (module_only)
 		env[n++] = "SF_STEPS=module";
+	if (sm->gpu_job)
+		env[n++] = "SF_GPU_JOB=1";
 	if (host) {
 		/* the build prefix may exist here: hide it from the tree */
 		strbuf_addf(&e_hide, "SF_HIDE=%s", sm->build_prefix);
@@ -269,7 +283,50 @@ static int run_script(struct smoke *sm, const char *prefix, const char *modpath,
 	strbuf_release(&e_ver);
 	strbuf_release(&e_work);
 	strbuf_release(&e_hide);
+	strbuf_release(&e_sys);
+	strbuf_release(&e_host);
 	return ret;
+}
+
+/*
+ * The libraries the script's loader check accepts from outside the tree:
+ * verify's default allowlist, and the host-provided names of the package's
+ * manifest (the one package wrote in this run, else manifest.json beside
+ * the software tarball). "host-provided" check.
+ */
+static void smoke_libs(struct smoke *sm, const char *manifest, const char *software)
+{
+	struct check *c = stage_add_check(sm->s, "host-provided");
+	struct strbuf beside = STRBUF_INIT, err = STRBUF_INIT;
+	char **names = NULL;
+	size_t nr = 0, i;
+
+	for (i = 0; ldso_default_allow[i]; i++)
+		strbuf_addf(&sm->system_libs, "%s%s", i ? " " : "", ldso_default_allow[i]);
+	if (!manifest) {
+		const char *slash = strrchr(software, '/');
+		if (slash)
+			strbuf_add(&beside, software, (size_t)(slash - software + 1));
+		strbuf_addstr(&beside, "manifest.json");
+		if (fs_is_file(beside.buf))
+			manifest = beside.buf;
+	}
+	if (!manifest) {
+		check_set_message(c, "no manifest beside the tarball: no library declared host-provided");
+	} else if (package_manifest_host_provided(manifest, &names, &nr, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+	} else {
+		for (i = 0; i < nr; i++)
+			strbuf_addf(&sm->host_libs, "%s%s", i ? " " : "", names[i]);
+		check_set_message(c, "%s: %s", manifest, nr ? sm->host_libs.buf :
+				  "no library declared host-provided");
+	}
+	check_finish(c);
+	for (i = 0; i < nr; i++)
+		free(names[i]);
+	free(names);
+	strbuf_release(&beside);
+	strbuf_release(&err);
 }
 
 static void smoke_prefix(struct smoke *sm, unsigned long i)
@@ -405,6 +462,7 @@ struct smoke_opts {
 	const char *work_dir;
 	struct strbuf script;         /* absolute path of smoke.sh */
 	int reprove;                  /* --reprove */
+	int gpu_job;                  /* --gpu-job */
 	struct lxd_opts lxd;
 };
 
@@ -470,6 +528,7 @@ int smoke_parse(const struct run *run, void **opts, struct strbuf *err)
 		return -1;
 	}
 	o->reprove = cli_flag(&run->cli, "reprove");
+	o->gpu_job = cli_flag(&run->cli, "gpu-job");
 	o->work_dir = cli_get(&run->cli, "work-dir");
 	if (!o->work_dir)
 		o->work_dir = fs_tmpdir();
@@ -712,7 +771,7 @@ static int proof_key(const struct run *run, const struct smoke_opts *o, const st
 	struct strbuf in = STRBUF_INIT, e = STRBUF_INIT;
 	int ret = -1;
 
-	if (strcmp(o->backend, "lxd") || !p->images.runtime_packages ||
+	if (strcmp(o->backend, "lxd") || o->gpu_job || !p->images.runtime_packages ||
 	    !p->images.runtime_packages[0])
 		goto out;
 	if (tarball_sha(software, art_sw, p->art.software_sha256, sw) ||
@@ -720,9 +779,9 @@ static int proof_key(const struct run *run, const struct smoke_opts *o, const st
 	    sha256_file(o->script.buf, script, NULL, &e))
 		goto out;
 	strbuf_addf(&in, "%s\ntool %s\nsoftware %s\nmodule %s\nscript %s\nimage %s\n"
-		    "prefixes %lu\nbuild-prefix %s\nversion %s\n", PROOF_FORMAT, SF_VERSION, sw,
-		    mod, script, p->images.runtime_packages, o->nr_prefixes,
-		    sm->build_prefix, o->version ? o->version : "");
+		    "prefixes %lu\nbuild-prefix %s\nversion %s\nhost-provided %s\n", PROOF_FORMAT,
+		    SF_VERSION, sw, mod, script, p->images.runtime_packages, o->nr_prefixes,
+		    sm->build_prefix, o->version ? o->version : "", sm->host_libs.buf);
 	sha256_hex_of(in.buf, in.len, hex);
 	strbuf_addstr(key, hex);
 	ret = 0;
@@ -815,7 +874,10 @@ int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
 	strbuf_init(&sm.modules);
 	strbuf_init(&sm.refmods);
 	strbuf_init(&sm.script);
+	strbuf_init(&sm.system_libs);
+	strbuf_init(&sm.host_libs);
 	sm.nr_prefixes = o->nr_prefixes;
+	sm.gpu_job = o->gpu_job;
 	sm.backend_kind = o->backend;
 	sm.build_prefix = o->build_prefix ? o->build_prefix :
 			  p->built ? p->build.prefix : SF_DEFAULT_PREFIX;
@@ -827,6 +889,7 @@ int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
 	if (modtar)
 		stage_set_prop(sm.s, "module-tarball", modtar);
 
+	smoke_libs(&sm, p->nr_args || !p->packaged ? NULL : p->art.manifest, software);
 	if (!proof_key(run, o, &sm, software, modtar, &key) && !o->reprove &&
 	    proof_cached(run, &sm, key.buf)) {
 		stage_finish(sm.s);
@@ -858,6 +921,8 @@ done_cached:
 	strbuf_release(&sm.modules);
 	strbuf_release(&sm.refmods);
 	strbuf_release(&sm.script);
+	strbuf_release(&sm.system_libs);
+	strbuf_release(&sm.host_libs);
 	strbuf_release(&e);
 	return 0;
 }

@@ -28,6 +28,7 @@
 #include "fsutil.h"
 #include "infer.h"
 #include "ldso.h"
+#include "package.h"
 #include "rules.h"
 #include "signals.h"
 #include "stages.h"
@@ -57,10 +58,17 @@ const struct opt verify_opts[] = {
 	{ "target", OPT_VALUE, "NAME",
 	  "both limits from a distribution release (rhel8, ubuntu22.04, debian12, ...; "
 	  "an unknown NAME lists them)" },
+	{ "manifest", OPT_VALUE | OPTF_INPUT, "FILE",
+	  "the package's manifest.json: its host_provided libraries (GPU drivers, the node's "
+	  "PMIx) are accepted as the system's, and must not be in the tree (in a run: the "
+	  "manifest package wrote)" },
 	{ "no-leak-scan", OPT_FLAG, NULL, "skip the build-prefix string scan" },
 	{ "keep", OPT_FLAG, NULL, "keep the extracted tree (its path is in the report)" },
 	{ NULL, 0, NULL, NULL },
 };
+
+/* the most libraries a manifest may declare host-provided */
+#define HOST_PROVIDED_MAX 64
 
 struct vfile {
 	char *rel;
@@ -71,8 +79,11 @@ struct vfile {
 struct vopts {
 	char **prefixes_bp;           /* build prefixes */
 	size_t nr_bp;
-	char **allow;                 /* default + user patterns */
+	char **allow;                 /* default + user patterns + host-provided names */
 	size_t nr_allow;
+	const char *manifest;         /* --manifest */
+	char **host;                  /* the manifest's host_provided names (owned) */
+	size_t nr_host;
 	unsigned long nr_prefixes;
 	struct extract_limits limits;
 	const char *work_dir;
@@ -1188,10 +1199,30 @@ static void check_floor(struct tree *t)
 	strbuf_release(&msg);
 }
 
+/* A library the manifest declares host-provided must not be in the tree: any path named so. */
+static void check_host_shipped(struct tree *t)
+{
+	size_t i, k;
+
+	for (i = 0; i < t->paths.alloc; i++) {
+		const char *rel = t->paths.slots[i].key, *base;
+		if (!rel)
+			continue;
+		base = strrchr(rel, '/');
+		base = base ? base + 1 : rel;
+		for (k = 0; k < t->opts->nr_host; k++)
+			if (!strcmp(base, t->opts->host[k]))
+				rule_report(t->elf_check, RULE_HOST_PROVIDED_SHIPPED, rel,
+					    t->opts->host[k], "the manifest declares this library "
+					    "host-provided, yet the tree ships it");
+	}
+}
+
 static void finish_tree_checks(struct tree *t)
 {
 	struct strbuf msg = STRBUF_INIT;
 
+	check_host_shipped(t);
 	/* "proven relocatable" needs something that relocation could break */
 	if (!t->opts->allow_empty && !t->nr_files)
 		rule_report(t->elf_check, RULE_TREE_EMPTY, NULL, NULL,
@@ -1525,6 +1556,9 @@ void verify_release(void *opts)
 		return;
 	free(o->prefixes_bp);
 	free(o->allow);
+	for (size_t i = 0; i < o->nr_host; i++)
+		free(o->host[i]);
+	free(o->host);
 	symver_limits_release(&o->symver);
 	free(o);
 }
@@ -1577,7 +1611,14 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 	for (n = 0; ldso_default_allow[n]; n++)
 		;
 	v = cli_get_all(&run->cli, "allow-system-lib", &i);
-	o->allow = xcalloc(n + i, sizeof(*o->allow));
+	o->manifest = cli_get(&run->cli, "manifest");
+	if (o->manifest && run_walks(run, "package")) {
+		cli_describe(&run->cli, "manifest", err);
+		strbuf_addstr(err, ": verify reads the manifest package writes in this run");
+		return -1;
+	}
+	/* the host-provided names join the allowlist when verify runs (the manifest may not exist yet) */
+	o->allow = xcalloc(n + i + HOST_PROVIDED_MAX, sizeof(*o->allow));
 	for (n = 0; ldso_default_allow[n]; n++)
 		o->allow[o->nr_allow++] = (char *)ldso_default_allow[n];
 	while (i--)
@@ -1604,6 +1645,47 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The manifest's host-provided libraries (`manifest` may be NULL: none
+ * declared) join the allowlist of `o` (a copy of the options, whose allow
+ * array has room for them): the "host-provided" check says which; -1 when
+ * the manifest cannot be read (the check is an error).
+ */
+static int load_host_provided(struct stage_report *s, struct vopts *o, const char *manifest)
+{
+	struct check *c = stage_add_check(s, "host-provided");
+	struct strbuf err = STRBUF_INIT, names = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	o->host = NULL;
+	o->nr_host = 0;
+	if (!manifest) {
+		check_set_message(c, "no manifest: no library declared host-provided");
+	} else if (package_manifest_host_provided(manifest, &o->host, &o->nr_host, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		ret = -1;
+	} else if (o->nr_host > HOST_PROVIDED_MAX) {
+		check_fail(c, OUTCOME_ERROR, "%s declares %zu host-provided libraries (at most %d)",
+			   manifest, o->nr_host, HOST_PROVIDED_MAX);
+		ret = -1;
+	} else if (!o->nr_host) {
+		check_set_message(c, "the manifest declares no library host-provided");
+	} else {
+		for (i = 0; i < o->nr_host; i++) {
+			strbuf_addf(&names, "%s%s", i ? ", " : "", o->host[i]);
+			o->allow[o->nr_allow++] = o->host[i];
+		}
+		check_set_message(c, "%zu declared by the manifest, accepted from the system and "
+				  "refused in the tree: %s", o->nr_host, names.buf);
+		stage_set_prop(s, "host_provided", names.buf);
+	}
+	check_finish(c);
+	strbuf_release(&err);
+	strbuf_release(&names);
+	return ret;
 }
 
 /* glibc_floor, glibcxx_floor, ...: the newest version of each family any tree needs. */
@@ -1644,12 +1726,15 @@ int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 		strbuf_addstr(err, "verify needs at least one TARBALL, or --tree DIR");
 		return -1;
 	}
+	s = report_add_stage(&run->report, "verify");
+	if (load_host_provided(s, &o, o.manifest ? o.manifest :
+				      p->packaged ? p->art.manifest : NULL))
+		goto done;
 	if (!o.nr_bp) {
 		build_prefix[0] = p->built ? p->build.prefix : (char *)SF_DEFAULT_PREFIX;
 		o.prefixes_bp = build_prefix;
 		o.nr_bp = 1;
 	}
-	s = report_add_stage(&run->report, "verify");
 	{
 		struct strbuf v = STRBUF_INIT;
 		strbuf_addf(&v, "%lu", o.tree ? 0UL : o.nr_prefixes);
@@ -1668,8 +1753,12 @@ int stage_verify(struct run *run, const void *opts, struct strbuf *err)
 		free(labels[i]);
 	free(labels);
 	set_floor_props(s, floor_max);
+done:
 	if (signals_interrupted())
 		s->interrupted = 1;
+	for (i = 0; i < o.nr_host; i++)
+		free(o.host[i]);
+	free(o.host);
 	stage_finish(s);
 	return 0;
 }

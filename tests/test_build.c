@@ -653,6 +653,19 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 			      "tar -tzf slurm-24.11.5-software.tar.gz | grep -q '^software/lib/libmunge.so' && "
 			      "! tar -tzf slurm-24.11.5-software.tar.gz | grep -q '\\.la$\\|libnss_\\|/libc\\.so'",
 			      f->cache), 0);
+	/*
+	 * the full build has PMIx: mpi/pmix built, libpmix declared
+	 * host-provided (with why) and not in the tree; the plugins check names it
+	 */
+	assert_int_equal(t_sh("cd '%s/builds/24.11.5' && grep -qx pmix=yes logs/features.txt && "
+			      "tar -tzf slurm-24.11.5-software.tar.gz | grep -qx software/lib/slurm/mpi_pmix.so && "
+			      "! tar -tzf slurm-24.11.5-software.tar.gz | grep -q 'libpmix' && "
+			      "grep -q '\"name\": \"libpmix.so.2\"' manifest.json && "
+			      "grep -q 'MCA components' manifest.json", f->cache), 0);
+	r = t_report_load(f->json);
+	assert_non_null(strstr(json_object_to_json_string(r), "mpi_pmix"));
+	assert_int_equal(t_report_checks(r, "plugins", "pass"), 1);
+	json_object_put(r);
 
 	hitt = now();
 	assert_int_equal(t_sh("cd '%s' && '%s' %s", t_srcdir(), t_bin(), cmd), 0);
@@ -707,6 +720,9 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 		assert_int_equal(rc, 0);
 		r = t_report_load(sj);
 		assert_int_equal(t_report_checks(r, "prefix 1: srun", "pass"), 1);
+		/* MPI through PMIx from the relocated tree; the real loader finds nothing missing */
+		assert_int_equal(t_report_checks(r, "prefix 1: mpi", "pass"), 1);
+		assert_int_equal(t_report_checks(r, "prefix 1: libraries", "pass"), 1);
 		assert_int_equal(t_report_checks(r, "environment", "pass"), 1);
 		assert_non_null(strstr(json_object_to_json_string(r), "unprivileged"));
 		assert_int_equal(t_report_checks(r, "runtime image", "pass"), 1);
@@ -721,6 +737,82 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 	free(cold_sha);
 	free(warm_sha);
 	free(hit);
+}
+
+/*
+ * --gpu: the GPU build image (NVML's header from Debian non-free), both GPU
+ * plugins, the driver's libraries declared host-provided and never in the
+ * tree; verify passes with exactly that declaration, and fails when the
+ * tree ships one; the smoke runs slurmd with GresTypes=gpu and AutoDetect.
+ */
+static void build__slurm_24_11_gpu_has_nvml_and_rsmi_with_the_driver_declared(void **state)
+{
+	struct fx *f = *state;
+	char *repo = xasprintf("%s/.slurm-factory/upstream/slurm.git", getenv("HOME"));
+	char *dir = xasprintf("%s/builds/24.11.5", f->cache), *vj = xasprintf("%s/v.json", f->dir);
+	struct json_object *r;
+	double t = now();
+	int rc;
+
+	rc = t_sh("cd '%s' && '%s' build --slurm-version 24.11 --gpu --repo '%s' "
+		  "--cache-dir '%s' --json '%s' --quiet", t_srcdir(), t_bin(), repo, f->cache,
+		  f->json);
+	t = now() - t;
+	r = expect_relocatable(f, rc);
+	assert_non_null(strstr(t_stage_prop(r, "build", "image"), "sf-build-gpu-"));
+	assert_non_null(strstr(json_object_to_json_string(r), "gpu_nvml, gpu_rsmi"));
+	json_object_put(r);
+	assert_int_equal(t_sh("cd '%s' && grep -qx nvml=yes logs/features.txt && "
+			      "grep -qx rsmi=yes logs/features.txt && "
+			      "tar -tzf slurm-24.11.5-software.tar.gz | grep -qx software/lib/slurm/gpu_nvml.so && "
+			      "tar -tzf slurm-24.11.5-software.tar.gz | grep -qx software/lib/slurm/gpu_rsmi.so && "
+			      "! tar -tzf slurm-24.11.5-software.tar.gz | grep -q 'libnvidia\\|libcuda\\|librocm' && "
+			      "grep -q '\"name\": \"libnvidia-ml.so.1\"' manifest.json && "
+			      "grep -q '\"name\": \"librocm_smi64.so\"' manifest.json", dir), 0);
+	fprintf(stderr, "# slurm 24.11.5 --gpu: %.1f s (GPU build image included when it was missing)\n", t);
+	/* verify with the manifest: exactly its names accepted, none in the tree */
+	assert_int_equal(t_sh("'%s' verify '%s/slurm-24.11.5-software.tar.gz' --manifest '%s/manifest.json' "
+			      "--prefixes 1 --json '%s' --quiet", t_bin(), dir, dir, vj), 0);
+	r = t_report_load(vj);
+	assert_non_null(strstr(json_object_to_json_string(r), "4 declared by the manifest"));
+	assert_string_equal(t_stage_prop(r, "verify", "host_provided"),
+			    "libnvidia-ml.so.1, libnvidia-ml.so, libcuda.so.1, librocm_smi64.so");
+	json_object_put(r);
+	/* a tree that ships a declared driver library fails */
+	assert_int_equal(t_sh("cd '%s' && mkdir -p x && tar -C x -xzf '%s/slurm-24.11.5-software.tar.gz' && "
+			      "cp x/software/lib/libmunge.so.2 x/software/lib/libnvidia-ml.so.1 && "
+			      "tar -C x -czf shipped.tar.gz software", f->dir, dir), 0);
+	rc = t_sh("cd '%s' && '%s' verify shipped.tar.gz --manifest '%s/manifest.json' --prefixes 1 "
+		  "--json '%s' --quiet", f->dir, t_bin(), dir, vj);
+	assert_int_equal(rc, 1);
+	r = t_report_load(vj);
+	assert_non_null(strstr(json_object_to_json_string(r), "host-provided-shipped"));
+	json_object_put(r);
+	/* slurmd with GresTypes=gpu and the plugins; their libraries resolve in the tree or are declared */
+	{
+		struct strbuf alias = STRBUF_INIT;
+		char *sj = xasprintf("%s/smoke-gpu.json", f->dir);
+
+		assert_int_equal(t_runtime_image(&alias), 0);
+		rc = t_sh("cd '%s' && '%s' smoke '%s/slurm-24.11.5-software.tar.gz' "
+			  "'%s/slurm-24.11.5-module.tar.gz' --runtime-image '%s' "
+			  "--prefixes 1 --reprove --json '%s' --quiet", t_srcdir(), t_bin(), dir, dir,
+			  alias.buf, sj);
+		if (rc)
+			t_sh("cat '%s' >&2", sj);
+		assert_int_equal(rc, 0);
+		r = t_report_load(sj);
+		assert_int_equal(t_report_checks(r, "prefix 1: gpu", "pass"), 1);
+		assert_int_equal(t_report_checks(r, "prefix 1: libraries", "pass"), 1);
+		assert_int_equal(t_report_checks(r, "prefix 1: srun", "pass"), 1);
+		assert_non_null(strstr(json_object_to_json_string(r), "libnvidia-ml.so.1"));
+		json_object_put(r);
+		free(sj);
+		strbuf_release(&alias);
+	}
+	free(repo);
+	free(dir);
+	free(vj);
 }
 
 /* Slurm 22.05 (bookworm's) with --minimal: the other major version, in LXD, cold. */
@@ -741,8 +833,8 @@ static void build__slurm_22_05_minimal_is_relocatable(void **state)
 	json_object_put(r);
 	/* minimal: no optional library was found, so none was grafted but munge's */
 	features = xasprintf("%s/builds/22.05.8/logs/features.txt", f->cache);
-	assert_int_equal(t_sh("grep -qx HAVE_HWLOC=no '%s' && grep -qx HAVE_JSON=no '%s' && "
-			      "grep -qx HAVE_LUA=no '%s' && grep -qx HAVE_MYSQL=no '%s' && "
+	assert_int_equal(t_sh("grep -qx 'hwloc=no: --minimal' '%s' && grep -qx 'json=no: --minimal' '%s' && "
+			      "grep -qx 'lua=no: --minimal' '%s' && grep -qx 'pmix=no: --minimal' '%s' && "
 			      "cut -d' ' -f1 '%s/builds/22.05.8/logs/grafted.txt' | grep -qx libmunge.so.2 && "
 			      "! grep -q 'libcurl\\|liblua\\|libmariadb\\|libX11\\|libgtk' "
 			      "'%s/builds/22.05.8/logs/grafted.txt'",
@@ -803,6 +895,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(build__sigkill_in_lxd_then_gc_and_the_next_build_works, setup, teardown),
 		cmocka_unit_test_setup_teardown(build__hostile_recipe_cannot_reach_the_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(build__slurm_24_11_is_relocatable_cached_and_reproducible, setup, teardown),
+		cmocka_unit_test_setup_teardown(build__slurm_24_11_gpu_has_nvml_and_rsmi_with_the_driver_declared, setup, teardown),
 		cmocka_unit_test_setup_teardown(build__slurm_22_05_minimal_is_relocatable, setup, teardown),
 	};
 	/* SF_TEST_FILTER=build__fake* runs a subset (cmocka's glob) */

@@ -260,9 +260,30 @@ static void package_tree__writes_tarballs_sums_and_manifest(void **state)
 	in.mtime = 1746646020;
 	in.build_meta = meta;
 	in.lists = lists;
+	in.host_provided = "libpmix.so.2 the node's PMIx\nlibnvidia-ml.so.1 NVIDIA driver (NVML)\n";
 	assert_int_equal(package_tree(s, &in, &out), 0);
 	stage_finish(s);
 	assert_int_equal(s->outcome, OUTCOME_PASS);
+	/* the host-provided libraries: name and reason, read back by name */
+	{
+		char **names;
+		size_t nr, k;
+		struct strbuf e = STRBUF_INIT;
+		assert_int_equal(package_manifest_host_provided(out.manifest, &names, &nr, &e), 0);
+		assert_int_equal(nr, 2);
+		assert_string_equal(names[0], "libpmix.so.2");
+		assert_string_equal(names[1], "libnvidia-ml.so.1");
+		for (k = 0; k < nr; k++)
+			free(names[k]);
+		free(names);
+		assert_int_equal(t_sh("grep -q '\"reason\": \"NVIDIA driver (NVML)\"' '%s'",
+				      out.manifest), 0);
+		/* not a manifest: an error naming the file */
+		assert_int_equal(package_manifest_host_provided(out.sums, &names, &nr, &e), -1);
+		assert_non_null(strstr(e.buf, "SHA256SUMS"));
+		assert_null(names);
+		strbuf_release(&e);
+	}
 	assert_int_equal(t_sh("cd '%s' && sha256sum -c --quiet SHA256SUMS && "
 			      "test -f slurm-24.11.5-software.tar.gz && "
 			      "tar -tzf slurm-24.11.5-module.tar.gz | grep -qx slurm/24.11.5.lua",

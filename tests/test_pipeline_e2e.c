@@ -65,7 +65,14 @@ static void run__whole_pipeline_publishes_what_every_gate_passed(void **state)
 		char name[32];
 		snprintf(name, sizeof(name), "prefix %zu: sbatch", j);
 		assert_int_equal(t_report_checks(r, name, "pass"), 1);
+		/* an MPI job through PMIx, and the real loader, at every prefix */
+		snprintf(name, sizeof(name), "prefix %zu: mpi", j);
+		assert_int_equal(t_report_checks(r, name, "pass"), 1);
+		snprintf(name, sizeof(name), "prefix %zu: libraries", j);
+		assert_int_equal(t_report_checks(r, name, "pass"), 1);
 	}
+	/* verify and smoke took the manifest's host-provided libpmix */
+	assert_string_equal(t_stage_prop(r, "verify", "host_provided"), "libpmix.so.2");
 	json_object_put(r);
 
 	/* what was published is what was proven: checksums hold at the target */

@@ -427,6 +427,100 @@ static void verify__allow_system_lib_accepts_a_named_library(void **state)
 	assert_int_equal(t_report_count(f->report, "needed-unresolved", NULL), 0);
 }
 
+static const char *check_message(struct json_object *report, const char *name);
+
+/* A manifest.json in the test directory declaring `names` (JSON strings, comma-separated) host-provided. */
+static char *write_manifest(struct fx *f, const char *names)
+{
+	char *path = xasprintf("%s/manifest.json", f->dir);
+	struct strbuf body = STRBUF_INIT;
+	const char *s = names;
+
+	strbuf_addstr(&body, "{\"schema\": \"slurm-factory-manifest/1\", \"host_provided\": [");
+	while (s && *s) {
+		size_t n = strcspn(s, ",");
+		strbuf_addf(&body, "%s{\"name\": \"%.*s\", \"reason\": \"the node's driver\"}",
+			    s == names ? "" : ", ", (int)n, s);
+		s += n + (s[n] ? 1 : 0);
+	}
+	strbuf_addstr(&body, "]}\n");
+	assert_int_equal(t_writestr(path, body.buf), 0);
+	strbuf_release(&body);
+	return path;
+}
+
+static void verify__manifest_host_provided_library_is_accepted_exactly(void **state)
+{
+	struct fx *f = *state;
+	char *man;
+
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	assert_int_equal(t_sh("rm '%s/lib/libbar.so.1' '%s/lib/libbar.so'", f->tree, f->tree), 0);
+	/* another name declared: libbar.so.1 is still missing */
+	man = write_manifest(f, "libbar.so.2,libnvidia-ml.so.1");
+	{
+		char *extra = xasprintf("--prefixes 1 --manifest '%s'", man);
+		pack_and_verify(f, extra);
+		free(extra);
+	}
+	assert_int_equal(f->rc, 1);
+	assert_true(t_report_count(f->report, "needed-unresolved", "software/lib/libfoo.so.1") > 0);
+	json_object_put(f->report);
+	f->report = NULL;
+	free(man);
+	/* exactly that name declared: accepted from the system, named in the check */
+	man = write_manifest(f, "libbar.so.1,libnvidia-ml.so.1");
+	{
+		char *extra = xasprintf("--prefixes 1 --manifest '%s'", man);
+		f->rc = t_run("verify '%s' --work-dir '%s' --json '%s' %s", f->tarball, f->work,
+			      f->json, extra);
+		free(extra);
+	}
+	f->report = t_report_load(f->json);
+	assert_non_null(f->report);
+	assert_int_equal(f->rc, 0);
+	assert_int_equal(t_report_count(f->report, "needed-unresolved", NULL), 0);
+	assert_non_null(strstr(check_message(f->report, "host-provided"), "libbar.so.1, libnvidia-ml.so.1"));
+	free(man);
+}
+
+static void verify__manifest_host_provided_library_in_the_tree_fails(void **state)
+{
+	struct fx *f = *state;
+	char *man = write_manifest(f, "libbar.so.1"), *extra;
+
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	extra = xasprintf("--prefixes 1 --manifest '%s'", man);
+	pack_and_verify(f, extra);
+	assert_int_equal(f->rc, 1);
+	assert_int_equal(t_report_count(f->report, "host-provided-shipped", "software/lib/libbar.so.1"), 1);
+	free(extra);
+	free(man);
+}
+
+static void verify__manifest_with_a_pattern_or_path_as_name_is_an_error(void **state)
+{
+	struct fx *f = *state;
+	char *man, *extra;
+
+	build(f, "", ORIGIN_SELF, ORIGIN_LIB);
+	man = write_manifest(f, "lib*.so");
+	extra = xasprintf("--prefixes 1 --manifest '%s'", man);
+	pack_and_verify(f, extra);
+	assert_int_equal(f->rc, 2);
+	assert_non_null(strstr(check_message(f->report, "host-provided"), "is not a library file name"));
+	free(extra);
+	free(man);
+	json_object_put(f->report);
+	f->report = NULL;
+	man = write_manifest(f, "../../etc/passwd");
+	extra = xasprintf("--prefixes 1 --manifest '%s'", man);
+	pack_and_verify(f, extra);
+	assert_int_equal(f->rc, 2);
+	free(extra);
+	free(man);
+}
+
 static void verify__debian_slurm_binaries_are_not_relocatable(void **state)
 {
 	struct fx *f = *state;
@@ -940,6 +1034,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(verify__malformed_elf_is_a_finding_not_a_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__build_prefix_interpreter_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__allow_system_lib_accepts_a_named_library, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__manifest_host_provided_library_is_accepted_exactly, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__manifest_host_provided_library_in_the_tree_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify__manifest_with_a_pattern_or_path_as_name_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__debian_slurm_binaries_are_not_relocatable, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__reports_are_written_and_valid_on_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify__usage_errors_exit_129, setup, teardown),
