@@ -66,9 +66,9 @@ export CC
 # --- configure ---------------------------------------------------------------
 # Which optional plugins a build gets, and why the others are left out:
 # "name=yes|no: why" lines in features.txt (the report's build check and the
-# manifest carry them). The configure switches of every Slurm series the
-# recipe builds (22.05 to 26.05) are the same for what is below; where a
-# series differs, it is handled in series_notes() and nowhere else.
+# manifest carry them). The switches below hold for every Slurm series from
+# 22.05 to 26.05; what one series needs more is under "Slurm series
+# differences".
 user_has() { printf '%s\n' "$SF_CONFIGURE_ARGS" | grep -q -- "^$1"; }
 reasons=$SF_OUT/reasons.txt
 : >"$reasons"
@@ -160,6 +160,23 @@ if [ -x /bin/dash ]; then
 else
 	CONFIG_SHELL=/bin/sh
 fi
+
+# --- Slurm series differences -------------------------------------------------
+# Where one Slurm series needs something the others do not, it is decided
+# here (and, for --minimal, in the switch list above), from what the source
+# holds rather than from its version number; each decision is written to
+# features.txt as "series_<what>=<why>" (the manifest's build.features).
+: >"$SF_OUT/series.txt"
+series() { echo "series_$1" >>"$SF_OUT/series.txt"; }
+# 23.02's auxdir/slurm.m4 appends with a bashism, LIB_SLURM+=" -export-dynamic"
+# (23.11 fixed it): under dash that line is a failed command, slurmctld is
+# linked without --export-dynamic, and its plugins do not load
+# (sched/backfill: "undefined symbol: resv_list"). Such a configure, and
+# the libtool it writes, run under bash.
+if grep -q 'LIB_SLURM+=' "$SF_SRC/configure" 2>/dev/null && [ -x /bin/bash ]; then
+	CONFIG_SHELL=/bin/bash
+	series "configure_shell=bash: this configure appends LIB_SLURM with a bashism (23.02); under dash slurmctld would export no symbols to its plugins"
+fi
 export CONFIG_SHELL
 make_shell=/bin/bash
 [ -x "$make_shell" ] || make_shell=/bin/sh
@@ -232,6 +249,7 @@ for f in rsmi nvml oneapi hwloc lz4 json yaml lua pmix libcurl readline jwt mysq
 		echo "$f=${why:-no: configure did not find it (see config.log)}" >>"$features"
 	fi
 done
+cat "$SF_OUT/series.txt" >>"$features"
 if [ "$SF_GPU" = 1 ]; then
 	grep -q '^rsmi=yes' "$features" || die "--gpu: ROCm SMI was not found by configure"
 	grep -q '^nvml=yes' "$features" || die "--gpu: NVML was not found by configure"

@@ -267,6 +267,10 @@ s_mpi() {
 	echo "$out" | tr '\n' ' '
 	echo
 	echo "$out" | grep -q pmix || { echo "srun --mpi=list does not name pmix"; return 1; }
+	if ! command -v mpicc >/dev/null 2>&1; then
+		echo "mpicc not found on this machine: the MPI step needs OpenMPI (Debian: openmpi-bin libopenmpi-dev; the runtime image has them)"
+		return 1
+	fi
 	if [ ! -x "$hello" ]; then
 		cat >"$src" <<'C'
 #include <mpi.h>

@@ -614,6 +614,43 @@ static struct json_object *expect_relocatable(struct fx *f, int rc)
 }
 
 /* The real thing: Slurm 24.11 from the Debian-derived repository, in LXD. */
+/* A real build of the local Slurm repository with `args`, into the test's cache; its exit status. */
+static int real_build(struct fx *f, const char *args)
+{
+	char *repo = xasprintf("%s/.slurm-factory/upstream/slurm.git", getenv("HOME"));
+	int rc = t_sh("cd '%s' && '%s' build %s --repo '%s' --cache-dir '%s' --json '%s' --quiet",
+		      t_srcdir(), t_bin(), args, repo, f->cache, f->json);
+
+	free(repo);
+	return rc;
+}
+
+/*
+ * Smoke of the cached build of `version` at one prefix in the runtime
+ * container (`extra`: more options); its report, the run passed.
+ */
+static struct json_object *smoke_cached(struct fx *f, const char *version, const char *extra)
+{
+	struct strbuf alias = STRBUF_INIT;
+	char *sj = xasprintf("%s/smoke-%s.json", f->dir, version);
+	struct json_object *r;
+	int rc;
+
+	assert_int_equal(t_runtime_image(&alias), 0);
+	rc = t_sh("cd '%s' && '%s' smoke '%s/builds/%s/slurm-%s-software.tar.gz' "
+		  "'%s/builds/%s/slurm-%s-module.tar.gz' --runtime-image '%s' "
+		  "--prefixes 1 --reprove --json '%s' --quiet %s", t_srcdir(), t_bin(), f->cache,
+		  version, version, f->cache, version, version, alias.buf, sj, extra);
+	if (rc)
+		t_sh("cat '%s' >&2", sj);
+	assert_int_equal(rc, 0);
+	r = t_report_load(sj);
+	assert_non_null(r);
+	free(sj);
+	strbuf_release(&alias);
+	return r;
+}
+
 static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **state)
 {
 	struct fx *f = *state;
@@ -706,31 +743,16 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 	 */
 	t_lxd_https_stop(&h);
 	assert_int_equal(t_lxd_second_start(f->dir, "18445", &h), 0);
-	{
-		struct strbuf alias = STRBUF_INIT;
-		char *sj = xasprintf("%s/smoke-remote.json", f->dir);
-
-		assert_int_equal(t_runtime_image(&alias), 0);
-		rc = t_sh("cd '%s' && '%s' smoke '%s/builds/24.11.5/slurm-24.11.5-software.tar.gz' "
-			  "'%s/builds/24.11.5/slurm-24.11.5-module.tar.gz' --runtime-image '%s' "
-			  "--prefixes 1 --reprove --json '%s' --quiet %s", t_srcdir(), t_bin(),
-			  f->cache, f->cache, alias.buf, sj, h.args);
-		if (rc)
-			t_sh("cat '%s' >&2", sj);
-		assert_int_equal(rc, 0);
-		r = t_report_load(sj);
-		assert_int_equal(t_report_checks(r, "prefix 1: srun", "pass"), 1);
-		/* MPI through PMIx from the relocated tree; the real loader finds nothing missing */
-		assert_int_equal(t_report_checks(r, "prefix 1: mpi", "pass"), 1);
-		assert_int_equal(t_report_checks(r, "prefix 1: libraries", "pass"), 1);
-		assert_int_equal(t_report_checks(r, "environment", "pass"), 1);
-		assert_non_null(strstr(json_object_to_json_string(r), "unprivileged"));
-		assert_int_equal(t_report_checks(r, "runtime image", "pass"), 1);
-		assert_non_null(strstr(json_object_to_json_string(r), "imported from its export"));
-		json_object_put(r);
-		free(sj);
-		strbuf_release(&alias);
-	}
+	r = smoke_cached(f, "24.11.5", h.args);
+	assert_int_equal(t_report_checks(r, "prefix 1: srun", "pass"), 1);
+	/* MPI through PMIx from the relocated tree; the real loader finds nothing missing */
+	assert_int_equal(t_report_checks(r, "prefix 1: mpi", "pass"), 1);
+	assert_int_equal(t_report_checks(r, "prefix 1: libraries", "pass"), 1);
+	assert_int_equal(t_report_checks(r, "environment", "pass"), 1);
+	assert_non_null(strstr(json_object_to_json_string(r), "unprivileged"));
+	assert_int_equal(t_report_checks(r, "runtime image", "pass"), 1);
+	assert_non_null(strstr(json_object_to_json_string(r), "imported from its export"));
+	json_object_put(r);
 	t_lxd_second_stop(f->dir, &h);
 	free(repo);
 	free(cmd);
@@ -748,15 +770,12 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 static void build__slurm_24_11_gpu_has_nvml_and_rsmi_with_the_driver_declared(void **state)
 {
 	struct fx *f = *state;
-	char *repo = xasprintf("%s/.slurm-factory/upstream/slurm.git", getenv("HOME"));
 	char *dir = xasprintf("%s/builds/24.11.5", f->cache), *vj = xasprintf("%s/v.json", f->dir);
 	struct json_object *r;
 	double t = now();
 	int rc;
 
-	rc = t_sh("cd '%s' && '%s' build --slurm-version 24.11 --gpu --repo '%s' "
-		  "--cache-dir '%s' --json '%s' --quiet", t_srcdir(), t_bin(), repo, f->cache,
-		  f->json);
+	rc = real_build(f, "--slurm-version 24.11 --gpu");
 	t = now() - t;
 	r = expect_relocatable(f, rc);
 	assert_non_null(strstr(t_stage_prop(r, "build", "image"), "sf-build-gpu-"));
@@ -774,9 +793,9 @@ static void build__slurm_24_11_gpu_has_nvml_and_rsmi_with_the_driver_declared(vo
 	assert_int_equal(t_sh("'%s' verify '%s/slurm-24.11.5-software.tar.gz' --manifest '%s/manifest.json' "
 			      "--prefixes 1 --json '%s' --quiet", t_bin(), dir, dir, vj), 0);
 	r = t_report_load(vj);
-	assert_non_null(strstr(json_object_to_json_string(r), "4 declared by the manifest"));
+	assert_non_null(strstr(json_object_to_json_string(r), "5 declared by the manifest"));
 	assert_string_equal(t_stage_prop(r, "verify", "host_provided"),
-			    "libnvidia-ml.so.1, libnvidia-ml.so, libcuda.so.1, librocm_smi64.so");
+			    "libpmix.so.2, libnvidia-ml.so.1, libnvidia-ml.so, libcuda.so.1, librocm_smi64.so");
 	json_object_put(r);
 	/* a tree that ships a declared driver library fails */
 	assert_int_equal(t_sh("cd '%s' && mkdir -p x && tar -C x -xzf '%s/slurm-24.11.5-software.tar.gz' && "
@@ -789,28 +808,12 @@ static void build__slurm_24_11_gpu_has_nvml_and_rsmi_with_the_driver_declared(vo
 	assert_non_null(strstr(json_object_to_json_string(r), "host-provided-shipped"));
 	json_object_put(r);
 	/* slurmd with GresTypes=gpu and the plugins; their libraries resolve in the tree or are declared */
-	{
-		struct strbuf alias = STRBUF_INIT;
-		char *sj = xasprintf("%s/smoke-gpu.json", f->dir);
-
-		assert_int_equal(t_runtime_image(&alias), 0);
-		rc = t_sh("cd '%s' && '%s' smoke '%s/slurm-24.11.5-software.tar.gz' "
-			  "'%s/slurm-24.11.5-module.tar.gz' --runtime-image '%s' "
-			  "--prefixes 1 --reprove --json '%s' --quiet", t_srcdir(), t_bin(), dir, dir,
-			  alias.buf, sj);
-		if (rc)
-			t_sh("cat '%s' >&2", sj);
-		assert_int_equal(rc, 0);
-		r = t_report_load(sj);
-		assert_int_equal(t_report_checks(r, "prefix 1: gpu", "pass"), 1);
-		assert_int_equal(t_report_checks(r, "prefix 1: libraries", "pass"), 1);
-		assert_int_equal(t_report_checks(r, "prefix 1: srun", "pass"), 1);
-		assert_non_null(strstr(json_object_to_json_string(r), "libnvidia-ml.so.1"));
-		json_object_put(r);
-		free(sj);
-		strbuf_release(&alias);
-	}
-	free(repo);
+	r = smoke_cached(f, "24.11.5", "");
+	assert_int_equal(t_report_checks(r, "prefix 1: gpu", "pass"), 1);
+	assert_int_equal(t_report_checks(r, "prefix 1: libraries", "pass"), 1);
+	assert_int_equal(t_report_checks(r, "prefix 1: srun", "pass"), 1);
+	assert_non_null(strstr(json_object_to_json_string(r), "libnvidia-ml.so.1"));
+	json_object_put(r);
 	free(dir);
 	free(vj);
 }
@@ -819,15 +822,12 @@ static void build__slurm_24_11_gpu_has_nvml_and_rsmi_with_the_driver_declared(vo
 static void build__slurm_22_05_minimal_is_relocatable(void **state)
 {
 	struct fx *f = *state;
-	char *repo = xasprintf("%s/.slurm-factory/upstream/slurm.git", getenv("HOME"));
 	struct json_object *r;
 	char *features;
 	double t = now();
 	int rc;
 
-	rc = t_sh("cd '%s' && '%s' build --slurm-version 22.05 --minimal --repo '%s' "
-		  "--cache-dir '%s' --json '%s' --quiet", t_srcdir(), t_bin(), repo, f->cache,
-		  f->json);
+	rc = real_build(f, "--slurm-version 22.05 --minimal");
 	t = now() - t;
 	r = expect_relocatable(f, rc);
 	json_object_put(r);
@@ -846,28 +846,11 @@ static void build__slurm_22_05_minimal_is_relocatable(void **state)
 	 * /sys/fs/cgroup is empty and whose Slurm has no CgroupPlugin=disabled
 	 * (smoke.sh picks cgroup/v1 for 22.05)
 	 */
-	{
-		struct strbuf alias = STRBUF_INIT;
-		char *sj = xasprintf("%s/smoke-22.05.json", f->dir);
-
-		assert_int_equal(t_runtime_image(&alias), 0);
-		rc = t_sh("cd '%s' && '%s' smoke '%s/builds/22.05.8/slurm-22.05.8-software.tar.gz' "
-			  "'%s/builds/22.05.8/slurm-22.05.8-module.tar.gz' --runtime-image '%s' "
-			  "--prefixes 1 --reprove --json '%s' --quiet", t_srcdir(), t_bin(), f->cache, f->cache,
-			  alias.buf, sj);
-		if (rc)
-			t_sh("cat '%s' >&2", sj);
-		assert_int_equal(rc, 0);
-		r = t_report_load(sj);
-		assert_non_null(r);
-		assert_int_equal(t_report_checks(r, "prefix 1: daemons", "pass"), 1);
-		assert_int_equal(t_report_checks(r, "prefix 1: sbatch", "pass"), 1);
-		json_object_put(r);
-		free(sj);
-		strbuf_release(&alias);
-	}
+	r = smoke_cached(f, "22.05.8", "");
+	assert_int_equal(t_report_checks(r, "prefix 1: daemons", "pass"), 1);
+	assert_int_equal(t_report_checks(r, "prefix 1: sbatch", "pass"), 1);
+	json_object_put(r);
 	free(features);
-	free(repo);
 }
 
 static void build__usage_errors_are_129(void **state)
