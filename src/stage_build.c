@@ -279,9 +279,9 @@ out:
  * --image given; privileged or not): "sf-cache-" and 16 hex digits. The
  * default, --gpu and --minimal builds and their configure arguments share
  * it: ccache tells compilers apart by content and the configure cache keys
- * its entries by everything configure sees, and a --gpu build finds most of
- * its objects in ccache's preprocessor mode (config.h's extra defines vanish
- * from every file that does not test them).
+ * its entries by everything configure sees. (A --gpu build still misses
+ * most objects: Slurm's default -ggdb3 keeps config.h's #defines in the
+ * preprocessed text, measured 67 hits of 517.)
  */
 static void cache_volume_name(const struct build_opts *o, const char *image,
 			      struct strbuf *name)
