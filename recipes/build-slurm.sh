@@ -99,8 +99,14 @@ nvml_setup() {
 		"$nvml_stub/stub.c" || die "--gpu: cannot build the NVML link stub"
 }
 
+# ax_cv_check_cflags___ggdb3=no: Slurm's (default) debug build adds -ggdb3,
+# which keeps every #define in the preprocessed text ccache hashes, so a
+# config.h that differs in one line (a --gpu build against the default one)
+# missed every object (measured: 67 hits of 517). -g stays; the binaries lose
+# only the macro tables in their debug info.
 set -- --prefix="$SF_PREFIX" --sysconfdir="$SF_PREFIX/etc" \
-	--disable-dependency-tracking --disable-static --without-oneapi
+	--disable-dependency-tracking --disable-static --without-oneapi \
+	ax_cv_check_cflags___ggdb3=no
 reason oneapi "no: Intel oneAPI (Level Zero) is not in Debian 12"
 if [ "$SF_GPU" = 1 ]; then
 	set -- "$@" --with-rsmi=/usr --with-nvml="$nvml_stub"
@@ -116,11 +122,16 @@ if [ "$SF_MINIMAL" = 1 ]; then
 	done
 	# Not every version has a switch for everything (22.05: no --without-lua,
 	# no --disable-sview, and --without-mysql_config still searches PATH),
-	# so also: no pkg-config (lua, GTK for sview, and every other optional
-	# library found through it) and no mysql_config (the cached answer of its
-	# AC_PATH_PROGS). Unknown switches are only warnings for configure.
-	set -- "$@" --disable-pam --disable-x11 --disable-sview --without-mysql_config \
-		PKG_CONFIG=/bin/false ac_cv_path_HAVEMYSQLCONFIG=no
+	# so also: a pkg-config that finds no package (lua, GTK for sview, and
+	# every other optional library found through it; an empty search path,
+	# because 23.11 and later refuse to configure without pkg-config itself)
+	# and no mysql_config (the cached answer of its AC_PATH_PROGS). Unknown
+	# switches are only warnings for configure. No --disable-sview: 23.11
+	# and later test it with "==", which dash refuses, and then stop with
+	# "cannot build sview without gtk library"; without GTK (no pkg-config
+	# package) no series builds sview.
+	set -- "$@" --disable-pam --disable-x11 --without-mysql_config \
+		PKG_CONFIG_LIBDIR=/nonexistent PKG_CONFIG_PATH= ac_cv_path_HAVEMYSQLCONFIG=no
 	for f in pmix hwloc lz4 json yaml libcurl readline jwt lua mysql pam; do
 		reason "$f" "no: --minimal"
 	done
