@@ -564,6 +564,54 @@ int lxd_call(struct lxd *lxd, const char *method, const char *path,
 	return call_full(lxd, &rr, deadline, env, op, err);
 }
 
+/*
+ * GET `path` into the file `local` (created or truncated); a reply other
+ * than 200 is an error naming `what` (and the file is removed).
+ */
+static int get_to_file(struct lxd *lxd, const char *path, const char *local, const char *what,
+		       struct strbuf *err)
+{
+	struct http_response res;
+	struct raw_request rr;
+	int ret = -1;
+
+	http_response_init(&res);
+	memset(&rr, 0, sizeof(rr));
+	rr.method = "GET";
+	rr.path = path;
+	rr.out_file = local;
+	rr.timeout_ms = 30L * 60 * 1000;
+	rr.interruptible = 1;
+	if (raw(lxd, &rr, &res, err))
+		goto out;
+	if (res.status != 200) {
+		struct strbuf body = STRBUF_INIT;
+		struct lxd_envelope env;
+		FILE *f = fopen(local, "rb");
+		char buf[4096];
+		size_t n;
+
+		lxd_envelope_init(&env);
+		while (f && body.len < 65536 && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+			strbuf_add(&body, buf, n);
+		if (f)
+			fclose(f);
+		unlink(local);
+		if (!lxd_parse_envelope(body.buf, body.len, res.status, &env, err) &&
+		    env.type == LXD_REPLY_ERROR)
+			add_lxd_error(err, what, &env);
+		else
+			strbuf_addf(err, "%s: HTTP %ld", what, res.status);
+		lxd_envelope_release(&env);
+		strbuf_release(&body);
+		goto out;
+	}
+	ret = 0;
+out:
+	http_response_release(&res);
+	return ret;
+}
+
 /* ---- images ------------------------------------------------------------- */
 
 static void alias_path(struct strbuf *p, const char *alias)
@@ -706,6 +754,31 @@ out:
 		json_object_put(body);
 	lxd_operation_release(&op);
 	strbuf_release(&p);
+	return ret;
+}
+
+int lxd_image_export(struct lxd *lxd, const char *alias, const char *tarball,
+		     struct strbuf *err)
+{
+	struct lxd_envelope env;
+	struct strbuf p = STRBUF_INIT, what = STRBUF_INIT;
+	const char *fp;
+	int ret = -1;
+
+	lxd_envelope_init(&env);
+	if (get_alias(lxd, alias, &env, err))
+		goto out;
+	if (env.type != LXD_REPLY_SYNC || !(fp = get_str(env.metadata, "target"))) {
+		strbuf_addf(err, "no image '%s' in LXD", alias);
+		goto out;
+	}
+	strbuf_addf(&p, "/1.0/images/%s/export", fp);
+	strbuf_addf(&what, "exporting the image %s", alias);
+	ret = get_to_file(lxd, p.buf, tarball, what.buf, err);
+out:
+	lxd_envelope_release(&env);
+	strbuf_release(&p);
+	strbuf_release(&what);
 	return ret;
 }
 
@@ -1096,48 +1169,14 @@ int lxd_file_push(struct lxd *lxd, const char *name, const char *local,
 int lxd_file_pull(struct lxd *lxd, const char *name, const char *path,
 		  const char *local, struct strbuf *err)
 {
-	struct http_response res;
-	struct raw_request rr;
-	struct strbuf p = STRBUF_INIT;
-	int ret = -1;
+	struct strbuf p = STRBUF_INIT, what = STRBUF_INIT;
+	int ret;
 
-	http_response_init(&res);
 	files_path(&p, name, path);
-	memset(&rr, 0, sizeof(rr));
-	rr.method = "GET";
-	rr.path = p.buf;
-	rr.out_file = local;
-	rr.timeout_ms = 30L * 60 * 1000;
-	if (raw(lxd, &rr, &res, err))
-		goto out;
-	if (res.status != 200) {
-		struct strbuf body = STRBUF_INIT, m = STRBUF_INIT;
-		struct lxd_envelope env;
-		FILE *f = fopen(local, "rb");
-		char buf[4096];
-		size_t n;
-
-		lxd_envelope_init(&env);
-		while (f && body.len < 65536 && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-			strbuf_add(&body, buf, n);
-		if (f)
-			fclose(f);
-		unlink(local);
-		strbuf_addf(&m, "pull %s from %s", path, name);
-		if (!lxd_parse_envelope(body.buf, body.len, res.status, &env, err) &&
-		    env.type == LXD_REPLY_ERROR)
-			add_lxd_error(err, m.buf, &env);
-		else
-			strbuf_addf(err, "%s: HTTP %ld", m.buf, res.status);
-		lxd_envelope_release(&env);
-		strbuf_release(&body);
-		strbuf_release(&m);
-		goto out;
-	}
-	ret = 0;
-out:
-	http_response_release(&res);
+	strbuf_addf(&what, "pull %s from %s", path, name);
+	ret = get_to_file(lxd, p.buf, local, what.buf, err);
 	strbuf_release(&p);
+	strbuf_release(&what);
 	return ret;
 }
 

@@ -153,6 +153,9 @@ int lxd_image_exists(struct lxd *lxd, const char *alias, int *exists,
  */
 int lxd_image_property(struct lxd *lxd, const char *alias, const char *key,
 		       struct strbuf *value, struct strbuf *err);
+/* The image `alias` points at, as LXD holds it (a unified tarball), into the file `tarball`. */
+int lxd_image_export(struct lxd *lxd, const char *alias, const char *tarball,
+		     struct strbuf *err);
 int lxd_image_import(struct lxd *lxd, const char *tarball, const char *alias,
 		     struct strbuf *err);
 /* Deletes the image `alias` points at; absent is not an error. */

@@ -83,6 +83,25 @@ static const char nodeps_script[] =
 	"cd /\n"
 	"rm -rf \"$d\"\n";
 
+/*
+ * Run in a copy of the build image's root file system (chroot) with the
+ * "gpu:" packages as $SF_PKGS: the GPU build image is the build image plus
+ * those (and the "gpu-nodeps:" ones, nodeps_script), so it is derived from
+ * the build image's export instead of a second debootstrap (~1 min instead
+ * of ~5). No service starts (policy-rc.d), apt's lists are not kept.
+ */
+static const char derive_script[] =
+	"set -eu\n"
+	"export DEBIAN_FRONTEND=noninteractive\n"
+	"printf '#!/bin/sh\\nexit 101\\n' >/usr/sbin/policy-rc.d\n"
+	"chmod 0755 /usr/sbin/policy-rc.d\n"
+	"trap 'rm -f /usr/sbin/policy-rc.d' EXIT\n"
+	"apt-get -q -o APT::Sandbox::User=root update\n"
+	"# shellcheck disable=SC2086\n"
+	"apt-get -q -o APT::Sandbox::User=root install -y --no-install-recommends $SF_PKGS\n"
+	"apt-get clean\n"
+	"rm -rf /var/lib/apt/lists/*\n";
+
 /* Bumped when the way the image is made changes. */
 #define IMAGE_FORMAT "2"
 /* What a new runtime image must pass: Lmod, munged and OpenMPI's mpicc there. */
@@ -170,10 +189,11 @@ static int remove_work(const char *dir, struct check *c)
  * (into `nodeps`): a header package whose library belongs to the node's
  * driver (libnvidia-ml-dev needs the driver's libnvidia-ml1, whose
  * pre-dependencies reach into contrib and cannot be installed by
- * debootstrap).
+ * debootstrap). `gpu_main` (may be NULL) gets the "gpu:" names again,
+ * space-separated.
  */
 static int read_packages(const char *path, int gpu, struct strbuf *list, struct strbuf *nodeps,
-			 struct strbuf *err)
+			 struct strbuf *gpu_main, struct strbuf *err)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
@@ -184,7 +204,7 @@ static int read_packages(const char *path, int gpu, struct strbuf *list, struct 
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *p = strchr(line, '#'), *tok, *save = NULL, *start = line;
-		struct strbuf *to = list;
+		struct strbuf *to = list, *also = NULL;
 		if (p)
 			*p = '\0';
 		start += strspn(start, " \t");
@@ -193,6 +213,8 @@ static int read_packages(const char *path, int gpu, struct strbuf *list, struct 
 				continue;
 			if (start[3] == '-')
 				to = nodeps;
+			else
+				also = gpu_main;
 			start = strchr(start, ':') + 1;
 		}
 		for (tok = strtok_r(start, " \t\r\n", &save); tok;
@@ -207,6 +229,11 @@ static int read_packages(const char *path, int gpu, struct strbuf *list, struct 
 			if (to->len)
 				strbuf_addch(to, to == nodeps ? ' ' : ',');
 			strbuf_addstr(to, tok);
+			if (also) {
+				if (also->len)
+					strbuf_addch(also, ' ');
+				strbuf_addstr(also, tok);
+			}
 		}
 	}
 	fclose(f);
@@ -226,7 +253,7 @@ static int image_alias(enum image_kind kind, int gpu, const char *release, const
 	struct strbuf list = STRBUF_INIT, nodeps = STRBUF_INIT, inputs = STRBUF_INIT;
 	char hex[SHA256_HEX_SIZE];
 
-	if (read_packages(pkgfile, gpu, &list, &nodeps, err)) {
+	if (read_packages(pkgfile, gpu, &list, &nodeps, NULL, err)) {
 		strbuf_release(&list);
 		strbuf_release(&nodeps);
 		return -1;
@@ -237,6 +264,8 @@ static int image_alias(enum image_kind kind, int gpu, const char *release, const
 	if (nodeps.len)
 		strbuf_addf(&inputs, "non-free-nodeps=%s\nnodeps-script=%s\n", nodeps.buf,
 			    nodeps_script);
+	if (gpu)
+		strbuf_addf(&inputs, "derive-script=%s\n", derive_script);
 	strbuf_addstr(&inputs, "init=");
 	strbuf_addstr(&inputs, init_script);
 	sha256_hex_of(inputs.buf, inputs.len, hex);
@@ -383,13 +412,18 @@ out:
 }
 
 /*
- * debootstrap → pack → import: a new image for `spec` under its alias.
+ * debootstrap → pack → import: a new image for `spec` under its alias; a
+ * GPU build image with `base` (the build image's export, may be NULL) is
+ * that root file system plus the `gpu_main` packages instead of a new
+ * debootstrap.
  * Its installed packages (name=version) are hashed into the image property
  * packages_sha256, which builds are keyed on: an image rebuilt with newer
- * packages gives new artifacts. Checks "debootstrap", "pack", "import".
+ * packages gives new artifacts. Checks "debootstrap" (or "derive"), "pack",
+ * "import".
  */
 static int image_make(struct run *run, struct stage_report *s, const struct image_spec *spec,
-		      const char *pkgs, const char *nodeps, struct lxd *lxd)
+		      const char *pkgs, const char *nodeps, const char *base,
+		      const char *gpu_main, struct lxd *lxd)
 {
 	struct strbuf dir = STRBUF_INIT, rootfs = STRBUF_INIT, tarball = STRBUF_INIT,
 		      log = STRBUF_INIT, path = STRBUF_INIT, err = STRBUF_INIT,
@@ -397,7 +431,7 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 		      mp = STRBUF_INIT, init = STRBUF_INIT, export = STRBUF_INIT;
 	char sha[SHA256_HEX_SIZE];
 	const char *cache;
-	struct check *c = stage_add_check(s, "debootstrap");
+	struct check *c = stage_add_check(s, base ? "derive" : "debootstrap");
 	double t;
 	int ret = -1;
 
@@ -417,7 +451,26 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 		goto out;
 	}
 	strbuf_addf(&include, "--include=%s", pkgs);
-	{
+	if (base) {
+		struct strbuf script = STRBUF_INIT;
+		int rc;
+
+		t = monotonic_now();
+		check_attach_log(c, log.buf);
+		if (!run->quiet)
+			fprintf(stderr, "image: building %s (the build image's export %s plus %s; "
+				"log %s)\n", spec->alias.buf, base, gpu_main, log.buf);
+		/* the names are checked package names (read_packages) */
+		strbuf_addf(&script, "SF_PKGS='%s'\n%s", gpu_main, derive_script);
+		char *untar[] = { "tar", "--numeric-owner", "--xattrs", "-C", dir.buf, "-xzf",
+				  (char *)base, "rootfs", NULL };
+		char *install[] = { "chroot", rootfs.buf, "/bin/sh", "-c", script.buf, NULL };
+		rc = run_cmd(untar, ROOT, 1200, log.buf, c, "unpacking the build image's export") ||
+		     run_cmd(install, ROOT, 1800, log.buf, c, "installing the gpu: packages");
+		strbuf_release(&script);
+		if (rc)
+			goto out;
+	} else {
 		char *argv[] = { "debootstrap", "--variant=minbase", include.buf,
 				 (char *)spec->release, rootfs.buf, (char *)spec->mirror, NULL };
 		t = monotonic_now();
@@ -459,8 +512,14 @@ static int image_make(struct run *run, struct stage_report *s, const struct imag
 		size_t n = 0, i;
 		for (i = 0; i < list.len; i++)
 			n += list.buf[i] == '\n';
-		check_set_message(c, "%s minbase + packages in %.0f s: %zu packages installed, "
-				  "sha256 %.16s", spec->release, monotonic_now() - t, n, sha);
+		if (base)
+			check_set_message(c, "the build image's export + %s in %.0f s: %zu packages "
+					  "installed, sha256 %.16s", gpu_main, monotonic_now() - t, n,
+					  sha);
+		else
+			check_set_message(c, "%s minbase + packages in %.0f s: %zu packages "
+					  "installed, sha256 %.16s", spec->release,
+					  monotonic_now() - t, n, sha);
 	}
 	check_finish(c);
 
@@ -600,18 +659,67 @@ out:
 	return ret;
 }
 
+/*
+ * Into `path`: the export of the build image a GPU build image derives
+ * from: the one in this cache (kept by the run that made the build image),
+ * else exported from LXD into the cache when the image is there. -1 (and
+ * `path` empty) when there is none; a failed export is a note in `c`.
+ */
+static int base_export(struct run *run, const struct image_spec *spec, struct lxd *lxd,
+		       struct check *c, struct strbuf *path)
+{
+	struct strbuf alias = STRBUF_INIT, err = STRBUF_INIT, tmp = STRBUF_INIT;
+	const char *cache;
+	struct stat st;
+	int exists = 0, ret = -1;
+
+	if (!spec->gpu || run_cache_dir(run, &cache, &err) ||
+	    image_alias(IMAGE_BUILD, 0, spec->release, spec->pkgfile.buf, &alias, &err))
+		goto out;
+	strbuf_addf(path, "%s/images/%s.tar.gz", cache, alias.buf);
+	if (!lstat(path->buf, &st) && S_ISREG(st.st_mode)) {
+		ret = 0;
+		goto out;
+	}
+	if (lxd_image_exists(lxd, alias.buf, &exists, &err) || !exists)
+		goto out;
+	/* whole or not at all: a temporary name renamed into place */
+	strbuf_addf(&tmp, "%s/images", cache);
+	if (fs_mkdirs(tmp.buf, &err))
+		goto out;
+	strbuf_addf(&tmp, "/.%s.tar.gz.%ld", alias.buf, (long)getpid());
+	if (lxd_image_export(lxd, alias.buf, tmp.buf, &err) || rename(tmp.buf, path->buf)) {
+		if (!err.len)
+			strbuf_addf(&err, "cannot rename %s: %s", tmp.buf, strerror(errno));
+		unlink(tmp.buf);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret) {
+		if (err.len)
+			strbuf_addf(&c->details, "the build image %s could not be exported (%s): "
+				    "debootstrap instead\n", alias.buf, err.buf);
+		strbuf_reset(path);
+	}
+	strbuf_release(&alias);
+	strbuf_release(&err);
+	strbuf_release(&tmp);
+	return ret;
+}
+
 int image_ensure(struct run *run, struct stage_report *s, const struct image_spec *spec,
 		 struct lxd *lxd, unsigned flags, struct strbuf *packages_sha)
 {
 	struct strbuf pkgs = STRBUF_INIT, nodeps = STRBUF_INIT, err = STRBUF_INIT,
-		      name = STRBUF_INIT;
+		      name = STRBUF_INIT, gpu_main = STRBUF_INIT, base = STRBUF_INIT;
 	const char *kind = spec->kind == IMAGE_RUNTIME ? "runtime" : "build";
 	struct check *c;
 	int exists = 0, ret = -1;
 
 	strbuf_addf(&name, "%s image", kind);
 	c = stage_add_check(s, name.buf);
-	if (read_packages(spec->pkgfile.buf, spec->gpu, &pkgs, &nodeps, &err) ||
+	if (read_packages(spec->pkgfile.buf, spec->gpu, &pkgs, &nodeps, &gpu_main, &err) ||
 	    lxd_image_exists(lxd, spec->alias.buf, &exists, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
@@ -631,10 +739,13 @@ int image_ensure(struct run *run, struct stage_report *s, const struct image_spe
 		check_finish(c);
 		goto out;
 	} else {
-		check_set_message(c, "%s %s: building from %s", spec->alias.buf,
-				  exists ? "rebuilt (--force)" : "absent", spec->pkgfile.buf);
+		base_export(run, spec, lxd, c, &base);
+		check_set_message(c, "%s %s: building from %s%s%s", spec->alias.buf,
+				  exists ? "rebuilt (--force)" : "absent", spec->pkgfile.buf,
+				  base.len ? ", derived from the build image's export " : "", base.buf);
 		check_finish(c);
-		if (image_make(run, s, spec, pkgs.buf, nodeps.buf, lxd))
+		if (image_make(run, s, spec, pkgs.buf, nodeps.buf, base.len ? base.buf : NULL,
+			       gpu_main.buf, lxd))
 			goto out;
 		if (!signals_interrupted())
 			image_check(run, s, spec->alias.buf, spec->check, 120);
@@ -651,6 +762,9 @@ int image_ensure(struct run *run, struct stage_report *s, const struct image_spe
 	ret = 0;
 out:
 	strbuf_release(&pkgs);
+	strbuf_release(&nodeps);
+	strbuf_release(&gpu_main);
+	strbuf_release(&base);
 	strbuf_release(&err);
 	strbuf_release(&name);
 	return ret;

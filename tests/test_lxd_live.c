@@ -408,6 +408,40 @@ static void live__image_check_command_passes(void **state)
 }
 
 /*
+ * lxd_image_export: the image as LXD holds it (the tarball whose sha256 is
+ * its fingerprint); a missing alias is a clear error and leaves no file.
+ */
+static void live__image_export_is_the_fingerprinted_tarball_and_a_missing_alias_is_named(void **state)
+{
+	struct lxd lxd;
+	struct strbuf err = STRBUF_INIT;
+	char *dir = t_mkdtemp("lxd-export"), *tar = xasprintf("%s/export.tar.gz", dir),
+	     *none = xasprintf("%s/none.tar.gz", dir);
+	int exists = 0;
+
+	(void)state;
+	connect_local(&lxd);
+	assert_int_equal(lxd_image_export(&lxd, ALIAS, tar, &err), 0);
+	assert_int_equal(t_sh("tar -tzf '%s' | grep -qx metadata.yaml && "
+			      "tar -tzf '%s' | grep -q '^rootfs/bin/busybox$'", tar, tar), 0);
+	/* the very bytes LXD holds: a unified image's fingerprint is their sha256 */
+	assert_int_equal(t_sh("test \"$(sha256sum '%s' | cut -c1-64)\" = "
+			      "\"$(lxc image list " ALIAS " -c F --format csv)\"", tar), 0);
+	assert_int_equal(lxd_image_exists(&lxd, ALIAS, &exists, &err), 0);
+	assert_true(exists);
+	strbuf_reset(&err);
+	assert_int_equal(lxd_image_export(&lxd, "sf-test-no-such-image", none, &err), -1);
+	assert_non_null(strstr(err.buf, "no image 'sf-test-no-such-image'"));
+	assert_false(t_exists(none));
+	lxd_release(&lxd);
+	t_rmtree(dir);
+	free(dir);
+	free(tar);
+	free(none);
+	strbuf_release(&err);
+}
+
+/*
  * A second LXD server on this machine (own daemon, LXD_DIR in a test
  * directory, pool, HTTPS port): an unprivileged container starts there and
  * the tool drives it as a remote; nothing of it is left afterwards.
@@ -533,6 +567,7 @@ int main(void)
 		cmocka_unit_test(live__launch_exec_files_disk_delete_over_the_socket),
 		cmocka_unit_test(live__sigterm_mid_exec_leaves_no_container),
 		cmocka_unit_test(live__image_check_command_passes),
+		cmocka_unit_test(live__image_export_is_the_fingerprinted_tarball_and_a_missing_alias_is_named),
 		cmocka_unit_test(live__socket_found_at_the_snap_path_with_no_option),
 		cmocka_unit_test(live__https_with_a_trusted_client_certificate),
 		cmocka_unit_test(live__unprivileged_nicless_ephemeral_with_a_volume),
