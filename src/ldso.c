@@ -15,6 +15,14 @@ const char *const ldso_default_allow[] = {
 	NULL,
 };
 
+void ldso_default_allow_join(struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; ldso_default_allow[i]; i++)
+		strbuf_addf(out, "%s%s", i ? " " : "", ldso_default_allow[i]);
+}
+
 int ldso_allowed(const struct ldso_env *env, const char *name)
 {
 	size_t i;

@@ -76,6 +76,10 @@ struct ldso_env {
 /* Default allowlist: glibc's own libraries, the loader, libgcc_s, libstdc++. */
 extern const char *const ldso_default_allow[];
 
+struct strbuf;
+/* Appends the default allowlist to `out`, space-separated (for a recipe's or script's environment). */
+void ldso_default_allow_join(struct strbuf *out);
+
 /* 1 when `name` (a DT_NEEDED value) matches one of the patterns. */
 int ldso_allowed(const struct ldso_env *env, const char *name);
 

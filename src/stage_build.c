@@ -327,8 +327,7 @@ static void recipe_env(const struct build_opts *o, const struct pipeline *p,
 
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		add_env(env, paths[i].name, o->host ? paths[i].host : paths[i].lxd);
-	for (i = 0; ldso_default_allow[i]; i++)
-		strbuf_addf(&sys, "%s%s", i ? " " : "", ldso_default_allow[i]);
+	ldso_default_allow_join(&sys);
 	add_env(env, "SF_SOURCE_ID", p->src.commit);
 	add_env(env, "SF_VERSION", p->src.version);
 	add_env(env, "SF_PREFIX", o->prefix);
@@ -401,17 +400,15 @@ static void slurp(const char *path, struct strbuf *out)
 static char *left_out(const char *features)
 {
 	struct strbuf out = STRBUF_INIT;
-	const char *s = features;
+	const char *pos = features, *s, *eq;
+	size_t n;
 
-	while (*s) {
-		const char *nl = strchr(s, '\n'), *eq;
-		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+	while (str_next_line(&pos, &s, &n)) {
 		eq = memchr(s, '=', n);
 		if (eq && (size_t)(s + n - eq) > 4 && !strncmp(eq, "=no: ", 5)) {
 			strbuf_addf(&out, "%s%.*s (%.*s)", out.len ? "; " : "", (int)(eq - s), s,
 				    (int)(s + n - eq - 5), eq + 5);
 		}
-		s += n + (nl ? 1 : 0);
 	}
 	return strbuf_detach(&out);
 }
@@ -869,7 +866,7 @@ static void manifest_meta(struct build_result *b, const struct build_opts *o)
 	size_t n = 0;
 
 	strbuf_addf(&path, "%s/features.txt", b->logs);
-	slurp(path.buf, &text);
+	slurp(path.buf, &text);   /* read once: left_out and the features list */
 	b->meta = xcalloc(12, sizeof(*b->meta));
 	b->meta[n++] = xasprintf("key=%s", b->key);
 	b->meta[n++] = xasprintf("recipe_sha256=%s", b->recipe_sha256);
@@ -888,7 +885,7 @@ static void manifest_meta(struct build_result *b, const struct build_opts *o)
 	cargs_lines(o, &cargs);
 	b->lists = xcalloc(4, sizeof(*b->lists));
 	b->lists[0] = xasprintf("configure_args=%s", cargs.buf);
-	b->lists[1] = list_of("features", b->logs, "features.txt");
+	b->lists[1] = xasprintf("features=%s", text.buf);
 	b->lists[2] = list_of("grafted", b->logs, "grafted.txt");
 	strbuf_reset(&path);
 	strbuf_reset(&text);

@@ -104,20 +104,18 @@ static void add_pairs(struct json_object *obj, char *const *kv)
 static void add_lists(struct json_object *obj, char *const *kv)
 {
 	for (; kv && *kv; kv++) {
-		const char *eq = strchr(*kv, '='), *s;
+		const char *eq = strchr(*kv, '='), *pos, *s;
 		struct json_object *arr;
+		size_t n;
 		char *key;
 		if (!eq)
 			continue;
 		key = xstrndup(*kv, (size_t)(eq - *kv));
 		arr = json_object_new_array();
-		for (s = eq + 1; *s;) {
-			const char *nl = strchr(s, '\n');
-			size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		pos = eq + 1;
+		while (str_next_line(&pos, &s, &n))
 			if (n)
 				json_object_array_add(arr, json_object_new_string_len(s, (int)n));
-			s += n + (nl ? 1 : 0);
-		}
 		json_object_object_add(obj, key, arr);
 		free(key);
 	}
@@ -517,11 +515,10 @@ static int library_name_ok(const char *s, size_t n)
 static struct json_object *host_provided_json(const char *text)
 {
 	struct json_object *arr = json_object_new_array();
-	const char *s = text;
+	const char *pos = text, *s, *sp;
+	size_t n, k;
 
-	while (s && *s) {
-		const char *nl = strchr(s, '\n'), *sp;
-		size_t n = nl ? (size_t)(nl - s) : strlen(s), k;
+	while (str_next_line(&pos, &s, &n)) {
 		if (n) {
 			struct json_object *o = json_object_new_object();
 			sp = memchr(s, ' ', n);
@@ -531,7 +528,6 @@ static struct json_object *host_provided_json(const char *text)
 				sp ? sp + 1 : "", sp ? (int)(n - k - 1) : 0));
 			json_object_array_add(arr, o);
 		}
-		s += n + (nl ? 1 : 0);
 	}
 	return arr;
 }

@@ -301,8 +301,7 @@ static void smoke_libs(struct smoke *sm, const char *manifest, const char *softw
 	char **names = NULL;
 	size_t nr = 0, i;
 
-	for (i = 0; ldso_default_allow[i]; i++)
-		strbuf_addf(&sm->system_libs, "%s%s", i ? " " : "", ldso_default_allow[i]);
+	ldso_default_allow_join(&sm->system_libs);
 	if (!manifest) {
 		const char *slash = strrchr(software, '/');
 		if (slash)

@@ -1617,8 +1617,8 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 		strbuf_addstr(err, ": verify reads the manifest package writes in this run");
 		return -1;
 	}
-	/* the host-provided names join the allowlist when verify runs (the manifest may not exist yet) */
-	o->allow = xcalloc(n + i + HOST_PROVIDED_MAX, sizeof(*o->allow));
+	/* the host-provided names join a copy of it when verify runs (the manifest may not exist yet) */
+	o->allow = xcalloc(n + i + 1, sizeof(*o->allow));
 	for (n = 0; ldso_default_allow[n]; n++)
 		o->allow[o->nr_allow++] = (char *)ldso_default_allow[n];
 	while (i--)
@@ -1649,9 +1649,10 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 
 /*
  * The manifest's host-provided libraries (`manifest` may be NULL: none
- * declared) join the allowlist of `o` (a copy of the options, whose allow
- * array has room for them): the "host-provided" check says which; -1 when
- * the manifest cannot be read (the check is an error).
+ * declared) join the allowlist of `o`, a copy of the options: its allow
+ * array becomes a new one (the caller frees it; the parsed options stay as
+ * they were), and the "host-provided" check says which; -1 when the
+ * manifest cannot be read (the check is an error).
  */
 static int load_host_provided(struct stage_report *s, struct vopts *o, const char *manifest)
 {
@@ -1662,6 +1663,11 @@ static int load_host_provided(struct stage_report *s, struct vopts *o, const cha
 
 	o->host = NULL;
 	o->nr_host = 0;
+	{
+		char **allow = xcalloc(o->nr_allow + HOST_PROVIDED_MAX + 1, sizeof(*allow));
+		memcpy(allow, o->allow, o->nr_allow * sizeof(*allow));
+		o->allow = allow;
+	}
 	if (!manifest) {
 		check_set_message(c, "no manifest: no library declared host-provided");
 	} else if (package_manifest_host_provided(manifest, &o->host, &o->nr_host, &err)) {
@@ -1759,6 +1765,7 @@ done:
 	for (i = 0; i < o.nr_host; i++)
 		free(o.host[i]);
 	free(o.host);
+	free(o.allow);   /* load_host_provided's copy */
 	stage_finish(s);
 	return 0;
 }

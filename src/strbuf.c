@@ -473,3 +473,16 @@ void url_scrub(struct strbuf *sb, const char *url)
 	free(user);
 	free(query);
 }
+
+int str_next_line(const char **pos, const char **line, size_t *len)
+{
+	const char *s = *pos, *nl;
+
+	if (!s || !*s)
+		return 0;
+	nl = strchr(s, '\n');
+	*line = s;
+	*len = nl ? (size_t)(nl - s) : strlen(s);
+	*pos = s + *len + (nl ? 1 : 0);
+	return 1;
+}

@@ -61,6 +61,14 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *strbuf_last_line(struct strbuf *out, const char *text, size_t max);
 
 /*
+ * Walks `text` line by line: the line at *pos into *line and *len (without
+ * its '\n'), *pos moved past it; 0 at the end of the text.
+ *   const char *pos = text, *line; size_t n;
+ *   while (str_next_line(&pos, &line, &n)) ...
+ */
+int str_next_line(const char **pos, const char **line, size_t *len);
+
+/*
  * A NULL-terminated list of owned strings (an argv or an environment):
  * `items` is NULL until the first add, then always NULL-terminated.
  */

@@ -92,6 +92,35 @@ static void env_is_secret__names_credentials_and_nothing_else(void **state)
 		assert_false(env_is_secret(plain[i]));
 }
 
+/* str_next_line (strbuf.c): every line once, empty ones too, a last line without '\n' */
+static void str_next_line__every_line_once_with_and_without_a_final_newline(void **unused)
+{
+	const char *texts[] = { "a=1\n\nbb\nlast", "a=1\n\nbb\nlast\n" };
+	const char *want[] = { "a=1", "", "bb", "last" };
+	size_t t;
+
+	(void)unused;
+	for (t = 0; t < 2; t++) {
+		const char *pos = texts[t], *line = NULL;
+		size_t n = 0, i = 0;
+		while (str_next_line(&pos, &line, &n)) {
+			assert_true(i < 4);
+			assert_int_equal(n, strlen(want[i]));
+			assert_memory_equal(line, want[i], n);
+			i++;
+		}
+		assert_int_equal(i, 4);
+		assert_int_equal(*pos, '\0');
+	}
+	{
+		const char *pos = "", *line;
+		size_t n;
+		assert_int_equal(str_next_line(&pos, &line, &n), 0);
+		pos = NULL;
+		assert_int_equal(str_next_line(&pos, &line, &n), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +129,7 @@ int main(void)
 		cmocka_unit_test(url_redact__hides_query_strings_and_fragments_of_urls),
 		cmocka_unit_test(url_scrub__replaces_every_occurrence),
 		cmocka_unit_test(env_is_secret__names_credentials_and_nothing_else),
+		cmocka_unit_test(str_next_line__every_line_once_with_and_without_a_final_newline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
