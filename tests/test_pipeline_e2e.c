@@ -1,8 +1,9 @@
 /*
  * The whole pipeline, end to end, as `make run` and a CI step run it:
  * resolve and fetch from the Debian-derived Slurm repository, build in LXD
- * (the default cache: a hit when the tree is unchanged; the images made by
- * the run when missing), package, verify
+ * (the default cache: a hit when the tree is unchanged, as in `make check`,
+ * where test_build's 24.11 build put it there; the images made by the run
+ * when missing), package, verify
  * at 3 random prefixes, smoke in a fresh runtime container, publish to a
  * directory. Needs the LXD daemon (scripts/check.sh starts it) and the
  * repository from scripts/slurm-sources.sh; fails, never skips, without.
