@@ -188,6 +188,15 @@ if grep -q 'LIB_SLURM+=' "$SF_SRC/configure" 2>/dev/null && [ -x /bin/bash ]; th
 	CONFIG_SHELL=/bin/bash
 	series "configure_shell=bash: this configure appends LIB_SLURM with a bashism (23.02); under dash slurmctld would export no symbols to its plugins"
 fi
+# 26.05's auxdir/x_ac_lz4.m4 defines the automake conditional BUILD_LZ4
+# only when lz4 is enabled: with --without-lz4 (--minimal) configure stops
+# with 'conditional "BUILD_LZ4" was never defined'. Its "no lz4" values go
+# on the command line (where the macro runs, it sets its own).
+if grep -q 'BUILD_LZ4_TRUE' "$SF_SRC/configure" 2>/dev/null &&
+	{ [ "$SF_MINIMAL" = 1 ] || user_has --without-lz4; }; then
+	set -- "$@" 'BUILD_LZ4_TRUE=#' 'BUILD_LZ4_FALSE='
+	series "lz4_conditional=given: this configure defines BUILD_LZ4 only when lz4 is enabled (26.05), and lz4 is not"
+fi
 export CONFIG_SHELL
 make_shell=/bin/bash
 [ -x "$make_shell" ] || make_shell=/bin/sh
