@@ -197,6 +197,15 @@ if grep -q 'BUILD_LZ4_TRUE' "$SF_SRC/configure" 2>/dev/null &&
 	set -- "$@" 'BUILD_LZ4_TRUE=#' 'BUILD_LZ4_FALSE='
 	series "lz4_conditional=given: this configure defines BUILD_LZ4 only when lz4 is enabled (26.05), and lz4 is not"
 fi
+# 26.05's slurmctld serves HTTP itself (src/slurmctld/http.c) through the
+# data parser, which needs the JSON serializer (json-c) at start: without it
+# slurmctld stops at once ("serializer_required: could not find plugin for
+# application/json"; found by smoke). There --minimal keeps json.
+if [ "$SF_MINIMAL" = 1 ] && ! user_has --without-json &&
+	grep -q 'data_parser_g_new' "$SF_SRC/src/slurmctld/http.c" 2>/dev/null; then
+	set -- "$@" --with-json
+	series "minimal_json=kept: slurmctld's own HTTP listener needs the JSON serializer (26.05)"
+fi
 export CONFIG_SHELL
 make_shell=/bin/bash
 [ -x "$make_shell" ] || make_shell=/bin/sh
