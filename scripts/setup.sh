@@ -12,7 +12,7 @@ test_pkgs="libcmocka-dev libxml2-utils python3-jsonschema pax-utils binutils
  lmod munge libmunge-dev patchelf iproute2 util-linux
  nginx-light python3-botocore s3cmd curl python3-yaml rsync
  libclang-rt-14-dev tcl lua5.3 bsdextrautils groff-base man-db bc sudo
- zip rpm isal libdeflate-tools minisign openmpi-bin libopenmpi-dev"
+ zip rpm isal libdeflate-tools minisign openmpi-bin libopenmpi-dev jq python3 openssl"
 
 want=$build_pkgs
 [ "${1:-}" = "--test" ] && want="$want $test_pkgs"

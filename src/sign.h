@@ -29,4 +29,11 @@ int sign_key_read(const struct cli *cli, const char *opt, struct strbuf *key, in
 int sign_sums(const struct strbuf *key, const struct strbuf *sums, struct strbuf *sig,
 	      struct strbuf *minisig, char id_hex[17], struct strbuf *err);
 
+/*
+ * Signs `len` bytes of `msg` with `key` (Ed25519, no prehash): the raw
+ * signature into `sig`, the key id (as in the .minisig) into `id_hex`.
+ */
+int sign_bytes(const struct strbuf *key, const void *msg, size_t len, unsigned char sig[64],
+	       char id_hex[17], struct strbuf *err);
+
 #endif

@@ -14,7 +14,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <time.h>
+
+#include <json-c/json.h>
+
 #include "ci_output.h"
+#include "modulefile.h"
+#include "provenance.h"
 #include "publish.h"
 #include "sign.h"
 #include "crypto.h"
@@ -394,6 +400,120 @@ static void sign_published(const struct run *run, struct fileset *fs, char **tmp
 	strbuf_release(&e);
 }
 
+/* Now, UTC, RFC 3339. */
+static void utc_now(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * The build provenance of a release (DIR holds a manifest.json): every
+ * file about to be published as a subject, the build from the manifest,
+ * this run's builder and times; signed with --sign-key when given.
+ * Published as slurm-<version>.intoto.jsonl, after SHA256SUMS.
+ */
+static void add_provenance(const struct run *run, const char *dir, struct fileset *fs,
+			   char **tmpdir, int sign, struct check *c)
+{
+	struct strbuf path = STRBUF_INIT, man = STRBUF_INIT, e = STRBUF_INIT, st = STRBUF_INIT,
+		      pae = STRBUF_INIT, line = STRBUF_INIT, key = STRBUF_INIT, name = STRBUF_INIT,
+		      builder = STRBUF_INIT;
+	struct prov_subject *subj = xcalloc(fs->nr + 1, sizeof(*subj));
+	struct prov_params pp;
+	struct json_object *m = NULL, *v;
+	unsigned char sig[64];
+	char id[17] = "", finished[32];
+	const char *job;
+	size_t i;
+	int have = 0;
+
+	strbuf_addf(&path, "%s/manifest.json", dir);
+	if (!fs_is_file(path.buf)) {
+		check_set_message(c, "no manifest.json in %s: not a slurm-factory release, no "
+				  "provenance", dir);
+		goto out;
+	}
+	if (fs_read_small(path.buf, 64u << 20, &man, &e)) {
+		check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+		goto out;
+	}
+	m = json_tokener_parse(man.buf);
+	if (!m || !json_object_is_type(m, json_type_object) ||
+	    !json_object_object_get_ex(m, "schema", &v) ||
+	    strcmp(json_object_get_string(v), "slurm-factory-manifest/1")) {
+		check_set_message(c, "%s is not a slurm-factory manifest: no provenance", path.buf);
+		goto out;
+	}
+	if (!json_object_object_get_ex(m, "version", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    modulefile_check_version(json_object_get_string(v), &e)) {
+		check_fail(c, OUTCOME_ERROR, "%s: %s", path.buf,
+			   e.len ? e.buf : "no usable version in the manifest");
+		goto out;
+	}
+	strbuf_addf(&name, "slurm-%s.intoto.jsonl", json_object_get_string(v));
+	for (i = 0; i < fs->nr; i++) {
+		subj[i].name = fs->v[i].name;
+		subj[i].sha256 = fs->v[i].sha256;
+	}
+	prov_builder_id(getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"),
+			getenv("GITHUB_RUN_ID"), getenv("CI_JOB_URL"), &builder);
+	job = strncmp(builder.buf, "urn:", 4) ? builder.buf : NULL;   /* a CI job: its URL */
+	utc_now(finished);
+	memset(&pp, 0, sizeof(pp));
+	pp.manifest = man.buf;
+	pp.subjects = subj;
+	pp.nr_subjects = fs->nr;
+	pp.tool_version = SF_VERSION;
+	pp.builder_id = builder.buf;
+	pp.invocation_id = job;
+	pp.started = run->report.timestamp;
+	pp.finished = finished;
+	if (prov_statement(&pp, &st, &e)) {
+		check_fail(c, OUTCOME_ERROR, "%s: %s", path.buf, e.buf);
+		goto out;
+	}
+	if (sign) {
+		dsse_pae(PROV_PAYLOAD_TYPE, st.buf, st.len, &pae);
+		if (sign_key_read(&run->cli, "sign-key", &key, &have, &e) ||
+		    (have && sign_bytes(&key, pae.buf, pae.len, sig, id, &e))) {
+			check_fail(c, OUTCOME_ERROR, "cannot sign the provenance: %s", e.buf);
+			goto out;
+		}
+	}
+	dsse_envelope(&st, have ? sig : NULL, have ? id : NULL, &line);
+	if (add_own_file(fs, tmpdir, name.buf, line.buf, line.len, &e)) {
+		check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+		goto out;
+	}
+	check_set_message(c, "%s: %zu subjects, builder %s, %s", name.buf, fs->nr - 1,
+			  builder.buf, have ? "signed (DSSE, key " : "unsigned (no --sign-key)");
+	if (have) {
+		/* the message says which key */
+		struct strbuf msg = STRBUF_INIT;
+		strbuf_addf(&msg, "%s%s)", c->message, id);
+		check_set_message(c, "%s", msg.buf);
+		strbuf_release(&msg);
+	}
+out:
+	if (m)
+		json_object_put(m);
+	free(subj);
+	strbuf_wipe(&key);
+	strbuf_release(&path);
+	strbuf_release(&man);
+	strbuf_release(&e);
+	strbuf_release(&st);
+	strbuf_release(&pae);
+	strbuf_release(&line);
+	strbuf_release(&name);
+	strbuf_release(&builder);
+}
+
 int stage_publish(struct run *run, const void *opts, struct strbuf *err)
 {
 	const struct publish_stage_opts *o = opts;
@@ -450,6 +570,12 @@ int stage_publish(struct run *run, const void *opts, struct strbuf *err)
 	if (ok && o->sign) {
 		c = stage_add_check(s, "sign");
 		sign_published(run, &fs, &tmpdir, c);
+		ok = c->outcome == OUTCOME_PASS;
+		check_finish(c);
+	}
+	if (ok) {
+		c = stage_add_check(s, "provenance");
+		add_provenance(run, dir, &fs, &tmpdir, o->sign, c);
 		ok = c->outcome == OUTCOME_PASS;
 		check_finish(c);
 	}

@@ -263,6 +263,18 @@ static void trusted_comment(char *out, size_t size)
 	snprintf(out, size, "timestamp:%llu\tfile:" SUMS "\thashed", t);
 }
 
+int sign_bytes(const struct strbuf *key, const void *msg, size_t len, unsigned char sig[64],
+	       char id_hex[17], struct strbuf *err)
+{
+	unsigned char pub[ED25519_PUB_SIZE], id[MINISIGN_ID_SIZE];
+
+	if (ed25519_sign(key->buf, key->len, msg, len, sig, pub, err))
+		return -1;
+	key_id(pub, id);
+	minisign_id_hex(id, id_hex);
+	return 0;
+}
+
 int sign_sums(const struct strbuf *key, const struct strbuf *sums, struct strbuf *sig,
 	      struct strbuf *minisig, char id_hex[17], struct strbuf *err)
 {

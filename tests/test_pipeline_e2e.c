@@ -81,6 +81,11 @@ static void run__whole_pipeline_publishes_what_every_gate_passed(void **state)
 			      "test -s slurm-24.11.5-software.tar.gz && "
 			      "test -s slurm-24.11.5-module.tar.gz && test -s manifest.json",
 			      dir), 0);
+	/* its build provenance (DSSE, unsigned: no key here) names every other file it published */
+	assert_int_equal(t_sh("cd '%s/pub' && jq -r .payload slurm-24.11.5.intoto.jsonl | base64 -d | "
+			      "jq -r '.subject[] | \"\\(.digest.sha256)  \\(.name)\"' > ../subjects && "
+			      "sha256sum -c --quiet ../subjects && "
+			      "test $(wc -l < ../subjects) -eq $(($(ls | wc -l) - 1))", dir), 0);
 	/* one JUnit suite per stage, in a real consumer */
 	assert_int_equal(t_sh("xmllint --noout '%s/run.xml'", dir), 0);
 	assert_int_equal(t_sh_capture(&js, "'%s/tests/node_modules/.bin/junit2json' '%s/run.xml'",
