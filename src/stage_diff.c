@@ -1,8 +1,10 @@
 /*
  * diff OLD NEW: what changed between two builds, for a release reviewer.
  * Each side is a tarball (any format verify reads; extracted with the
- * secure extraction into a scratch directory) or a directory holding the
- * tree. Files are compared by type, size and SHA-256; every ELF file in
+ * secure extraction into a scratch directory), a directory holding the
+ * tree, or a release directory (a manifest.json and one
+ * slurm-*-software.tar.* beside it, as package and publish leave them):
+ * its software tarball, and the manifests' grafted libraries compared. Files are compared by type, size and SHA-256; every ELF file in
  * both by SONAME, DT_NEEDED, RPATH/RUNPATH and exported dynamic symbols;
  * the trees by their glibc floor. Changes that break a user of the old
  * tree are errors (exit 1) unless --allow names their class:
@@ -18,12 +20,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "archive.h"
 #include "ci_output.h"
@@ -84,6 +89,10 @@ struct dtree {
 	size_t nr, alloc;
 	struct symver_floor floor;
 	int have_floor;
+	char *tarball;               /* a release directory's software tarball, or NULL */
+	int have_manifest;           /* a release directory: grafted[] from its manifest */
+	char **grafted;              /* "name" of each grafted library */
+	size_t nr_grafted;
 };
 
 struct walk_ctx {
@@ -149,6 +158,84 @@ static int cmp_dfile(const void *a, const void *b)
 }
 
 /* Loads one side: a directory in place, else the archive extracted. */
+/* The library names of a manifest's build.grafted ("name path" lines) into `t`. */
+static int load_grafted(struct dtree *t, const char *manifest, struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct json_object *m = NULL, *build, *arr;
+	size_t i, n;
+	int ret = -1;
+
+	if (fs_read_small(manifest, 64u << 20, &text, err))
+		goto out;
+	m = json_tokener_parse(text.buf);
+	if (!m || !json_object_is_type(m, json_type_object)) {
+		strbuf_addf(err, "%s is not JSON", manifest);
+		goto out;
+	}
+	t->have_manifest = 1;
+	if (!json_object_object_get_ex(m, "build", &build) ||
+	    !json_object_object_get_ex(build, "grafted", &arr) ||
+	    !json_object_is_type(arr, json_type_array)) {
+		ret = 0;   /* no build section: packed by hand, nothing grafted recorded */
+		goto out;
+	}
+	n = json_object_array_length(arr);
+	t->grafted = xcalloc(n + 1, sizeof(*t->grafted));
+	for (i = 0; i < n; i++) {
+		const char *line = json_object_get_string(json_object_array_get_idx(arr, i));
+		if (line && *line)
+			t->grafted[t->nr_grafted++] = xstrndup(line, strcspn(line, " "));
+	}
+	ret = 0;
+out:
+	if (m)
+		json_object_put(m);
+	strbuf_release(&text);
+	return ret;
+}
+
+/*
+ * A release directory's software tarball into t->tarball: 0 (and NULL)
+ * when `dir` is not one (no manifest.json), -1 when it holds no or several
+ * slurm-*-software.tar.* files.
+ */
+static int release_tarball(struct dtree *t, const char *dir, struct strbuf *err)
+{
+	struct strbuf man = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	size_t n = 0;
+	int ret = -1;
+
+	strbuf_addf(&man, "%s/manifest.json", dir);
+	if (!fs_is_file(man.buf)) {
+		ret = 0;
+		goto out;
+	}
+	if (!(d = opendir(dir))) {
+		strbuf_addf(err, "cannot read %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		if (!fnmatch("slurm-*-software.tar*", de->d_name, 0)) {
+			n++;
+			free(t->tarball);
+			t->tarball = xasprintf("%s/%s", dir, de->d_name);
+		}
+	}
+	closedir(d);
+	if (n != 1) {
+		strbuf_addf(err, "%s has a manifest.json and %zu slurm-*-software.tar.* files: a "
+			    "release directory has one (give the tarball itself)", dir, n);
+		goto out;
+	}
+	ret = load_grafted(t, man.buf, err);
+out:
+	strbuf_release(&man);
+	return ret;
+}
+
 static int load_tree(struct dtree *t, const char *path, struct check *c, struct strbuf *err)
 {
 	struct walk_ctx w = { t };
@@ -158,6 +245,17 @@ static int load_tree(struct dtree *t, const char *path, struct check *c, struct 
 	if (stat(path, &st)) {
 		strbuf_addf(err, "cannot read %s: %s", path, strerror(errno));
 		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (release_tarball(t, path, err))
+			return -1;
+		if (t->tarball) {
+			path = t->tarball;
+			if (stat(path, &st)) {
+				strbuf_addf(err, "cannot read %s: %s", path, strerror(errno));
+				return -1;
+			}
+		}
 	}
 	if (S_ISDIR(st.st_mode)) {
 		t->root = xstrdup(path);
@@ -207,6 +305,10 @@ static void free_tree(struct dtree *t)
 		elf_info_release(&t->v[i].elf);
 	}
 	free(t->v);
+	for (i = 0; i < t->nr_grafted; i++)
+		free(t->grafted[i]);
+	free(t->grafted);
+	free(t->tarball);
 	if (t->scratch)
 		fs_rmtree(t->scratch, NULL);
 	free(t->scratch);
@@ -443,6 +545,58 @@ int diff_parse(const struct run *run, void **opts, struct strbuf *err)
 	return 0;
 }
 
+static int has_name(char *const *v, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i], name))
+			return 1;
+	return 0;
+}
+
+/* The names of `a` missing from `b`, ", "-separated into `out`; how many. */
+static size_t missing_from(const struct dtree *a, const struct dtree *b, struct strbuf *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < a->nr_grafted; i++)
+		if (!has_name(b->grafted, b->nr_grafted, a->grafted[i])) {
+			strbuf_addf(out, "%s%s", n++ ? ", " : "", a->grafted[i]);
+		}
+	return n;
+}
+
+/*
+ * The "grafted libraries" check of two release directories: which libraries
+ * the new build grafts that the old did not, and the reverse (information:
+ * a file change in lib/ is what the tree comparison judges).
+ */
+static void grafted_change(struct stage_report *s, const struct dtree *old,
+			   const struct dtree *new, struct strbuf *md)
+{
+	struct check *c = stage_add_check(s, "grafted libraries");
+	struct strbuf added = STRBUF_INIT, removed = STRBUF_INIT;
+	size_t na = missing_from(new, old, &added), nr = missing_from(old, new, &removed);
+
+	check_set_message(c, "%zu grafted before, %zu now; added: %s; removed: %s",
+			  old->nr_grafted, new->nr_grafted, na ? added.buf : "none",
+			  nr ? removed.buf : "none");
+	if (na) {
+		strbuf_addstr(md, "| + | grafted | ");
+		md_escape(md, added.buf);
+		strbuf_addstr(md, " |\n");
+	}
+	if (nr) {
+		strbuf_addstr(md, "| − | grafted | ");
+		md_escape(md, removed.buf);
+		strbuf_addstr(md, " |\n");
+	}
+	check_finish(c);
+	strbuf_release(&added);
+	strbuf_release(&removed);
+}
+
 int stage_diff(struct run *run, const void *opts, struct strbuf *err)
 {
 	struct stage_report *s = report_add_stage(&run->report, "diff");
@@ -467,6 +621,9 @@ int stage_diff(struct run *run, const void *opts, struct strbuf *err)
 		r = load_tree(&t[i], run->cli.args[i], c, &e);
 		if (r)
 			check_fail(c, r < 0 ? OUTCOME_ERROR : OUTCOME_FAIL, "%s", e.buf);
+		else if (t[i].tarball)
+			check_set_message(c, "%zu entries (the release directory's %s)", t[i].nr,
+					  t[i].tarball);
 		else
 			check_set_message(c, "%zu entries", t[i].nr);
 		strbuf_release(&e);
@@ -481,6 +638,8 @@ int stage_diff(struct run *run, const void *opts, struct strbuf *err)
 			  "%zu breaking, %zu allowed", d.added, d.removed, d.changed, d.same,
 			  d.size_delta, d.breaking, d.allowed);
 	check_finish(c);
+	if (t[0].have_manifest && t[1].have_manifest)
+		grafted_change(s, &t[0], &t[1], &d.md);
 	if (md) {
 		struct strbuf text = STRBUF_INIT, e = STRBUF_INIT;
 

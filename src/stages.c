@@ -159,8 +159,10 @@ const struct stage stages[] = {
 	  NULL, NULL, stage_verify_signature, NULL },
 	{ "diff", STAGE_PATH_ARGS, "what changed between two builds, for a release review",
 	  "OLD NEW [--allow CLASS] [--markdown FILE]",
-	  "OLD and NEW are software tarballs (any format verify reads) or\n"
-	  "directories holding the trees. Lists files added, removed and changed\n"
+	  "OLD and NEW are software tarballs (any format verify reads),\n"
+	  "directories holding the trees, or release directories (what package\n"
+	  "or publish leave: manifest.json and one slurm-*-software.tar.*; their\n"
+	  "grafted libraries are compared too). Lists files added, removed and changed\n"
 	  "(with size deltas); for every ELF file in both, SONAME, DT_NEEDED,\n"
 	  "RPATH/RUNPATH and exported dynamic symbols added and removed; and the\n"
 	  "glibc floor of each tree. Breaking changes fail (exit 1) unless --allow\n"

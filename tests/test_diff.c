@@ -202,6 +202,48 @@ static void diff__hostile_tarball_is_a_failed_read(void **state)
 	assert_int_equal(t_sh("test ! -e '%s/f'", t->dir), 0);
 }
 
+/*
+ * Release directories (what package leaves): the software tarballs are
+ * compared, and the manifests' grafted libraries; a directory with a
+ * manifest and two software tarballs is refused, naming them.
+ */
+static void diff__release_directories_compare_tarballs_and_grafted_libraries(void **state)
+{
+	struct t_tmp *t = *state;
+	struct json_object *r;
+
+	tree(t, "a", LIB_FOO_BAR, "libx.so.1", "$ORIGIN/../lib");
+	tree(t, "b", LIB_FOO_BAZ, "libx.so.1", "$ORIGIN/../lib");
+	assert_int_equal(t_sh("cd '%s' && mkdir ra rb && "
+			      "'%s' package a --slurm-version 24.11.5 --output-dir ra --quiet && "
+			      "'%s' package b --slurm-version 24.11.6 --output-dir rb --quiet && "
+			      "python3 -c \"import json,sys\n"
+			      "for d, g in (('ra', ['libmunge.so.2 /lib/x', 'libhwloc.so.15 /lib/y']),"
+			      " ('rb', ['libmunge.so.2 /lib/x', 'libpmix.so.2 /lib/z'])):\n"
+			      "  p = d + '/manifest.json'; m = json.load(open(p)); m['build'] = {'grafted': g}\n"
+			      "  json.dump(m, open(p, 'w'))\"", t->dir, t_bin(), t_bin()), 0);
+	/* bar removed from a library with a SONAME: breaking, as for the tarballs themselves */
+	assert_int_equal(diff(t, "ra rb --markdown d.md"), 1);
+	assert_true(report_says(t, "removed-symbol"));
+	assert_true(report_says(t, "the release directory's ra/slurm-24.11.5-software.tar.gz"));
+	assert_true(report_says(t, "2 grafted before, 2 now; added: libpmix.so.2; removed: libhwloc.so.15"));
+	/* (Markdown-escaped: names come from the manifests) */
+	assert_int_equal(t_sh("cd '%s' && grep -qF '| + | grafted | libpmix\\.so\\.2 |' d.md && "
+			      "grep -qF 'grafted | libhwloc\\.so\\.15 |' d.md", t->dir), 0);
+	/* the same release twice: no change, nothing grafted added or removed */
+	assert_int_equal(diff(t, "ra ra"), 0);
+	r = report(t);
+	assert_int_equal(t_report_count(r, "diff-change", NULL), 0);
+	assert_int_equal(t_report_checks(r, "grafted libraries", "pass"), 1);
+	json_object_put(r);
+	assert_true(report_says(t, "added: none; removed: none"));
+	/* two software tarballs beside one manifest: which one is meant is not guessed */
+	assert_int_equal(t_sh("cd '%s' && cp ra/slurm-24.11.5-software.tar.gz "
+			      "ra/slurm-24.11.4-software.tar.gz", t->dir), 0);
+	assert_int_not_equal(diff(t, "ra rb"), 0);
+	assert_true(report_says(t, "2 slurm-*-software.tar.* files"));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, t_tmp_setup, t_tmp_teardown)
@@ -214,6 +256,7 @@ int main(void)
 		T(diff__exported_symbols_are_what_nm_shows),
 		T(diff__markdown_escapes_names_from_the_trees),
 		T(diff__hostile_tarball_is_a_failed_read),
+		T(diff__release_directories_compare_tarballs_and_grafted_libraries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
