@@ -420,4 +420,31 @@ done
 LC_ALL=C sort -o "$grafted" "$grafted"
 grep -q '^unresolved:' "$log" && missing=1
 [ $missing = 0 ] || die "libraries ld.so cannot find (see unresolved: above)"
+
+# Where each grafted library comes from (for the manifest and an SBOM):
+# grafted-packages.txt, one tab-separated line per library: name, Debian
+# binary package, version, source package, source version, architecture,
+# and the licence short names of the package's DEP-5 copyright file
+# (space-separated); "-" for what is not known (a library no package owns).
+step "grafted libraries' Debian packages"
+: >"$SF_OUT/grafted-packages.txt"
+while read -r name path; do
+	owner=
+	for p in "$path" "$(readlink -f "$path")"; do
+		for q in "$p" "/usr${p#/usr}" "${p#/usr}"; do
+			owner=$(dpkg -S "$q" 2>/dev/null | head -n 1 | cut -d' ' -f1)
+			[ -n "$owner" ] && break 2
+		done
+	done
+	owner=${owner%:}
+	info=
+	[ -n "$owner" ] && info=$(dpkg-query -W -f='${Package}\t${Version}\t${source:Package}\t${source:Version}\t${Architecture}' "$owner" 2>/dev/null)
+	if [ -z "$info" ]; then
+		printf '%s\t-\t-\t-\t-\t-\t-\n' "$name"
+		continue
+	fi
+	lic=$(sed -n 's/^License:[[:space:]]*\([^[:space:]]*\).*/\1/p' \
+		"/usr/share/doc/${owner%%:*}/copyright" 2>/dev/null | LC_ALL=C sort -u | paste -sd' ' -)
+	printf '%s\t%s\t%s\n' "$name" "$info" "${lic:--}"
+done <"$grafted" >"$SF_OUT/grafted-packages.txt"
 step "done: $(wc -l <"$elfs") ELF files, $(wc -l <"$grafted") libraries grafted"

@@ -37,6 +37,12 @@ struct package_input {
 	 * in the tree), the manifest's "host_provided" [{name, reason}]
 	 */
 	const char *host_provided;
+	/*
+	 * The recipe's grafted-packages.txt or NULL: tab-separated lines (name,
+	 * package, version, source, source version, architecture, licences),
+	 * the manifest's build.grafted_packages [{...}]
+	 */
+	const char *grafted_packages;
 };
 
 /* What was written; every string owned (package_output_release). */

@@ -85,6 +85,7 @@ void pipeline_release(struct pipeline *p)
 	free_list(b->meta);
 	free_list(b->lists);
 	free(b->host_provided);
+	free(b->grafted_packages);
 	free(a->dir);
 	free(a->version);
 	free(a->software);

@@ -52,6 +52,7 @@ struct build_result {
 	char **meta;       /* "key=value" for the manifest's build section, NULL-terminated */
 	char **lists;      /* "key=line\nline\n" lists for the manifest, NULL-terminated */
 	char *host_provided; /* "name reason" lines: libraries the node provides, or NULL */
+	char *grafted_packages; /* grafted-packages.txt: each grafted library's Debian package, or NULL */
 };
 
 /* The LXD images the walk uses (images): aliases and package hashes. */

@@ -822,7 +822,8 @@ static void keep_logs(struct build_result *b, struct check *recipe)
 {
 	static const char *const kept[] = { "build.log", "make.log", "install.log",
 					    "ccache.txt", "configure-cache.txt", "features.txt",
-					    "grafted.txt", "host-provided.txt", NULL };
+					    "grafted.txt", "host-provided.txt",
+					    "grafted-packages.txt", NULL };
 	struct strbuf from = STRBUF_INIT, to = STRBUF_INIT, err = STRBUF_INIT;
 	size_t i;
 
@@ -892,6 +893,10 @@ static void manifest_meta(struct build_result *b, const struct build_opts *o)
 	strbuf_addf(&path, "%s/host-provided.txt", b->logs);
 	slurp(path.buf, &text);
 	b->host_provided = strbuf_detach(&text);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/grafted-packages.txt", b->logs);
+	slurp(path.buf, &text);
+	b->grafted_packages = strbuf_detach(&text);
 	strbuf_release(&cargs);
 	strbuf_release(&path);
 }

@@ -532,6 +532,56 @@ static struct json_object *host_provided_json(const char *text)
 	return arr;
 }
 
+/*
+ * "grafted_packages": [{name, package, version, source, source_version,
+ * architecture, licenses: [...]}] from the recipe's tab-separated lines;
+ * "-" (unknown) becomes null, a line with fewer fields is skipped.
+ */
+static struct json_object *grafted_packages_json(const char *text)
+{
+	static const char *const keys[] = { "name", "package", "version", "source",
+					    "source_version", "architecture" };
+	struct json_object *arr = json_object_new_array();
+	const char *pos = text, *s;
+	size_t n;
+
+	while (str_next_line(&pos, &s, &n)) {
+		const char *f[7], *end = s + n, *p = s;
+		size_t len[7], k = 0;
+		struct json_object *o, *lic;
+
+		while (k < 7 && p <= end) {
+			const char *tab = memchr(p, '\t', (size_t)(end - p));
+			f[k] = p;
+			len[k] = tab ? (size_t)(tab - p) : (size_t)(end - p);
+			k++;
+			if (!tab)
+				break;
+			p = tab + 1;
+		}
+		if (k != 7 || !len[0])
+			continue;
+		o = json_object_new_object();
+		for (k = 0; k < 6; k++)
+			json_object_object_add(o, keys[k], (len[k] == 1 && f[k][0] == '-') ? NULL :
+					       json_object_new_string_len(f[k], (int)len[k]));
+		lic = json_object_new_array();
+		if (!(len[6] == 1 && f[6][0] == '-')) {
+			const char *q = f[6], *e6 = f[6] + len[6];
+			while (q < e6) {
+				const char *sp = memchr(q, ' ', (size_t)(e6 - q));
+				size_t l = sp ? (size_t)(sp - q) : (size_t)(e6 - q);
+				if (l)
+					json_object_array_add(lic, json_object_new_string_len(q, (int)l));
+				q += l + 1;
+			}
+		}
+		json_object_object_add(o, "licenses", lic);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 int package_manifest_host_provided(const char *manifest, char ***names, size_t *nr,
 				   struct strbuf *err)
 {
@@ -610,6 +660,9 @@ static void manifest_text(const struct package_input *in, const struct package_o
 		package_format_ext(in->format) + 1));
 	add_pairs(build, in->build_meta);
 	add_lists(build, in->lists);
+	if (in->grafted_packages)
+		json_object_object_add(build, "grafted_packages",
+				       grafted_packages_json(in->grafted_packages));
 	json_object_object_add(man, "build", build);
 	if (in->host_provided)
 		json_object_object_add(man, "host_provided", host_provided_json(in->host_provided));
@@ -927,6 +980,7 @@ static void package_build(struct run *run, const struct package_opts *o,
 	in.build_meta = b->meta;
 	in.lists = b->lists;
 	in.host_provided = b->host_provided;
+	in.grafted_packages = b->grafted_packages;
 	if (package_tree(s, &in, &out) || signals_interrupted())
 		goto out;
 	/* the tree is in the tarball now; the entry keeps artifacts and logs */

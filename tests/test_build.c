@@ -709,6 +709,22 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 			      "! tar -tzf slurm-24.11.5-software.tar.gz | grep -q 'libpmix' && "
 			      "grep -q '\"name\": \"libpmix.so.2\"' manifest.json && "
 			      "grep -q 'MCA components' manifest.json", f->cache), 0);
+	/*
+	 * every grafted library's Debian package, as the image's dpkg knows
+	 * it (its package list, kept beside its export; else this host's,
+	 * the same Debian release), in the manifest for an SBOM
+	 */
+	r = t_report_load(f->json);
+	assert_int_equal(t_sh("cd '%s/builds/24.11.5' && "
+			      "test $(wc -l < logs/grafted-packages.txt) -eq $(wc -l < logs/grafted.txt) && "
+			      "! cut -f2 logs/grafted-packages.txt | grep -qx -- - && "
+			      "v=$( (grep -h '^libmunge2=' \"$HOME/.slurm-factory/images/%s.packages\" "
+			      "2>/dev/null || echo \"=$(dpkg-query -W -f '${Version}' libmunge2)\") | "
+			      "head -n 1 | cut -d= -f2) && "
+			      "grep -q \"^libmunge.so.2\tlibmunge2\t$v\tmunge\t\" logs/grafted-packages.txt && "
+			      "grep -q '\"grafted_packages\"' manifest.json",
+			      f->cache, t_stage_prop(r, "build", "image")), 0);
+	json_object_put(r);
 	r = t_report_load(f->json);
 	assert_non_null(strstr(json_object_to_json_string(r), "mpi_pmix"));
 	assert_int_equal(t_report_checks(r, "plugins", "pass"), 1);

@@ -261,6 +261,10 @@ static void package_tree__writes_tarballs_sums_and_manifest(void **state)
 	in.build_meta = meta;
 	in.lists = lists;
 	in.host_provided = "libpmix.so.2 the node's PMIx\nlibnvidia-ml.so.1 NVIDIA driver (NVML)\n";
+	/* the recipe's grafted-packages.txt: one known, one unknown, one short line */
+	in.grafted_packages = "libmunge.so.2\tlibmunge2\t0.5.15-2+deb12u1\tmunge\t"
+			      "0.5.15-2+deb12u1\tamd64\tGPL-2+ LGPL-2.1+\n"
+			      "libx.so.1\t-\t-\t-\t-\t-\t-\nbroken\tline\n";
 	assert_int_equal(package_tree(s, &in, &out), 0);
 	stage_finish(s);
 	assert_int_equal(s->outcome, OUTCOME_PASS);
@@ -293,6 +297,27 @@ static void package_tree__writes_tarballs_sums_and_manifest(void **state)
 	assert_true(json_object_object_get_ex(m, "commit", &v));
 	assert_string_equal(json_object_get_string(v), in.commit);
 	assert_true(json_object_object_get_ex(m, "build", &v));
+	{
+		/* build.grafted_packages: objects, "-" as null, licences a list */
+		struct json_object *gp, *e0, *x;
+		assert_true(json_object_object_get_ex(v, "grafted_packages", &gp));
+		assert_int_equal(json_object_array_length(gp), 2);
+		e0 = json_object_array_get_idx(gp, 0);
+		assert_true(json_object_object_get_ex(e0, "package", &x));
+		assert_string_equal(json_object_get_string(x), "libmunge2");
+		assert_true(json_object_object_get_ex(e0, "source_version", &x));
+		assert_string_equal(json_object_get_string(x), "0.5.15-2+deb12u1");
+		assert_true(json_object_object_get_ex(e0, "licenses", &x));
+		assert_int_equal(json_object_array_length(x), 2);
+		assert_string_equal(json_object_get_string(json_object_array_get_idx(x, 1)), "LGPL-2.1+");
+		e0 = json_object_array_get_idx(gp, 1);
+		assert_true(json_object_object_get_ex(e0, "name", &x));
+		assert_string_equal(json_object_get_string(x), "libx.so.1");
+		assert_true(json_object_object_get_ex(e0, "version", &x));
+		assert_null(x);
+		assert_true(json_object_object_get_ex(e0, "licenses", &x));
+		assert_int_equal(json_object_array_length(x), 0);
+	}
 	assert_true(json_object_object_get_ex(v, "grafted", &v));
 	assert_int_equal(json_object_array_length(v), 1);
 	assert_true(json_object_object_get_ex(m, "files", &files));
