@@ -176,6 +176,7 @@ const char *build_progress_phase(const char *line)
 		{ "make install", "install" },
 		{ "make", "compile" },
 		{ "relocate", "relocate and graft" },
+		{ "grafted libraries", "grafted libraries' packages" },
 		{ "done", "done" },
 	};
 	size_t i;
