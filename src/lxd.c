@@ -670,26 +670,44 @@ int lxd_image_exists(struct lxd *lxd, const char *alias, int *exists,
 	return ret;
 }
 
-int lxd_image_property(struct lxd *lxd, const char *alias, const char *key,
-		       struct strbuf *value, struct strbuf *err)
+/*
+ * "/1.0/images/<fingerprint>" of the image `alias` points at, appended to
+ * `path`; -1 with `err` when there is no such image.
+ */
+static int image_path(struct lxd *lxd, const char *alias, struct strbuf *path,
+		      struct strbuf *err)
 {
-	struct lxd_envelope env, img;
-	struct strbuf p = STRBUF_INIT;
-	struct raw_request rr;
-	struct json_object *props, *v;
+	struct lxd_envelope env;
 	const char *fp;
 	int ret = -1;
 
-	strbuf_reset(value);
 	lxd_envelope_init(&env);
-	lxd_envelope_init(&img);
 	if (get_alias(lxd, alias, &env, err))
 		goto out;
 	if (env.type != LXD_REPLY_SYNC || !(fp = get_str(env.metadata, "target"))) {
 		strbuf_addf(err, "no image '%s' in LXD", alias);
 		goto out;
 	}
-	strbuf_addf(&p, "/1.0/images/%s", fp);
+	strbuf_addf(path, "/1.0/images/%s", fp);
+	ret = 0;
+out:
+	lxd_envelope_release(&env);
+	return ret;
+}
+
+int lxd_image_property(struct lxd *lxd, const char *alias, const char *key,
+		       struct strbuf *value, struct strbuf *err)
+{
+	struct lxd_envelope img;
+	struct strbuf p = STRBUF_INIT;
+	struct raw_request rr;
+	struct json_object *props, *v;
+	int ret = -1;
+
+	strbuf_reset(value);
+	lxd_envelope_init(&img);
+	if (image_path(lxd, alias, &p, err))
+		goto out;
 	memset(&rr, 0, sizeof(rr));
 	rr.method = "GET";
 	rr.path = p.buf;
@@ -704,7 +722,6 @@ int lxd_image_property(struct lxd *lxd, const char *alias, const char *key,
 		strbuf_addstr(value, json_object_get_string(v));
 	ret = 0;
 out:
-	lxd_envelope_release(&env);
 	lxd_envelope_release(&img);
 	strbuf_release(&p);
 	return ret;
@@ -760,23 +777,14 @@ out:
 int lxd_image_export(struct lxd *lxd, const char *alias, const char *tarball,
 		     struct strbuf *err)
 {
-	struct lxd_envelope env;
 	struct strbuf p = STRBUF_INIT, what = STRBUF_INIT;
-	const char *fp;
 	int ret = -1;
 
-	lxd_envelope_init(&env);
-	if (get_alias(lxd, alias, &env, err))
-		goto out;
-	if (env.type != LXD_REPLY_SYNC || !(fp = get_str(env.metadata, "target"))) {
-		strbuf_addf(err, "no image '%s' in LXD", alias);
-		goto out;
+	if (!image_path(lxd, alias, &p, err)) {
+		strbuf_addstr(&p, "/export");
+		strbuf_addf(&what, "exporting the image %s", alias);
+		ret = get_to_file(lxd, p.buf, tarball, what.buf, err);
 	}
-	strbuf_addf(&p, "/1.0/images/%s/export", fp);
-	strbuf_addf(&what, "exporting the image %s", alias);
-	ret = get_to_file(lxd, p.buf, tarball, what.buf, err);
-out:
-	lxd_envelope_release(&env);
 	strbuf_release(&p);
 	strbuf_release(&what);
 	return ret;

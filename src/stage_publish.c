@@ -490,15 +490,12 @@ static void add_provenance(const struct run *run, const char *dir, struct filese
 		check_fail(c, OUTCOME_ERROR, "%s", e.buf);
 		goto out;
 	}
-	check_set_message(c, "%s: %zu subjects, builder %s, %s", name.buf, fs->nr - 1,
-			  builder.buf, have ? "signed (DSSE, key " : "unsigned (no --sign-key)");
-	if (have) {
-		/* the message says which key */
-		struct strbuf msg = STRBUF_INIT;
-		strbuf_addf(&msg, "%s%s)", c->message, id);
-		check_set_message(c, "%s", msg.buf);
-		strbuf_release(&msg);
-	}
+	if (have)
+		check_set_message(c, "%s: %zu subjects, builder %s, signed (DSSE, key %s)", name.buf,
+				  fs->nr - 1, builder.buf, id);
+	else
+		check_set_message(c, "%s: %zu subjects, builder %s, unsigned (no --sign-key)",
+				  name.buf, fs->nr - 1, builder.buf);
 out:
 	if (m)
 		json_object_put(m);
