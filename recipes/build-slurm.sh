@@ -447,4 +447,9 @@ while read -r name path; do
 		"/usr/share/doc/${owner%%:*}/copyright" 2>/dev/null | LC_ALL=C sort -u | paste -sd' ' -)
 	printf '%s\t%s\t%s\n' "$name" "$info" "${lic:--}"
 done <"$grafted" >"$SF_OUT/grafted-packages.txt"
+# toolchain.txt: the Debian packages of the compiler, linker and C library
+# headers that made the tree ("package=version"; the SBOMs' build tools).
+cc_pkg=$(dpkg -S "$(readlink -f "$(command -v gcc)")" 2>/dev/null | head -n 1 | cut -d: -f1)
+dpkg-query -W -f='${Package}=${Version}\n' gcc ${cc_pkg:+"$cc_pkg"} binutils libc6-dev \
+	2>/dev/null | LC_ALL=C sort -u >"$SF_OUT/toolchain.txt" || true
 step "done: $(wc -l <"$elfs") ELF files, $(wc -l <"$grafted") libraries grafted"

@@ -823,7 +823,7 @@ static void keep_logs(struct build_result *b, struct check *recipe)
 	static const char *const kept[] = { "build.log", "make.log", "install.log",
 					    "ccache.txt", "configure-cache.txt", "features.txt",
 					    "grafted.txt", "host-provided.txt",
-					    "grafted-packages.txt", NULL };
+					    "grafted-packages.txt", "toolchain.txt", NULL };
 	struct strbuf from = STRBUF_INIT, to = STRBUF_INIT, err = STRBUF_INIT;
 	size_t i;
 
@@ -861,17 +861,24 @@ static char *list_of(const char *key, const char *logs, const char *file)
 }
 
 /* The manifest's "build" section: how this tree was made. */
-static void manifest_meta(struct build_result *b, const struct build_opts *o)
+static void manifest_meta(struct build_result *b, const struct build_opts *o,
+			  const struct pipeline *p)
 {
 	struct strbuf cargs = STRBUF_INIT, path = STRBUF_INIT, text = STRBUF_INIT;
 	size_t n = 0;
 
 	strbuf_addf(&path, "%s/features.txt", b->logs);
 	slurp(path.buf, &text);   /* read once: left_out and the features list */
-	b->meta = xcalloc(12, sizeof(*b->meta));
+	b->meta = xcalloc(16, sizeof(*b->meta));
 	b->meta[n++] = xasprintf("key=%s", b->key);
 	b->meta[n++] = xasprintf("recipe_sha256=%s", b->recipe_sha256);
 	b->meta[n++] = xasprintf("image=%s", b->image);
+	if (!o->image && !o->host)   /* the default image: debootstrapped from this release */
+		b->meta[n++] = xasprintf("release=%s", o->release);
+	if (!o->host && p->images.build_packages)
+		b->meta[n++] = xasprintf("image_packages_sha256=%s", p->images.build_packages);
+	if (p->source_key && !strncmp(p->source_key, "sha256-", 7))
+		b->meta[n++] = xasprintf("source_sha256=%s", p->source_key + 7);
 	b->meta[n++] = xasprintf("backend=%s", o->backend);
 	b->meta[n++] = xasprintf("prefix=%s", o->prefix);
 	b->meta[n++] = xasprintf("gpu=%s", o->gpu ? "true" : "false");
@@ -884,10 +891,11 @@ static void manifest_meta(struct build_result *b, const struct build_opts *o)
 	b->meta[n++] = xstrdup("rpath=DT_RPATH, $ORIGIN-relative (patchelf --force-rpath)");
 	b->meta[n++] = xstrdup("debug=stripped (strip --strip-debug)");
 	cargs_lines(o, &cargs);
-	b->lists = xcalloc(4, sizeof(*b->lists));
+	b->lists = xcalloc(5, sizeof(*b->lists));
 	b->lists[0] = xasprintf("configure_args=%s", cargs.buf);
 	b->lists[1] = xasprintf("features=%s", text.buf);
 	b->lists[2] = list_of("grafted", b->logs, "grafted.txt");
+	b->lists[3] = list_of("toolchain", b->logs, "toolchain.txt");
 	strbuf_reset(&path);
 	strbuf_reset(&text);
 	strbuf_addf(&path, "%s/host-provided.txt", b->logs);
@@ -953,7 +961,7 @@ int stage_build(struct run *run, const void *opts, struct strbuf *err)
 	}
 	keep_logs(b, recipe);
 	b->tree = xasprintf("%s/out/software", b->work);
-	manifest_meta(b, o);
+	manifest_meta(b, o, p);
 	p->built = 1;
 out:
 	if (signals_interrupted())
