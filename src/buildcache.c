@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "sbom.h"
 
 void buildcache_software_name(struct strbuf *out, const char *version, const char *ext)
 {
@@ -19,24 +20,45 @@ void buildcache_module_name(struct strbuf *out, const char *version, const char 
 	strbuf_addf(out, "slurm-%s-module%s", version, ext);
 }
 
+void buildcache_sbom_name(struct strbuf *out, const char *version, const char *suffix)
+{
+	strbuf_addf(out, "slurm-%s%s", version, suffix);
+}
+
+void buildcache_file_names(struct strbuf names[BUILDCACHE_NR_FILES], const char *version,
+			   const char *ext)
+{
+	buildcache_software_name(&names[0], version, ext);
+	buildcache_module_name(&names[1], version, ext);
+	strbuf_addstr(&names[2], "SHA256SUMS");
+	strbuf_addstr(&names[3], "manifest.json");
+	buildcache_sbom_name(&names[4], version, SBOM_CDX_SUFFIX);
+	buildcache_sbom_name(&names[5], version, SBOM_SPDX_SUFFIX);
+}
+
+static void names_release(struct strbuf names[BUILDCACHE_NR_FILES])
+{
+	size_t i;
+
+	for (i = 0; i < BUILDCACHE_NR_FILES; i++)
+		strbuf_release(&names[i]);
+}
+
 int buildcache_complete(const char *entry, const char *version, const char *ext)
 {
-	struct strbuf p = STRBUF_INIT;
-	int ok;
+	struct strbuf names[BUILDCACHE_NR_FILES], p = STRBUF_INIT;
+	size_t i;
+	int ok = 1;
 
-	strbuf_addf(&p, "%s/", entry);
-	buildcache_software_name(&p, version, ext);
-	ok = fs_is_file(p.buf);
-	strbuf_reset(&p);
-	strbuf_addf(&p, "%s/", entry);
-	buildcache_module_name(&p, version, ext);
-	ok = ok && fs_is_file(p.buf);
-	strbuf_reset(&p);
-	strbuf_addf(&p, "%s/manifest.json", entry);
-	ok = ok && fs_is_file(p.buf);
-	strbuf_reset(&p);
-	strbuf_addf(&p, "%s/SHA256SUMS", entry);
-	ok = ok && fs_is_file(p.buf);
+	for (i = 0; i < BUILDCACHE_NR_FILES; i++)
+		strbuf_init(&names[i]);
+	buildcache_file_names(names, version, ext);
+	for (i = 0; i < BUILDCACHE_NR_FILES && ok; i++) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", entry, names[i].buf);
+		ok = fs_is_file(p.buf);
+	}
+	names_release(names);
 	strbuf_release(&p);
 	return ok;
 }
@@ -124,19 +146,16 @@ out:
 int buildcache_export(const char *entry, const char *version, const char *ext,
 		      const char *dir, struct strbuf *err)
 {
-	struct strbuf names[4];
+	struct strbuf names[BUILDCACHE_NR_FILES];
 	size_t i;
 	int ret = 0;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < BUILDCACHE_NR_FILES; i++)
 		strbuf_init(&names[i]);
-	buildcache_software_name(&names[0], version, ext);
-	buildcache_module_name(&names[1], version, ext);
-	strbuf_addstr(&names[2], "SHA256SUMS");
-	strbuf_addstr(&names[3], "manifest.json");
+	buildcache_file_names(names, version, ext);
 	if (fs_mkdirs(dir, err))
 		ret = -1;
-	for (i = 0; i < 4 && !ret; i++) {
+	for (i = 0; i < BUILDCACHE_NR_FILES && !ret; i++) {
 		char *from = xasprintf("%s/%s", entry, names[i].buf);
 		char *to = xasprintf("%s/%s", dir, names[i].buf);
 		if (fs_copy_file(from, to, 0, 1, err))
@@ -144,7 +163,6 @@ int buildcache_export(const char *entry, const char *version, const char *ext,
 		free(from);
 		free(to);
 	}
-	for (i = 0; i < 4; i++)
-		strbuf_release(&names[i]);
+	names_release(names);
 	return ret;
 }

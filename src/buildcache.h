@@ -1,7 +1,8 @@
 /*
  * The build cache, under the cache directory:
  *   builds/by-key/<key>/     one complete build: both tarballs, SHA256SUMS,
- *                            manifest.json, logs/ (what package wrote)
+ *                            manifest.json, both SBOMs, logs/ (what package
+ *                            wrote)
  *   builds/<version>         symlink to by-key/<key> (the reference tool's
  *                            layout: builds/<version>/slurm-<version>-...)
  *   builds/.tmp-<key>-*      a build in progress; renamed into by-key/ in one
@@ -20,7 +21,18 @@
 void buildcache_software_name(struct strbuf *out, const char *version, const char *ext);
 void buildcache_module_name(struct strbuf *out, const char *version, const char *ext);
 
-/* 1 when `entry` holds a complete build of `version` (both tarballs, sums, manifest). */
+/* "slurm-24.11.5.cdx.json" for suffix SBOM_CDX_SUFFIX (and SPDX's). */
+void buildcache_sbom_name(struct strbuf *out, const char *version, const char *suffix);
+
+/*
+ * The artifacts of an entry, by name (both tarballs, SHA256SUMS,
+ * manifest.json, both SBOMs): BUILDCACHE_NR_FILES strbufs, each appended to.
+ */
+#define BUILDCACHE_NR_FILES 6
+void buildcache_file_names(struct strbuf names[BUILDCACHE_NR_FILES], const char *version,
+			   const char *ext);
+
+/* 1 when `entry` holds a complete build of `version` (every artifact above). */
 int buildcache_complete(const char *entry, const char *version, const char *ext);
 
 /*

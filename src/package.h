@@ -48,6 +48,7 @@ struct package_input {
 /* What was written; every string owned (package_output_release). */
 struct package_output {
 	char *software, *module, *sums, *manifest;   /* paths */
+	char *cdx, *spdx;            /* the SBOMs' paths */
 	char software_sha256[65], module_sha256[65];
 	unsigned long long software_size, module_size;
 	size_t nr_files;             /* entries of the software tarball */

@@ -22,6 +22,7 @@
 #include "fsutil.h"
 #include "modulefile.h"
 #include "crypto.h"
+#include "sbom.h"
 #include "signals.h"
 #include "symver.h"
 
@@ -44,6 +45,8 @@ void package_output_release(struct package_output *o)
 	free(o->module);
 	free(o->sums);
 	free(o->manifest);
+	free(o->cdx);
+	free(o->spdx);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -127,7 +130,7 @@ static void add_lists(struct json_object *obj, char *const *kv)
  * touched until all of them are complete, and a failure removes only these
  * temporary files, never a file this run did not make.
  */
-enum { P_SOFTWARE, P_MODULE, P_MANIFEST, P_SUMS, P_COUNT };
+enum { P_SOFTWARE, P_MODULE, P_MANIFEST, P_CDX, P_SPDX, P_SUMS, P_COUNT };
 
 struct pending {
 	int fd;
@@ -266,7 +269,7 @@ static int lock_dir(const char *dir, struct strbuf *err)
 
 /* The names of the two tarballs and where the four files go. */
 struct names {
-	char *software, *module;      /* file names */
+	char *software, *module, *cdx, *spdx;   /* file names */
 };
 
 static void names_init(struct names *n, const struct package_input *in,
@@ -283,6 +286,12 @@ static void names_init(struct names *n, const struct package_input *in,
 	out->module = xasprintf("%s/%s", in->out_dir, n->module);
 	out->sums = xasprintf("%s/SHA256SUMS", in->out_dir);
 	out->manifest = xasprintf("%s/manifest.json", in->out_dir);
+	buildcache_sbom_name(&sb, in->version, SBOM_CDX_SUFFIX);
+	n->cdx = strbuf_detach(&sb);
+	buildcache_sbom_name(&sb, in->version, SBOM_SPDX_SUFFIX);
+	n->spdx = strbuf_detach(&sb);
+	out->cdx = xasprintf("%s/%s", in->out_dir, n->cdx);
+	out->spdx = xasprintf("%s/%s", in->out_dir, n->spdx);
 }
 
 /* The "software tarball" check: the tree under software/, every entry listed in `files`. */
@@ -678,9 +687,60 @@ static void manifest_text(const struct package_input *in, const struct package_o
 	json_object_put(man);
 }
 
+struct sum_line {
+	const char *name, *sha256;
+};
+
+static int cmp_sum_lines(const void *a, const void *b)
+{
+	return strcmp(((const struct sum_line *)a)->name, ((const struct sum_line *)b)->name);
+}
+
+/* SHA256SUMS in sha256sum's format and order (by name). */
+static void sums_text(struct sum_line *l, size_t nr, struct strbuf *out)
+{
+	size_t i;
+
+	qsort(l, nr, sizeof(*l), cmp_sum_lines);
+	for (i = 0; i < nr; i++)
+		strbuf_addf(out, "%s  %s\n", l[i].sha256, l[i].name);
+}
+
 /*
- * The "manifest" check: manifest.json (with the tree's glibc floor) and
- * SHA256SUMS, then all four files in place.
+ * The "sbom" check: both SBOMs from the manifest's text, their sha256 into
+ * `cdx_sha` / `spdx_sha`, written to their temporary files.
+ */
+static int write_sboms(struct stage_report *s, const char *manifest, struct package_output *out,
+		       const struct names *n, struct pending *p, char cdx_sha[SHA256_HEX_SIZE],
+		       char spdx_sha[SHA256_HEX_SIZE])
+{
+	struct check *c = stage_add_check(s, "sbom");
+	struct sbom_params sp = { manifest, SF_VERSION };
+	struct strbuf cdx = STRBUF_INIT, spdx = STRBUF_INIT, err = STRBUF_INIT;
+	int ret = -1;
+
+	if (sbom_cyclonedx(&sp, &cdx, &err) || sbom_spdx(&sp, &spdx, &err) ||
+	    pending_write(&p[P_CDX], out->cdx, cdx.buf, cdx.len, &err) ||
+	    pending_write(&p[P_SPDX], out->spdx, spdx.buf, spdx.len, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
+		goto out;
+	}
+	sha256_hex_of(cdx.buf, cdx.len, cdx_sha);
+	sha256_hex_of(spdx.buf, spdx.len, spdx_sha);
+	check_set_message(c, "%s (CycloneDX 1.6) and %s (SPDX 2.3)", n->cdx, n->spdx);
+	ret = 0;
+out:
+	check_finish(c);
+	strbuf_release(&cdx);
+	strbuf_release(&spdx);
+	strbuf_release(&err);
+	return ret;
+}
+
+/*
+ * The "manifest" check: manifest.json (with the tree's glibc floor), the
+ * SBOMs made from it ("sbom") and SHA256SUMS over the four others, then
+ * every file in place.
  */
 static int write_manifest(struct stage_report *s, const struct package_input *in,
 			  struct package_output *out, const struct names *n,
@@ -689,36 +749,46 @@ static int write_manifest(struct stage_report *s, const struct package_input *in
 	struct check *c = stage_add_check(s, "manifest");
 	struct strbuf err = STRBUF_INIT, sums = STRBUF_INIT, body = STRBUF_INIT,
 		      floor = STRBUF_INIT;
-	int sw_first = strcmp(n->module, n->software) > 0, ret = -1;
+	char cdx_sha[SHA256_HEX_SIZE], spdx_sha[SHA256_HEX_SIZE];
+	struct sum_line lines[4];
+	int ret = -1;
 	struct tree_elfs te;
 	struct symver_floor fl;
 
 	memset(&te, 0, sizeof(te));
 	symver_floor_init(&fl);
-	/* sha256sum's order: by name */
-	strbuf_addf(&sums, "%s  %s\n%s  %s\n",
-		    sw_first ? out->software_sha256 : out->module_sha256,
-		    sw_first ? n->software : n->module,
-		    sw_first ? out->module_sha256 : out->software_sha256,
-		    sw_first ? n->module : n->software);
 	if (tree_floor(in->tree, &fl, &te, &err)) {
 		json_object_put(files);
 		check_fail(c, OUTCOME_ERROR, "glibc floor: %s", err.buf);
 		goto out;
 	}
 	manifest_text(in, out, n, files, &fl, &body);
-	if (pending_write(&p[P_MANIFEST], out->manifest, body.buf, body.len, &err) ||
-	    pending_write(&p[P_SUMS], out->sums, sums.buf, sums.len, &err) ||
-	    signals_interrupted() || pending_commit(p, &err)) {
-		check_fail(c, OUTCOME_ERROR, "%s", err.len ? err.buf : "interrupted");
+	if (pending_write(&p[P_MANIFEST], out->manifest, body.buf, body.len, &err)) {
+		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		goto out;
 	}
 	symver_floor_summary(&fl, &floor);
 	check_set_message(c, "manifest.json (%zu files; %s) and SHA256SUMS", out->nr_files,
 			  floor.buf);
+	check_finish(c);
+	c = NULL;
+	if (write_sboms(s, body.buf, out, n, p, cdx_sha, spdx_sha))
+		goto out;
+	lines[0] = (struct sum_line){ n->software, out->software_sha256 };
+	lines[1] = (struct sum_line){ n->module, out->module_sha256 };
+	lines[2] = (struct sum_line){ n->cdx, cdx_sha };
+	lines[3] = (struct sum_line){ n->spdx, spdx_sha };
+	sums_text(lines, 4, &sums);
+	if (pending_write(&p[P_SUMS], out->sums, sums.buf, sums.len, &err) ||
+	    signals_interrupted() || pending_commit(p, &err)) {
+		c = stage_add_check(s, "commit");
+		check_fail(c, OUTCOME_ERROR, "%s", err.len ? err.buf : "interrupted");
+		goto out;
+	}
 	ret = 0;
 out:
-	check_finish(c);
+	if (c)
+		check_finish(c);
 	symver_floor_release(&fl);
 	tree_elfs_release(&te);
 	strbuf_release(&err);
@@ -734,7 +804,7 @@ int package_tree(struct stage_report *s, const struct package_input *in,
 	struct json_object *files = json_object_new_array();
 	struct strbuf err = STRBUF_INIT;
 	struct pending p[P_COUNT];
-	struct names n = { NULL, NULL };
+	struct names n = { NULL, NULL, NULL, NULL };
 	int ret = -1, lock = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -761,6 +831,8 @@ out:
 	json_object_put(files);
 	free(n.software);
 	free(n.module);
+	free(n.cdx);
+	free(n.spdx);
 	strbuf_release(&err);
 	return ret;
 }
@@ -830,12 +902,16 @@ static void set_artifacts(struct pipeline *p, struct stage_report *s, const char
 	free(a->module);
 	free(a->sums);
 	free(a->manifest);
+	free(a->cdx);
+	free(a->spdx);
 	a->dir = xstrdup(dir);
 	a->version = xstrdup(version);
 	a->software = xstrdup(out->software);
 	a->module = xstrdup(out->module);
 	a->sums = xstrdup(out->sums);
 	a->manifest = xstrdup(out->manifest);
+	a->cdx = xstrdup(out->cdx);
+	a->spdx = xstrdup(out->spdx);
 	memcpy(a->software_sha256, out->software_sha256, SHA256_HEX_SIZE);
 	memcpy(a->module_sha256, out->module_sha256, SHA256_HEX_SIZE);
 	p->packaged = 1;
@@ -848,6 +924,8 @@ static void set_artifacts(struct pipeline *p, struct stage_report *s, const char
 	stage_set_prop(s, "module_sha256", a->module_sha256);
 	stage_set_prop(s, "sums", a->sums);
 	stage_set_prop(s, "manifest", a->manifest);
+	stage_set_prop(s, "sbom", a->cdx);
+	stage_set_prop(s, "sbom_spdx", a->spdx);
 	stage_set_prop(s, "artifacts_dir", a->dir);
 }
 
@@ -888,6 +966,12 @@ static int entry_output(const char *entry, const char *version, enum pack_format
 	out->module = xasprintf("%s/%s", entry, name.buf);
 	out->sums = xasprintf("%s/SHA256SUMS", entry);
 	out->manifest = xasprintf("%s/manifest.json", entry);
+	strbuf_reset(&name);
+	buildcache_sbom_name(&name, version, SBOM_CDX_SUFFIX);
+	out->cdx = xasprintf("%s/%s", entry, name.buf);
+	strbuf_reset(&name);
+	buildcache_sbom_name(&name, version, SBOM_SPDX_SUFFIX);
+	out->spdx = xasprintf("%s/%s", entry, name.buf);
 	ret = sha256_file(out->software, out->software_sha256, &out->software_size, err) ||
 	      sha256_file(out->module, out->module_sha256, &out->module_size, err) ? -1 : 0;
 	strbuf_release(&name);

@@ -392,7 +392,8 @@ static void package_command__failure_keeps_the_good_package_it_did_not_make(void
 	/* and no temporary file of its own is left */
 	assert_int_equal(t_sh("test -z \"$(ls -A '%s' | grep -v -x -e tree "
 			      "-e slurm-1.0-software.tar.gz -e slurm-1.0-module.tar.gz "
-			      "-e SHA256SUMS -e manifest.json)\"", f->dir), 0);
+			      "-e SHA256SUMS -e manifest.json -e slurm-1.0.cdx.json "
+			      "-e slurm-1.0.spdx.json)\"", f->dir), 0);
 	strbuf_release(&before);
 	strbuf_release(&after);
 }
@@ -414,7 +415,7 @@ static void package_command__concurrent_runs_into_one_directory_both_succeed(voi
 			f->dir, t_bin(), t_bin()), 0);
 		assert_string_equal(out.buf, "0 0\n");
 		assert_int_equal(t_sh("cd '%s' && sha256sum -c --quiet SHA256SUMS && "
-				      "test \"$(ls -A | wc -l)\" = 5", f->dir), 0);
+				      "test \"$(ls -A | wc -l)\" = 7", f->dir), 0);
 	}
 	strbuf_release(&out);
 }
