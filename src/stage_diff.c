@@ -92,6 +92,7 @@ struct dtree {
 	char *tarball;               /* a release directory's software tarball, or NULL */
 	int have_manifest;           /* a release directory: grafted[] from its manifest */
 	char **grafted;              /* "name" of each grafted library */
+	char **grafted_pkg;          /* its "package version" (build.grafted_packages), or NULL */
 	size_t nr_grafted;
 };
 
@@ -158,7 +159,34 @@ static int cmp_dfile(const void *a, const void *b)
 }
 
 /* Loads one side: a directory in place, else the archive extracted. */
-/* The library names of a manifest's build.grafted ("name path" lines) into `t`. */
+/* "package version" of grafted library `name` in build.grafted_packages, or NULL. */
+static char *grafted_package(struct json_object *build, const char *name, size_t len)
+{
+	struct json_object *arr, *o, *v;
+	size_t i;
+
+	if (!json_object_object_get_ex(build, "grafted_packages", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return NULL;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		const char *n, *pkg, *ver;
+		o = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(o, json_type_object) ||
+		    !json_object_object_get_ex(o, "name", &v) || !(n = json_object_get_string(v)) ||
+		    strlen(n) != len || memcmp(n, name, len))
+			continue;
+		pkg = json_object_object_get_ex(o, "package", &v) ? json_object_get_string(v) : NULL;
+		ver = json_object_object_get_ex(o, "version", &v) ? json_object_get_string(v) : NULL;
+		return pkg && ver ? xasprintf("%s %s", pkg, ver) : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * The library names of a manifest's build.grafted ("name path" lines) into
+ * `t`, each with its Debian package and version where build.grafted_packages
+ * says them.
+ */
 static int load_grafted(struct dtree *t, const char *manifest, struct strbuf *err)
 {
 	struct strbuf text = STRBUF_INIT;
@@ -182,10 +210,14 @@ static int load_grafted(struct dtree *t, const char *manifest, struct strbuf *er
 	}
 	n = json_object_array_length(arr);
 	t->grafted = xcalloc(n + 1, sizeof(*t->grafted));
+	t->grafted_pkg = xcalloc(n + 1, sizeof(*t->grafted_pkg));
 	for (i = 0; i < n; i++) {
 		const char *line = json_object_get_string(json_object_array_get_idx(arr, i));
-		if (line && *line)
-			t->grafted[t->nr_grafted++] = xstrndup(line, strcspn(line, " "));
+		size_t len = line ? strcspn(line, " ") : 0;
+		if (!len)
+			continue;
+		t->grafted_pkg[t->nr_grafted] = grafted_package(build, line, len);
+		t->grafted[t->nr_grafted++] = xstrndup(line, len);
 	}
 	ret = 0;
 out:
@@ -305,9 +337,12 @@ static void free_tree(struct dtree *t)
 		elf_info_release(&t->v[i].elf);
 	}
 	free(t->v);
-	for (i = 0; i < t->nr_grafted; i++)
+	for (i = 0; i < t->nr_grafted; i++) {
 		free(t->grafted[i]);
+		free(t->grafted_pkg[i]);
+	}
 	free(t->grafted);
+	free(t->grafted_pkg);
 	free(t->tarball);
 	if (t->scratch)
 		fs_rmtree(t->scratch, NULL);
@@ -545,14 +580,15 @@ int diff_parse(const struct run *run, void **opts, struct strbuf *err)
 	return 0;
 }
 
-static int has_name(char *const *v, size_t n, const char *name)
+/* The index of `name` in `v`, or -1. */
+static long name_at(char *const *v, size_t n, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (!strcmp(v[i], name))
-			return 1;
-	return 0;
+			return (long)i;
+	return -1;
 }
 
 /* The names of `a` missing from `b`, ", "-separated into `out`; how many. */
@@ -561,27 +597,54 @@ static size_t missing_from(const struct dtree *a, const struct dtree *b, struct 
 	size_t i, n = 0;
 
 	for (i = 0; i < a->nr_grafted; i++)
-		if (!has_name(b->grafted, b->nr_grafted, a->grafted[i])) {
+		if (name_at(b->grafted, b->nr_grafted, a->grafted[i]) < 0) {
 			strbuf_addf(out, "%s%s", n++ ? ", " : "", a->grafted[i]);
 		}
 	return n;
 }
 
 /*
+ * The libraries both graft whose Debian package or version changed,
+ * "name (old → new)", ", "-separated into `out`; how many.
+ */
+static size_t changed_packages(const struct dtree *old, const struct dtree *new,
+			       struct strbuf *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < new->nr_grafted; i++) {
+		long j = name_at(old->grafted, old->nr_grafted, new->grafted[i]);
+		const char *a = j < 0 ? NULL : old->grafted_pkg[j], *b = new->grafted_pkg[i];
+		if (j < 0 || !a || !b || !strcmp(a, b))
+			continue;
+		strbuf_addf(out, "%s%s (%s → %s)", n++ ? ", " : "", new->grafted[i], a, b);
+	}
+	return n;
+}
+
+/*
  * The "grafted libraries" check of two release directories: which libraries
- * the new build grafts that the old did not, and the reverse (information:
- * a file change in lib/ is what the tree comparison judges).
+ * the new build grafts that the old did not, the reverse, and those whose
+ * Debian package version changed (information: a file change in lib/ is
+ * what the tree comparison judges).
  */
 static void grafted_change(struct stage_report *s, const struct dtree *old,
 			   const struct dtree *new, struct strbuf *md)
 {
 	struct check *c = stage_add_check(s, "grafted libraries");
-	struct strbuf added = STRBUF_INIT, removed = STRBUF_INIT;
+	struct strbuf added = STRBUF_INIT, removed = STRBUF_INIT, changed = STRBUF_INIT;
 	size_t na = missing_from(new, old, &added), nr = missing_from(old, new, &removed);
+	size_t nc = changed_packages(old, new, &changed);
 
-	check_set_message(c, "%zu grafted before, %zu now; added: %s; removed: %s",
-			  old->nr_grafted, new->nr_grafted, na ? added.buf : "none",
-			  nr ? removed.buf : "none");
+	check_set_message(c, "%zu grafted before, %zu now; added: %s; removed: %s; "
+			  "Debian package changed: %s", old->nr_grafted, new->nr_grafted,
+			  na ? added.buf : "none", nr ? removed.buf : "none",
+			  nc ? changed.buf : "none");
+	if (nc) {
+		strbuf_addstr(md, "| ~ | grafted | ");
+		md_escape(md, changed.buf);
+		strbuf_addstr(md, " |\n");
+	}
 	if (na) {
 		strbuf_addstr(md, "| + | grafted | ");
 		md_escape(md, added.buf);
@@ -595,6 +658,7 @@ static void grafted_change(struct stage_report *s, const struct dtree *old,
 	check_finish(c);
 	strbuf_release(&added);
 	strbuf_release(&removed);
+	strbuf_release(&changed);
 }
 
 int stage_diff(struct run *run, const void *opts, struct strbuf *err)

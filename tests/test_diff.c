@@ -218,25 +218,30 @@ static void diff__release_directories_compare_tarballs_and_grafted_libraries(voi
 			      "'%s' package a --slurm-version 24.11.5 --output-dir ra --quiet && "
 			      "'%s' package b --slurm-version 24.11.6 --output-dir rb --quiet && "
 			      "python3 -c \"import json,sys\n"
-			      "for d, g in (('ra', ['libmunge.so.2 /lib/x', 'libhwloc.so.15 /lib/y']),"
-			      " ('rb', ['libmunge.so.2 /lib/x', 'libpmix.so.2 /lib/z'])):\n"
-			      "  p = d + '/manifest.json'; m = json.load(open(p)); m['build'] = {'grafted': g}\n"
+			      "pk = lambda v: [{'name': 'libmunge.so.2', 'package': 'libmunge2', 'version': v}]\n"
+			      "for d, g, v in (('ra', ['libmunge.so.2 /lib/x', 'libhwloc.so.15 /lib/y'], '0.5.15-2'),"
+			      " ('rb', ['libmunge.so.2 /lib/x', 'libpmix.so.2 /lib/z'], '0.5.15-2+deb12u1')):\n"
+			      "  p = d + '/manifest.json'; m = json.load(open(p))\n"
+			      "  m['build'] = {'grafted': g, 'grafted_packages': pk(v)}\n"
 			      "  json.dump(m, open(p, 'w'))\"", t->dir, t_bin(), t_bin()), 0);
 	/* bar removed from a library with a SONAME: breaking, as for the tarballs themselves */
 	assert_int_equal(diff(t, "ra rb --markdown d.md"), 1);
 	assert_true(report_says(t, "removed-symbol"));
 	assert_true(report_says(t, "the release directory's ra/slurm-24.11.5-software.tar.gz"));
-	assert_true(report_says(t, "2 grafted before, 2 now; added: libpmix.so.2; removed: libhwloc.so.15"));
+	assert_true(report_says(t, "2 grafted before, 2 now; added: libpmix.so.2; removed: "
+				"libhwloc.so.15; Debian package changed: libmunge.so.2 (libmunge2 "
+				"0.5.15-2 → libmunge2 0.5.15-2+deb12u1)"));
 	/* (Markdown-escaped: names come from the manifests) */
 	assert_int_equal(t_sh("cd '%s' && grep -qF '| + | grafted | libpmix\\.so\\.2 |' d.md && "
-			      "grep -qF 'grafted | libhwloc\\.so\\.15 |' d.md", t->dir), 0);
+			      "grep -qF 'grafted | libhwloc\\.so\\.15 |' d.md && "
+			      "grep -qF '| ~ | grafted | libmunge\\.so\\.2 \\(libmunge2 0\\.5\\.15\\-2 → ' d.md", t->dir), 0);
 	/* the same release twice: no change, nothing grafted added or removed */
 	assert_int_equal(diff(t, "ra ra"), 0);
 	r = report(t);
 	assert_int_equal(t_report_count(r, "diff-change", NULL), 0);
 	assert_int_equal(t_report_checks(r, "grafted libraries", "pass"), 1);
 	json_object_put(r);
-	assert_true(report_says(t, "added: none; removed: none"));
+	assert_true(report_says(t, "added: none; removed: none; Debian package changed: none"));
 	/* two software tarballs beside one manifest: which one is meant is not guessed */
 	assert_int_equal(t_sh("cd '%s' && cp ra/slurm-24.11.5-software.tar.gz "
 			      "ra/slurm-24.11.4-software.tar.gz", t->dir), 0);
