@@ -377,7 +377,8 @@ void ci_results(const struct report *r, const struct ci_values *v,
 		{ "version", v->version }, { "tag", v->tag }, { "commit", v->commit },
 		{ "artifacts_dir", v->artifacts_dir }, { "software", v->software },
 		{ "module", v->module }, { "sha256", v->sha256 }, { "manifest", v->manifest },
-		{ "stopped_by", v->stopped_by },
+		{ "sbom", v->sbom }, { "sbom_spdx", v->sbom_spdx }, { "provenance", v->provenance },
+		{ "signature", v->signature }, { "stopped_by", v->stopped_by },
 	};
 	struct strbuf sb = STRBUF_INIT, key = STRBUF_INIT;
 	size_t i, k, sev[3] = { 0, 0, 0 }, st, c;

@@ -47,6 +47,8 @@ struct ci_paths {
 struct ci_values {
 	const char *version, *tag, *commit;
 	const char *artifacts_dir, *software, *module, *sha256, *manifest;
+	const char *sbom, *sbom_spdx;  /* CycloneDX and SPDX SBOM paths */
+	const char *provenance, *signature; /* publish's, kept in --output-dir */
 	const char *stopped_by;
 	const char *checksums;        /* "sha256  name" lines of what was published */
 };

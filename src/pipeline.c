@@ -92,9 +92,13 @@ void pipeline_release(struct pipeline *p)
 	free(a->module);
 	free(a->sums);
 	free(a->manifest);
+	free(a->cdx);
+	free(a->spdx);
 	for (i = 0; i < p->nr_published; i++)
 		free(p->published[i].name);
 	free(p->published);
+	free(p->provenance);
+	free(p->signature);
 	pipeline_init(p);
 }
 
@@ -372,7 +376,11 @@ static void ci_values(const struct run *run, struct ci_values *v, struct strbuf 
 		v->module = p->art.module;
 		v->sha256 = p->art.software_sha256;
 		v->manifest = p->art.manifest;
+		v->sbom = p->art.cdx;
+		v->sbom_spdx = p->art.spdx;
 	}
+	v->provenance = p->provenance;
+	v->signature = p->signature;
 	v->stopped_by = p->stopped_by;
 	for (i = 0; i < p->nr_published; i++)
 		strbuf_addf(sums, "%s%s  %s", i ? "\n" : "", p->published[i].sha256,

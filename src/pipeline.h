@@ -66,6 +66,7 @@ struct artifacts {
 	char *dir;         /* the directory they are in */
 	char *version;     /* names the files */
 	char *software, *module, *sums, *manifest;
+	char *cdx, *spdx;  /* the SBOMs */
 	char software_sha256[SHA256_HEX_SIZE], module_sha256[SHA256_HEX_SIZE];
 };
 
@@ -98,6 +99,7 @@ struct pipeline {
 	/* publish */
 	struct published_file *published;
 	size_t nr_published;
+	char *provenance, *signature; /* publish's own files kept in --output-dir, or NULL */
 	/* the runner */
 	const char *stopped_by;      /* the stage that stopped the pipeline */
 };

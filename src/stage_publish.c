@@ -366,6 +366,58 @@ static void record_published(struct pipeline *p, const struct fileset *fs)
 }
 
 /*
+ * In a pipeline with --output-dir: publish's own release files (the
+ * provenance, the signatures) are kept there beside the artifacts (the
+ * action's `provenance` and `signature` outputs, a GitLab job's artifacts).
+ * The report is not: the run writes its own.
+ */
+static void keep_own_files(struct run *run, struct stage_report *s, const struct fileset *fs,
+			   const char *tmpdir)
+{
+	const char *dir = run->common.output_dir;
+	struct strbuf e = STRBUF_INIT, names = STRBUF_INIT;
+	struct check *c = NULL;
+	size_t i, len = tmpdir ? strlen(tmpdir) : 0;
+
+	if (!dir || !tmpdir)
+		return;
+	for (i = 0; i < fs->nr; i++) {
+		const char *n = fs->v[i].name;
+		size_t nl = strlen(n);
+		char *to;
+		int prov = nl > 13 && !strcmp(n + nl - 13, ".intoto.jsonl");
+		if (strncmp(fs->v[i].path, tmpdir, len) || fs->v[i].path[len] != '/' ||
+		    (!prov && strcmp(n, "SHA256SUMS.sig") && strcmp(n, "SHA256SUMS.minisig")))
+			continue;
+		if (!c)
+			c = stage_add_check(s, "output-dir");
+		to = xasprintf("%s/%s", dir, n);
+		if (fs_copy_file(fs->v[i].path, to, 0644, 0, &e)) {
+			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
+			free(to);
+			break;
+		}
+		strbuf_addf(&names, "%s%s", names.len ? ", " : "", n);
+		if (prov) {
+			free(run->pipe.provenance);
+			run->pipe.provenance = to;
+		} else if (!strcmp(n, "SHA256SUMS.sig")) {
+			free(run->pipe.signature);
+			run->pipe.signature = to;
+		} else {
+			free(to);
+		}
+	}
+	if (c) {
+		if (c->outcome == OUTCOME_PASS)
+			check_set_message(c, "%s also in %s", names.buf, dir);
+		check_finish(c);
+	}
+	strbuf_release(&e);
+	strbuf_release(&names);
+}
+
+/*
  * Signs the SHA256SUMS about to be published (DIR's, or the one publish
  * wrote) into SHA256SUMS.sig and .minisig of publish's own directory: DIR
  * is never written to.
@@ -589,6 +641,8 @@ int stage_publish(struct run *run, const void *opts, struct strbuf *err)
 		publish_to(run, s, o->to[i], &o->po, &fs);
 	if (ok)
 		record_published(&run->pipe, &fs);
+	if (ok && in_pipeline)
+		keep_own_files(run, s, &fs, tmpdir);
 	if (signals_interrupted())
 		s->interrupted = 1;
 	stage_finish(s);

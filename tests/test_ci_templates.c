@@ -278,6 +278,14 @@ static void action__whole_pipeline_as_a_non_root_user_then_a_cache_hit(void **st
 	assert_int_equal(t_sh("test -z \"$(find '%s/ws1' '%s/home' ! -user " RUNNER_USER
 			      " -print -quit)\"", g.dir, g.dir), 0);
 	assert_true(t_exists(jstr(o, "software-tarball")));
+	/* the SBOMs and the published provenance, as outputs; no key: no signature */
+	assert_non_null(strstr(jstr(o, "sbom"), "/slurm-24.11.5.cdx.json"));
+	assert_true(t_exists(jstr(o, "sbom")));
+	assert_true(t_exists(jstr(o, "sbom-spdx")));
+	assert_non_null(strstr(jstr(o, "provenance"), "/slurm-factory-release/slurm-24.11.5.intoto.jsonl"));
+	assert_int_equal(t_sh("cmp '%s' '%s/ws1/pub/slurm-24.11.5.intoto.jsonl'",
+			      jstr(o, "provenance"), g.dir), 0);
+	assert_string_equal(jstr(o, "signature"), "");
 	p = xasprintf("%s/ws1/report.json", g.dir);
 	r = t_report_load(p);
 	free(p);
@@ -511,9 +519,15 @@ static void gitlab__example_pipeline_publishes_then_hits_its_cache(void **state)
 	assert_non_null(strstr(reqs.buf, "\"file\": \"slurm-24.11.5-software.tar.gz\""));
 	assert_non_null(strstr(reqs.buf, "\"file\": \"slurm-24.11.5-module.tar.gz\""));
 	assert_non_null(strstr(reqs.buf, "\"file\": \"SHA256SUMS\""));
+	assert_non_null(strstr(reqs.buf, "\"file\": \"slurm-24.11.5.cdx.json\""));
+	assert_non_null(strstr(reqs.buf, "\"file\": \"slurm-24.11.5.intoto.jsonl\""));
 	assert_null(strstr(reqs.buf, "violation"));
 	log = xasprintf("%s/p/.gitlab-ci-local/artifacts", dir);
 	assert_int_equal(t_sh("test -n \"$(find '%s' -name slurm-factory-report.json)\"", log), 0);
+	/* the job's artifacts keep the release: SBOMs (the cyclonedx report) and provenance */
+	assert_int_equal(t_sh("test -n \"$(find '%s' -path '*slurm-factory-release/slurm-24.11.5.cdx.json')\" && "
+			      "test -n \"$(find '%s' -path '*slurm-factory-release/slurm-24.11.5.intoto.jsonl')\"",
+			      log, log), 0);
 
 	/* the same pipeline again: GitLab's cache brings the tool's back */
 	strbuf_reset(&out);

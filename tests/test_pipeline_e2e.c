@@ -38,9 +38,16 @@ static void run__whole_pipeline_publishes_what_every_gate_passed(void **state)
 	if (!t_exists(repo))
 		fail_msg("no Slurm repository at %s: run scripts/slurm-sources.sh", repo);
 	/* --reprove: the cluster runs even if an earlier run proved these bytes */
-	rc = t_sh_capture(&out, "cd '%s' && '%s' run 24.11 --repo '%s' --to '%s/pub' --reprove "
-			  "--json '%s/run.json' --junit '%s/run.xml'", t_srcdir(), t_bin(), repo,
-			  dir, dir, dir);
+	/*
+	 * signed, with --output-dir and GitHub's output file: the action's
+	 * way (its sbom, provenance and signature outputs)
+	 */
+	assert_int_equal(t_sh("cd '%s' && '%s' keygen --out k --quiet", dir, t_bin()), 0);
+	rc = t_sh_capture(&out, "cd '%s' && GITHUB_ACTIONS=true GITHUB_OUTPUT='%s/gh.out' "
+			  "GITHUB_STEP_SUMMARY='%s/sum.md' '%s' run 24.11 --repo '%s' --to '%s/pub' "
+			  "--reprove --sign-key '%s/k.key' --output-dir '%s/rel' "
+			  "--json '%s/run.json' --junit '%s/run.xml'", t_srcdir(), dir, dir, t_bin(),
+			  repo, dir, dir, dir, dir, dir);
 	if (rc)
 		fprintf(stderr, "%s", out.buf);
 	assert_int_equal(rc, 0);
@@ -86,6 +93,46 @@ static void run__whole_pipeline_publishes_what_every_gate_passed(void **state)
 			      "jq -r '.subject[] | \"\\(.digest.sha256)  \\(.name)\"' > ../subjects && "
 			      "sha256sum -c --quiet ../subjects && "
 			      "test $(wc -l < ../subjects) -eq $(($(ls | wc -l) - 1))", dir), 0);
+	/*
+	 * the SBOMs of the real build: valid by the official tools, in the
+	 * signed SHA256SUMS, and listing exactly the grafted libraries, each
+	 * at the Debian version the build image's dpkg gave (grafted-packages.txt)
+	 * and with the hash of its file in the tarball
+	 */
+	assert_int_equal(t_sh("cd '%s/pub' && '%s/tests/sbom-validate.sh' cdx slurm-24.11.5.cdx.json && "
+			      "'%s/tests/sbom-validate.sh' spdx slurm-24.11.5.spdx.json && "
+			      "grep -q ' slurm-24.11.5.cdx.json$' SHA256SUMS && "
+			      "grep -q ' slurm-24.11.5.spdx.json$' SHA256SUMS && "
+			      "openssl pkeyutl -verify -pubin -inkey ../k.pub -rawin -in SHA256SUMS "
+			      "-sigfile SHA256SUMS.sig && minisign -Vq -p ../k.minisign.pub -m SHA256SUMS",
+			      dir, t_srcdir(), t_srcdir()), 0);
+	assert_int_equal(t_sh("cd '%s/pub' && /usr/bin/python3 - <<'PY'\n"
+			      "import json, hashlib, tarfile\n"
+			      "m = json.load(open('manifest.json')); b = m['build']\n"
+			      "want = {l.split()[0] for l in b['grafted']}\n"
+			      "pk = {g['name']: g for g in b['grafted_packages']}\n"
+			      "bom = json.load(open('slurm-24.11.5.cdx.json'))\n"
+			      "prop = lambda c, n: next((p['value'] for p in c.get('properties', []) if p['name'] == n), None)\n"
+			      "got = {prop(c, 'slurm-factory:library'): c for c in bom['components'] if prop(c, 'slurm-factory:shipped') == 'true'}\n"
+			      "assert set(got) == want, (sorted(got), sorted(want))\n"
+			      "tar = tarfile.open('slurm-24.11.5-software.tar.gz')\n"
+			      "for n, c in got.items():\n"
+			      "    assert c['name'] == pk[n]['package'] and c['version'] == pk[n]['version'], n\n"
+			      "    assert c['purl'].startswith('pkg:deb/debian/' + pk[n]['package'] + '@'), n\n"
+			      "    h = hashlib.sha256(tar.extractfile(prop(c, 'slurm-factory:path')).read()).hexdigest()\n"
+			      "    assert c['hashes'][0]['content'] == h, n\n"
+			      "host = [c['name'] for c in bom['components'] if prop(c, 'slurm-factory:shipped') == 'false']\n"
+			      "assert 'glibc' in host and 'libpmix.so.2' in host, host\n"
+			      "print(len(got), 'grafted libraries in the SBOM')\n"
+			      "PY", dir), 0);
+	/* --output-dir keeps the provenance and signatures; the outputs name them */
+	assert_int_equal(t_sh("cd '%s' && cmp rel/slurm-24.11.5.intoto.jsonl pub/slurm-24.11.5.intoto.jsonl && "
+			      "cmp rel/SHA256SUMS.sig pub/SHA256SUMS.sig && test -s rel/SHA256SUMS.minisig && "
+			      "test -s rel/slurm-24.11.5.cdx.json && "
+			      "grep -qx \"provenance=$PWD/rel/slurm-24.11.5.intoto.jsonl\" gh.out && "
+			      "grep -qx \"signature=$PWD/rel/SHA256SUMS.sig\" gh.out && "
+			      "grep -q '^sbom=.*/slurm-24.11.5.cdx.json$' gh.out && "
+			      "grep -q '^sbom-spdx=.*/slurm-24.11.5.spdx.json$' gh.out", dir), 0);
 	/* one JUnit suite per stage, in a real consumer */
 	assert_int_equal(t_sh("xmllint --noout '%s/run.xml'", dir), 0);
 	assert_int_equal(t_sh_capture(&js, "'%s/tests/node_modules/.bin/junit2json' '%s/run.xml'",
