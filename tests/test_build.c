@@ -746,6 +746,9 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 	 * is refused), the server's cache volume makes it warm, and the bytes
 	 * are the same as the local cold build's
 	 */
+	/* the cold build's release, for the diff against the warm one below */
+	assert_int_equal(t_sh("mkdir '%s/cold' && cp -a '%s/builds/24.11.5/.' '%s/cold/'",
+			      f->dir, f->cache, f->dir), 0);
 	assert_int_equal(t_lxd_https_start(f->dir, "18444", &h), 0);
 	assert_int_equal(t_sh("'%s' build --lxd-transfer disk --lxd-privileged %s "
 			      "--slurm-version 24.11 2>/dev/null", t_bin(), h.args), 129);
@@ -762,6 +765,27 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 		"warm %s\n", cold, xfer_cold, 100.0 * xfer_cold / cold, hitt, warm, cold / warm,
 		cold_sha, warm_sha);
 	assert_string_equal(cold_sha, warm_sha);
+	/*
+	 * cold vs warm, the same inputs: `diff` finds no change at all, and
+	 * both SBOMs are byte-identical; the real SBOMs validate
+	 */
+	assert_int_equal(t_sh("cd '%s' && '%s' diff cold '%s/builds/24.11.5' --json diff.json --quiet",
+			      f->dir, t_bin(), f->cache), 0);
+	{
+		char *dj = xasprintf("%s/diff.json", f->dir);
+		r = t_report_load(dj);
+		assert_non_null(r);
+		assert_int_equal(t_report_count(r, NULL, NULL), 0);
+		assert_int_equal(t_report_checks(r, "grafted libraries", "pass"), 1);
+		assert_non_null(strstr(json_object_to_json_string(r), "Debian package changed: none"));
+		json_object_put(r);
+		free(dj);
+	}
+	assert_int_equal(t_sh("cd '%s' && cmp cold/slurm-24.11.5.cdx.json '%s/builds/24.11.5/slurm-24.11.5.cdx.json' && "
+			      "cmp cold/slurm-24.11.5.spdx.json '%s/builds/24.11.5/slurm-24.11.5.spdx.json' && "
+			      "'%s/tests/sbom-validate.sh' cdx cold/slurm-24.11.5.cdx.json && "
+			      "'%s/tests/sbom-validate.sh' spdx cold/slurm-24.11.5.spdx.json",
+			      f->dir, f->cache, f->cache, t_srcdir(), t_srcdir()), 0);
 	/*
 	 * and its smoke on a second LXD server of its own (own daemon, pool,
 	 * port; nothing of this machine's LXD): the runtime image is uploaded
@@ -850,6 +874,18 @@ static void build__slurm_24_11_gpu_has_nvml_and_rsmi_with_the_driver_declared(vo
 	assert_int_equal(t_report_checks(r, "prefix 1: srun", "pass"), 1);
 	assert_non_null(strstr(json_object_to_json_string(r), "libnvidia-ml.so.1"));
 	json_object_put(r);
+	/* against the default build (test 24.11's, in the default cache): what --gpu adds */
+	rc = t_sh("cd '%s' && '%s' diff \"$HOME/.slurm-factory/builds/24.11.5\" '%s' --json '%s' "
+		  "--markdown gpu.md --quiet", f->dir, t_bin(), dir, vj);
+	r = t_report_load(vj);
+	assert_non_null(r);
+	fprintf(stderr, "# diff 24.11.5 default -> --gpu: exit %d, %zu findings\n", rc,
+		t_report_count(r, NULL, NULL));
+	assert_int_equal(rc, 0);
+	assert_true(t_report_count(r, NULL, "software/lib/slurm/gpu_nvml.so") >= 1);
+	assert_true(t_report_count(r, NULL, "software/lib/slurm/gpu_rsmi.so") >= 1);
+	json_object_put(r);
+	assert_int_equal(t_sh("grep -qF 'gpu\\_nvml\\.so' '%s/gpu.md'", f->dir), 0);
 	free(dir);
 	free(vj);
 }
@@ -886,6 +922,25 @@ static void build__slurm_22_05_minimal_is_relocatable(void **state)
 	assert_int_equal(t_report_checks(r, "prefix 1: daemons", "pass"), 1);
 	assert_int_equal(t_report_checks(r, "prefix 1: sbatch", "pass"), 1);
 	json_object_put(r);
+	/*
+	 * 22.05.8 --minimal against 24.11.5 default (test 24.11's, in the
+	 * default cache): another libslurm, the plugins --minimal leaves out,
+	 * the libraries only the full build grafts
+	 */
+	{
+		char *dj = xasprintf("%s/diff.json", f->dir);
+		rc = t_sh("cd '%s' && '%s' diff '%s/builds/22.05.8' \"$HOME/.slurm-factory/builds/24.11.5\" "
+			  "--json '%s' --quiet", f->dir, t_bin(), f->cache, dj);
+		r = t_report_load(dj);
+		assert_non_null(r);
+		fprintf(stderr, "# diff 22.05.8 --minimal -> 24.11.5: exit %d, %zu findings\n", rc,
+			t_report_count(r, NULL, NULL));
+		assert_int_equal(rc, 1);   /* breaking: libslurm's exports and SONAME */
+		assert_true(t_report_count(r, NULL, "software/lib/slurm/mpi_pmix.so") >= 1);
+		assert_non_null(strstr(json_object_to_json_string(r), "libhwloc.so.15"));
+		json_object_put(r);
+		free(dj);
+	}
 	free(features);
 }
 

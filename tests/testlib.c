@@ -196,7 +196,7 @@ static void count_findings(struct json_object *check, void *ctx)
 	for (i = 0; i < json_object_array_length(fs); i++) {
 		struct json_object *f = json_object_array_get_idx(fs, i);
 		const char *rule = jget(f, "rule"), *file = jget(f, "file");
-		if (rule && !strcmp(rule, c->a) &&
+		if ((!c->a || (rule && !strcmp(rule, c->a))) &&
 		    (!c->b || (file && strstr(file, c->b))))
 			c->n++;
 	}

@@ -113,7 +113,7 @@ int t_tmp_teardown(void **state);
 struct json_object;
 /* Parses the report at `path`; NULL when missing or invalid. json_object_put() it. */
 struct json_object *t_report_load(const char *path);
-/* Number of findings with rule `rule` whose file contains `file` (NULL: any). */
+/* Number of findings with rule `rule` whose file contains `file` (either NULL: any). */
 size_t t_report_count(struct json_object *report, const char *rule, const char *file);
 /* Number of checks whose name contains `name` and whose outcome is `outcome`. */
 size_t t_report_checks(struct json_object *report, const char *name, const char *outcome);
