@@ -9,6 +9,8 @@
 
 #include <json-c/json.h>
 
+#include "jsonutil.h"
+
 #include "minisign.h"
 
 void prov_builder_id(const char *gh_server, const char *gh_repo, const char *gh_run_id,
@@ -26,17 +28,6 @@ static int cmp_subjects(const void *a, const void *b)
 {
 	return strcmp(((const struct prov_subject *)a)->name,
 		      ((const struct prov_subject *)b)->name);
-}
-
-/* A string member of `obj` (a JSON string), or NULL. */
-static const char *str_of(struct json_object *obj, const char *key)
-{
-	struct json_object *v;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 static struct json_object *digest(const char *algo, const char *value)
@@ -71,15 +62,15 @@ int prov_statement(const struct prov_params *p, struct strbuf *out, struct strbu
 	static const char *const options[] = { "prefix", "gpu", "minimal", "backend" };
 
 	if (!man || !json_object_is_type(man, json_type_object) ||
-	    !str_of(man, "schema") || strcmp(str_of(man, "schema"), "slurm-factory-manifest/1") ||
-	    !(version = str_of(man, "version"))) {
+	    !json_member_str(man, "schema") || strcmp(json_member_str(man, "schema"), "slurm-factory-manifest/1") ||
+	    !(version = json_member_str(man, "version"))) {
 		strbuf_addstr(err, "the manifest is not a slurm-factory manifest (schema "
 			      "slurm-factory-manifest/1 with a version)");
 		json_object_put(man);
 		return -1;
 	}
-	tag = str_of(man, "tag");
-	commit = str_of(man, "commit");
+	tag = json_member_str(man, "tag");
+	commit = json_member_str(man, "commit");
 	if (json_object_object_get_ex(man, "build", &v) && json_object_is_type(v, json_type_object))
 		build = v;
 
@@ -108,9 +99,9 @@ int prov_statement(const struct prov_params *p, struct strbuf *out, struct strbu
 	if (tag)
 		json_object_object_add(ext, "tag", json_object_new_string(tag));
 	for (i = 0; build && i < sizeof(options) / sizeof(options[0]); i++)
-		if (str_of(build, options[i]))
+		if (json_member_str(build, options[i]))
 			json_object_object_add(ext, options[i],
-					       json_object_new_string(str_of(build, options[i])));
+					       json_object_new_string(json_member_str(build, options[i])));
 	if (build && json_object_object_get_ex(build, "configure_args", &v))
 		json_object_object_add(ext, "configure_args", json_object_get(v));
 	json_object_object_add(def, "externalParameters", ext);
@@ -123,19 +114,19 @@ int prov_statement(const struct prov_params *p, struct strbuf *out, struct strbu
 						     commit));
 		strbuf_release(&uri);
 	}
-	if (build && str_of(build, "image")) {
+	if (build && json_member_str(build, "image")) {
 		struct strbuf uri = STRBUF_INIT;
-		strbuf_addf(&uri, "urn:slurm-factory:lxd-image:%s", str_of(build, "image"));
+		strbuf_addf(&uri, "urn:slurm-factory:lxd-image:%s", json_member_str(build, "image"));
 		json_object_array_add(deps, resource("build-image", uri.buf, NULL, NULL));
 		strbuf_release(&uri);
 	}
-	if (build && str_of(build, "recipe_sha256"))
+	if (build && json_member_str(build, "recipe_sha256"))
 		json_object_array_add(deps, resource("recipe", NULL, "sha256",
-						     str_of(build, "recipe_sha256")));
+						     json_member_str(build, "recipe_sha256")));
 	json_object_object_add(def, "resolvedDependencies", deps);
-	if (build && str_of(build, "key")) {
+	if (build && json_member_str(build, "key")) {
 		struct json_object *in = json_object_new_object();
-		json_object_object_add(in, "build_key", json_object_new_string(str_of(build, "key")));
+		json_object_object_add(in, "build_key", json_object_new_string(json_member_str(build, "key")));
 		json_object_object_add(def, "internalParameters", in);
 	}
 

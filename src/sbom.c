@@ -11,6 +11,8 @@
 
 #include <json-c/json.h>
 
+#include "jsonutil.h"
+
 #include "crypto.h"
 
 /* --- licences ------------------------------------------------------------ */
@@ -160,25 +162,7 @@ struct model {
 	struct json_object *toolchain;/* ["package=version"] or NULL */
 };
 
-static const char *str_of(struct json_object *obj, const char *key)
-{
-	struct json_object *v;
 
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static struct json_object *array_of(struct json_object *obj, const char *key)
-{
-	struct json_object *v;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_array))
-		return NULL;
-	return v;
-}
 
 /* The tarball file of grafted library `name`: a regular file named so in a lib directory. */
 static void find_file(struct json_object *files, const char *name, struct grafted *g)
@@ -187,13 +171,13 @@ static void find_file(struct json_object *files, const char *name, struct grafte
 
 	for (i = 0; i < n; i++) {
 		struct json_object *f = json_object_array_get_idx(files, i);
-		const char *path = str_of(f, "path"), *type = str_of(f, "type");
+		const char *path = json_member_str(f, "path"), *type = json_member_str(f, "type");
 		size_t pl = path ? strlen(path) : 0;
 		if (!path || !type || strcmp(type, "file") || pl < len + 5 ||
 		    strcmp(path + pl - len, name) || strncmp(path + pl - len - 5, "/lib/", 5))
 			continue;
 		g->path = path;
-		g->sha256 = str_of(f, "sha256");
+		g->sha256 = json_member_str(f, "sha256");
 		return;
 	}
 }
@@ -215,28 +199,28 @@ static int model_read(const char *manifest, struct model *m, struct strbuf *err)
 	memset(m, 0, sizeof(*m));
 	m->man = json_tokener_parse(manifest);
 	if (!m->man || !json_object_is_type(m->man, json_type_object) ||
-	    !str_of(m->man, "schema") || strcmp(str_of(m->man, "schema"), "slurm-factory-manifest/1") ||
-	    !(m->version = str_of(m->man, "version"))) {
+	    !json_member_str(m->man, "schema") || strcmp(json_member_str(m->man, "schema"), "slurm-factory-manifest/1") ||
+	    !(m->version = json_member_str(m->man, "version"))) {
 		strbuf_addstr(err, "the manifest is not a slurm-factory manifest (schema "
 			      "slurm-factory-manifest/1 with a version)");
 		return -1;
 	}
-	m->tag = str_of(m->man, "tag");
-	m->commit = str_of(m->man, "commit");
-	m->floor = str_of(m->man, "glibc_floor");
+	m->tag = json_member_str(m->man, "tag");
+	m->commit = json_member_str(m->man, "commit");
+	m->floor = json_member_str(m->man, "glibc_floor");
 	if (json_object_object_get_ex(m->man, "build", &v) && json_object_is_type(v, json_type_object))
 		m->build = v;
-	m->files = array_of(m->man, "files");
-	m->release = str_of(m->build, "release");
+	m->files = json_member_array(m->man, "files");
+	m->release = json_member_str(m->build, "release");
 	m->distro = sbom_debian_distro(m->release);
-	m->image = str_of(m->build, "image");
-	m->image_packages = str_of(m->build, "image_packages_sha256");
-	m->source_sha256 = str_of(m->build, "source_sha256");
-	m->host = array_of(m->man, "host_provided");
-	m->toolchain = array_of(m->build, "toolchain");
-	if ((arr = array_of(m->man, "artifacts")) && json_object_array_length(arr)) {
-		m->software = str_of(json_object_array_get_idx(arr, 0), "name");
-		m->software_sha256 = str_of(json_object_array_get_idx(arr, 0), "sha256");
+	m->image = json_member_str(m->build, "image");
+	m->image_packages = json_member_str(m->build, "image_packages_sha256");
+	m->source_sha256 = json_member_str(m->build, "source_sha256");
+	m->host = json_member_array(m->man, "host_provided");
+	m->toolchain = json_member_array(m->build, "toolchain");
+	if ((arr = json_member_array(m->man, "artifacts")) && json_object_array_length(arr)) {
+		m->software = json_member_str(json_object_array_get_idx(arr, 0), "name");
+		m->software_sha256 = json_member_str(json_object_array_get_idx(arr, 0), "sha256");
 	}
 	if (json_object_object_get_ex(m->man, "source_date_epoch", &v))
 		epoch = json_object_get_int64(v);
@@ -246,20 +230,20 @@ static int model_read(const char *manifest, struct model *m, struct strbuf *err)
 		strbuf_addf(err, "the manifest's source_date_epoch %lld is not a date", epoch);
 		return -1;
 	}
-	arr = array_of(m->build, "grafted_packages");
+	arr = json_member_array(m->build, "grafted_packages");
 	n = arr ? json_object_array_length(arr) : 0;
 	m->grafted = xcalloc(n ? n : 1, sizeof(*m->grafted));
 	for (i = 0; i < n; i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i);
 		struct grafted *g = &m->grafted[m->nr_grafted];
-		if (!(g->name = str_of(o, "name")))
+		if (!(g->name = json_member_str(o, "name")))
 			continue;
-		g->package = str_of(o, "package");
-		g->version = str_of(o, "version");
-		g->source = str_of(o, "source");
-		g->source_version = str_of(o, "source_version");
-		g->arch = str_of(o, "architecture");
-		g->licenses = array_of(o, "licenses");
+		g->package = json_member_str(o, "package");
+		g->version = json_member_str(o, "version");
+		g->source = json_member_str(o, "source");
+		g->source_version = json_member_str(o, "source_version");
+		g->arch = json_member_str(o, "architecture");
+		g->licenses = json_member_array(o, "licenses");
 		find_file(m->files, g->name, g);
 		m->nr_grafted++;
 	}
@@ -367,7 +351,7 @@ static struct json_object *cdx_slurm(const struct model *m)
 		for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 			struct strbuf k = STRBUF_INIT;
 			strbuf_addf(&k, "slurm-factory:%s", opts[i]);
-			cdx_prop(props, k.buf, str_of(m->build, opts[i]));
+			cdx_prop(props, k.buf, json_member_str(m->build, opts[i]));
 			strbuf_release(&k);
 		}
 	}
@@ -532,10 +516,10 @@ int sbom_cyclonedx(const struct sbom_params *p, struct strbuf *out, struct strbu
 	n = m.host ? json_object_array_length(m.host) : 0;
 	for (i = 0; i < n; i++) {
 		struct json_object *h = json_object_array_get_idx(m.host, i);
-		const char *name = str_of(h, "name");
+		const char *name = json_member_str(h, "name");
 		if (!name)
 			continue;
-		json_object_array_add(comps, cdx_host(name, NULL, str_of(h, "reason")));
+		json_object_array_add(comps, cdx_host(name, NULL, json_member_str(h, "reason")));
 		strbuf_reset(&s);
 		strbuf_addf(&s, "host:%s", name);
 		json_object_array_add(on, json_object_new_string(s.buf));
@@ -631,7 +615,7 @@ static void spdx_license_expr(struct json_object *names, struct json_object *ext
 			spdx_id("LicenseRef-Debian-", d, &ref);
 			strbuf_addstr(out, ref.buf);
 			for (j = 0; j < k && !known; j++)
-				known = !strcmp(str_of(json_object_array_get_idx(extracted, j),
+				known = !strcmp(json_member_str(json_object_array_get_idx(extracted, j),
 						       "licenseId"), ref.buf);
 			if (!known) {
 				struct json_object *e = json_object_new_object();
@@ -758,7 +742,7 @@ int sbom_spdx(const struct sbom_params *p, struct strbuf *out, struct strbuf *er
 	n = m.host ? json_object_array_length(m.host) : 0;
 	for (i = 0; i < n; i++) {
 		struct json_object *h = json_object_array_get_idx(m.host, i);
-		const char *hn = str_of(h, "name");
+		const char *hn = json_member_str(h, "name");
 		if (!hn)
 			continue;
 		strbuf_reset(&id);
@@ -766,7 +750,7 @@ int sbom_spdx(const struct sbom_params *p, struct strbuf *out, struct strbuf *er
 		pkg = spdx_package(id.buf, hn, NULL);
 		strbuf_reset(&s);
 		strbuf_addf(&s, "provided by the node, not shipped: %s",
-			    str_of(h, "reason") ? str_of(h, "reason") : "");
+			    json_member_str(h, "reason") ? json_member_str(h, "reason") : "");
 		add_str(pkg, "comment", s.buf);
 		add_str(pkg, "primaryPackagePurpose", "LIBRARY");
 		json_object_array_add(pkgs, pkg);
