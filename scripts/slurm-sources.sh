@@ -35,6 +35,7 @@ all_present() {
 }
 
 # find_mirror: the Debian mirror this machine's apt already uses
+# shellcheck source=scripts/apt-mirror.sh
 . "$(dirname "$0")/apt-mirror.sh"
 
 # sha256 and name of the orig tarball of slurm-wlm in the Sources index of `suite`

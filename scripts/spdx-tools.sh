@@ -23,6 +23,7 @@ if [ -d "$site/spdx_tools" ] && [ -d "$site/beartype" ]; then
 	exit 0
 fi
 
+# shellcheck source=scripts/apt-mirror.sh
 . "$here/scripts/apt-mirror.sh"
 mirror=$(find_mirror | head -n 1)
 [ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources.list(.d)"
