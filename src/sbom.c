@@ -307,9 +307,11 @@ static struct json_object *cdx_licenses(struct json_object *names)
 	for (i = 0; i < n; i++) {
 		const char *d = json_object_get_string(json_object_array_get_idx(names, i));
 		const char *id = d ? sbom_spdx_license(d) : NULL;
-		struct json_object *l = json_object_new_object(), *w = json_object_new_object();
+		struct json_object *l, *w;
 		if (!d)
 			continue;
+		l = json_object_new_object();
+		w = json_object_new_object();
 		add_str(l, id ? "id" : "name", id ? id : d);
 		json_object_object_add(w, "license", l);
 		json_object_array_add(arr, w);
