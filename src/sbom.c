@@ -43,6 +43,11 @@ static const char *const license_map[][2] = {
 	{ "MPL-2.0", "MPL-2.0" },              { "OpenSSL", "OpenSSL" },
 	{ "PSF-2", "PSF-2.0" },                { "Unicode-DFS-2016", "Unicode-DFS-2016" },
 	{ "X11", "X11" },                      { "Zlib", "Zlib" },
+	/* Debian names that are SPDX ids themselves (seen in the grafted packages) */
+	{ "AFL-2.1", "AFL-2.1" },              { "Beerware", "Beerware" },
+	{ "BSD-4-clause-UC", "BSD-4-Clause-UC" }, { "CPL-1.0", "CPL-1.0" },
+	{ "Latex2e", "Latex2e" },              { "MIT-CMU", "MIT-CMU" },
+	{ "OLDAP-2.8", "OLDAP-2.8" },          { "RSA-MD", "RSA-MD" },
 };
 
 const char *sbom_spdx_license(const char *debian)
