@@ -117,7 +117,9 @@ int prov_statement(const struct prov_params *p, struct strbuf *out, struct strbu
 	if (build && json_member_str(build, "image")) {
 		struct strbuf uri = STRBUF_INIT;
 		strbuf_addf(&uri, "urn:slurm-factory:lxd-image:%s", json_member_str(build, "image"));
-		json_object_array_add(deps, resource("build-image", uri.buf, NULL, NULL));
+		/* its digest: the sha256 of its installed package list, as the build key has it */
+		json_object_array_add(deps, resource("build-image", uri.buf, "sha256",
+						     json_member_str(build, "image_packages_sha256")));
 		strbuf_release(&uri);
 	}
 	if (build && json_member_str(build, "recipe_sha256"))

@@ -20,7 +20,8 @@ static const char manifest[] =
 	"\"tag\": \"slurm-24-11-5-1\", \"commit\": \"0123456789abcdef0123456789abcdef01234567\", "
 	"\"build\": {\"key\": \"4b25dbd45cd273dcb830808f59b1d2de\", \"recipe_sha256\": "
 	"\"67b09099d5bd0d22b6cb86c8a3b7b380b19d339916487093630e7f0db367f935\", \"image\": "
-	"\"sf-build-bookworm-a3a67dcb278ef27b\", \"backend\": \"lxd\", \"prefix\": "
+	"\"sf-build-bookworm-a3a67dcb278ef27b\", \"image_packages_sha256\": "
+	"\"ac6c16114415e09545415d1ff4438211711329395cea9523e048a7048d55e7c1\", \"backend\": \"lxd\", \"prefix\": "
 	"\"/opt/slurm/software\", \"gpu\": \"false\", \"minimal\": \"true\", "
 	"\"configure_args\": [\"--with-x=/y\"]}}";
 
@@ -77,6 +78,8 @@ static void prov_statement__subjects_sorted_and_the_build_from_the_manifest(void
 			    "pkg:github/schedmd/slurm@slurm-24-11-5-1");
 	assert_string_equal(at(st, "predicate.buildDefinition.resolvedDependencies.1.uri"),
 			    "urn:slurm-factory:lxd-image:sf-build-bookworm-a3a67dcb278ef27b");
+	assert_string_equal(at(st, "predicate.buildDefinition.resolvedDependencies.1.digest.sha256"),
+			    "ac6c16114415e09545415d1ff4438211711329395cea9523e048a7048d55e7c1");
 	assert_string_equal(at(st, "predicate.buildDefinition.resolvedDependencies.2.digest.sha256"),
 			    "67b09099d5bd0d22b6cb86c8a3b7b380b19d339916487093630e7f0db367f935");
 	assert_string_equal(at(st, "predicate.runDetails.builder.id"), "https://ci.example/job/1");
