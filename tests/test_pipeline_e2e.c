@@ -133,6 +133,9 @@ static void run__whole_pipeline_publishes_what_every_gate_passed(void **state)
 			      "grep -qx \"signature=$PWD/rel/SHA256SUMS.sig\" gh.out && "
 			      "grep -q '^sbom=.*/slurm-24.11.5.cdx.json$' gh.out && "
 			      "grep -q '^sbom-spdx=.*/slurm-24.11.5.spdx.json$' gh.out", dir), 0);
+	/* the private key is in no output of the run */
+	assert_int_equal(t_sh("cd '%s' && k=$(sed -n 2p k.key) && test -n \"$k\" && "
+			      "! grep -rqF \"$k\" run.json run.xml gh.out sum.md rel pub", dir), 0);
 	/* one JUnit suite per stage, in a real consumer */
 	assert_int_equal(t_sh("xmllint --noout '%s/run.xml'", dir), 0);
 	assert_int_equal(t_sh_capture(&js, "'%s/tests/node_modules/.bin/junit2json' '%s/run.xml'",
