@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "publish.h"
+#include "jsonutil.h"
 
 struct github {
 	struct strbuf api;            /* https://api.github.com, no trailing '/' */
@@ -207,13 +208,10 @@ static int list_assets_page(struct publisher *p, struct same_name *sn, int page,
 		struct json_object *a = json_object_array_get_idx(arr, i), *v;
 		const char *digest = NULL, *state = NULL;
 
-		if (!json_object_object_get_ex(a, "name", &v) ||
-		    strcmp(json_object_get_string(v), sn->name))
+		if (!json_member_str(a, "name") || strcmp(json_member_str(a, "name"), sn->name))
 			continue;
-		if (json_object_object_get_ex(a, "digest", &v))
-			digest = json_object_get_string(v);
-		if (json_object_object_get_ex(a, "state", &v))
-			state = json_object_get_string(v);
+		digest = json_member_str(a, "digest");
+		state = json_member_str(a, "state");
 		if (sn->sha256 && digest && !strcmp(digest, want.buf) && state &&
 		    !strcmp(state, "uploaded")) {
 			sn->kept = 1;

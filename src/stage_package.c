@@ -20,6 +20,7 @@
 #include "buildcache.h"
 #include "elf.h"
 #include "fsutil.h"
+#include "jsonutil.h"
 #include "modulefile.h"
 #include "crypto.h"
 #include "sbom.h"
@@ -604,9 +605,8 @@ int package_manifest_host_provided(const char *manifest, char ***names, size_t *
 	if (fs_read_small(manifest, 64u << 20, &text, err))
 		goto out;
 	man = json_tokener_parse(text.buf);
-	if (!man || !json_object_is_type(man, json_type_object) ||
-	    !json_object_object_get_ex(man, "schema", &arr) ||
-	    strcmp(json_object_get_string(arr), "slurm-factory-manifest/1")) {
+	if (!json_member_str(man, "schema") ||
+	    strcmp(json_member_str(man, "schema"), "slurm-factory-manifest/1")) {
 		strbuf_addf(err, "%s is not a slurm-factory manifest", manifest);
 		goto out;
 	}
@@ -768,7 +768,7 @@ static int write_manifest(struct stage_report *s, const struct package_input *in
 		goto out;
 	}
 	symver_floor_summary(&fl, &floor);
-	check_set_message(c, "manifest.json (%zu files; %s) and SHA256SUMS", out->nr_files,
+	check_set_message(c, "manifest.json (%zu files; %s)", out->nr_files,
 			  floor.buf);
 	check_finish(c);
 	c = NULL;

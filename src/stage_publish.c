@@ -25,6 +25,7 @@
 #include "sign.h"
 #include "crypto.h"
 #include "fsutil.h"
+#include "jsonutil.h"
 #include "report_write.h"
 #include "signals.h"
 #include "stages.h"
@@ -90,6 +91,27 @@ static void fileset_release(struct fileset *fs)
 		free(fs->v[i].path);
 	}
 	free(fs->v);
+}
+
+/*
+ * Forgets the directory's own file `name` (an earlier publish's signature
+ * or provenance kept beside the artifacts): publish makes it anew, and a
+ * name is published once.
+ */
+static void drop_name(struct fileset *fs, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < fs->nr; i++) {
+		if (strcmp(fs->v[i].name, name))
+			continue;
+		fs->bytes -= fs->v[i].size;
+		free(fs->v[i].name);
+		free(fs->v[i].path);
+		memmove(&fs->v[i], &fs->v[i + 1], (fs->nr - i - 1) * sizeof(*fs->v));
+		fs->nr--;
+		return;
+	}
 }
 
 /* Adds the file `path` as `name`, hashed. */
@@ -293,8 +315,10 @@ static int add_own_file(struct fileset *fs, char **tmpdir, const char *name, con
 		}
 	}
 	strbuf_addf(&path, "%s/%s", *tmpdir, name);
-	if (!fs_write_output(path.buf, data, len, err))
+	if (!fs_write_output(path.buf, data, len, err)) {
+		drop_name(fs, name);
 		ret = add_file(fs, name, path.buf, err);
+	}
 	strbuf_release(&path);
 	return ret;
 }
@@ -494,9 +518,8 @@ static void add_provenance(const struct run *run, const char *dir, struct filese
 		goto out;
 	}
 	m = json_tokener_parse(man.buf);
-	if (!m || !json_object_is_type(m, json_type_object) ||
-	    !json_object_object_get_ex(m, "schema", &v) ||
-	    strcmp(json_object_get_string(v), "slurm-factory-manifest/1")) {
+	if (!json_member_str(m, "schema") ||
+	    strcmp(json_member_str(m, "schema"), "slurm-factory-manifest/1")) {
 		check_set_message(c, "%s is not a slurm-factory manifest: no provenance", path.buf);
 		goto out;
 	}
@@ -508,6 +531,8 @@ static void add_provenance(const struct run *run, const char *dir, struct filese
 		goto out;
 	}
 	strbuf_addf(&name, "slurm-%s.intoto.jsonl", json_object_get_string(v));
+	/* every file but an earlier provenance of the same name (this one replaces it) */
+	drop_name(fs, name.buf);
 	for (i = 0; i < fs->nr; i++) {
 		subj[i].name = fs->v[i].name;
 		subj[i].sha256 = fs->v[i].sha256;
@@ -641,7 +666,10 @@ int stage_publish(struct run *run, const void *opts, struct strbuf *err)
 		publish_to(run, s, o->to[i], &o->po, &fs);
 	if (ok)
 		record_published(&run->pipe, &fs);
-	if (ok && in_pipeline)
+	/* kept (and named by the outputs) only when every target has them */
+	for (i = 0; ok && i < s->nr_checks; i++)
+		ok = s->checks[i]->outcome == OUTCOME_PASS || s->checks[i]->outcome == OUTCOME_SKIPPED;
+	if (ok && in_pipeline && !signals_interrupted())
 		keep_own_files(run, s, &fs, tmpdir);
 	if (signals_interrupted())
 		s->interrupted = 1;

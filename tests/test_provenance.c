@@ -165,6 +165,8 @@ static const char checker[] =
 	"               stdout=subprocess.DEVNULL)\n"
 	"st = json.loads(body)\n"
 	"assert st['predicateType'] == 'https://slsa.dev/provenance/v1'\n"
+	"names = [s['name'] for s in st['subject']]\n"
+	"assert len(names) == len(set(names)), names\n"
 	"subj = {s['name']: s['digest']['sha256'] for s in st['subject']}\n"
 	"files = set(os.listdir(d)) - {'slurm-24.11.5.intoto.jsonl'}\n"
 	"assert set(subj) == files, (sorted(subj), sorted(files))\n"
@@ -210,6 +212,20 @@ static void publish__signed_provenance_verifies_independently_and_a_changed_byte
 			      t_bin()), 0);
 	assert_int_equal(t_sh("cd '%s' && python3 check.py dest k.pub >/dev/null", t->dir), 0);
 	assert_int_not_equal(t_sh("cd '%s' && python3 check.py dest k2.pub >/dev/null 2>&1", t->dir), 0);
+	/*
+	 * a release directory that kept an earlier publish's signatures and
+	 * provenance (as --output-dir does), published again with another key:
+	 * each name once, the new ones, and the provenance is not its own subject
+	 */
+	strbuf_reset(&out);
+	assert_int_equal(t_sh("cd '%s' && cp dest/SHA256SUMS.sig dest/SHA256SUMS.minisig "
+			      "dest/slurm-24.11.5.intoto.jsonl rel/ && mkdir dest2 && "
+			      "'%s' publish rel --to dest2 --sign-key k2.key --quiet && "
+			      "test $(ls dest2 | wc -l) = 9", t->dir, t_bin()), 0);
+	assert_int_equal(t_sh_capture(&out, "cd '%s' && python3 check.py dest2 k2.pub", t->dir), 0);
+	assert_non_null(strstr(out.buf, "ok 8"));
+	assert_int_equal(t_sh("cd '%s' && openssl pkeyutl -verify -pubin -inkey k2.pub -rawin "
+			      "-in dest2/SHA256SUMS -sigfile dest2/SHA256SUMS.sig", t->dir), 0);
 	strbuf_release(&out);
 }
 
@@ -228,6 +244,12 @@ static void publish__unsigned_without_a_key_and_none_for_a_directory_without_a_m
 			      "'%s' publish plain --to dest2 --json p2.json --quiet && "
 			      "test -z \"$(ls dest2 | grep intoto)\" && test -s dest2/a.txt && "
 			      "grep -q 'not a slurm-factory release, no provenance' p2.json",
+			      t->dir, t_bin()), 0);
+	/* a manifest whose schema is null (not a string): published as plain files, no crash */
+	assert_int_equal(t_sh("cd '%s' && mkdir nul dest4 && echo x > nul/a.txt && "
+			      "printf '{\"schema\": null, \"version\": \"1\"}' > nul/manifest.json && "
+			      "'%s' publish nul --to dest4 --json p4.json --quiet && test -s dest4/a.txt && "
+			      "grep -q 'is not a slurm-factory manifest: no provenance' p4.json",
 			      t->dir, t_bin()), 0);
 	/* a manifest whose version could name a path: refused, nothing published */
 	assert_int_equal(t_sh("cd '%s' && mkdir bad dest3 && echo x > bad/a.txt && "
