@@ -28,12 +28,13 @@ void buildcache_sbom_name(struct strbuf *out, const char *version, const char *s
 void buildcache_file_names(struct strbuf names[BUILDCACHE_NR_FILES], const char *version,
 			   const char *ext)
 {
+	/* SHA256SUMS last: a reader of an export that sees it sees every file it lists */
 	buildcache_software_name(&names[0], version, ext);
 	buildcache_module_name(&names[1], version, ext);
-	strbuf_addstr(&names[2], "SHA256SUMS");
-	strbuf_addstr(&names[3], "manifest.json");
-	buildcache_sbom_name(&names[4], version, SBOM_CDX_SUFFIX);
-	buildcache_sbom_name(&names[5], version, SBOM_SPDX_SUFFIX);
+	strbuf_addstr(&names[2], "manifest.json");
+	buildcache_sbom_name(&names[3], version, SBOM_CDX_SUFFIX);
+	buildcache_sbom_name(&names[4], version, SBOM_SPDX_SUFFIX);
+	strbuf_addstr(&names[5], "SHA256SUMS");
 }
 
 static void names_release(struct strbuf names[BUILDCACHE_NR_FILES])

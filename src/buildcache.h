@@ -25,8 +25,8 @@ void buildcache_module_name(struct strbuf *out, const char *version, const char 
 void buildcache_sbom_name(struct strbuf *out, const char *version, const char *suffix);
 
 /*
- * The artifacts of an entry, by name (both tarballs, SHA256SUMS,
- * manifest.json, both SBOMs): BUILDCACHE_NR_FILES strbufs, each appended to.
+ * The artifacts of an entry, by name (both tarballs, manifest.json, both
+ * SBOMs, SHA256SUMS last): BUILDCACHE_NR_FILES strbufs, each appended to.
  */
 #define BUILDCACHE_NR_FILES 6
 void buildcache_file_names(struct strbuf names[BUILDCACHE_NR_FILES], const char *version,

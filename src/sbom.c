@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "jsonutil.h"
+#include "strmap.h"
 
 #include "crypto.h"
 
@@ -119,15 +120,18 @@ const char *sbom_debian_distro(const char *release)
 	return NULL;
 }
 
-/* A UUID (RFC 4122 layout, version 5) from the sha256 of `what` and the manifest. */
-static void content_uuid(const char *what, const char *manifest, struct strbuf *out)
+/*
+ * A UUID (RFC 4122 layout, version 5) from the sha256 of `what`, the tool's
+ * version and the manifest: everything the document is made from.
+ */
+static void content_uuid(const char *what, const char *tool, const char *manifest,
+			 struct strbuf *out)
 {
 	struct strbuf in = STRBUF_INIT;
 	char hex[SHA256_HEX_SIZE];
 	static const char v[] = "89ab";
 
-	strbuf_addstr(&in, what);
-	strbuf_addch(&in, '\n');
+	strbuf_addf(&in, "%s\n%s\n", what, tool);
 	strbuf_addstr(&in, manifest);
 	sha256_hex_of(in.buf, in.len, hex);
 	hex[12] = '5';                                    /* version */
@@ -136,9 +140,37 @@ static void content_uuid(const char *what, const char *manifest, struct strbuf *
 	strbuf_release(&in);
 }
 
-/* An SPDX id: `prefix` and `name` with [^A-Za-z0-9.-] as '-'. */
-static void spdx_id(const char *prefix, const char *name, struct strbuf *out)
+/* Element `i` of array `arr` when it is a string, else NULL. */
+static const char *str_at(struct json_object *arr, size_t i)
 {
+	struct json_object *v = json_object_array_get_idx(arr, i);
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* 1 when `s` is 64 lower-case hex digits (a sha256 as the manifest writes it). */
+static int is_sha256(const char *s)
+{
+	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* pkg:github/schedmd/slurm@TAG, the tag percent-encoded. */
+static void slurm_purl(const char *tag, struct strbuf *out)
+{
+	strbuf_addstr(out, "pkg:github/schedmd/slurm@");
+	pct_encode(tag, out);
+}
+
+/*
+ * An SPDX id: `prefix` and `name` with [^A-Za-z0-9.-] as '-'; when `used`
+ * already has it (two names that differ only there), "-2", "-3", … is
+ * appended. The id is added to `used`.
+ */
+static void spdx_id(struct strmap *used, const char *prefix, const char *name,
+		    struct strbuf *out)
+{
+	size_t len, n = 1;
+
 	strbuf_addstr(out, prefix);
 	for (; *name; name++) {
 		char c = *name;
@@ -146,6 +178,12 @@ static void spdx_id(const char *prefix, const char *name, struct strbuf *out)
 			 c == '.' || c == '-';
 		strbuf_addch(out, ok ? c : '-');
 	}
+	len = out->len;
+	while (strmap_has(used, out->buf)) {
+		strbuf_setlen(out, len);
+		strbuf_addf(out, "-%zu", ++n);
+	}
+	strmap_put(used, out->buf, NULL);
 }
 
 /* --- the manifest, read ------------------------------------------------ */
@@ -227,12 +265,18 @@ static int model_read(const char *manifest, struct model *m, struct strbuf *err)
 		m->software = json_member_str(json_object_array_get_idx(arr, 0), "name");
 		m->software_sha256 = json_member_str(json_object_array_get_idx(arr, 0), "sha256");
 	}
+	if (!is_sha256(m->software_sha256))
+		m->software_sha256 = NULL;
+	if (!is_sha256(m->source_sha256))
+		m->source_sha256 = NULL;
 	if (json_object_object_get_ex(m->man, "source_date_epoch", &v))
 		epoch = json_object_get_int64(v);
 	t = (time_t)epoch;
-	if (!gmtime_r(&t, &tm) || !strftime(m->timestamp, sizeof(m->timestamp),
-					    "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-		strbuf_addf(err, "the manifest's source_date_epoch %lld is not a date", epoch);
+	/* SOURCE_DATE_EPOCH's range (package_parse_epoch): a four-digit year */
+	if (epoch < 0 || epoch > 253402300799LL || !gmtime_r(&t, &tm) ||
+	    !strftime(m->timestamp, sizeof(m->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+		strbuf_addf(err, "the manifest's source_date_epoch %lld is not a date from 1970 "
+			    "to 9999", epoch);
 		return -1;
 	}
 	arr = json_member_array(m->build, "grafted_packages");
@@ -241,8 +285,14 @@ static int model_read(const char *manifest, struct model *m, struct strbuf *err)
 	for (i = 0; i < n; i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i);
 		struct grafted *g = &m->grafted[m->nr_grafted];
+		size_t k;
+		int seen = 0;
 		if (!(g->name = json_member_str(o, "name")))
 			continue;
+		for (k = 0; k < m->nr_grafted && !seen; k++)
+			seen = !strcmp(m->grafted[k].name, g->name);
+		if (seen)
+			continue;   /* one component per library file */
 		g->package = json_member_str(o, "package");
 		g->version = json_member_str(o, "version");
 		g->source = json_member_str(o, "source");
@@ -250,6 +300,8 @@ static int model_read(const char *manifest, struct model *m, struct strbuf *err)
 		g->arch = json_member_str(o, "architecture");
 		g->licenses = json_member_array(o, "licenses");
 		find_file(m->files, g->name, g);
+		if (!is_sha256(g->sha256))
+			g->sha256 = NULL;
 		m->nr_grafted++;
 	}
 	return 0;
@@ -263,6 +315,50 @@ static const char *split_tool(const char *s, struct strbuf *name)
 	strbuf_reset(name);
 	strbuf_add(name, s, eq ? (size_t)(eq - s) : strlen(s));
 	return eq ? eq + 1 : NULL;
+}
+
+/*
+ * Toolchain entry `i`'s name into `name` and its version returned; NULL
+ * (skip it) when it is not a string, has no name, names a tool listed
+ * already (slurm-factory and the build image are always), or repeats one.
+ */
+static const char *tool_at(struct json_object *tc, size_t i, struct strbuf *name,
+			   const char **version)
+{
+	struct strbuf other = STRBUF_INIT;
+	const char *e = str_at(tc, i);
+	size_t k;
+	int dup;
+
+	if (!e)
+		return NULL;
+	*version = split_tool(e, name);
+	dup = !name->len || !strcmp(name->buf, "slurm-factory") || !strcmp(name->buf, "build-image");
+	for (k = 0; k < i && !dup; k++) {
+		const char *o = str_at(tc, k);
+		if (o) {
+			split_tool(o, &other);
+			dup = !strcmp(other.buf, name->buf);
+		}
+	}
+	strbuf_release(&other);
+	return dup ? NULL : e;
+}
+
+/* Host-provided entry `i`'s name, or NULL (skip it): no name, "glibc" (listed at the floor), or a repeat. */
+static const char *host_at(struct json_object *host, size_t i)
+{
+	const char *name = json_member_str(json_object_array_get_idx(host, i), "name");
+	size_t k;
+
+	if (!name || !strcmp(name, "glibc"))
+		return NULL;
+	for (k = 0; k < i; k++) {
+		const char *o = json_member_str(json_object_array_get_idx(host, k), "name");
+		if (o && !strcmp(o, name))
+			return NULL;
+	}
+	return name;
 }
 
 static void json_text(struct json_object *doc, struct strbuf *out)
@@ -310,10 +406,19 @@ static struct json_object *cdx_licenses(struct json_object *names)
 	size_t i, n = names ? json_object_array_length(names) : 0;
 
 	for (i = 0; i < n; i++) {
-		const char *d = json_object_get_string(json_object_array_get_idx(names, i));
+		const char *d = str_at(names, i);
 		const char *id = d ? sbom_spdx_license(d) : NULL;
 		struct json_object *l, *w;
-		if (!d)
+		size_t k;
+		int dup = 0;
+		if (!d || !*d)
+			continue;
+		for (k = 0; k < i && !dup; k++) {
+			const char *o = str_at(names, k);
+			const char *oid = o ? sbom_spdx_license(o) : NULL;
+			dup = o && (id ? oid && !strcmp(oid, id) : !strcmp(o, d));
+		}
+		if (dup)
 			continue;
 		l = json_object_new_object();
 		w = json_object_new_object();
@@ -337,7 +442,7 @@ static struct json_object *cdx_slurm(const struct model *m)
 	if (m->software_sha256)
 		json_object_object_add(c, "hashes", cdx_hash(m->software_sha256));
 	if (m->tag) {
-		strbuf_addf(&purl, "pkg:github/schedmd/slurm@%s", m->tag);
+		slurm_purl(m->tag, &purl);
 		add_str(c, "purl", purl.buf);
 	}
 	if (m->commit) {
@@ -440,9 +545,8 @@ static struct json_object *cdx_tools(const struct model *m, const char *tool_ver
 	add_str(c, "version", tool_version);
 	json_object_array_add(comps, c);
 	for (i = 0; i < n; i++) {
-		const char *e = json_object_get_string(json_object_array_get_idx(m->toolchain, i));
-		const char *ver = e ? split_tool(e, &name) : NULL;
-		if (!e || !name.len)
+		const char *ver = NULL;
+		if (!tool_at(m->toolchain, i, &name, &ver))
 			continue;
 		c = json_object_new_object();
 		add_str(c, "type", "application");
@@ -491,7 +595,7 @@ int sbom_cyclonedx(const struct sbom_params *p, struct strbuf *out, struct strbu
 	add_str(doc, "bomFormat", "CycloneDX");
 	add_str(doc, "specVersion", "1.6");
 	strbuf_addstr(&s, "urn:uuid:");
-	content_uuid("cyclonedx", p->manifest, &s);
+	content_uuid("cyclonedx", p->tool_version, p->manifest, &s);
 	add_str(doc, "serialNumber", s.buf);
 	json_object_object_add(doc, "version", json_object_new_int(1));
 	meta = json_object_new_object();
@@ -523,7 +627,7 @@ int sbom_cyclonedx(const struct sbom_params *p, struct strbuf *out, struct strbu
 	n = m.host ? json_object_array_length(m.host) : 0;
 	for (i = 0; i < n; i++) {
 		struct json_object *h = json_object_array_get_idx(m.host, i);
-		const char *name = json_member_str(h, "name");
+		const char *name = host_at(m.host, i);
 		if (!name)
 			continue;
 		json_object_array_add(comps, cdx_host(name, NULL, json_member_str(h, "reason")));
@@ -595,63 +699,91 @@ static void spdx_rel(struct json_object *rels, const char *a, const char *type, 
 	json_object_array_add(rels, r);
 }
 
+/* 1 when `item` is already one of the " AND "-joined items of `expr`. */
+static int has_item(const struct strbuf *expr, const char *item)
+{
+	size_t len = strlen(item);
+	const char *p = expr->buf;
+
+	while (expr->len && p) {
+		const char *end = strstr(p, " AND ");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n == len && !memcmp(p, item, len))
+			return 1;
+		p = end ? end + 5 : NULL;
+	}
+	return 0;
+}
+
 /*
  * The declared licence of a grafted library: its Debian names as SPDX ids
- * joined by AND (the copyright file's paragraphs cover different files);
- * a name the table lacks becomes LicenseRef-Debian-NAME, defined once in
- * `extracted`. No names: NOASSERTION.
+ * joined by AND (the copyright file's paragraphs cover different files),
+ * each once; a name the table lacks becomes LicenseRef-Debian-NAME,
+ * defined once in `extracted` (its id unique in `used`). No names:
+ * NOASSERTION.
  */
 static void spdx_license_expr(struct json_object *names, struct json_object *extracted,
-			      struct strbuf *out)
+			      struct strmap *used, struct strbuf *out)
 {
 	size_t i, n = names ? json_object_array_length(names) : 0;
+	struct strbuf ref = STRBUF_INIT, text = STRBUF_INIT;
 
 	for (i = 0; i < n; i++) {
-		const char *d = json_object_get_string(json_object_array_get_idx(names, i));
-		const char *id = d ? sbom_spdx_license(d) : NULL;
+		const char *d = str_at(names, i), *id = d ? sbom_spdx_license(d) : NULL;
+		size_t j, k = json_object_array_length(extracted);
+		struct json_object *e;
 		if (!d || !*d)
+			continue;
+		strbuf_reset(&ref);
+		if (id)
+			strbuf_addstr(&ref, id);
+		for (j = 0; j < k && !id && !ref.len; j++) {
+			e = json_object_array_get_idx(extracted, j);
+			if (!strcmp(json_member_str(e, "name"), d))
+				strbuf_addstr(&ref, json_member_str(e, "licenseId"));
+		}
+		if (!ref.len) {
+			spdx_id(used, "LicenseRef-Debian-", d, &ref);
+			e = json_object_new_object();
+			add_str(e, "licenseId", ref.buf);
+			add_str(e, "name", d);
+			strbuf_reset(&text);
+			strbuf_addf(&text, "The Debian copyright-format short name \"%s\", which "
+				    "has no SPDX identifier: see the package's "
+				    "/usr/share/doc/PACKAGE/copyright.", d);
+			add_str(e, "extractedText", text.buf);
+			json_object_array_add(extracted, e);
+		}
+		if (has_item(out, ref.buf))
 			continue;
 		if (out->len)
 			strbuf_addstr(out, " AND ");
-		if (id) {
-			strbuf_addstr(out, id);
-		} else {
-			struct strbuf ref = STRBUF_INIT, text = STRBUF_INIT;
-			size_t j, k = json_object_array_length(extracted);
-			int known = 0;
-			spdx_id("LicenseRef-Debian-", d, &ref);
-			strbuf_addstr(out, ref.buf);
-			for (j = 0; j < k && !known; j++)
-				known = !strcmp(json_member_str(json_object_array_get_idx(extracted, j),
-						       "licenseId"), ref.buf);
-			if (!known) {
-				struct json_object *e = json_object_new_object();
-				add_str(e, "licenseId", ref.buf);
-				add_str(e, "name", d);
-				strbuf_addf(&text, "The Debian copyright-format short name \"%s\", "
-					    "which has no SPDX identifier: see the package's "
-					    "/usr/share/doc/PACKAGE/copyright.", d);
-				add_str(e, "extractedText", text.buf);
-				json_object_array_add(extracted, e);
-			}
-			strbuf_release(&ref);
-			strbuf_release(&text);
-		}
+		strbuf_addstr(out, ref.buf);
 	}
 	if (!out->len)
 		strbuf_addstr(out, "NOASSERTION");
+	strbuf_release(&ref);
+	strbuf_release(&text);
 }
 
 int sbom_spdx(const struct sbom_params *p, struct strbuf *out, struct strbuf *err)
 {
 	struct json_object *doc, *ci, *creators, *pkgs, *rels, *extracted, *pkg;
 	struct strbuf s = STRBUF_INIT, id = STRBUF_INIT, name = STRBUF_INIT;
+	struct strmap used;           /* every SPDX id given so far */
 	struct model m;
 	size_t i, n;
 
 	if (model_read(p->manifest, &m, err)) {
 		model_release(&m);
 		return -1;
+	}
+	strmap_init(&used);
+	{
+		static const char *const fixed[] = { "SPDXRef-DOCUMENT", "SPDXRef-slurm",
+			"SPDXRef-host-glibc", "SPDXRef-tool-slurm-factory", "SPDXRef-build-image" };
+		for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+			strmap_put(&used, fixed[i], NULL);
 	}
 	doc = json_object_new_object();
 	add_str(doc, "spdxVersion", "SPDX-2.3");
@@ -660,8 +792,10 @@ int sbom_spdx(const struct sbom_params *p, struct strbuf *out, struct strbuf *er
 	strbuf_addf(&s, "slurm-%s", m.version);
 	add_str(doc, "name", s.buf);
 	strbuf_reset(&s);
-	strbuf_addf(&s, "https://spdx.org/spdxdocs/slurm-factory/slurm-%s-", m.version);
-	content_uuid("spdx", p->manifest, &s);
+	strbuf_addstr(&s, "https://spdx.org/spdxdocs/slurm-factory/slurm-");
+	pct_encode(m.version, &s);
+	strbuf_addch(&s, '-');
+	content_uuid("spdx", p->tool_version, p->manifest, &s);
 	add_str(doc, "documentNamespace", s.buf);
 	ci = json_object_new_object();
 	add_str(ci, "created", m.timestamp);
@@ -682,7 +816,8 @@ int sbom_spdx(const struct sbom_params *p, struct strbuf *out, struct strbuf *er
 	add_str(pkg, "packageFileName", m.software);
 	if (m.tag) {
 		strbuf_reset(&s);
-		strbuf_addf(&s, "git+https://github.com/SchedMD/slurm.git@%s", m.tag);
+		strbuf_addstr(&s, "git+https://github.com/SchedMD/slurm.git@");
+		pct_encode(m.tag, &s);
 		json_object_object_add(pkg, "downloadLocation", json_object_new_string(s.buf));
 	}
 	if (m.software_sha256)
@@ -697,7 +832,7 @@ int sbom_spdx(const struct sbom_params *p, struct strbuf *out, struct strbuf *er
 	add_str(pkg, "primaryPackagePurpose", "APPLICATION");
 	if (m.tag) {
 		strbuf_reset(&s);
-		strbuf_addf(&s, "pkg:github/schedmd/slurm@%s", m.tag);
+		slurm_purl(m.tag, &s);
 		spdx_purl(pkg, s.buf);
 	}
 	json_object_array_add(pkgs, pkg);
@@ -705,7 +840,7 @@ int sbom_spdx(const struct sbom_params *p, struct strbuf *out, struct strbuf *er
 	for (i = 0; i < m.nr_grafted; i++) {
 		const struct grafted *g = &m.grafted[i];
 		strbuf_reset(&id);
-		spdx_id("SPDXRef-grafted-", g->name, &id);
+		spdx_id(&used, "SPDXRef-grafted-", g->name, &id);
 		pkg = spdx_package(id.buf, g->package ? g->package : g->name, g->version);
 		add_str(pkg, "packageFileName", g->path);
 		if (g->package)
@@ -713,7 +848,7 @@ int sbom_spdx(const struct sbom_params *p, struct strbuf *out, struct strbuf *er
 		if (g->sha256)
 			spdx_sha256(pkg, g->sha256);
 		strbuf_reset(&s);
-		spdx_license_expr(g->licenses, extracted, &s);
+		spdx_license_expr(g->licenses, extracted, &used, &s);
 		json_object_object_add(pkg, "licenseDeclared", json_object_new_string(s.buf));
 		if (g->source) {
 			strbuf_reset(&s);
@@ -749,11 +884,11 @@ int sbom_spdx(const struct sbom_params *p, struct strbuf *out, struct strbuf *er
 	n = m.host ? json_object_array_length(m.host) : 0;
 	for (i = 0; i < n; i++) {
 		struct json_object *h = json_object_array_get_idx(m.host, i);
-		const char *hn = json_member_str(h, "name");
+		const char *hn = host_at(m.host, i);
 		if (!hn)
 			continue;
 		strbuf_reset(&id);
-		spdx_id("SPDXRef-host-", hn, &id);
+		spdx_id(&used, "SPDXRef-host-", hn, &id);
 		pkg = spdx_package(id.buf, hn, NULL);
 		strbuf_reset(&s);
 		strbuf_addf(&s, "provided by the node, not shipped: %s",
@@ -771,12 +906,11 @@ int sbom_spdx(const struct sbom_params *p, struct strbuf *out, struct strbuf *er
 	spdx_rel(rels, "SPDXRef-tool-slurm-factory", "BUILD_TOOL_OF", "SPDXRef-slurm", NULL);
 	n = m.toolchain ? json_object_array_length(m.toolchain) : 0;
 	for (i = 0; i < n; i++) {
-		const char *e = json_object_get_string(json_object_array_get_idx(m.toolchain, i));
-		const char *ver = e ? split_tool(e, &name) : NULL;
-		if (!e || !name.len)
+		const char *ver = NULL;
+		if (!tool_at(m.toolchain, i, &name, &ver))
 			continue;
 		strbuf_reset(&id);
-		spdx_id("SPDXRef-tool-", name.buf, &id);
+		spdx_id(&used, "SPDXRef-tool-", name.buf, &id);
 		pkg = spdx_package(id.buf, name.buf, ver);
 		add_str(pkg, "supplier", "Organization: Debian");
 		add_str(pkg, "primaryPackagePurpose", "APPLICATION");
@@ -808,6 +942,7 @@ int sbom_spdx(const struct sbom_params *p, struct strbuf *out, struct strbuf *er
 	strbuf_release(&s);
 	strbuf_release(&id);
 	strbuf_release(&name);
+	strmap_release(&used);
 	model_release(&m);
 	return 0;
 }

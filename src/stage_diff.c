@@ -35,6 +35,7 @@
 #include "crypto.h"
 #include "elf.h"
 #include "fsutil.h"
+#include "jsonutil.h"
 #include "rules.h"
 #include "strmap.h"
 #include "symver.h"
@@ -162,21 +163,18 @@ static int cmp_dfile(const void *a, const void *b)
 /* "package version" of grafted library `name` in build.grafted_packages, or NULL. */
 static char *grafted_package(struct json_object *build, const char *name, size_t len)
 {
-	struct json_object *arr, *o, *v;
+	struct json_object *arr = json_member_array(build, "grafted_packages"), *o;
 	size_t i;
 
-	if (!json_object_object_get_ex(build, "grafted_packages", &arr) ||
-	    !json_object_is_type(arr, json_type_array))
+	if (!arr)
 		return NULL;
 	for (i = 0; i < json_object_array_length(arr); i++) {
 		const char *n, *pkg, *ver;
 		o = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(o, json_type_object) ||
-		    !json_object_object_get_ex(o, "name", &v) || !(n = json_object_get_string(v)) ||
-		    strlen(n) != len || memcmp(n, name, len))
+		if (!(n = json_member_str(o, "name")) || strlen(n) != len || memcmp(n, name, len))
 			continue;
-		pkg = json_object_object_get_ex(o, "package", &v) ? json_object_get_string(v) : NULL;
-		ver = json_object_object_get_ex(o, "version", &v) ? json_object_get_string(v) : NULL;
+		pkg = json_member_str(o, "package");
+		ver = json_member_str(o, "version");
 		return pkg && ver ? xasprintf("%s %s", pkg, ver) : NULL;
 	}
 	return NULL;

@@ -9,7 +9,7 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 case "${1:-}" in
 cdx)
-	/usr/bin/python3 - "$here/tests/node_modules/@cyclonedx/cyclonedx-library/res/schema" "$2" <<'PY'
+	/usr/bin/python3 - "$here/tests/node_modules/@cyclonedx/cyclonedx-library/res/schema" "${2:?usage: $0 cdx FILE}" <<'PY'
 import json, os, sys, jsonschema, jsonschema._validators as jv
 # Debian 12's jsonschema 4.10 sorts the extra items to name them, and dicts
 # do not sort (a TypeError inside oneOf): name them unsorted
@@ -29,7 +29,7 @@ PY
 	;;
 spdx)
 	site=$("$here/scripts/spdx-tools.sh")
-	PYTHONPATH="$site" /usr/bin/python3 "$site/../../../bin/pyspdxtools" -i "$2"
+	PYTHONPATH="$site" /usr/bin/python3 "$site/../../../bin/pyspdxtools" -i "${2:?usage: $0 spdx FILE}"
 	;;
 *)
 	echo "usage: $0 cdx|spdx FILE" >&2

@@ -266,6 +266,69 @@ static void package_tree__same_tree_gives_byte_identical_sboms(void **state)
 	strbuf_release(&a);
 }
 
+/*
+ * Names that collide once made ids (libstdc++ / libstdc__), repeated
+ * entries, a host library called glibc, a tool called slurm-factory, a tag
+ * and version with spaces and '#': unique ids, every tool's validator
+ * passes, the tag is percent-encoded; another tool version is another
+ * serial number.
+ */
+static const char odd_names[] =
+	"{\"schema\": \"slurm-factory-manifest/1\", \"version\": \"1.0 #x\", \"tag\": \"v1 2\", "
+	"\"source_date_epoch\": 0, \"glibc_floor\": \"2.34\", "
+	"\"host_provided\": [{\"name\": \"libpmix.so.2\"}, {\"name\": \"libpmix.so.2\"}, "
+	"{\"name\": \"glibc\"}], "
+	"\"build\": {\"toolchain\": [\"gcc=1\", \"gcc=2\", \"slurm-factory=9\", \"g++=1\", \"g--=1\"], "
+	"\"grafted_packages\": ["
+	"{\"name\": \"libstdc++.so.6\", \"package\": \"libstdc++6\", \"version\": \"12-1\", "
+	"\"licenses\": [\"foo+\", \"foo_\", \"Expat\", \"MIT\", \"\", 7]}, "
+	"{\"name\": \"libstdc__.so.6\", \"licenses\": [\"foo+\"]}, "
+	"{\"name\": \"libstdc++.so.6\", \"package\": \"other\"}]}}";
+
+static void sbom__colliding_and_repeated_names_give_unique_ids_and_valid_documents(void **state)
+{
+	struct t_tmp *t = *state;
+	struct sbom_params p = { odd_names, "1.0" };
+	struct strbuf cdx = STRBUF_INIT, spdx = STRBUF_INIT, err = STRBUF_INIT, path = STRBUF_INIT;
+	struct strbuf other = STRBUF_INIT;
+
+	assert_int_equal(sbom_cyclonedx(&p, &cdx, &err), 0);
+	assert_int_equal(sbom_spdx(&p, &spdx, &err), 0);
+	strbuf_addf(&path, "%s/odd.cdx.json", t->dir);
+	assert_int_equal(t_writestr(path.buf, cdx.buf), 0);
+	assert_int_equal(validate_cdx(t, path.buf), 0);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/odd.spdx.json", t->dir);
+	assert_int_equal(t_writestr(path.buf, spdx.buf), 0);
+	assert_int_equal(validate_spdx(path.buf), 0);
+	assert_non_null(strstr(spdx.buf, "\"SPDXRef-grafted-libstdc--.so.6\""));
+	assert_non_null(strstr(spdx.buf, "\"SPDXRef-grafted-libstdc--.so.6-2\""));
+	assert_non_null(strstr(spdx.buf, "\"LicenseRef-Debian-foo-\""));
+	assert_non_null(strstr(spdx.buf, "\"LicenseRef-Debian-foo--2\""));
+	/* Expat and MIT are one licence; each item once */
+	assert_non_null(strstr(spdx.buf, "\"licenseDeclared\": \"LicenseRef-Debian-foo- AND "
+			       "LicenseRef-Debian-foo--2 AND MIT\""));
+	/* the repeated library, host and tool are listed once */
+	assert_null(strstr(cdx.buf, "\"other\""));
+	assert_int_equal(t_sh("test $(grep -c '\"bom-ref\": \"host:libpmix.so.2\"' '%s/odd.cdx.json') = 1 "
+			      "&& test $(grep -c '\"bom-ref\": \"host:glibc\"' '%s/odd.cdx.json') = 1 "
+			      "&& test $(grep -c '\"bom-ref\": \"tool:gcc\"' '%s/odd.cdx.json') = 1 "
+			      "&& test $(grep -c '\"bom-ref\": \"tool:slurm-factory\"' '%s/odd.cdx.json') = 1",
+			      t->dir, t->dir, t->dir, t->dir), 0);
+	/* the tag and version percent-encoded where they make a URI */
+	assert_non_null(strstr(cdx.buf, "\"pkg:github/schedmd/slurm@v1%202\""));
+	assert_non_null(strstr(spdx.buf, "slurm-factory/slurm-1.0%20%23x-"));
+	/* the tool's version is part of what the serial number is made from */
+	p.tool_version = "1.1";
+	assert_int_equal(sbom_cyclonedx(&p, &other, &err), 0);
+	assert_string_not_equal(strstr(cdx.buf, "urn:uuid:"), strstr(other.buf, "urn:uuid:"));
+	strbuf_release(&cdx);
+	strbuf_release(&spdx);
+	strbuf_release(&err);
+	strbuf_release(&path);
+	strbuf_release(&other);
+}
+
 static void sbom_spdx_license__the_documented_table_is_the_code_s_and_every_id_is_spdx(void **u)
 {
 	struct strbuf doc = STRBUF_INIT, ids = STRBUF_INIT, want = STRBUF_INIT;
@@ -338,6 +401,11 @@ static void sbom_cyclonedx__refuses_what_is_not_a_manifest_and_survives_odd_ones
 		"{\"schema\": \"slurm-factory-manifest/1\", \"version\": \"1\", \"build\": "
 		"{\"grafted_packages\": [null, 1, {\"name\": \"a.so\", \"licenses\": [1, null]}], "
 		"\"toolchain\": [\"=\", \"x\", 5]}, \"source_date_epoch\": -99999999999999}",
+		"{\"schema\": \"slurm-factory-manifest/1\", \"version\": \"1\", "
+		"\"source_date_epoch\": 253402300800}",
+		"{\"schema\": \"slurm-factory-manifest/1\", \"version\": \"1\", \"artifacts\": "
+		"[{\"name\": \"x\", \"sha256\": \"nothex\"}], \"schema2\": null}",
+		"{\"schema\": null, \"version\": \"1\"}",
 	};
 	struct sbom_params p = { "[]", "t" };
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
@@ -367,6 +435,17 @@ static void sbom_cyclonedx__refuses_what_is_not_a_manifest_and_survives_odd_ones
 		strbuf_reset(&out);
 		b = sbom_spdx(&p, &out, &err);
 		assert_int_equal(a, b);
+		/* a date before 1970 or after 9999, no schema: refused, not written */
+		if (i == 2 || i == 3 || i == 5) {
+			assert_int_equal(a, -1);
+			assert_non_null(strstr(err.buf, i == 5 ? "not a slurm-factory manifest" :
+					       "is not a date from 1970 to 9999"));
+		}
+		/* a checksum that is not one is left out, not copied */
+		if (i == 4) {
+			assert_int_equal(a, 0);
+			assert_null(strstr(out.buf, "nothex"));
+		}
 	}
 	strbuf_release(&out);
 	strbuf_release(&err);
@@ -380,6 +459,9 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(package_tree__same_tree_gives_byte_identical_sboms,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			sbom__colliding_and_repeated_names_give_unique_ids_and_valid_documents,
+			t_tmp_setup, t_tmp_teardown),
 		cmocka_unit_test(sbom_spdx_license__the_documented_table_is_the_code_s_and_every_id_is_spdx),
 		cmocka_unit_test(sbom_spdx_license__case_insensitive_and_unknown_never_guessed),
 		cmocka_unit_test(sbom_deb_purl__percent_encodes_the_version),
