@@ -443,8 +443,15 @@ while read -r name path; do
 		printf '%s\t-\t-\t-\t-\t-\t-\n' "$name"
 		continue
 	fi
-	lic=$(sed -n 's/^License:[[:space:]]*\([^[:space:]]*\).*/\1/p' \
-		"/usr/share/doc/${owner%%:*}/copyright" 2>/dev/null | LC_ALL=C sort -u | paste -sd' ' -)
+	# only a machine-readable (DEP-5) file says what its License: lines mean;
+	# each whole value (with "or", "and", "with …exception"), blanks as "_"
+	cf=/usr/share/doc/${owner%%:*}/copyright
+	lic=
+	if head -n 1 "$cf" 2>/dev/null | grep -q '^Format\(-Specification\)\?:'; then
+		lic=$(sed -n 's/^License:[[:space:]]*//p' "$cf" |
+			sed 's/[[:space:]]*$//; s/[[:space:]][[:space:]]*/_/g' | grep -v '^$' |
+			LC_ALL=C sort -u | paste -sd' ' -)
+	fi
 	printf '%s\t%s\t%s\n' "$name" "$info" "${lic:--}"
 done <"$grafted" >"$SF_OUT/grafted-packages.txt"
 # toolchain.txt: the Debian packages of the compiler, linker and C library
