@@ -340,6 +340,72 @@ find . -name '*.pc' -type f | while read -r pc; do
 	sed -i "s|$SF_PREFIX|\${pcfiledir}/../..|g" "$pc"
 done
 
+# PMIx 4.0's headers (Debian 11) expand PMIX_VALUE_LOAD and PMIX_INFO_LOAD,
+# which mpi/pmix uses everywhere, into libpmix's internal
+# pmix_value_load(); PMIx 4.1 and later (Debian 12's 4.2, 13's 5.0) no
+# longer export it (PMIx_Value_load() instead). Slurm loads the plugin
+# lazily, so on such a node slurmstepd dies at the first step ("symbol
+# lookup error: mpi_pmix.so: undefined symbol: pmix_value_load", on a
+# stderr no log keeps) and srun waits for tasks that never start. A plugin
+# that needs the symbol gets lib/libsf_pmix_compat.so as a DT_NEEDED of its
+# own: it defines pmix_value_load() by PMIx_Value_load() where the node's
+# PMIx has that, else by the node's own pmix_value_load() (where PMIx 4.0
+# exports it, the node's libpmix, loaded first and global, wins anyway).
+# The node's PMIx stays the node's (host-provided). Decided from the built
+# plugin's undefined symbols: features.txt pmix_value_load=shim.
+pmix_plugins=
+for f in lib/slurm/mpi_pmix*.so; do
+	if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
+	nm -D --undefined-only "$f" 2>/dev/null | grep -q ' pmix_value_load$' || continue
+	pmix_plugins="$pmix_plugins $f"
+done
+if [ -n "$pmix_plugins" ]; then
+	step "PMIx 4.0 compatibility:$pmix_plugins need pmix_value_load"
+	cat >"$SF_BUILD/sf_pmix_compat.c" <<'C'
+/* slurm-factory: pmix_value_load() for a mpi/pmix plugin built against
+ * PMIx 4.0 headers, on a node whose PMIx (>= 4.1) no longer exports it. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <pmix_common.h>
+
+typedef pmix_status_t (*load_pub)(pmix_value_t *, const void *, pmix_data_type_t);
+typedef void (*load_own)(pmix_value_t *, const void *, pmix_data_type_t);
+
+void pmix_value_load(pmix_value_t *v, const void *data, pmix_data_type_t type)
+{
+	static const char msg[] = "libsf_pmix_compat: the node's libpmix has neither "
+				  "PMIx_Value_load nor pmix_value_load\n";
+	static load_pub pub;
+	static load_own own;
+
+	if (!pub && !own) {
+		pub = (load_pub)dlsym(RTLD_DEFAULT, "PMIx_Value_load");
+		if (!pub)
+			own = (load_own)dlsym(RTLD_NEXT, "pmix_value_load");
+	}
+	if (pub) {
+		(void)pub(v, data, type);
+		return;
+	}
+	if (own) {
+		own(v, data, type);
+		return;
+	}
+	(void)!write(2, msg, sizeof(msg) - 1);
+	abort();
+}
+C
+	(cd "$SF_BUILD" && $CC -O2 -fPIC -shared ${pmix_dir:+-I"$pmix_dir/include"} \
+		-Wl,-soname,libsf_pmix_compat.so -o "$tree/lib/libsf_pmix_compat.so" \
+		sf_pmix_compat.c -ldl) || die "the PMIx 4.0 compatibility library did not build"
+	for f in $pmix_plugins; do
+		patchelf --add-needed libsf_pmix_compat.so "$f"
+	done
+	echo "pmix_value_load=shim" >>"$features"
+fi
+
 is_elf() { [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ]; }
 is_dynamic() { readelf -d "$1" 2>/dev/null | grep -q '(NEEDED)\|(SONAME)'; }
 
