@@ -180,6 +180,11 @@ EOF
 		echo "no cgroup file system: CgroupPlugin=$cg"
 	fi
 	echo "slurm.conf: ports $cport/$dport, PluginDir=$P/lib/slurm"
+	# the system the package runs on (the cross-distribution smoke's runtime)
+	local os=unknown
+	# shellcheck disable=SC1091  # the container's own file
+	[ -r /etc/os-release ] && os=$(. /etc/os-release && echo "${PRETTY_NAME:-$ID}")
+	echo "system: $os, glibc $(getconf GNU_LIBC_VERSION 2>/dev/null | cut -d' ' -f2)"
 }
 
 # --- GPU plugins --------------------------------------------------------------
@@ -344,6 +349,19 @@ s_munge() {
 	done
 	munge -n -S "$W/munge/munge.socket" | unmunge -S "$W/munge/munge.socket" | head -n 3
 	[ "${PIPESTATUS[0]}${PIPESTATUS[1]}" = 00 ] || { cat "$W/log/munged.out"; return 1; }
+	# the daemons authenticate through the package's auth_munge.so and the
+	# libmunge it loads (grafted from the build image, or the node's): say
+	# which talks to this node's munged
+	local lib=
+	if [ -f "$P/lib/slurm/auth_munge.so" ]; then
+		lib=$(ldd "$P/lib/slurm/auth_munge.so" 2>/dev/null | awk '$1 ~ /^libmunge/ { print $3 }')
+	fi
+	case "$lib" in
+	"$P"/*) lib=$(realpath -s -- "$lib"); lib="the package's ${lib#"$P"/}" ;;
+	"") lib="no libmunge found for auth_munge.so" ;;
+	*) lib="the node's $lib" ;;
+	esac
+	echo "this node's munged ($(munged --version 2>&1 | head -n 1)) serves $lib"
 }
 
 s_daemons() {

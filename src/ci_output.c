@@ -259,6 +259,28 @@ static void summary_floor(const struct report *r, struct strbuf *out)
 	strbuf_addstr(out, " (the glibc floor).\n");
 }
 
+void ci_proven(const struct report *r, struct strbuf *out)
+{
+	const char *glibc = NULL, *proven = NULL, *failed = NULL;
+	size_t i;
+
+	for (i = 0; i < r->nr_stages; i++) {
+		if (!glibc)
+			glibc = stage_get_prop(r->stages[i], symver_family_key(SYMVER_GLIBC));
+		if (!strcmp(r->stages[i]->name, "smoke")) {
+			proven = stage_get_prop(r->stages[i], "proven_on");
+			failed = stage_get_prop(r->stages[i], "failed_on");
+		}
+	}
+	if (glibc)
+		strbuf_addf(out, "glibc \xe2\x89\xa5 %s", glibc);
+	if (proven && *proven)
+		strbuf_addf(out, "%sproven on: %s", glibc ? "; " : "", proven);
+	if (failed && *failed)
+		strbuf_addf(out, "%sfailed on: %s", glibc || (proven && *proven) ? "; " : "",
+			    failed);
+}
+
 void ci_github_summary(const struct report *r, struct strbuf *out, size_t max)
 {
 	static const char cut[] = "\n\n*Summary cut at GitHub's size limit; the full "
@@ -287,6 +309,17 @@ void ci_github_summary(const struct report *r, struct strbuf *out, size_t max)
 		strbuf_addstr(out, " |\n");
 	}
 	summary_floor(r, out);
+	{
+		struct strbuf line = STRBUF_INIT;
+		ci_proven(r, &line);
+		if (strstr(line.buf, "proven on: ") || strstr(line.buf, "failed on: ")) {
+			strbuf_addstr(out, "\n**");
+			md_escape(out, line.buf);
+			strbuf_addstr(out, "** (a whole cluster smoke in a runtime of each "
+				      "Debian release).\n");
+		}
+		strbuf_release(&line);
+	}
 	for (i = 0; i < r->nr_stages; i++)
 		for (j = 0; j < r->stages[i]->nr_checks; j++) {
 			const struct check *c = r->stages[i]->checks[j];
@@ -379,6 +412,7 @@ void ci_results(const struct report *r, const struct ci_values *v,
 		{ "module", v->module }, { "sha256", v->sha256 }, { "manifest", v->manifest },
 		{ "sbom", v->sbom }, { "sbom_spdx", v->sbom_spdx }, { "provenance", v->provenance },
 		{ "signature", v->signature }, { "stopped_by", v->stopped_by },
+		{ "proven", v->proven },
 	};
 	struct strbuf sb = STRBUF_INIT, key = STRBUF_INIT;
 	size_t i, k, sev[3] = { 0, 0, 0 }, st, c;

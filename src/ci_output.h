@@ -50,6 +50,7 @@ struct ci_values {
 	const char *sbom, *sbom_spdx;  /* CycloneDX and SPDX SBOM paths */
 	const char *provenance, *signature; /* publish's, kept in --output-dir */
 	const char *stopped_by;
+	const char *proven;           /* "glibc ≥ 2.30; proven on: bullseye, ..." (ci_proven) */
 	const char *checksums;        /* "sha256  name" lines of what was published */
 };
 
@@ -68,6 +69,14 @@ void ci_github_annotations(const struct report *r, const char *json_path,
 			   struct strbuf *out);
 /* The Markdown summary, at most `max` bytes. */
 void ci_github_summary(const struct report *r, struct strbuf *out, size_t max);
+
+/*
+ * What the run proved, in one line: "glibc ≥ 2.30; proven on: bullseye,
+ * bookworm, trixie" (verify's glibc floor, the Debian releases whose whole
+ * smoke passed, then "failed on: ..." for those whose did not). Nothing
+ * when the report says neither.
+ */
+void ci_proven(const struct report *r, struct strbuf *out);
 /* The exported variables' prefix: no option is named result-*. */
 #define CI_RESULT_PREFIX "SLURM_FACTORY_RESULT_"
 

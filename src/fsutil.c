@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+
+#include "clock.h"
+#include "signals.h"
 
 /* --- removal ---------------------------------------------------------- */
 
@@ -757,4 +761,46 @@ int fs_walk(const char *root, fs_visit_fn *visit, void *ctx, struct strbuf *err)
 	ret = walk_dir(fd, &rel, visit, ctx, err);
 	strbuf_release(&rel);
 	return ret;
+}
+
+int fs_lock_fd(int fd, const char *what, double timeout, double *waited, struct strbuf *err)
+{
+	double t0 = monotonic_now();
+
+	if (waited)
+		*waited = 0;
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			strbuf_addf(err, "cannot lock %s: %s", what, strerror(errno));
+			return -1;
+		}
+		if (signals_interrupted()) {
+			strbuf_addf(err, "interrupted while waiting for the lock %s", what);
+			return -1;
+		}
+		if (timeout > 0 && monotonic_now() - t0 > timeout) {
+			strbuf_addf(err, "another process has held the lock %s for %.0f s", what,
+				    monotonic_now() - t0);
+			return -1;
+		}
+		usleep(100 * 1000);
+	}
+	if (waited)
+		*waited = monotonic_now() - t0;
+	return 0;
+}
+
+int fs_lock_file(const char *path, double timeout, double *waited, struct strbuf *err)
+{
+	int fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		strbuf_addf(err, "cannot open the lock file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fs_lock_fd(fd, path, timeout, waited, err)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

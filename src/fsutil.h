@@ -148,4 +148,22 @@ int fs_walk(const char *root, fs_visit_fn *visit, void *ctx, struct strbuf *err)
  */
 int fs_read_small(const char *path, size_t max, struct strbuf *out, struct strbuf *err);
 
+/*
+ * Waits for an exclusive flock(2) on the open `fd` (a file or a
+ * directory), in 100 ms steps, for at most `timeout` seconds (0: no
+ * limit) and while no signal asked the run to end; `what` names it in
+ * `err`. The kernel drops the lock when the fd is closed or its holder
+ * dies, also by SIGKILL. *waited (may be NULL): the seconds it waited.
+ * 0, or -1 with `err` (the fd stays open: the caller closes it).
+ */
+int fs_lock_fd(int fd, const char *what, double timeout, double *waited, struct strbuf *err);
+
+/*
+ * The lock file `path` (made 0644 when missing, in a directory that
+ * exists; never through a symbolic link, and only opened for reading, so
+ * a lock file of another user's in a shared directory serves too), locked
+ * with fs_lock_fd. Returns the fd, or -1 with `err`.
+ */
+int fs_lock_file(const char *path, double timeout, double *waited, struct strbuf *err);
+
 #endif

@@ -22,6 +22,7 @@ struct image_spec {
 	enum image_kind kind;
 	int gpu;                    /* build image for --gpu: the "gpu:" lines too, non-free */
 	const char *release;
+	int label_release;          /* name its checks "<kind> image <release>" (several runtimes) */
 	struct strbuf pkgfile;      /* the package list */
 	struct strbuf alias;        /* sf-build[-gpu]-<release>-<hash> */
 	const char *check;          /* shell command a new image must pass */
@@ -31,11 +32,12 @@ struct image_spec {
 /*
  * The default image of `kind` for this run: the package list beside a
  * --recipe (build) or --script (runtime) given, else the installed one;
- * --release; --gpu (build kind: the GPU variant); its alias. -1 with `err` (a usage mistake: a bad release, no
- * package list). image_spec_release() in every case.
+ * the Debian `release` (NULL: the run's base, run_base()); --gpu (build
+ * kind: the GPU variant); its alias. -1 with `err` (a usage mistake: a bad
+ * release, no package list). image_spec_release() in every case.
  */
-int image_spec_default(const struct run *run, enum image_kind kind, struct image_spec *spec,
-		       struct strbuf *err);
+int image_spec_default(const struct run *run, enum image_kind kind, const char *release,
+		       struct image_spec *spec, struct strbuf *err);
 void image_spec_release(struct image_spec *spec);
 
 enum image_flag {

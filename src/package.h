@@ -68,10 +68,13 @@ int package_tree(struct stage_report *s, const struct package_input *in,
 /*
  * The names of a manifest's "host_provided" libraries into `names` (each
  * xstrdup()ed, the array too: the caller frees them). A manifest without
- * the key gives none. -1 with `err` when the file cannot be read, is not a
+ * the key gives none. With `glibc_floor` non-NULL, the manifest's
+ * "glibc_floor" ("2.34", the caller frees; NULL when it has none or it is
+ * not a version). -1 with `err` when the file cannot be read, is not a
  * manifest, or a name is not a plain library file name.
  */
-int package_manifest_host_provided(const char *manifest, char ***names, size_t *nr,
+int package_manifest_host_provided(const char *manifest, char **glibc_floor,
+				   char ***names, size_t *nr,
 				   struct strbuf *err);
 
 /* "gz" / "zst" → the format; -1 for anything else. */

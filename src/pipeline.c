@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bases.h"
 #include "ci_output.h"
 #include "fsutil.h"
 #include "signals.h"
@@ -39,6 +40,39 @@ int run_cache_dir(const struct run *run, const char **dir, struct strbuf *err)
 	if (!*dir)
 		strbuf_addstr(err, "HOME is not set: give --cache-dir DIR");
 	return *dir ? 0 : -1;
+}
+
+int run_base(const struct run *run, const char **base, struct strbuf *err)
+{
+	const char *b = cli_get(&run->cli, "base"), *r = cli_get(&run->cli, "release");
+
+	if (b && r && strcmp(b, r)) {
+		strbuf_addf(err, "--base %s and --release %s disagree (--release is the old name "
+			    "of --base)", b, r);
+		return -1;
+	}
+	*base = b ? b : r ? r : SF_DEFAULT_BASE;
+	if (!base_name_ok(*base)) {
+		strbuf_addf(err, "--base: '%s' is not a Debian release name", *base);
+		return -1;
+	}
+	return 0;
+}
+
+int run_runtime_bases(const struct run *run, char ***names, size_t *nr, struct strbuf *err)
+{
+	const char *list = cli_get(&run->cli, "runtime-base");
+	struct strbuf e = STRBUF_INIT;
+	int ret = 0;
+
+	if (!list && run_base(run, &list, err))
+		return -1;
+	if (base_list_parse(list, names, nr, &e)) {
+		strbuf_addf(err, "--runtime-base: %s", e.buf);
+		ret = -1;
+	}
+	strbuf_release(&e);
+	return ret;
 }
 
 void pipeline_init(struct pipeline *p)
@@ -71,8 +105,12 @@ void pipeline_release(struct pipeline *p)
 	free(p->source_key);
 	free(p->images.build);
 	free(p->images.build_packages);
-	free(p->images.runtime);
-	free(p->images.runtime_packages);
+	for (i = 0; i < p->images.nr_runtimes; i++) {
+		free(p->images.runtimes[i].base);
+		free(p->images.runtimes[i].alias);
+		free(p->images.runtimes[i].packages);
+	}
+	free(p->images.runtimes);
 	free(b->key);
 	free(b->recipe_sha256);
 	free(b->image);
@@ -382,6 +420,7 @@ static void ci_values(const struct run *run, struct ci_values *v, struct strbuf 
 	v->provenance = p->provenance;
 	v->signature = p->signature;
 	v->stopped_by = p->stopped_by;
+	v->proven = report_get_prop(&run->report, "proven");
 	for (i = 0; i < p->nr_published; i++)
 		strbuf_addf(sums, "%s%s  %s", i ? "\n" : "", p->published[i].sha256,
 			    p->published[i].name);
@@ -408,6 +447,13 @@ static void finish(struct walk *w)
 	}
 	if (signals_interrupted())
 		run->report.interrupted = 1;
+	ci_proven(&run->report, &e);
+	if (e.len && run_walks(run, "smoke")) {
+		report_set_prop(&run->report, "proven", e.buf);
+		if (!run->quiet)
+			fprintf(stderr, "%s: %s\n", run->command, e.buf);
+	}
+	strbuf_reset(&e);
 	report_finish(&run->report);
 	ci_values(run, &v, &sums);
 	if (ci_finish(&run->report, &v, &paths, &e))

@@ -56,9 +56,15 @@ struct build_result {
 };
 
 /* The LXD images the walk uses (images): aliases and package hashes. */
+struct pipeline_runtime {
+	char *base;                          /* its Debian release ("bullseye") */
+	char *alias, *packages;              /* the image and its packages_sha256 */
+};
+
 struct pipeline_images {
 	char *build, *build_packages;       /* packages_sha256 of the build image */
-	char *runtime, *runtime_packages;
+	struct pipeline_runtime *runtimes;  /* one per --runtime-base, in its order */
+	size_t nr_runtimes;
 };
 
 /* The packaged artifacts, where publish finds them. */

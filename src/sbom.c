@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "bases.h"
 #include "jsonutil.h"
 #include "strmap.h"
 
@@ -109,15 +110,9 @@ void sbom_deb_purl(const char *name, const char *version, const char *arch,
 
 const char *sbom_debian_distro(const char *release)
 {
-	static const char *const map[][2] = {
-		{ "bullseye", "debian-11" }, { "bookworm", "debian-12" }, { "trixie", "debian-13" },
-	};
-	size_t i;
+	const struct base *b = base_find(release);
 
-	for (i = 0; release && i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(map[i][0], release))
-			return map[i][1];
-	return NULL;
+	return b ? b->distro : NULL;
 }
 
 /*

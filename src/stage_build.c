@@ -51,8 +51,7 @@ const struct opt build_opts[] = {
 	  "(default " SF_DEFAULT_PREFIX ")" },
 	{ "backend", OPT_VALUE, "KIND", "where the recipe runs: lxd (default) or host" },
 	{ "image", OPT_VALUE, "ALIAS", "build image (default: the alias 'image build' makes)" },
-	{ "release", OPT_VALUE, "NAME", "Debian release of the default image (default "
-	  SF_DEFAULT_RELEASE ")" },
+	BASE_OPTS,
 	{ "recipe", OPT_VALUE | OPTF_INPUT, "FILE", "the build recipe (default recipes/"
 	  RECIPE_NAME ")" },
 	{ "format", OPT_VALUE, "FMT", "tarball compression: gz (default) or zst" },
@@ -111,9 +110,8 @@ int build_parse(const struct run *run, void **opts, struct strbuf *err)
 	}
 	o->host = !strcmp(o->backend, "host");
 	o->image = cli_get(&run->cli, "image");
-	o->release = cli_get(&run->cli, "release");
-	if (!o->release)
-		o->release = SF_DEFAULT_RELEASE;
+	if (run_base(run, &o->release, err))
+		return -1;
 	fmt = cli_get(&run->cli, "format");
 	if (package_format_parse(fmt ? fmt : "gz", &o->format)) {
 		strbuf_addf(err, "--format '%s' is not gz or zst", fmt);
@@ -169,7 +167,7 @@ int build_parse(const struct run *run, void **opts, struct strbuf *err)
 	*strrchr(o->recipes_dir, '/') = '\0';
 	if (!o->host && !o->image) {
 		struct image_spec spec;
-		int r = image_spec_default(run, IMAGE_BUILD, &spec, err);
+		int r = image_spec_default(run, IMAGE_BUILD, NULL, &spec, err);
 		strbuf_addstr(&o->default_image, spec.alias.buf);
 		image_spec_release(&spec);
 		if (r)

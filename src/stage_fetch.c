@@ -158,26 +158,7 @@ static int cache_lock(const char *cache, const char *key, struct strbuf *err)
 	if (fs_mkdirs(path.buf, err))
 		goto out;
 	strbuf_addf(&path, "/%s.lock", key);
-	fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		strbuf_addf(err, "cannot open the cache lock %s: %s", path.buf, strerror(errno));
-		goto out;
-	}
-	while (flock(fd, LOCK_EX | LOCK_NB)) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			strbuf_addf(err, "cannot lock %s: %s", path.buf, strerror(errno));
-			break;
-		}
-		if (signals_interrupted()) {
-			strbuf_addf(err, "interrupted while waiting for %s", path.buf);
-			break;
-		}
-		usleep(100 * 1000);   /* another run is fetching this key */
-	}
-	if (err->len) {
-		close(fd);
-		fd = -1;
-	}
+	fd = fs_lock_file(path.buf, 0, NULL, err);
 out:
 	strbuf_release(&path);
 	return fd;

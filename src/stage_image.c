@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "fsutil.h"
+#include "bases.h"
 #include "image.h"
 #include "lxd.h"
 #include "proc.h"
@@ -25,7 +26,7 @@
 #include "stages.h"
 
 const struct opt image_opts[] = {
-	{ "release", OPT_VALUE, "NAME", "Debian release of the image (default bookworm)" },
+	BASE_OPTS,
 	{ "packages-file", OPT_VALUE | OPTF_INPUT, "FILE",
 	  "packages baked into the image (default: the installed recipes/build-packages.txt, "
 	  "or runtime-packages.txt with --kind runtime)" },
@@ -339,21 +340,24 @@ out:
 	strbuf_release(&err);
 }
 
-int image_spec_default(const struct run *run, enum image_kind kind, struct image_spec *spec,
-		       struct strbuf *err)
+int image_spec_default(const struct run *run, enum image_kind kind, const char *release,
+		       struct image_spec *spec, struct strbuf *err)
 {
 	const char *beside = kind == IMAGE_RUNTIME ? cli_get(&run->cli, "script") :
 			     cli_get(&run->cli, "recipe");
 	const char *name = kind == IMAGE_RUNTIME ? "runtime-packages.txt" : "build-packages.txt";
-	const char *release = cli_get(&run->cli, "release");
 	char *real = beside ? realpath(beside, NULL) : NULL;
 
 	memset(spec, 0, sizeof(*spec));
 	strbuf_init(&spec->pkgfile);
 	strbuf_init(&spec->alias);
+	if (!release && run_base(run, &release, err)) {
+		free(real);
+		return -1;
+	}
 	spec->kind = kind;
 	spec->gpu = kind == IMAGE_BUILD && cli_flag(&run->cli, "gpu");
-	spec->release = release ? release : SF_DEFAULT_RELEASE;
+	spec->release = release;
 	spec->mirror = cli_get(&run->cli, "mirror");
 	spec->check = kind == IMAGE_RUNTIME ? RUNTIME_CHECK : DEFAULT_CHECK;
 	/* the package list beside a --recipe/--script given, else the installed one */
@@ -371,8 +375,7 @@ int image_spec_default(const struct run *run, enum image_kind kind, struct image
 		}
 		strbuf_release(&rel);
 	}
-	if (strspn(spec->release, "abcdefghijklmnopqrstuvwxyz") != strlen(spec->release) ||
-	    !*spec->release) {
+	if (!base_name_ok(spec->release)) {
 		strbuf_addf(err, "'%s' is not a Debian release name", spec->release);
 		return -1;
 	}
@@ -708,6 +711,27 @@ out:
 	return ret;
 }
 
+/*
+ * One maker of an image at a time on this machine: two runs (two CI jobs
+ * on one runner, or a test beside a set-up script) that need the same
+ * missing image take turns on /run/lock/slurm-factory-<alias>.lock, and
+ * the second finds the image the first made. An image is made in minutes:
+ * a lock held for hours is someone else's, and an error.
+ */
+#define IMAGE_LOCK_TIMEOUT (2 * 3600.0)
+
+static int image_lock(const char *alias, double *waited, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd;
+
+	strbuf_addf(&path, "%s/slurm-factory-%s.lock", fs_is_dir("/run/lock") ? "/run/lock" :
+		    fs_tmpdir(), alias);
+	fd = fs_lock_file(path.buf, IMAGE_LOCK_TIMEOUT, waited, err);
+	strbuf_release(&path);
+	return fd;
+}
+
 int image_ensure(struct run *run, struct stage_report *s, const struct image_spec *spec,
 		 struct lxd *lxd, unsigned flags, struct strbuf *packages_sha)
 {
@@ -715,25 +739,32 @@ int image_ensure(struct run *run, struct stage_report *s, const struct image_spe
 		      name = STRBUF_INIT, gpu_main = STRBUF_INIT, base = STRBUF_INIT;
 	const char *kind = spec->kind == IMAGE_RUNTIME ? "runtime" : "build";
 	struct check *c;
-	int exists = 0, ret = -1;
+	double waited = 0;
+	int exists = 0, ret = -1, lock = -1;
 
 	strbuf_addf(&name, "%s image", kind);
+	if (spec->label_release)
+		strbuf_addf(&name, " %s", spec->release);
 	c = stage_add_check(s, name.buf);
 	if (read_packages(spec->pkgfile.buf, spec->gpu, &pkgs, &nodeps, &gpu_main, &err) ||
+	    (flags & IMAGE_BUILD_MISSING &&
+	     (lock = image_lock(spec->alias.buf, &waited, &err)) < 0) ||
 	    lxd_image_exists(lxd, spec->alias.buf, &exists, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);
 		goto out;
 	}
 	if (exists && !(flags & IMAGE_FORCE)) {
-		check_set_message(c, "%s exists: reused", spec->alias.buf);
+		check_set_message(c, "%s exists: reused%s", spec->alias.buf, waited >= 1 ?
+				  " (made by another run while this one waited)" : "");
 		check_finish(c);
 	} else if (!(flags & IMAGE_FORCE) && !import_export(run, spec, lxd, c)) {
 		check_finish(c);
 	} else if (!(flags & IMAGE_BUILD_MISSING)) {
 		check_fail(c, OUTCOME_ERROR, "the %s image %s is missing (built from %s): build it "
-			   "with 'slurm-factory image build%s%s%s', or drop --no-image-build",
-			   kind, spec->alias.buf, spec->pkgfile.buf, spec->gpu ? " --gpu" : "",
+			   "with 'slurm-factory image build --base %s%s%s%s', or drop "
+			   "--no-image-build", kind, spec->alias.buf, spec->pkgfile.buf,
+			   spec->release, spec->gpu ? " --gpu" : "",
 			   spec->kind == IMAGE_RUNTIME ? " --packages-file " : "",
 			   spec->kind == IMAGE_RUNTIME ? spec->pkgfile.buf : "");
 		check_finish(c);
@@ -761,6 +792,8 @@ int image_ensure(struct run *run, struct stage_report *s, const struct image_spe
 	}
 	ret = 0;
 out:
+	if (lock >= 0)
+		close(lock);
 	strbuf_release(&pkgs);
 	strbuf_release(&nodeps);
 	strbuf_release(&gpu_main);
@@ -787,7 +820,7 @@ static int image_build(struct run *run, struct stage_report *s, struct strbuf *u
 		return -1;
 	}
 	if (image_spec_default(run, kind && !strcmp(kind, "runtime") ? IMAGE_RUNTIME :
-			       IMAGE_BUILD, &spec, uerr))
+			       IMAGE_BUILD, NULL, &spec, uerr))
 		goto out;
 	if (pkgfile) {
 		/* a list of our own: a runtime list makes a runtime image */

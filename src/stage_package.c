@@ -258,12 +258,9 @@ static int lock_dir(const char *dir, struct strbuf *err)
 			    strerror(errno));
 		return -1;
 	}
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR || signals_interrupted()) {
-			strbuf_addf(err, "cannot lock '%s': %s", dir, strerror(errno));
-			close(fd);
-			return -1;
-		}
+	if (fs_lock_fd(fd, dir, 0, NULL, err)) {
+		close(fd);
+		return -1;
 	}
 	return fd;
 }
@@ -592,16 +589,20 @@ static struct json_object *grafted_packages_json(const char *text)
 	return arr;
 }
 
-int package_manifest_host_provided(const char *manifest, char ***names, size_t *nr,
-				   struct strbuf *err)
+int package_manifest_host_provided(const char *manifest, char **glibc_floor,
+				   char ***names, size_t *nr, struct strbuf *err)
 {
 	struct strbuf text = STRBUF_INIT;
 	struct json_object *man = NULL, *arr;
+	struct symver fv;
+	const char *floor;
 	size_t i, n;
 	int ret = -1;
 
 	*names = NULL;
 	*nr = 0;
+	if (glibc_floor)
+		*glibc_floor = NULL;
 	if (fs_read_small(manifest, 64u << 20, &text, err))
 		goto out;
 	man = json_tokener_parse(text.buf);
@@ -610,6 +611,9 @@ int package_manifest_host_provided(const char *manifest, char ***names, size_t *
 		strbuf_addf(err, "%s is not a slurm-factory manifest", manifest);
 		goto out;
 	}
+	floor = json_member_str(man, "glibc_floor");
+	if (glibc_floor && floor && !symver_parse(floor, &fv))
+		*glibc_floor = xstrdup(floor);
 	if (!json_object_object_get_ex(man, "host_provided", &arr)) {
 		ret = 0;
 		goto out;
@@ -646,6 +650,10 @@ out:
 		free(*names);
 		*names = NULL;
 		*nr = 0;
+		if (glibc_floor) {
+			free(*glibc_floor);
+			*glibc_floor = NULL;
+		}
 	}
 	json_object_put(man);
 	strbuf_release(&text);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "bases.h"
 #include "backend.h"
 #include "clock.h"
 #include "crypto.h"
@@ -31,6 +32,7 @@
 #include "package.h"
 #include "signals.h"
 #include "stages.h"
+#include "symver.h"
 
 #define SCRIPT_TIMEOUT 300.0
 
@@ -41,8 +43,10 @@ const struct opt smoke_opts[] = {
 	  "mount/pid namespace" },
 	{ "runtime-image", OPT_VALUE, "ALIAS", "the runtime image (default: the alias "
 	  "'image build --kind runtime' makes)" },
-	{ "release", OPT_VALUE, "NAME", "Debian release of the default images (default "
-	  SF_DEFAULT_RELEASE ")" },
+	BASE_OPTS,
+	{ "runtime-base", OPT_VALUE, "LIST", "the Debian releases to prove the package on, "
+	  "comma-separated (bullseye,bookworm,trixie): the whole smoke runs in a runtime image "
+	  "of each (default: --base)" },
 	{ "slurm-version", OPT_VALUE | OPTF_ALONE, "VERSION",
 	  "the version --version must report (default: from the module tarball or the name)" },
 	{ "build-prefix", OPT_VALUE, "PATH", "the tree's build prefix, the modules' fallback "
@@ -60,6 +64,8 @@ const struct opt smoke_opts[] = {
 
 struct smoke {
 	struct stage_report *s;
+	const char *tag;            /* the runtime base in check names (several runtimes), or NULL */
+	int first;                  /* the first runtime: the reference-form module runs here */
 	struct backend b;
 	struct backend_mount mount;  /* b's mount of `work`: b keeps a pointer to it */
 	int have_backend;
@@ -74,14 +80,41 @@ struct smoke {
 	struct strbuf script;       /* the script, at its place in the work dir */
 	struct strbuf system_libs;  /* SF_SYSTEM_LIBS: verify's default allowlist */
 	struct strbuf host_libs;    /* SF_HOST_LIBS: the manifest's host-provided names */
+	char *glibc_floor;          /* the manifest's, or NULL (owned) */
 	unsigned long nr_prefixes;
 	int gpu_job;                /* --gpu-job: SF_GPU_JOB=1 */
 };
 
-static struct check *fail_check(struct stage_report *s, const char *name,
-				enum outcome o, const char *msg)
+/* A check of this runtime's smoke: "<base> NAME" when several runtimes run. */
+static struct check *add_check(struct smoke *sm, const char *name)
 {
-	struct check *c = stage_add_check(s, name);
+	struct strbuf n = STRBUF_INIT;
+	struct check *c;
+
+	if (sm->tag)
+		strbuf_addf(&n, "%s ", sm->tag);
+	strbuf_addstr(&n, name);
+	c = stage_add_check(sm->s, n.buf);
+	strbuf_release(&n);
+	return c;
+}
+
+/* A property of this runtime's smoke: "<base>.KEY" when several runtimes run. */
+static void set_prop(struct smoke *sm, const char *key, const char *value)
+{
+	struct strbuf k = STRBUF_INIT;
+
+	if (sm->tag)
+		strbuf_addf(&k, "%s.", sm->tag);
+	strbuf_addstr(&k, key);
+	stage_set_prop(sm->s, k.buf, value);
+	strbuf_release(&k);
+}
+
+static struct check *fail_check(struct smoke *sm, const char *name, enum outcome o,
+				const char *msg)
+{
+	struct check *c = add_check(sm, name);
 
 	check_fail(c, o, "%s", msg);
 	check_finish(c);
@@ -89,7 +122,7 @@ static struct check *fail_check(struct stage_report *s, const char *name,
 }
 
 /* Extracts `tarball` into `dest` (created); a refused entry fails the check. */
-static int extract(struct stage_report *s, const char *what, const char *tarball,
+static int extract(struct smoke *sm, const char *what, const char *tarball,
 		   const char *dest)
 {
 	struct extract_limits lim = EXTRACT_LIMITS_DEFAULT;
@@ -100,7 +133,7 @@ static int extract(struct stage_report *s, const char *what, const char *tarball
 	int ret = -1;
 
 	strbuf_addf(&name, "extract %s", what);
-	c = stage_add_check(s, name.buf);
+	c = add_check(sm, name.buf);
 	sink.ctx = c;
 	if (fs_mkdirs(dest, &err) ||
 	    archive_extract_secure(tarball, dest, &lim, &st, &sink, &err)) {
@@ -296,7 +329,7 @@ static int run_script(struct smoke *sm, const char *prefix, const char *modpath,
  */
 static void smoke_libs(struct smoke *sm, const char *manifest, const char *software)
 {
-	struct check *c = stage_add_check(sm->s, "host-provided");
+	struct check *c = add_check(sm, "host-provided");
 	struct strbuf beside = STRBUF_INIT, err = STRBUF_INIT;
 	char **names = NULL;
 	size_t nr = 0, i;
@@ -312,7 +345,7 @@ static void smoke_libs(struct smoke *sm, const char *manifest, const char *softw
 	}
 	if (!manifest) {
 		check_set_message(c, "no manifest beside the tarball: no library declared host-provided");
-	} else if (package_manifest_host_provided(manifest, &names, &nr, &err)) {
+	} else if (package_manifest_host_provided(manifest, &sm->glibc_floor, &names, &nr, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 	} else {
 		for (i = 0; i < nr; i++)
@@ -331,7 +364,8 @@ static void smoke_libs(struct smoke *sm, const char *manifest, const char *softw
 static void smoke_prefix(struct smoke *sm, unsigned long i)
 {
 	struct strbuf next = STRBUF_INIT, err = STRBUF_INIT, label = STRBUF_INIT,
-		      cluster = STRBUF_INIT, key = STRBUF_INIT, all = STRBUF_INIT;
+		      cluster = STRBUF_INIT, key = STRBUF_INIT, all = STRBUF_INIT,
+		      tagged = STRBUF_INIT;
 	struct backend_result res;
 	double seconds, t0 = monotonic_now();
 	size_t failed;
@@ -343,34 +377,38 @@ static void smoke_prefix(struct smoke *sm, unsigned long i)
 	slash = strrchr(next.buf, '/');
 	*slash = '\0';
 	if (fs_mkdirs(next.buf, &err)) {
-		fail_check(sm->s, label.buf, OUTCOME_ERROR, err.buf);
+		fail_check(sm, label.buf, OUTCOME_ERROR, err.buf);
 		goto out;
 	}
 	*slash = '/';
 	if (rename(sm->tree.buf, next.buf)) {
 		strbuf_addf(&err, "cannot move the tree to %s: %s", next.buf, strerror(errno));
-		fail_check(sm->s, label.buf, OUTCOME_ERROR, err.buf);
+		fail_check(sm, label.buf, OUTCOME_ERROR, err.buf);
 		goto out;
 	}
 	if (backend_rename(&sm->b, sm->tree.buf, next.buf, &err)) {
-		fail_check(sm->s, label.buf, OUTCOME_ERROR, err.buf);
+		fail_check(sm, label.buf, OUTCOME_ERROR, err.buf);
 		goto out;
 	}
 	strbuf_reset(&sm->tree);
 	strbuf_addstr(&sm->tree, next.buf);
 	strbuf_addf(&key, "prefix.%lu", i + 1);
-	stage_set_prop(sm->s, key.buf, next.buf);
+	set_prop(sm, key.buf, next.buf);
 	strbuf_addf(&cluster, "%s/c%lu", sm->work.buf, i + 1);
 
 	if (run_script(sm, next.buf, sm->modules.buf, cluster.buf, 0, &res, &err)) {
-		fail_check(sm->s, label.buf, OUTCOME_ERROR, err.buf);
+		fail_check(sm, label.buf, OUTCOME_ERROR, err.buf);
 		goto out;
 	}
 	strbuf_add(&all, res.out.buf, res.out.len);
 	strbuf_add(&all, res.errout.buf, res.errout.len);
-	failed = record_steps(sm->s, label.buf, all.buf, &seconds);
+	strbuf_reset(&tagged);
+	if (sm->tag)
+		strbuf_addf(&tagged, "%s ", sm->tag);
+	strbuf_add(&tagged, label.buf, label.len);
+	failed = record_steps(sm->s, tagged.buf, all.buf, &seconds);
 	if (res.exit_code && !failed) {
-		struct check *c = stage_add_check(sm->s, label.buf);
+		struct check *c = add_check(sm, label.buf);
 		check_fail(c, res.timed_out ? OUTCOME_FAIL : OUTCOME_ERROR, "the script %s (exit %d)",
 			   res.timed_out ? "timed out" : "failed", res.exit_code);
 		strbuf_add(&c->details, all.buf, all.len);
@@ -380,11 +418,11 @@ static void smoke_prefix(struct smoke *sm, unsigned long i)
 	strbuf_addf(&key, "prefix.%lu.seconds", i + 1);
 	strbuf_reset(&label);
 	strbuf_addf(&label, "%.2f", monotonic_now() - t0);
-	stage_set_prop(sm->s, key.buf, label.buf);
+	set_prop(sm, key.buf, label.buf);
 
 	/* the reference tool's module form, once: it must not find srun */
-	if (i == 0 && !signals_interrupted()) {
-		struct check *c = stage_add_check(sm->s, "reference-form module is caught");
+	if (i == 0 && sm->first && !signals_interrupted()) {
+		struct check *c = add_check(sm, "reference-form module is caught");
 		const char *hit;
 		backend_result_release(&res);
 		backend_result_init(&res);
@@ -414,12 +452,13 @@ out:
 	strbuf_release(&cluster);
 	strbuf_release(&key);
 	strbuf_release(&all);
+	strbuf_release(&tagged);
 }
 
 /* Nothing of the work directory may still run on this machine. */
 static void check_nothing_left(struct smoke *sm)
 {
-	struct check *c = stage_add_check(sm->s, "nothing left running");
+	struct check *c = add_check(sm, "nothing left running");
 	struct strbuf path = STRBUF_INIT, left = STRBUF_INIT;
 	struct dirent *e;
 	char exe[PATH_MAX];
@@ -452,10 +491,17 @@ static void check_nothing_left(struct smoke *sm)
 	strbuf_release(&left);
 }
 
+/* A runtime the package is proven on: a Debian release and its image. */
+struct smoke_runtime {
+	char *base;                   /* "bullseye" */
+	char *image;                  /* the image's alias (lxd), or NULL (host) */
+};
+
 struct smoke_opts {
 	unsigned long nr_prefixes;
 	const char *backend;
-	struct strbuf image;          /* the runtime image's alias (lxd) */
+	struct smoke_runtime *runtimes;   /* --runtime-base (default --base), owned */
+	size_t nr_runtimes;
 	const char *version;          /* --slurm-version (alone) */
 	const char *build_prefix;     /* --build-prefix, or NULL */
 	const char *work_dir;
@@ -469,9 +515,15 @@ void smoke_release(void *opts)
 {
 	struct smoke_opts *o = opts;
 
+	size_t i;
+
 	if (!o)
 		return;
-	strbuf_release(&o->image);
+	for (i = 0; i < o->nr_runtimes; i++) {
+		free(o->runtimes[i].base);
+		free(o->runtimes[i].image);
+	}
+	free(o->runtimes);
 	strbuf_release(&o->script);
 	free(o);
 }
@@ -479,10 +531,11 @@ void smoke_release(void *opts)
 int smoke_parse(const struct run *run, void **opts, struct strbuf *err)
 {
 	struct smoke_opts *o = xcalloc(1, sizeof(*o));
+	char **names = NULL;
+	size_t nr = 0, i;
 	const char *s;
 
 	*opts = o;
-	strbuf_init(&o->image);
 	strbuf_init(&o->script);
 	if (cli_get_ulong(&run->cli, "prefixes", 1, 100, SF_DEFAULT_PREFIXES, &o->nr_prefixes,
 			  err))
@@ -508,19 +561,46 @@ int smoke_parse(const struct run *run, void **opts, struct strbuf *err)
 		strbuf_addstr(err, ": give --script FILE");
 		return -1;
 	}
-	s = cli_get(&run->cli, "runtime-image");
-	if (s) {
-		strbuf_addstr(&o->image, s);
-	} else if (!strcmp(o->backend, "lxd")) {
-		/* the runtime image's alias, computed as images and 'image build' do */
-		struct image_spec spec;
-		int r = image_spec_default(run, IMAGE_RUNTIME, &spec, err);
-
-		strbuf_addstr(&o->image, spec.alias.buf);
-		image_spec_release(&spec);
-		if (r)
+	if (!strcmp(o->backend, "host")) {
+		if (cli_get(&run->cli, "runtime-base")) {
+			strbuf_addstr(err, "--runtime-base needs the lxd backend (the host is the "
+				      "release it is)");
 			return -1;
+		}
+		names = xcalloc(1, sizeof(*names));
+		names[nr++] = xstrdup("host");
+	} else if (run_runtime_bases(run, &names, &nr, err)) {
+		return -1;
 	}
+	s = cli_get(&run->cli, "runtime-image");
+	if (nr > 1 && s) {
+		strbuf_addstr(err, "--runtime-image names one image: it cannot serve several "
+			      "--runtime-base releases");
+		base_list_free(names, nr);
+		return -1;
+	}
+	o->runtimes = xcalloc(nr, sizeof(*o->runtimes));
+	for (i = 0; i < nr; i++) {
+		struct smoke_runtime *rt = &o->runtimes[o->nr_runtimes++];
+
+		rt->base = names[i];
+		names[i] = NULL;
+		if (s) {
+			rt->image = xstrdup(s);
+		} else if (!strcmp(o->backend, "lxd")) {
+			/* the runtime image's alias, computed as images and 'image build' do */
+			struct image_spec spec;
+			int r = image_spec_default(run, IMAGE_RUNTIME, rt->base, &spec, err);
+
+			rt->image = xstrdup(spec.alias.buf);
+			image_spec_release(&spec);
+			if (r) {
+				base_list_free(names, nr);
+				return -1;
+			}
+		}
+	}
+	base_list_free(names, nr);
 	o->build_prefix = cli_get(&run->cli, "build-prefix");
 	if (o->build_prefix && o->build_prefix[0] != '/') {
 		strbuf_addf(err, "--build-prefix: '%s' is not an absolute path", o->build_prefix);
@@ -585,17 +665,17 @@ static int prepare_tree(struct smoke *sm, const char *software)
 	int ret = -1;
 
 	strbuf_addf(&path, "%s/x", sm->work.buf);
-	if (extract(sm->s, "software", software, path.buf))
+	if (extract(sm, "software", software, path.buf))
 		goto out;
 	root = find_tree(path.buf);
 	if (!root) {
-		fail_check(sm->s, "tree layout", OUTCOME_FAIL,
+		fail_check(sm, "tree layout", OUTCOME_FAIL,
 			   "no Slurm tree in the software tarball: no bin/srun at its top or "
 			   "under one top directory");
 		goto out;
 	}
 	strbuf_addstr(&sm->tree, root);
-	stage_set_prop(sm->s, "tree", root + path.len);
+	set_prop(sm, "tree", root + path.len);
 	ret = 0;
 out:
 	free(root);
@@ -621,7 +701,7 @@ static int prepare_modules(struct smoke *sm, const struct run *run,
 	else if (o->version)
 		sm->version = xstrdup(o->version);
 	if (modtar) {
-		if (extract(sm->s, "modules", modtar, sm->modules.buf))
+		if (extract(sm, "modules", modtar, sm->modules.buf))
 			goto out;
 		if (!sm->version)
 			sm->version = module_version(sm->modules.buf);
@@ -629,17 +709,17 @@ static int prepare_modules(struct smoke *sm, const struct run *run,
 	if (!sm->version)
 		sm->version = version_from_name(software);
 	if (!sm->version || modulefile_check_version(sm->version, &e)) {
-		fail_check(sm->s, "version", OUTCOME_ERROR,
+		fail_check(sm, "version", OUTCOME_ERROR,
 			   "no Slurm version: give --slurm-version (the module tarball holds "
 			   "no single slurm/<version>.lua and the name says none)");
 		goto out;
 	}
-	stage_set_prop(sm->s, "version", sm->version);
+	set_prop(sm, "version", sm->version);
 	memset(&spec, 0, sizeof(spec));
 	spec.version = sm->version;
 	spec.build_prefix = sm->build_prefix;
 	if (!modtar) {
-		struct check *c = stage_add_check(sm->s, "generate modules");
+		struct check *c = add_check(sm, "generate modules");
 		if (modulefile_write_tree(&spec, sm->modules.buf, &e))
 			check_fail(c, OUTCOME_ERROR, "%s", e.buf);
 		else
@@ -653,7 +733,7 @@ static int prepare_modules(struct smoke *sm, const struct run *run,
 	strbuf_addf(&path, "%s/%s.lua", sm->refmods.buf, sm->version);
 	if (fs_mkdirs(sm->refmods.buf, &e) || modulefile_reference_lua(&spec, &text, &e) ||
 	    fs_write_output(path.buf, text.buf, text.len, &e)) {
-		fail_check(sm->s, "reference-form module", OUTCOME_ERROR, e.buf);
+		fail_check(sm, "reference-form module", OUTCOME_ERROR, e.buf);
 		goto out;
 	}
 	strbuf_setlen(&sm->refmods, sm->refmods.len - strlen("/slurm"));
@@ -669,7 +749,7 @@ out:
 static int start_backend(struct smoke *sm, const struct smoke_opts *o)
 {
 	struct backend_config cfg;
-	struct check *c = stage_add_check(sm->s, "environment");
+	struct check *c = add_check(sm, "environment");
 	struct strbuf e = STRBUF_INIT;
 	double t0 = monotonic_now();
 	int ret = -1;
@@ -716,7 +796,7 @@ static void finish_smoke(struct smoke *sm, int have_work)
 	struct strbuf e = STRBUF_INIT;
 
 	if (sm->have_backend) {
-		struct check *c = stage_add_check(sm->s, "cleanup");
+		struct check *c = add_check(sm, "cleanup");
 		if (backend_cleanup(&sm->b, &e))
 			check_fail(c, OUTCOME_ERROR, "containers left: %s", e.buf);
 		else
@@ -729,9 +809,6 @@ static void finish_smoke(struct smoke *sm, int have_work)
 		strbuf_reset(&e);
 		fs_rmtree(sm->work.buf, &e);
 	}
-	if (signals_interrupted())
-		sm->s->interrupted = 1;
-	stage_finish(sm->s);
 	strbuf_release(&e);
 }
 
@@ -760,7 +837,8 @@ static int tarball_sha(const char *path, const char *known_path, const char *kno
 }
 
 static int proof_key(const struct run *run, const struct smoke_opts *o, const struct smoke *sm,
-		     const char *software, const char *modtar, struct strbuf *key)
+		     const char *runtime_packages, const char *software, const char *modtar,
+		     struct strbuf *key)
 {
 	const struct pipeline *p = &run->pipe;
 	const char *art_sw = p->packaged ? p->art.software : NULL;
@@ -770,8 +848,7 @@ static int proof_key(const struct run *run, const struct smoke_opts *o, const st
 	struct strbuf in = STRBUF_INIT, e = STRBUF_INIT;
 	int ret = -1;
 
-	if (strcmp(o->backend, "lxd") || o->gpu_job || !p->images.runtime_packages ||
-	    !p->images.runtime_packages[0])
+	if (strcmp(o->backend, "lxd") || o->gpu_job || !runtime_packages || !runtime_packages[0])
 		goto out;
 	if (tarball_sha(software, art_sw, p->art.software_sha256, sw) ||
 	    (modtar && tarball_sha(modtar, art_mod, p->art.module_sha256, mod)) ||
@@ -779,7 +856,7 @@ static int proof_key(const struct run *run, const struct smoke_opts *o, const st
 		goto out;
 	strbuf_addf(&in, "%s\ntool %s\nsoftware %s\nmodule %s\nscript %s\nimage %s\n"
 		    "prefixes %lu\nbuild-prefix %s\nversion %s\nhost-provided %s\n", PROOF_FORMAT,
-		    SF_VERSION, sw, mod, script, p->images.runtime_packages, o->nr_prefixes,
+		    SF_VERSION, sw, mod, script, runtime_packages, o->nr_prefixes,
 		    sm->build_prefix, o->version ? o->version : "", sm->host_libs.buf);
 	sha256_hex_of(in.buf, in.len, hex);
 	strbuf_addstr(key, hex);
@@ -810,12 +887,12 @@ static int proof_cached(struct run *run, struct smoke *sm, const char *key)
 		goto out;
 	while (text.len && text.buf[text.len - 1] == '\n')
 		strbuf_setlen(&text, text.len - 1);
-	c = stage_add_check(sm->s, "cached proof");
+	c = add_check(sm, "cached proof");
 	check_set_message(c, "these exact tarballs passed with this script on runtime image "
 			  "%s (%s); no container launched: --reprove runs it again",
 			  sm->image, text.buf);
 	check_finish(c);
-	stage_set_prop(sm->s, "cached", "true");
+	set_prop(sm, "cached", "true");
 	hit = 1;
 out:
 	strbuf_release(&path);
@@ -830,7 +907,7 @@ static void proof_store(struct run *run, struct smoke *sm, const char *key)
 		      dir = STRBUF_INIT;
 	const char *cache;
 
-	if (sm->s->outcome != OUTCOME_PASS || sm->s->interrupted ||
+	if (signals_interrupted() ||
 	    run_cache_dir(run, &cache, &e))
 		goto out;
 	proof_path(cache, key, &path);
@@ -839,12 +916,107 @@ static void proof_store(struct run *run, struct smoke *sm, const char *key)
 	strbuf_addf(&dir, "%s/proofs", cache);
 	if (fs_mkdirs(dir.buf, &e) || fs_put_file(path.buf, text.buf, text.len, 0644, &e))
 		goto out;
-	stage_set_prop(sm->s, "proof", path.buf);
+	set_prop(sm, "proof", path.buf);
 out:
 	strbuf_release(&dir);
 	strbuf_release(&path);
 	strbuf_release(&text);
 	strbuf_release(&e);
+}
+
+/*
+ * The package's glibc floor against this runtime's glibc (the bases
+ * table): a floor above it cannot run there, and the cluster below shows
+ * how it fails. Nothing to say when either is unknown.
+ */
+static void check_glibc(struct smoke *sm, const char *base)
+{
+	const char *have = base_glibc(base);
+	const struct base *b = base_find(base);
+	struct symver need, got;
+	struct check *c;
+
+	if (!have || !sm->glibc_floor || symver_parse(sm->glibc_floor, &need) ||
+	    symver_parse(have, &got))
+		return;
+	c = add_check(sm, "glibc");
+	if (symver_cmp(&need, &got) > 0)
+		check_fail(c, OUTCOME_FAIL, "the package needs GLIBC_%s (its glibc floor); %s "
+			   "has glibc %s: it cannot run there (verify --max-glibc %s, or --target "
+			   "%s, refuses it)", sm->glibc_floor, base, have, have, b->target);
+	else
+		check_set_message(c, "the package needs glibc %s (its floor); %s has %s",
+				  sm->glibc_floor, base, have);
+	check_finish(c);
+}
+
+/*
+ * The whole smoke of the package in one runtime: its own work directory,
+ * container and random prefixes; a cached proof instead when these exact
+ * inputs passed there before. 1 when it passed.
+ */
+static int smoke_runtime(struct run *run, const struct smoke_opts *o, struct smoke *sm,
+			 const char *base, const char *packages, const char *software,
+			 const char *modtar)
+{
+	struct strbuf e = STRBUF_INIT, key = STRBUF_INIT;
+	size_t before = sm->s->nr_checks, i;
+	int have_work = 0, passed = 1;
+	unsigned long k;
+
+	strbuf_init(&sm->work);
+	strbuf_init(&sm->tree);
+	strbuf_init(&sm->modules);
+	strbuf_init(&sm->refmods);
+	strbuf_init(&sm->script);
+	memset(&sm->b, 0, sizeof(sm->b));
+	sm->have_backend = 0;
+	if (strcmp(base, "host"))
+		check_glibc(sm, base);
+	if (!proof_key(run, o, sm, packages, software, modtar, &key) && !o->reprove &&
+	    proof_cached(run, sm, key.buf))
+		goto cached;
+	strbuf_addf(&sm->work, "%s/sf-smoke-XXXXXX", o->work_dir);
+	if (!mkdtemp(sm->work.buf)) {
+		strbuf_addf(&e, "cannot create a work directory in %s: %s", o->work_dir,
+			    strerror(errno));
+		fail_check(sm, "work directory", OUTCOME_ERROR, e.buf);
+		goto done;
+	}
+	have_work = 1;
+	set_prop(sm, "work-dir", sm->work.buf);
+	if (prepare_tree(sm, software) || prepare_modules(sm, run, o, software, modtar) ||
+	    start_backend(sm, o))
+		goto done;
+	for (k = 0; k < sm->nr_prefixes && !signals_interrupted(); k++)
+		smoke_prefix(sm, k);
+done:
+	finish_smoke(sm, have_work);
+	if (key.len && !signals_interrupted()) {
+		for (i = before; i < sm->s->nr_checks; i++)
+			if (sm->s->checks[i]->outcome == OUTCOME_FAIL ||
+			    sm->s->checks[i]->outcome == OUTCOME_ERROR)
+				break;
+		if (i == sm->s->nr_checks)
+			proof_store(run, sm, key.buf);
+	}
+cached:
+	for (i = before; i < sm->s->nr_checks; i++)
+		if (sm->s->checks[i]->outcome == OUTCOME_FAIL ||
+		    sm->s->checks[i]->outcome == OUTCOME_ERROR)
+			passed = 0;
+	if (signals_interrupted())
+		passed = 0;
+	free(sm->version);
+	sm->version = NULL;
+	strbuf_release(&key);
+	strbuf_release(&sm->work);
+	strbuf_release(&sm->tree);
+	strbuf_release(&sm->modules);
+	strbuf_release(&sm->refmods);
+	strbuf_release(&sm->script);
+	strbuf_release(&e);
+	return passed;
 }
 
 int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
@@ -853,9 +1025,8 @@ int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
 	const struct pipeline *p = &run->pipe;
 	const char *software, *modtar;
 	struct smoke sm;
-	struct strbuf e = STRBUF_INIT, key = STRBUF_INIT;
-	unsigned long i;
-	int have_work = 0;
+	struct strbuf proven = STRBUF_INIT, failed = STRBUF_INIT, all = STRBUF_INIT;
+	size_t i, nr;
 
 	if (p->nr_args) {
 		software = p->args[0];
@@ -868,11 +1039,6 @@ int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
 		return -1;
 	}
 	memset(&sm, 0, sizeof(sm));
-	strbuf_init(&sm.work);
-	strbuf_init(&sm.tree);
-	strbuf_init(&sm.modules);
-	strbuf_init(&sm.refmods);
-	strbuf_init(&sm.script);
 	strbuf_init(&sm.system_libs);
 	strbuf_init(&sm.host_libs);
 	sm.nr_prefixes = o->nr_prefixes;
@@ -880,8 +1046,6 @@ int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
 	sm.backend_kind = o->backend;
 	sm.build_prefix = o->build_prefix ? o->build_prefix :
 			  p->built ? p->build.prefix : SF_DEFAULT_PREFIX;
-	/* the runtime image images made sure of, else the one the options name */
-	sm.image = p->images.runtime ? p->images.runtime : o->image.buf;
 	sm.s = report_add_stage(&run->report, "smoke");
 	stage_set_prop(sm.s, "backend", sm.backend_kind);
 	stage_set_prop(sm.s, "software-tarball", software);
@@ -889,39 +1053,38 @@ int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
 		stage_set_prop(sm.s, "module-tarball", modtar);
 
 	smoke_libs(&sm, p->nr_args || !p->packaged ? NULL : p->art.manifest, software);
-	if (!proof_key(run, o, &sm, software, modtar, &key) && !o->reprove &&
-	    proof_cached(run, &sm, key.buf)) {
-		stage_finish(sm.s);
-		goto done_cached;
+	/* the runtime images images made sure of, else those the options name */
+	nr = p->images.nr_runtimes ? p->images.nr_runtimes : o->nr_runtimes;
+	for (i = 0; i < nr && !signals_interrupted(); i++) {
+		const char *base = p->images.nr_runtimes ? p->images.runtimes[i].base :
+				   o->runtimes[i].base;
+		const char *packages = p->images.nr_runtimes ? p->images.runtimes[i].packages : NULL;
+
+		sm.image = p->images.nr_runtimes ? p->images.runtimes[i].alias :
+			   o->runtimes[i].image;
+		sm.tag = nr > 1 ? base : NULL;
+		sm.first = i == 0;
+		if (smoke_runtime(run, o, &sm, base, packages, software, modtar))
+			strbuf_addf(&proven, "%s%s", proven.len ? ", " : "", base);
+		else
+			strbuf_addf(&failed, "%s%s", failed.len ? ", " : "", base);
 	}
-	strbuf_addf(&sm.work, "%s/sf-smoke-XXXXXX", o->work_dir);
-	if (!mkdtemp(sm.work.buf)) {
-		strbuf_addf(&e, "cannot create a work directory in %s: %s", o->work_dir,
-			    strerror(errno));
-		fail_check(sm.s, "work directory", OUTCOME_ERROR, e.buf);
-		goto done;
-	}
-	have_work = 1;
-	stage_set_prop(sm.s, "work-dir", sm.work.buf);
-	if (prepare_tree(&sm, software) || prepare_modules(&sm, run, o, software, modtar) ||
-	    start_backend(&sm, o))
-		goto done;
-	for (i = 0; i < sm.nr_prefixes && !signals_interrupted(); i++)
-		smoke_prefix(&sm, i);
-done:
-	finish_smoke(&sm, have_work);
-	if (key.len)
-		proof_store(run, &sm, key.buf);
-done_cached:
-	free(sm.version);
-	strbuf_release(&key);
-	strbuf_release(&sm.work);
-	strbuf_release(&sm.tree);
-	strbuf_release(&sm.modules);
-	strbuf_release(&sm.refmods);
-	strbuf_release(&sm.script);
+	sm.tag = NULL;
+	for (i = 0; i < nr; i++)
+		strbuf_addf(&all, "%s%s", i ? ", " : "", p->images.nr_runtimes ?
+			    p->images.runtimes[i].base : o->runtimes[i].base);
+	stage_set_prop(sm.s, "runtime_bases", all.buf);
+	stage_set_prop(sm.s, "proven_on", proven.buf);
+	if (failed.len)
+		stage_set_prop(sm.s, "failed_on", failed.buf);
+	if (signals_interrupted())
+		sm.s->interrupted = 1;
+	stage_finish(sm.s);
+	free(sm.glibc_floor);
 	strbuf_release(&sm.system_libs);
 	strbuf_release(&sm.host_libs);
-	strbuf_release(&e);
+	strbuf_release(&proven);
+	strbuf_release(&failed);
+	strbuf_release(&all);
 	return 0;
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "bases.h"
 #include "elf.h"
 #include "fsutil.h"
 #include "infer.h"
@@ -1186,9 +1187,15 @@ static void check_floor(struct tree *t)
 	symver_floor_finish(&fl);
 	over = symver_floor_gate(&fl, &t->opts->symver, on_too_new, c);
 	symver_floor_summary(&fl, &msg);
-	if (over)
+	if (over) {
 		strbuf_addf(&msg, "; %zu file%s need%s more than the limit", over,
 			    over == 1 ? "" : "s", over == 1 ? "s" : "");
+	} else if (t->opts->symver.max[SYMVER_GLIBC].nr) {
+		strbuf_addstr(&msg, "; within GLIBC_");
+		symver_format(&msg, &t->opts->symver.max[SYMVER_GLIBC]);
+		strbuf_addf(&msg, " (%s)", t->opts->symver.source[SYMVER_GLIBC] ?
+			    t->opts->symver.source[SYMVER_GLIBC] : "limit");
+	}
 	symver_floor_details(&fl, &c->details);
 	check_finish(c);
 	check_set_message(c, "%s", msg.buf);
@@ -1563,6 +1570,44 @@ void verify_release(void *opts)
 	free(o);
 }
 
+/*
+ * A run that smokes on --runtime-base releases and gives no limit of its
+ * own gates on the oldest of them (its --target: glibc and libstdc++), so
+ * verify refuses what smoke would see fail there. Nothing when a release
+ * is not in the bases table.
+ */
+static int limits_from_runtimes(const struct run *run, struct symver_limits *l,
+				struct strbuf *err)
+{
+	const char *glibc, *which;
+	const struct base *b = NULL;
+	char **names;
+	size_t nr;
+	int f;
+
+	if (!cli_get(&run->cli, "runtime-base") || !run_walks(run, "smoke") ||
+	    cli_get(&run->cli, "max-glibc") || cli_get(&run->cli, "max-glibcxx") ||
+	    cli_get(&run->cli, "target"))
+		return 0;
+	if (run_runtime_bases(run, &names, &nr, err))
+		return -1;
+	if (!base_min_glibc(names, nr, &glibc, &which))
+		b = base_find(which);
+	base_list_free(names, nr);
+	if (!b)
+		return 0;
+	if (symver_limits_set(l, NULL, NULL, b->target, err))
+		return -1;
+	for (f = 0; f < SYMVER_FAMILIES; f++) {
+		char *src = l->source[f];
+		if (src) {
+			l->source[f] = xasprintf("--runtime-base %s: %s", b->name, src);
+			free(src);
+		}
+	}
+	return 0;
+}
+
 int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 {
 	struct extract_limits def = EXTRACT_LIMITS_DEFAULT;
@@ -1576,7 +1621,8 @@ int verify_parse(const struct run *run, void **opts, struct strbuf *err)
 	symver_limits_init(&o->symver);
 	o->tree = cli_get(&run->cli, "tree");
 	if (symver_limits_set(&o->symver, cli_get(&run->cli, "max-glibc"),
-			      cli_get(&run->cli, "max-glibcxx"), cli_get(&run->cli, "target"), err))
+			      cli_get(&run->cli, "max-glibcxx"), cli_get(&run->cli, "target"), err) ||
+	    limits_from_runtimes(run, &o->symver, err))
 		return -1;
 	if (cli_get_ulong(&run->cli, "prefixes", 1, 100, SF_DEFAULT_PREFIXES, &o->nr_prefixes,
 			  err))
@@ -1670,7 +1716,7 @@ static int load_host_provided(struct stage_report *s, struct vopts *o, const cha
 	}
 	if (!manifest) {
 		check_set_message(c, "no manifest: no library declared host-provided");
-	} else if (package_manifest_host_provided(manifest, &o->host, &o->nr_host, &err)) {
+	} else if (package_manifest_host_provided(manifest, NULL, &o->host, &o->nr_host, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		ret = -1;
 	} else if (o->nr_host > HOST_PROVIDED_MAX) {

@@ -21,9 +21,15 @@
 #define SF_DEFAULT_SPEC "latest"
 #define SF_DEFAULT_PREFIX "/opt/slurm/software"
 #define SF_DEFAULT_REPO "https://github.com/SchedMD/slurm.git"
-#define SF_DEFAULT_RELEASE "bookworm"
+#define SF_DEFAULT_BASE "bookworm"
 #define SF_DEFAULT_PREFIXES 3
 #define SF_DEFAULT_BACKEND "lxd"
+
+/* --base and its old name --release, in every command that takes them. */
+#define BASE_OPTS \
+	{ "base", OPT_VALUE, "NAME", "Debian release to build on, and of the images: " \
+	  "bullseye, bookworm or trixie (default " SF_DEFAULT_BASE ")" }, \
+	{ "release", OPT_VALUE, "NAME", "the old name of --base" }
 
 /* The options every command has, parsed once by main. */
 struct common_opts {
@@ -142,6 +148,20 @@ void fetch_print(const struct run *run);
 void run_print(const struct run *run);
 void package_print(const struct run *run);
 
+
+/*
+ * The Debian release of the build image (and the default runtime): --base,
+ * else --release (its old name), else SF_DEFAULT_BASE. -1 with `err` when
+ * the two disagree or the name is not a release name.
+ */
+int run_base(const struct run *run, const char **base, struct strbuf *err);
+
+/*
+ * The runtime bases smoke proves the package on: --runtime-base's
+ * comma-separated list, else the base alone. The caller frees the names
+ * with base_list_free(). -1 with `err` for a bad list.
+ */
+int run_runtime_bases(const struct run *run, char ***names, size_t *nr, struct strbuf *err);
 
 /* The cache directory, or -1 with `err` when there is none. */
 int run_cache_dir(const struct run *run, const char **dir, struct strbuf *err);

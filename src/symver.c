@@ -104,6 +104,7 @@ const struct symver_target symver_targets[] = {
 	{ "ubuntu24.04", "2.39", "3.4.33" },  /* libc6 2.39-0ubuntu8, libstdc++6 14 */
 	{ "debian11", "2.31", "3.4.28" },     /* libc6 2.31-13, libstdc++6 10.2.1-6 */
 	{ "debian12", "2.36", "3.4.30" },     /* libc6 2.36-9, libstdc++6 12.2.0-14 */
+	{ "debian13", "2.41", "3.4.33" },     /* libc6 2.41-12, libstdc++6 14.2.0-19 */
 	/* SP3 and later (SP0-SP2: 2.26); libstdc++6 follows the newest GCC in updates */
 	{ "sles15", "2.31", NULL },
 	{ NULL, NULL, NULL },

@@ -270,10 +270,18 @@ static void package_tree__writes_tarballs_sums_and_manifest(void **state)
 	assert_int_equal(s->outcome, OUTCOME_PASS);
 	/* the host-provided libraries: name and reason, read back by name */
 	{
-		char **names;
+		char **names, *floor;
 		size_t nr, k;
 		struct strbuf e = STRBUF_INIT;
-		assert_int_equal(package_manifest_host_provided(out.manifest, &names, &nr, &e), 0);
+		assert_int_equal(package_manifest_host_provided(out.manifest, &floor, &names, &nr,
+								&e), 0);
+		/* the floor is the manifest's "glibc_floor", as written */
+		if (floor)
+			assert_int_equal(t_sh("grep -q '\"glibc_floor\": \"%s\"' '%s'", floor,
+					      out.manifest), 0);
+		else
+			assert_int_equal(t_sh("grep -q '\"glibc_floor\": null' '%s'", out.manifest), 0);
+		free(floor);
 		assert_int_equal(nr, 2);
 		assert_string_equal(names[0], "libpmix.so.2");
 		assert_string_equal(names[1], "libnvidia-ml.so.1");
@@ -283,7 +291,9 @@ static void package_tree__writes_tarballs_sums_and_manifest(void **state)
 		assert_int_equal(t_sh("grep -q '\"reason\": \"NVIDIA driver (NVML)\"' '%s'",
 				      out.manifest), 0);
 		/* not a manifest: an error naming the file */
-		assert_int_equal(package_manifest_host_provided(out.sums, &names, &nr, &e), -1);
+		assert_int_equal(package_manifest_host_provided(out.sums, &floor, &names, &nr, &e),
+				 -1);
+		assert_null(floor);
 		assert_non_null(strstr(e.buf, "SHA256SUMS"));
 		assert_null(names);
 		strbuf_release(&e);
