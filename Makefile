@@ -60,9 +60,11 @@ SRCS      := $(sort $(wildcard src/*.c))
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
-# The CI front door runs last: its jobs reuse the compiler cache the
-# pipeline tests warmed, and it deletes and remakes the LXD images.
-TEST_LAST := $(BUILD)/tests/test_ci_templates
+# test_bases runs late: scripts/check.sh makes its bullseye and trixie
+# images in the background while the earlier tests run. The CI front door
+# runs last: its jobs reuse the compiler cache the pipeline tests warmed,
+# and it deletes and remakes the LXD images.
+TEST_LAST := $(BUILD)/tests/test_bases $(BUILD)/tests/test_ci_templates
 TESTS     := $(filter-out $(TEST_LAST),$(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)) $(TEST_LAST)
 BIN       := $(BUILD)/slurm-factory
 

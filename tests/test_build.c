@@ -730,6 +730,39 @@ static void build__slurm_24_11_is_relocatable_cached_and_reproducible(void **sta
 	assert_int_equal(t_report_checks(r, "plugins", "pass"), 1);
 	json_object_put(r);
 
+	/*
+	 * this bookworm package on an older system: verify gated on
+	 * bullseye's glibc and a real cluster smoke in a bullseye runtime
+	 * container both refuse it, naming GLIBC_2.34 (the two gates agree;
+	 * test_bases proves the bullseye-built package on all three)
+	 */
+	{
+		char *vj = xasprintf("%s/v231.json", f->dir), *sj = xasprintf("%s/s231.json", f->dir);
+		assert_int_equal(t_sh("cd '%s/builds/24.11.5' && '%s' verify slurm-24.11.5-software.tar.gz "
+				      "--max-glibc 2.31 --prefixes 1 --json '%s' --quiet", f->cache,
+				      t_bin(), vj), 1);
+		r = t_report_load(vj);
+		assert_int_equal(t_report_checks(r, "glibc floor", "fail"), 1);
+		assert_non_null(strstr(json_object_to_json_string(r), "GLIBC_2.34"));
+		assert_non_null(strstr(json_object_to_json_string(r), "(--max-glibc 2.31)"));
+		json_object_put(r);
+		assert_int_equal(t_sh("cd '%s/builds/24.11.5' && '%s' smoke slurm-24.11.5-software.tar.gz "
+				      "slurm-24.11.5-module.tar.gz --runtime-base bullseye --prefixes 1 "
+				      "--json '%s' --quiet", f->cache, t_bin(), sj), 1);
+		r = t_report_load(sj);
+		assert_int_equal(t_report_checks(r, "glibc", "fail"), 1);
+		assert_non_null(strstr(json_object_to_json_string(r), "the package needs GLIBC_2.34 "
+				       "(its glibc floor); bullseye has glibc 2.31"));
+		/* and the real run there: the loader refuses the tree's programs */
+		assert_true(t_report_checks(r, "prefix 1: ", "fail") >= 1);
+		assert_non_null(strstr(json_object_to_json_string(r), "not found (required by"));
+		assert_string_equal(t_stage_prop(r, "smoke", "failed_on"), "bullseye");
+		assert_string_equal(t_stage_prop(r, "smoke", "proven_on"), "");
+		json_object_put(r);
+		free(vj);
+		free(sj);
+	}
+
 	hitt = now();
 	assert_int_equal(t_sh("cd '%s' && '%s' %s", t_srcdir(), t_bin(), cmd), 0);
 	hitt = now() - hitt;
