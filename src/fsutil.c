@@ -792,11 +792,18 @@ int fs_lock_fd(int fd, const char *what, double timeout, double *waited, struct 
 
 int fs_lock_file(const char *path, double timeout, double *waited, struct strbuf *err)
 {
-	int fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/*
+	 * O_CREAT only when it is missing: with fs.protected_regular, an
+	 * O_CREAT open of another user's file in a sticky directory (/run/lock)
+	 * is refused even to root
+	 */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
+	if (fd < 0 && errno == ENOENT)
+		fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		strbuf_addf(err, "cannot open the lock file %s: %s", path, strerror(errno));
-		return -1;
+		return -2;
 	}
 	if (fs_lock_fd(fd, path, timeout, waited, err)) {
 		close(fd);

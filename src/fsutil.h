@@ -162,7 +162,8 @@ int fs_lock_fd(int fd, const char *what, double timeout, double *waited, struct 
  * The lock file `path` (made 0644 when missing, in a directory that
  * exists; never through a symbolic link, and only opened for reading, so
  * a lock file of another user's in a shared directory serves too), locked
- * with fs_lock_fd. Returns the fd, or -1 with `err`.
+ * with fs_lock_fd. Returns the fd; -2 with `err` when the file cannot be
+ * opened, -1 with `err` when the wait failed (fs_lock_fd).
  */
 int fs_lock_file(const char *path, double timeout, double *waited, struct strbuf *err);
 

@@ -720,16 +720,21 @@ out:
  */
 #define IMAGE_LOCK_TIMEOUT (2 * 3600.0)
 
-static int image_lock(const char *alias, double *waited, struct strbuf *err)
+/* 0 with *fd the held lock (-1: no lock file could be opened: unlocked, as before); -1 with `err`. */
+static int image_lock(const char *alias, int *fd, double *waited, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
-	int fd;
 
 	strbuf_addf(&path, "%s/slurm-factory-%s.lock", fs_is_dir("/run/lock") ? "/run/lock" :
 		    fs_tmpdir(), alias);
-	fd = fs_lock_file(path.buf, IMAGE_LOCK_TIMEOUT, waited, err);
+	*fd = fs_lock_file(path.buf, IMAGE_LOCK_TIMEOUT, waited, err);
 	strbuf_release(&path);
-	return fd;
+	if (*fd == -2) {
+		strbuf_reset(err);
+		*fd = -1;
+		return 0;
+	}
+	return *fd < 0 ? -1 : 0;
 }
 
 int image_ensure(struct run *run, struct stage_report *s, const struct image_spec *spec,
@@ -747,8 +752,7 @@ int image_ensure(struct run *run, struct stage_report *s, const struct image_spe
 		strbuf_addf(&name, " %s", spec->release);
 	c = stage_add_check(s, name.buf);
 	if (read_packages(spec->pkgfile.buf, spec->gpu, &pkgs, &nodeps, &gpu_main, &err) ||
-	    (flags & IMAGE_BUILD_MISSING &&
-	     (lock = image_lock(spec->alias.buf, &waited, &err)) < 0) ||
+	    (flags & IMAGE_BUILD_MISSING && image_lock(spec->alias.buf, &lock, &waited, &err)) ||
 	    lxd_image_exists(lxd, spec->alias.buf, &exists, &err)) {
 		check_fail(c, OUTCOME_ERROR, "%s", err.buf);
 		check_finish(c);

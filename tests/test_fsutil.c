@@ -563,6 +563,65 @@ static void fs_walk__every_entry_once_without_following_symlinks(void **state)
 	free(root);
 }
 
+/*
+ * A lock file: made when missing, waited for while another process holds
+ * it (a bounded wait ends with an error naming it), taken once it is
+ * released, never opened through a symbolic link.
+ */
+static void fs_lock_file__waits_for_the_holder_and_never_follows_a_link(void **state)
+{
+	struct t_tmp *t = *state;
+	struct strbuf err = STRBUF_INIT;
+	char *path = xasprintf("%s/a.lock", t->dir), *link = xasprintf("%s/l.lock", t->dir);
+	int fd, held_p[2], go_p[2], st;
+	double waited;
+	pid_t pid;
+	char c;
+
+	fd = fs_lock_file(path, 0, &waited, &err);
+	assert_true(fd >= 0);
+	assert_true(t_exists(path));
+	close(fd);
+	/* a child holds it until told to let go */
+	assert_int_equal(pipe(held_p), 0);
+	assert_int_equal(pipe(go_p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct strbuf e = STRBUF_INIT;
+		int held = fs_lock_file(path, 0, NULL, &e);
+		if (held < 0 || write(held_p[1], "h", 1) != 1 || read(go_p[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	assert_int_equal(read(held_p[0], &c, 1), 1);
+	assert_int_equal(fs_lock_file(path, 0.3, &waited, &err), -1);
+	assert_non_null(strstr(err.buf, "another process has held the lock"));
+	assert_non_null(strstr(err.buf, path));
+	assert_int_equal(write(go_p[1], "g", 1), 1);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(st, 0);
+	strbuf_reset(&err);
+	fd = fs_lock_file(path, 5, &waited, &err);
+	assert_true(fd >= 0);
+	close(fd);
+	close(held_p[0]);
+	close(held_p[1]);
+	close(go_p[0]);
+	close(go_p[1]);
+	/* a planted link is not a lock file: -2, nothing made where it points */
+	assert_int_equal(symlink("target", link), 0);
+	assert_int_equal(fs_lock_file(link, 1, NULL, &err), -2);
+	{
+		char *target = xasprintf("%s/target", t->dir);
+		assert_false(t_exists(target));
+		free(target);
+	}
+	strbuf_release(&err);
+	free(path);
+	free(link);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, t_tmp_setup, t_tmp_teardown)
 
 int main(void)
@@ -586,6 +645,7 @@ int main(void)
 		T(fs_check_input__refuses_fifos_sockets_and_devices),
 		T(fs_same_file__same_inode_or_same_resolved_path),
 		T(fs_walk__every_entry_once_without_following_symlinks),
+		T(fs_lock_file__waits_for_the_holder_and_never_follows_a_link),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
