@@ -176,6 +176,7 @@ const char *build_progress_phase(const char *line)
 		{ "make install", "install" },
 		{ "make", "compile" },
 		{ "relocate", "relocate and graft" },
+		{ "PMIx 4.0 compatibility", "PMIx 4.0 compatibility library" },
 		{ "grafted libraries", "grafted libraries' packages" },
 		{ "done", "done" },
 	};
