@@ -70,6 +70,13 @@ int run_runtime_bases(const struct run *run, char ***names, size_t *nr, struct s
 	if (base_list_parse(list, names, nr, &e)) {
 		strbuf_addf(err, "--runtime-base: %s", e.buf);
 		ret = -1;
+	} else if (*nr > 1 && cli_get(&run->cli, "runtime-image")) {
+		strbuf_addstr(err, "--runtime-image names one image: it cannot serve several "
+			      "--runtime-base releases");
+		base_list_free(*names, *nr);
+		*names = NULL;
+		*nr = 0;
+		ret = -1;
 	}
 	strbuf_release(&e);
 	return ret;

@@ -85,11 +85,6 @@ int images_parse(const struct run *run, void **opts, struct strbuf *err)
 	if (run_runtime_bases(run, &o->bases, &o->nr_runtimes, err))
 		return -1;
 	o->runtimes = xcalloc(o->nr_runtimes, sizeof(*o->runtimes));
-	if (o->runtime_given && o->nr_runtimes > 1) {
-		strbuf_addstr(err, "--runtime-image names one image: it cannot serve several "
-			      "--runtime-base releases");
-		return -1;
-	}
 	for (i = 0; i < o->nr_runtimes; i++)
 		if (image_spec_default(run, IMAGE_RUNTIME, o->bases[i], &o->runtimes[i], err))
 			return -1;

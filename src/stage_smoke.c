@@ -85,15 +85,21 @@ struct smoke {
 	int gpu_job;                /* --gpu-job: SF_GPU_JOB=1 */
 };
 
+/* `name` as this runtime's: "<base><sep>NAME" when several runtimes run, into `out`. */
+static void tagged(const struct smoke *sm, char sep, const char *name, struct strbuf *out)
+{
+	if (sm->tag)
+		strbuf_addf(out, "%s%c", sm->tag, sep);
+	strbuf_addstr(out, name);
+}
+
 /* A check of this runtime's smoke: "<base> NAME" when several runtimes run. */
 static struct check *add_check(struct smoke *sm, const char *name)
 {
 	struct strbuf n = STRBUF_INIT;
 	struct check *c;
 
-	if (sm->tag)
-		strbuf_addf(&n, "%s ", sm->tag);
-	strbuf_addstr(&n, name);
+	tagged(sm, ' ', name, &n);
 	c = stage_add_check(sm->s, n.buf);
 	strbuf_release(&n);
 	return c;
@@ -104,9 +110,7 @@ static void set_prop(struct smoke *sm, const char *key, const char *value)
 {
 	struct strbuf k = STRBUF_INIT;
 
-	if (sm->tag)
-		strbuf_addf(&k, "%s.", sm->tag);
-	strbuf_addstr(&k, key);
+	tagged(sm, '.', key, &k);
 	stage_set_prop(sm->s, k.buf, value);
 	strbuf_release(&k);
 }
@@ -365,7 +369,7 @@ static void smoke_prefix(struct smoke *sm, unsigned long i)
 {
 	struct strbuf next = STRBUF_INIT, err = STRBUF_INIT, label = STRBUF_INIT,
 		      cluster = STRBUF_INIT, key = STRBUF_INIT, all = STRBUF_INIT,
-		      tagged = STRBUF_INIT;
+		      steps = STRBUF_INIT;
 	struct backend_result res;
 	double seconds, t0 = monotonic_now();
 	size_t failed;
@@ -402,11 +406,8 @@ static void smoke_prefix(struct smoke *sm, unsigned long i)
 	}
 	strbuf_add(&all, res.out.buf, res.out.len);
 	strbuf_add(&all, res.errout.buf, res.errout.len);
-	strbuf_reset(&tagged);
-	if (sm->tag)
-		strbuf_addf(&tagged, "%s ", sm->tag);
-	strbuf_add(&tagged, label.buf, label.len);
-	failed = record_steps(sm->s, tagged.buf, all.buf, &seconds);
+	tagged(sm, ' ', label.buf, &steps);
+	failed = record_steps(sm->s, steps.buf, all.buf, &seconds);
 	if (res.exit_code && !failed) {
 		struct check *c = add_check(sm, label.buf);
 		check_fail(c, res.timed_out ? OUTCOME_FAIL : OUTCOME_ERROR, "the script %s (exit %d)",
@@ -452,7 +453,7 @@ out:
 	strbuf_release(&cluster);
 	strbuf_release(&key);
 	strbuf_release(&all);
-	strbuf_release(&tagged);
+	strbuf_release(&steps);
 }
 
 /* Nothing of the work directory may still run on this machine. */
@@ -491,16 +492,11 @@ static void check_nothing_left(struct smoke *sm)
 	strbuf_release(&left);
 }
 
-/* A runtime the package is proven on: a Debian release and its image. */
-struct smoke_runtime {
-	char *base;                   /* "bullseye" */
-	char *image;                  /* the image's alias (lxd), or NULL (host) */
-};
-
 struct smoke_opts {
 	unsigned long nr_prefixes;
 	const char *backend;
-	struct smoke_runtime *runtimes;   /* --runtime-base (default --base), owned */
+	/* --runtime-base (default --base), "host" for the host; no packages: owned */
+	struct pipeline_runtime *runtimes;
 	size_t nr_runtimes;
 	const char *version;          /* --slurm-version (alone) */
 	const char *build_prefix;     /* --build-prefix, or NULL */
@@ -521,7 +517,7 @@ void smoke_release(void *opts)
 		return;
 	for (i = 0; i < o->nr_runtimes; i++) {
 		free(o->runtimes[i].base);
-		free(o->runtimes[i].image);
+		free(o->runtimes[i].alias);
 	}
 	free(o->runtimes);
 	strbuf_release(&o->script);
@@ -573,26 +569,20 @@ int smoke_parse(const struct run *run, void **opts, struct strbuf *err)
 		return -1;
 	}
 	s = cli_get(&run->cli, "runtime-image");
-	if (nr > 1 && s) {
-		strbuf_addstr(err, "--runtime-image names one image: it cannot serve several "
-			      "--runtime-base releases");
-		base_list_free(names, nr);
-		return -1;
-	}
 	o->runtimes = xcalloc(nr, sizeof(*o->runtimes));
 	for (i = 0; i < nr; i++) {
-		struct smoke_runtime *rt = &o->runtimes[o->nr_runtimes++];
+		struct pipeline_runtime *rt = &o->runtimes[o->nr_runtimes++];
 
 		rt->base = names[i];
 		names[i] = NULL;
 		if (s) {
-			rt->image = xstrdup(s);
+			rt->alias = xstrdup(s);
 		} else if (!strcmp(o->backend, "lxd")) {
 			/* the runtime image's alias, computed as images and 'image build' do */
 			struct image_spec spec;
 			int r = image_spec_default(run, IMAGE_RUNTIME, rt->base, &spec, err);
 
-			rt->image = xstrdup(spec.alias.buf);
+			rt->alias = xstrdup(spec.alias.buf);
 			image_spec_release(&spec);
 			if (r) {
 				base_list_free(names, nr);
@@ -907,8 +897,7 @@ static void proof_store(struct run *run, struct smoke *sm, const char *key)
 		      dir = STRBUF_INIT;
 	const char *cache;
 
-	if (signals_interrupted() ||
-	    run_cache_dir(run, &cache, &e))
+	if (run_cache_dir(run, &cache, &e))
 		goto out;
 	proof_path(cache, key, &path);
 	strbuf_addf(&text, "passed at %lu random prefixes on %s\n", sm->nr_prefixes,
@@ -961,7 +950,7 @@ static int smoke_runtime(struct run *run, const struct smoke_opts *o, struct smo
 {
 	struct strbuf e = STRBUF_INIT, key = STRBUF_INIT;
 	size_t before = sm->s->nr_checks, i;
-	int have_work = 0, passed = 1;
+	int have_work = 0, hit = 0, passed;
 	unsigned long k;
 
 	strbuf_init(&sm->work);
@@ -974,8 +963,8 @@ static int smoke_runtime(struct run *run, const struct smoke_opts *o, struct smo
 	if (strcmp(base, "host"))
 		check_glibc(sm, base);
 	if (!proof_key(run, o, sm, packages, software, modtar, &key) && !o->reprove &&
-	    proof_cached(run, sm, key.buf))
-		goto cached;
+	    (hit = proof_cached(run, sm, key.buf)))
+		goto done;
 	strbuf_addf(&sm->work, "%s/sf-smoke-XXXXXX", o->work_dir);
 	if (!mkdtemp(sm->work.buf)) {
 		strbuf_addf(&e, "cannot create a work directory in %s: %s", o->work_dir,
@@ -991,22 +980,15 @@ static int smoke_runtime(struct run *run, const struct smoke_opts *o, struct smo
 	for (k = 0; k < sm->nr_prefixes && !signals_interrupted(); k++)
 		smoke_prefix(sm, k);
 done:
-	finish_smoke(sm, have_work);
-	if (key.len && !signals_interrupted()) {
-		for (i = before; i < sm->s->nr_checks; i++)
-			if (sm->s->checks[i]->outcome == OUTCOME_FAIL ||
-			    sm->s->checks[i]->outcome == OUTCOME_ERROR)
-				break;
-		if (i == sm->s->nr_checks)
-			proof_store(run, sm, key.buf);
-	}
-cached:
-	for (i = before; i < sm->s->nr_checks; i++)
-		if (sm->s->checks[i]->outcome == OUTCOME_FAIL ||
-		    sm->s->checks[i]->outcome == OUTCOME_ERROR)
-			passed = 0;
-	if (signals_interrupted())
-		passed = 0;
+	if (!hit)
+		finish_smoke(sm, have_work);
+	/* passed: no check of this runtime failed, and nothing interrupted it */
+	passed = !signals_interrupted();
+	for (i = before; i < sm->s->nr_checks && passed; i++)
+		passed = sm->s->checks[i]->outcome != OUTCOME_FAIL &&
+			 sm->s->checks[i]->outcome != OUTCOME_ERROR;
+	if (passed && !hit && key.len)
+		proof_store(run, sm, key.buf);
 	free(sm->version);
 	sm->version = NULL;
 	strbuf_release(&key);
@@ -1026,6 +1008,7 @@ int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
 	const char *software, *modtar;
 	struct smoke sm;
 	struct strbuf proven = STRBUF_INIT, failed = STRBUF_INIT, all = STRBUF_INIT;
+	const struct pipeline_runtime *rts;
 	size_t i, nr;
 
 	if (p->nr_args) {
@@ -1054,25 +1037,20 @@ int stage_smoke(struct run *run, const void *opts, struct strbuf *err)
 
 	smoke_libs(&sm, p->nr_args || !p->packaged ? NULL : p->art.manifest, software);
 	/* the runtime images images made sure of, else those the options name */
+	rts = p->images.nr_runtimes ? p->images.runtimes : o->runtimes;
 	nr = p->images.nr_runtimes ? p->images.nr_runtimes : o->nr_runtimes;
+	for (i = 0; i < nr; i++)
+		strbuf_addf(&all, "%s%s", i ? ", " : "", rts[i].base);
 	for (i = 0; i < nr && !signals_interrupted(); i++) {
-		const char *base = p->images.nr_runtimes ? p->images.runtimes[i].base :
-				   o->runtimes[i].base;
-		const char *packages = p->images.nr_runtimes ? p->images.runtimes[i].packages : NULL;
-
-		sm.image = p->images.nr_runtimes ? p->images.runtimes[i].alias :
-			   o->runtimes[i].image;
-		sm.tag = nr > 1 ? base : NULL;
+		sm.image = rts[i].alias;
+		sm.tag = nr > 1 ? rts[i].base : NULL;
 		sm.first = i == 0;
-		if (smoke_runtime(run, o, &sm, base, packages, software, modtar))
-			strbuf_addf(&proven, "%s%s", proven.len ? ", " : "", base);
+		if (smoke_runtime(run, o, &sm, rts[i].base, rts[i].packages, software, modtar))
+			strbuf_addf(&proven, "%s%s", proven.len ? ", " : "", rts[i].base);
 		else
-			strbuf_addf(&failed, "%s%s", failed.len ? ", " : "", base);
+			strbuf_addf(&failed, "%s%s", failed.len ? ", " : "", rts[i].base);
 	}
 	sm.tag = NULL;
-	for (i = 0; i < nr; i++)
-		strbuf_addf(&all, "%s%s", i ? ", " : "", p->images.nr_runtimes ?
-			    p->images.runtimes[i].base : o->runtimes[i].base);
 	stage_set_prop(sm.s, "runtime_bases", all.buf);
 	stage_set_prop(sm.s, "proven_on", proven.buf);
 	if (failed.len)

@@ -159,7 +159,8 @@ int run_base(const struct run *run, const char **base, struct strbuf *err);
 /*
  * The runtime bases smoke proves the package on: --runtime-base's
  * comma-separated list, else the base alone. The caller frees the names
- * with base_list_free(). -1 with `err` for a bad list.
+ * with base_list_free(). -1 with `err` for a bad list, or several releases
+ * with one --runtime-image.
  */
 int run_runtime_bases(const struct run *run, char ***names, size_t *nr, struct strbuf *err);
 
